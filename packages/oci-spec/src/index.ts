@@ -1,0 +1,70 @@
+export { ImgError, SpecError } from './errors.js';
+export type { SpecErrorCode } from './errors.js';
+export {
+  MediaType,
+  MANIFEST_ACCEPT,
+  familyOf,
+  isDistributable,
+  isImageConfig,
+  isIndex,
+  isLayer,
+  isManifest,
+  isSchema1,
+  layerCompression,
+  ociLayerMediaType,
+  toDockerMediaType,
+  toOciMediaType,
+} from './media-types.js';
+export type { LayerCompression, MediaTypeFamily, MediaTypeName } from './media-types.js';
+export {
+  digestAlgorithm,
+  digestHex,
+  isDigest,
+  parseDigest,
+  sha256Digest,
+  sha256FromHex,
+  verifyBytes,
+} from './digest.js';
+export type { Digest } from './digest.js';
+export type {
+  BlobSource,
+  ContainerConfig,
+  Descriptor,
+  History,
+  ImageConfig,
+  ImageLayoutHeader,
+  Index,
+  LayerMetadata,
+  Manifest,
+  Platform,
+  RootFS,
+} from './types.js';
+export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
+export type { ShapeName } from './canonical-json.js';
+export {
+  formatPlatform,
+  hostPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformEquals,
+  platformMatchRank,
+  selectPlatform,
+} from './platform.js';
+export {
+  assertValid,
+  configViolations,
+  imageViolations,
+  indexViolations,
+  manifestViolations,
+  schemaViolations,
+} from './validate.js';
+export type { DocumentKind, Violations } from './validate.js';
+export {
+  asIndex,
+  asManifest,
+  documentKind,
+  parseJson,
+  parseLayerMetadata,
+  unixToRfc3339,
+} from './documents.js';
+export { EMPTY_DESCRIPTOR, EMPTY_JSON } from './empty.js';
