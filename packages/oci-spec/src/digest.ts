@@ -43,7 +43,7 @@ export function sha256FromHex(hex: string): Digest {
 }
 
 /** Throws IMG_DIGEST_MISMATCH unless `data` hashes to `expected`. */
-export function verifyBytes(data: Uint8Array, expected: Digest, where = 'content'): void {
+export function verifyBytes(data: Uint8Array, expected: Digest, where: string = 'content'): void {
   if (digestAlgorithm(expected) !== 'sha256') {
     throw new SpecError('IMG_INVALID_DIGEST', `${where}: unsupported digest algorithm in ${expected}`);
   }

@@ -68,3 +68,5 @@ export {
   unixToRfc3339,
 } from './documents.js';
 export { EMPTY_DESCRIPTOR, EMPTY_JSON } from './empty.js';
+export { createVerifyStream } from './verify-stream.js';
+export type { ExpectedContent } from './verify-stream.js';

@@ -1,0 +1,3 @@
+#!/bin/sh
+# The example image's entrypoint.
+echo "${GREETING:-hello} from img"

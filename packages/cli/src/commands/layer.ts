@@ -1,0 +1,105 @@
+import { type FileMetadata, type LayerEntry, writeLayerMetadata, writeLayerToFile } from '@img/layer-writer';
+import type { Command } from 'commander';
+import type { Io } from '../io.js';
+import { CliError } from '../util/errors.js';
+import { collect, pairsToRecord, parseIntFlag, parseJsonFlag, sourceDateEpoch, splitPair } from '../util/flags.js';
+
+interface LayerFlags {
+  add?: string[];
+  addDir?: string[];
+  symlink?: string[];
+  emptyFile?: string[];
+  whiteout?: string[];
+  opaque?: string[];
+  fileMetadata?: string[];
+  defaultMetadata?: string;
+  createParentDirectories?: boolean;
+  format: string;
+  compressionLevel?: string;
+  annotation?: string[];
+  createdBy?: string;
+  mediaType?: string;
+  metadata: string;
+}
+
+const FORMATS = ['gzip', 'zstd', 'none'] as const;
+type Format = (typeof FORMATS)[number];
+
+/** The layer-writer entries the flags describe, in flag order (the writer sorts them). */
+export function entriesFromFlags(flags: LayerFlags): LayerEntry[] {
+  const entries: LayerEntry[] = [];
+  for (const v of flags.add ?? []) {
+    const [path, source] = splitPair(v, '--add');
+    entries.push({ type: 'file', path, source });
+  }
+  for (const v of flags.addDir ?? []) {
+    const [path, source] = splitPair(v, '--add-dir');
+    entries.push({ type: 'directory', path, source });
+  }
+  for (const v of flags.symlink ?? []) {
+    const [path, target] = splitPair(v, '--symlink');
+    entries.push({ type: 'symlink', path, target });
+  }
+  for (const path of flags.emptyFile ?? []) entries.push({ type: 'content', path, content: '' });
+  for (const path of flags.whiteout ?? []) entries.push({ type: 'whiteout', path });
+  for (const path of flags.opaque ?? []) entries.push({ type: 'opaque', path });
+  return entries;
+}
+
+export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<void> {
+  if (!(FORMATS as readonly string[]).includes(flags.format)) {
+    throw new CliError('IMG_CLI_USAGE', `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`);
+  }
+  const format = flags.format as Format;
+  const level = flags.compressionLevel === undefined ? undefined : parseIntFlag(flags.compressionLevel, '--compression-level', format === 'zstd' ? 1 : 0, format === 'zstd' ? 22 : 9);
+  const fileMetadata: Record<string, FileMetadata> = {};
+  for (const v of flags.fileMetadata ?? []) {
+    const [path, json] = splitPair(v, '--file-metadata');
+    fileMetadata[path] = parseJsonFlag(json, `--file-metadata ${path}`) as FileMetadata;
+  }
+  const epoch = sourceDateEpoch();
+  const annotations = pairsToRecord(flags.annotation, '--annotation');
+  const metadata = await writeLayerToFile(
+    {
+      entries: entriesFromFlags(flags),
+      ...(flags.defaultMetadata ? { defaultMetadata: parseJsonFlag(flags.defaultMetadata, '--default-metadata') as FileMetadata } : {}),
+      ...(Object.keys(fileMetadata).length ? { fileMetadata } : {}),
+      ...(flags.createParentDirectories ? { createParentDirectories: true } : {}),
+    },
+    out,
+    {
+      compression: format,
+      ...(level !== undefined ? { level } : {}),
+      ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+      ...(annotations ? { annotations } : {}),
+      ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
+      history: [{ created_by: flags.createdBy ?? 'img layer' }],
+    },
+  );
+  await writeLayerMetadata(flags.metadata, metadata);
+  io.out(metadata.digest);
+}
+
+export function registerLayer(program: Command, io: Io): void {
+  program
+    .command('layer')
+    .description('write one deterministic layer blob and its metadata JSON in a single pass')
+    .argument('<out-blob>', 'where to write the layer blob')
+    .option('--add <path=file>', 'add a host file at a path in the image (repeatable)', collect)
+    .option('--add-dir <path=dir>', 'add a host directory tree at a path (repeatable)', collect)
+    .option('--symlink <path=target>', 'add a symlink; the target is kept verbatim (repeatable)', collect)
+    .option('--empty-file <path>', 'add an empty regular file (repeatable)', collect)
+    .option('--whiteout <path>', 'delete a path of a lower layer (repeatable)', collect)
+    .option('--opaque <dir>', 'hide everything below a directory of lower layers (repeatable)', collect)
+    .option('--file-metadata <path=json>', 'metadata for one path: {"mode":"0755","uid":0,...} (repeatable)', collect)
+    .option('--default-metadata <json>', 'metadata for every entry without its own')
+    .option('--create-parent-directories', 'write entries for parent directories (default: omitted)')
+    .option('--format <format>', 'gzip | zstd | none', 'gzip')
+    .option('--compression-level <n>', 'gzip 0-9 (default 6), zstd 1-22 (default 3)')
+    .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
+    .option('--created-by <text>', 'history created_by of this layer', undefined)
+    .option('--media-type <type>', 'override the layer media type')
+    .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
+    .addHelpText('after', '\nSOURCE_DATE_EPOCH sets the mtime of entries without explicit metadata (default 0).')
+    .action(async (out: string, flags: LayerFlags) => runLayer(out, flags, io));
+}

@@ -1,0 +1,47 @@
+import { CliError } from './errors.js';
+
+/** Commander collector for repeatable flags. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Split `KEY=VALUE` (the first `=`), naming the flag on a malformed value. */
+export function splitPair(value: string, flag: string): [string, string] {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new CliError('IMG_CLI_USAGE', `${flag} ${JSON.stringify(value)}: expected KEY=VALUE`);
+  return [value.slice(0, eq), value.slice(eq + 1)];
+}
+
+/** Repeated `KEY=VALUE` flags as an ordered record (a later key wins). */
+export function pairsToRecord(values: readonly string[] | undefined, flag: string): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const [k, val] = splitPair(v, flag);
+    out[k] = val;
+  }
+  return out;
+}
+
+export function parseIntFlag(value: string, flag: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new CliError('IMG_CLI_USAGE', `${flag} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+export function parseJsonFlag(value: string, flag: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new CliError('IMG_CLI_USAGE', `${flag}: invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** SOURCE_DATE_EPOCH as Unix seconds, or undefined when unset. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new CliError('IMG_CLI_USAGE', `SOURCE_DATE_EPOCH ${JSON.stringify(v)}: expected Unix seconds`);
+  return Number(v);
+}

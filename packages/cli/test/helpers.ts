@@ -1,0 +1,35 @@
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Io } from '../src/io.js';
+import { main } from '../src/main.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+export const EXAMPLE_DIR = join(REPO_ROOT, 'examples/hello');
+
+export interface ImgRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run img in-process with captured output. */
+export async function img(...args: string[]): Promise<ImgRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false, quiet: true };
+  const code = await main(args, io);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+/** Like img() but throws with the captured stderr on a non-zero exit. */
+export async function imgOk(...args: string[]): Promise<ImgRun> {
+  const r = await img(...args);
+  if (r.code !== 0) throw new Error(`img ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+/** Every name under a directory, recursively, sorted (to assert nothing was left behind). */
+export async function listTree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true });
+  return entries.map(String).sort();
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { TarHeader } from './tar-header.js';
+import { findDedupCandidates } from './dedup.js';
+import { hashSource, type PlannedEntry } from './plan.js';
+import type { TarWriter } from './tar-writer.js';
+
+export interface WriteEntriesOptions {
+  /** Write later copies of identical files as hardlinks. Default DEFAULT_DEDUPLICATE. */
+  readonly deduplicate?: boolean;
+}
+
+export const DEFAULT_DEDUPLICATE = true;
+
+/** Stored tar name of a planned entry: directories end in '/'. */
+export function storedName(entry: PlannedEntry): string {
+  return entry.kind === 'directory' ? `${entry.path}/` : entry.path;
+}
+
+function headerFor(entry: PlannedEntry): TarHeader {
+  const m = entry.meta;
+  const base = {
+    name: storedName(entry),
+    mode: m.mode,
+    uid: m.uid,
+    gid: m.gid,
+    uname: m.uname,
+    gname: m.gname,
+    mtime: m.mtime,
+    paxRecords: m.paxRecords,
+  };
+  if (entry.kind === 'directory') return { ...base, type: 'directory' };
+  if (entry.kind === 'symlink') return { ...base, type: 'symlink', linkname: entry.target! };
+  return { ...base, type: 'file', size: entry.size };
+}
+
+/**
+ * Write planned entries in order. With dedup, a regular file whose content and metadata equal an
+ * earlier entry's becomes a hardlink to it. Only files sharing size+metadata with another file are
+ * hashed: the first of a group is hashed while it is copied; later ones are hashed before writing
+ * (and read a second time only when their content turns out to be new). Same host inode = same
+ * content, no hashing.
+ */
+export async function writePlannedEntries(
+  writer: TarWriter,
+  entries: readonly PlannedEntry[],
+  options: WriteEntriesOptions = {},
+): Promise<void> {
+  const candidates = (options.deduplicate ?? true) ? findDedupCandidates(entries) : new Map();
+  for (const entry of entries) {
+    const header = headerFor(entry);
+    const group = candidates.get(entry);
+    if (entry.kind !== 'file' || group === undefined) {
+      await writeData(writer, entry, header);
+      continue;
+    }
+    const source = entry.source!;
+    const inode = source.kind === 'host' ? source.file.inode : undefined;
+    const sameInode = inode === undefined ? undefined : group.byInode.get(inode);
+    if (sameInode !== undefined) {
+      await writer.writeEntry({ ...header, type: 'hardlink', size: 0, linkname: sameInode });
+      continue;
+    }
+    let hash: string;
+    if (group.byHash.size === 0 && group.byInode.size === 0) {
+      const h = createHash('sha256');
+      await writeData(writer, entry, header, (b) => h.update(b));
+      hash = h.digest('hex');
+    } else {
+      hash = await hashSource(source);
+      const earlier = group.byHash.get(hash);
+      if (earlier !== undefined) {
+        if (inode !== undefined) group.byInode.set(inode, earlier);
+        await writer.writeEntry({ ...header, type: 'hardlink', size: 0, linkname: earlier });
+        continue;
+      }
+      await writeData(writer, entry, header);
+    }
+    group.byHash.set(hash, header.name);
+    if (inode !== undefined) group.byInode.set(inode, header.name);
+  }
+}
+
+async function writeData(
+  writer: TarWriter,
+  entry: PlannedEntry,
+  header: TarHeader,
+  observe?: (b: Buffer) => void,
+): Promise<void> {
+  const source = entry.source;
+  if (source?.kind === 'host') {
+    await writer.writeFileEntry(header, source.file.path, observe);
+    return;
+  }
+  if (source?.kind === 'bytes') observe?.(source.data);
+  await writer.writeEntry(header, source?.kind === 'bytes' ? source.data : undefined);
+}

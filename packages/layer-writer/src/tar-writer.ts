@@ -1,0 +1,184 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { LayerError } from './errors.js';
+import { BLOCK_SIZE, END_OF_ARCHIVE_SIZE, type TarHeader, encodeTarHeader, paddingFor } from './tar-header.js';
+
+/** Size of every chunk a TarWriter hands to its sink (the last one may be shorter). */
+export const DEFAULT_TAR_CHUNK_SIZE = 1024 * 1024;
+/** Files up to this size are read with one synchronous read (cheaper than 3 async calls per file). */
+const SMALL_FILE_SIZE = 256 * 1024;
+
+/** Receives the archive in chunks; return a promise to apply back-pressure. */
+export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
+/** Sees every byte of a file's data as it is copied (e.g. to hash it); must not keep the buffer. */
+export type DataObserver = (bytes: Buffer) => void;
+
+export interface TarWriterOptions {
+  /** Default DEFAULT_TAR_CHUNK_SIZE. Chunks are exactly this size except the last one. */
+  readonly chunkSize?: number;
+}
+
+/**
+ * Writes a tar archive as a series of fixed-size chunks: headers and data are copied into one large
+ * buffer (file data is read straight into it), so downstream hashing and compression see few, big,
+ * deterministic writes. Entries are written in the order the caller gives; the caller owns ordering.
+ */
+export class TarWriter {
+  readonly #sink: ChunkSink;
+  readonly #chunkSize: number;
+  #buf: Buffer;
+  #fill = 0;
+  #position = 0;
+  #finished = false;
+
+  constructor(sink: ChunkSink, options: TarWriterOptions = {}) {
+    this.#sink = sink;
+    this.#chunkSize = options.chunkSize ?? DEFAULT_TAR_CHUNK_SIZE;
+    if (!Number.isInteger(this.#chunkSize) || this.#chunkSize < BLOCK_SIZE) {
+      throw new LayerError('IMG_LAYER_INVALID_OPTION', `chunkSize: must be an integer >= ${BLOCK_SIZE}`);
+    }
+    this.#buf = Buffer.allocUnsafe(this.#chunkSize);
+  }
+
+  /** Archive bytes written so far (including bytes still buffered). */
+  get position(): number {
+    return this.#position;
+  }
+
+  /** Write raw bytes (headers, data). */
+  async write(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) {
+      const n = Math.min(this.#chunkSize - this.#fill, bytes.length - off);
+      this.#buf.set(bytes.subarray(off, off + n), this.#fill);
+      this.#fill += n;
+      this.#position += n;
+      off += n;
+      if (this.#fill === this.#chunkSize) await this.#emit();
+    }
+  }
+
+  /** Write `n` zero bytes. */
+  async writeZeros(n: number): Promise<void> {
+    while (n > 0) {
+      const k = Math.min(this.#chunkSize - this.#fill, n);
+      this.#buf.fill(0, this.#fill, this.#fill + k);
+      this.#fill += k;
+      this.#position += k;
+      n -= k;
+      if (this.#fill === this.#chunkSize) await this.#emit();
+    }
+  }
+
+  /** Write an entry whose data (if any) is in memory. */
+  async writeEntry(header: TarHeader, data?: Uint8Array): Promise<void> {
+    const size = header.type === 'file' ? (header.size ?? data?.length ?? 0) : 0;
+    if ((data?.length ?? 0) !== size) {
+      throw new LayerError('IMG_LAYER_INVALID_TAR', `${header.name}: data length does not match size ${size}`);
+    }
+    await this.write(encodeTarHeader({ ...header, size }));
+    if (data && size > 0) {
+      await this.write(data);
+      await this.writeZeros(paddingFor(size));
+    }
+  }
+
+  /**
+   * Write a regular-file entry whose data is read from `hostPath` directly into the output chunks.
+   * Fails with IMG_LAYER_SOURCE_CHANGED when the file's size is no longer `header.size`.
+   */
+  async writeFileEntry(header: TarHeader, hostPath: string, observe?: DataObserver): Promise<void> {
+    const size = header.size ?? 0;
+    await this.write(encodeTarHeader(header));
+    if (size === 0) return;
+    if (size <= SMALL_FILE_SIZE) await this.#copySmallFile(hostPath, size, observe);
+    else await this.#copyLargeFile(hostPath, size, observe);
+    await this.writeZeros(paddingFor(size));
+  }
+
+  /** Close the archive: two zero blocks, then flush the last (short) chunk. */
+  async finish(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    await this.writeZeros(END_OF_ARCHIVE_SIZE);
+    if (this.#fill > 0) {
+      const last = this.#buf.subarray(0, this.#fill);
+      this.#fill = 0;
+      await this.#sink(last);
+    }
+  }
+
+  async #emit(): Promise<void> {
+    const chunk = this.#buf;
+    this.#buf = Buffer.allocUnsafe(this.#chunkSize);
+    this.#fill = 0;
+    await this.#sink(chunk);
+  }
+
+  async #copySmallFile(hostPath: string, size: number, observe?: DataObserver): Promise<void> {
+    const fd = openSourceSync(hostPath);
+    try {
+      checkSize(hostPath, fstatSync(fd).size, size);
+      let pos = 0;
+      while (pos < size) {
+        const want = Math.min(this.#chunkSize - this.#fill, size - pos);
+        const got = readSync(fd, this.#buf, this.#fill, want, pos);
+        if (got === 0) changed(hostPath, size);
+        observe?.(this.#buf.subarray(this.#fill, this.#fill + got));
+        this.#fill += got;
+        this.#position += got;
+        pos += got;
+        if (this.#fill === this.#chunkSize) await this.#emit();
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async #copyLargeFile(hostPath: string, size: number, observe?: DataObserver): Promise<void> {
+    const fh = await open(hostPath, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw missing(hostPath, err);
+    });
+    try {
+      checkSize(hostPath, (await fh.stat()).size, size);
+      let pos = 0;
+      while (pos < size) {
+        const want = Math.min(this.#chunkSize - this.#fill, size - pos);
+        const { bytesRead } = await fh.read(this.#buf, this.#fill, want, pos);
+        if (bytesRead === 0) changed(hostPath, size);
+        observe?.(this.#buf.subarray(this.#fill, this.#fill + bytesRead));
+        this.#fill += bytesRead;
+        this.#position += bytesRead;
+        pos += bytesRead;
+        if (this.#fill === this.#chunkSize) await this.#emit();
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+function openSourceSync(hostPath: string): number {
+  try {
+    return openSync(hostPath, 'r');
+  } catch (err) {
+    throw missing(hostPath, err as NodeJS.ErrnoException);
+  }
+}
+
+function missing(hostPath: string, err: NodeJS.ErrnoException): LayerError {
+  return new LayerError('IMG_LAYER_SOURCE_MISSING', `${hostPath}: cannot read source file (${err.code})`, {
+    cause: err,
+  });
+}
+
+function checkSize(hostPath: string, actual: number, expected: number): void {
+  if (actual !== expected) changed(hostPath, expected, actual);
+}
+
+function changed(hostPath: string, expected: number, actual?: number): never {
+  throw new LayerError(
+    'IMG_LAYER_SOURCE_CHANGED',
+    `${hostPath}: file changed while writing the layer (expected ${expected} bytes${actual === undefined ? '' : `, found ${actual}`})`,
+  );
+}

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { type Readable, pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import {
+  type History,
+  type LayerCompression,
+  type LayerMetadata,
+  canonicalJsonBytes,
+  ociLayerMediaType,
+} from '@img/oci-spec';
+import { DEFAULT_COMPRESSION, createCompressor, parseCompression, resolveLevel } from './compress.js';
+import { LayerError } from './errors.js';
+import { DEFAULT_DEDUPLICATE, writePlannedEntries } from './layer-tar.js';
+import { planLayer } from './plan.js';
+import type { LayerSpec } from './spec.js';
+import { DigestCounter, readableFromProducer } from './streams.js';
+import { TarWriter } from './tar-writer.js';
+
+/** Options that shape the blob and its metadata document. */
+export interface LayerOutputOptions {
+  /** Default DEFAULT_COMPRESSION ('gzip'). */
+  readonly compression?: LayerCompression;
+  /** gzip 0-9 (default 6), zstd 1-19 (default 3). */
+  readonly level?: number;
+  /** Media type in the metadata; default the OCI layer type for the compression. */
+  readonly mediaType?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly history?: readonly History[];
+}
+
+export interface WriteLayerOptions extends LayerOutputOptions {
+  /**
+   * mtime (unix seconds) of entries whose metadata sets none; the CLI fills it from SOURCE_DATE_EPOCH.
+   * Default 0.
+   */
+  readonly sourceDateEpoch?: number;
+  /** Write identical files (content and metadata) after the first as hardlinks. Default true. */
+  readonly deduplicate?: boolean;
+}
+
+/** A layer being written: read `stream` to the end; `metadata` resolves once every byte went through. */
+export interface LayerWriteResult {
+  readonly stream: Readable;
+  readonly metadata: Promise<LayerMetadata>;
+}
+
+export interface ResolvedOutput {
+  readonly compression: LayerCompression;
+  readonly level: number;
+  readonly mediaType: string;
+}
+
+export function resolveOutput(options: LayerOutputOptions): ResolvedOutput {
+  const compression = parseCompression(options.compression ?? DEFAULT_COMPRESSION);
+  const level = resolveLevel(compression, options.level);
+  const mediaType = options.mediaType ?? ociLayerMediaType(compression);
+  if (typeof mediaType !== 'string' || mediaType === '') {
+    throw new LayerError('IMG_LAYER_INVALID_OPTION', 'mediaType: expected a non-empty string');
+  }
+  return { compression, level, mediaType };
+}
+
+function parseEpoch(value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new LayerError('IMG_LAYER_INVALID_OPTION', `sourceDateEpoch: expected whole seconds >= 0, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Build the metadata document. `diff`/`blob` are the counters before and after compression.
+ */
+export function buildMetadata(
+  diff: DigestCounter,
+  blob: DigestCounter,
+  mediaType: string,
+  options: LayerOutputOptions,
+): LayerMetadata {
+  return {
+    mediaType,
+    digest: blob.digest,
+    size: blob.bytes,
+    diff_id: diff.digest,
+    uncompressed_size: diff.bytes,
+    ...(options.annotations ? { annotations: { ...options.annotations } } : {}),
+    ...(options.history ? { history: [...options.history] } : {}),
+  };
+}
+
+/**
+ * Run `source` (uncompressed tar bytes) through diff_id hashing, the compressor and digest hashing
+ * in one streaming pass. Used by writeLayer and layerFromTar.
+ */
+export function compressAndMeasure(source: Readable, options: LayerOutputOptions): LayerWriteResult {
+  const out = resolveOutput(options);
+  const diff = new DigestCounter();
+  const blob = new DigestCounter();
+  let resolveMeta!: (m: LayerMetadata) => void;
+  let rejectMeta!: (e: unknown) => void;
+  const metadata = new Promise<LayerMetadata>((res, rej) => {
+    resolveMeta = res;
+    rejectMeta = rej;
+  });
+  metadata.catch(() => {});
+  const stream = pipeline(
+    source,
+    diff,
+    createCompressor({ format: out.compression, level: out.level }),
+    blob,
+    (err) => {
+      if (err) rejectMeta(err);
+      else resolveMeta(buildMetadata(diff, blob, out.mediaType, options));
+    },
+  );
+  return { stream, metadata };
+}
+
+/**
+ * Write a layer: a deterministic tar of `spec` (see the README's determinism rules), compressed, with
+ * its digest, diff_id and sizes computed in the same pass. Validation of the spec (paths, duplicates,
+ * missing sources, metadata) happens before the first byte; such errors reject `metadata` and destroy
+ * `stream`.
+ */
+export function writeLayer(spec: LayerSpec, options: WriteLayerOptions = {}): LayerWriteResult {
+  resolveOutput(options);
+  const baseMtime = parseEpoch(options.sourceDateEpoch);
+  const tar = readableFromProducer(async (sink) => {
+    const entries = await planLayer(spec, { baseMtime });
+    const writer = new TarWriter(sink);
+    await writePlannedEntries(writer, entries, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
+    await writer.finish();
+  });
+  return compressAndMeasure(tar, options);
+}
+
+/** A temp name beside `path`, so the final rename is atomic on the same filesystem. */
+export function tempPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** Write a result's stream to `path` (temp file + rename; the temp file is removed on error). */
+export async function writeResultToFile(result: LayerWriteResult, path: string): Promise<LayerMetadata> {
+  const tmp = tempPathBeside(path);
+  try {
+    await pipelineAsync(result.stream, createWriteStream(tmp));
+    const meta = await result.metadata;
+    await rename(tmp, path);
+    return meta;
+  } catch (err) {
+    result.stream.destroy();
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** writeLayer into the file `blobPath`; nothing is left at `blobPath` (or beside it) on error. */
+export async function writeLayerToFile(
+  spec: LayerSpec,
+  blobPath: string,
+  options: WriteLayerOptions = {},
+): Promise<LayerMetadata> {
+  return await writeResultToFile(writeLayer(spec, options), blobPath);
+}
+
+/** Write a layer metadata document (canonical JSON) to `path` via temp file + rename. */
+export async function writeLayerMetadata(path: string, metadata: LayerMetadata): Promise<void> {
+  const tmp = tempPathBeside(path);
+  try {
+    await writeFile(tmp, canonicalJsonBytes(metadata, 'layerMetadata'));
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+import { debuglog } from 'node:util';
+import * as zlib from 'node:zlib';
+
+const log = debuglog('img:layer-writer');
+
+/** Compresses one independent zstd frame. */
+export type ZstdFrameCompressor = (input: Buffer, level: number) => Promise<Buffer>;
+
+interface WasmZstd {
+  init(): Promise<void>;
+  compress(buf: Uint8Array, level?: number): Uint8Array;
+}
+
+type NativeZstdCompress = (
+  buf: Buffer,
+  options: { chunkSize: number; params: Record<number, number> },
+  cb: (err: Error | null, out: Buffer) => void,
+) => void;
+type NativeZstdCompressSync = (buf: Buffer, options: { chunkSize: number; params: Record<number, number> }) => Buffer;
+
+const z = zlib as unknown as {
+  zstdCompress?: NativeZstdCompress;
+  zstdCompressSync?: NativeZstdCompressSync;
+  constants: Record<string, number>;
+};
+
+let wasmPromise: Promise<WasmZstd> | undefined;
+
+function loadWasm(): Promise<WasmZstd> {
+  wasmPromise ??= import('@bokuweb/zstd-wasm').then(async (mod) => {
+    const m = ((mod as { default?: WasmZstd }).default ?? mod) as WasmZstd;
+    await m.init();
+    return m;
+  });
+  return wasmPromise;
+}
+
+/** zstd's ZSTD_COMPRESSBOUND: an output buffer this large lets native zstd compress in a single pass. */
+export function zstdCompressBound(size: number): number {
+  return size + (size >>> 8) + (size < 128 * 1024 ? (128 * 1024 - size) >>> 11 : 0) + 64;
+}
+
+function nativeOptions(size: number, level: number) {
+  // chunkSize >= compressBound makes Node call ZSTD_compressStream2(ZSTD_e_end) once with room for the
+  // whole frame: the same single-pass path as ZSTD_compress (wasm). Smaller chunks change the bytes.
+  return {
+    chunkSize: Math.max(zstdCompressBound(size), 64 * 1024),
+    params: { [z.constants.ZSTD_c_compressionLevel!]: level },
+  };
+}
+
+/** Pseudo-text with some incompressible runs: enough to exercise the match finders at every level. */
+function probeBuffer(): Buffer {
+  const words = ['layer', 'image', ' ', 'return', '\n', 'const', '{', '}', 'sha256', '0x7f', 'usr/lib/'];
+  const buf = Buffer.alloc(768 * 1024);
+  let x = 12345;
+  let o = 0;
+  while (o < buf.length) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    if ((x >>> 24) % 29 === 0) {
+      for (let i = 0; i < 300 && o < buf.length; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        buf[o++] = x >>> 24;
+      }
+    } else {
+      o += buf.write(words[(x >>> 16) % words.length]!, o);
+    }
+  }
+  return buf;
+}
+
+const backends = new Map<number, Promise<ZstdFrameCompressor>>();
+
+/**
+ * The zstd frame compressor for a level: Node's native zstd (Node >= 22.15) when, on a probe buffer,
+ * it produces exactly the bytes of the pinned wasm build; otherwise the wasm build. So the bytes of a
+ * layer never depend on the Node version. Checked once per level per process.
+ */
+export function zstdBackend(level: number): Promise<ZstdFrameCompressor> {
+  let backend = backends.get(level);
+  if (backend === undefined) {
+    backend = selectBackend(level);
+    backends.set(level, backend);
+  }
+  return backend;
+}
+
+/** Which implementation zstdBackend chose for a level ('native' or 'wasm'); for diagnostics and tests. */
+export async function zstdBackendName(level: number): Promise<'native' | 'wasm'> {
+  const b = await zstdBackend(level);
+  return b === nativeCompress ? 'native' : 'wasm';
+}
+
+function nativeCompress(input: Buffer, level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    z.zstdCompress!(input, nativeOptions(input.length, level), (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
+
+async function selectBackend(level: number): Promise<ZstdFrameCompressor> {
+  const wasm = await loadWasm();
+  const wasmCompress: ZstdFrameCompressor = async (input, lvl) => {
+    const out = wasm.compress(input, lvl);
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  };
+  if (typeof z.zstdCompress !== 'function' || typeof z.zstdCompressSync !== 'function') {
+    log('zstd level %d: wasm (no native zstd in this Node)', level);
+    return wasmCompress;
+  }
+  const probe = probeBuffer();
+  let same = false;
+  try {
+    const native = z.zstdCompressSync(probe, nativeOptions(probe.length, level));
+    const viaAsync = await nativeCompress(probe, level);
+    same = native.equals(Buffer.from(wasm.compress(probe, level))) && viaAsync.equals(native);
+  } catch (err) {
+    log('zstd level %d: native zstd failed the self-check: %s', level, String(err));
+  }
+  log('zstd level %d: %s', level, same ? 'native' : 'wasm (native output differs)');
+  return same ? nativeCompress : wasmCompress;
+}

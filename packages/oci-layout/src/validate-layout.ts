@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createDecompressor } from '@img/layer-writer';
+import {
+  type Descriptor,
+  type ImageConfig,
+  configViolations,
+  imageViolations,
+  indexViolations,
+  isIndex,
+  layerCompression,
+  manifestViolations,
+  parseJson,
+} from '@img/oci-spec';
+import { LayoutError } from './errors.js';
+import { listManifests } from './image-content.js';
+import { readLayout } from './read-layout.js';
+
+export interface ValidateLayoutOptions {
+  /** Accept layers absent from the layout (a shallow layout); they are reported as skipped. */
+  readonly allowMissingBlobs?: boolean;
+  /** Skip decompressing layers to check diff_ids (digest and size are still checked). */
+  readonly fast?: boolean;
+}
+
+export interface ValidationReport {
+  readonly root: Descriptor;
+  readonly images: number;
+  readonly layersChecked: number;
+  readonly layersMissing: number;
+  readonly bytesChecked: number;
+}
+
+interface LayerCheck {
+  digest: string;
+  size: number;
+  diffId?: string;
+}
+
+async function checkLayer(open: () => Promise<NodeJS.ReadableStream>, d: Descriptor, withDiffId: boolean): Promise<LayerCheck> {
+  const outer = createHash('sha256');
+  const inner = createHash('sha256');
+  let size = 0;
+  const source = await open();
+  const counter = new (await import('node:stream')).Transform({
+    transform(chunk: Buffer, _e, cb) {
+      size += chunk.length;
+      outer.update(chunk);
+      cb(null, withDiffId ? chunk : undefined);
+    },
+  });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      inner.update(chunk);
+      cb();
+    },
+  });
+  if (withDiffId) await pipeline(source, counter, createDecompressor(layerCompression(d.mediaType)), sink);
+  else await pipeline(source, counter, sink);
+  return { digest: `sha256:${outer.digest('hex')}`, size, ...(withDiffId ? { diffId: `sha256:${inner.digest('hex')}` } : {}) };
+}
+
+/**
+ * Check a layout end to end: schemas and cross-document rules of every index, manifest and
+ * config, every blob's size and digest, and every layer's diff_id against its decompressed bytes.
+ * Throws a LayoutError naming the first violation.
+ */
+export async function validateLayout(ref: string, options: ValidateLayoutOptions = {}): Promise<ValidationReport> {
+  const layout = await readLayout(ref);
+  const where = layout.source.name;
+  const fail = (code: ConstructorParameters<typeof LayoutError>[0], msg: string): never => {
+    throw new LayoutError(code, `${where}: ${msg}`);
+  };
+  for (const [digest, bytes] of layout.documents) {
+    const doc = parseJson(bytes, digest);
+    const mt = (doc as { mediaType?: string }).mediaType;
+    if (mt && isIndex(mt)) {
+      const v = indexViolations(doc as never);
+      if (v.length) fail('IMG_LAYOUT_INVALID', `index ${digest}: ${v[0]}`);
+    }
+  }
+  const images = listManifests(layout);
+  let layersChecked = 0;
+  let layersMissing = 0;
+  let bytesChecked = 0;
+  const checked = new Map<string, LayerCheck>();
+  for (const img of images) {
+    const what = `manifest ${img.descriptor.digest}`;
+    const config = img.config as unknown as ImageConfig;
+    const v = [...manifestViolations(img.manifest), ...configViolations(config), ...imageViolations(img.manifest, config)];
+    if (v.length) fail('IMG_LAYOUT_INVALID', `${what}: ${v[0]}`);
+    for (const [i, layer] of img.manifest.layers.entries()) {
+      const handle = layout.blobs.get(layer.digest);
+      if (!handle) {
+        if (options.allowMissingBlobs) {
+          layersMissing++;
+          continue;
+        }
+        fail('IMG_LAYOUT_BLOB_MISSING', `${what}: layers[${i}] ${layer.digest} is missing from blobs/`);
+      }
+      let result = checked.get(layer.digest);
+      if (!result) {
+        try {
+          result = await checkLayer(() => handle!.open(), layer, !options.fast);
+        } catch (e) {
+          fail('IMG_LAYOUT_INVALID', `${what}: layers[${i}] ${layer.digest}: cannot decompress: ${(e as Error).message}`);
+        }
+        checked.set(layer.digest, result!);
+        layersChecked++;
+        bytesChecked += result!.size;
+      }
+      if (result!.size !== layer.size) {
+        fail('IMG_LAYOUT_SIZE_MISMATCH', `${what}: layers[${i}] ${layer.digest}: size ${result!.size}, descriptor says ${layer.size}`);
+      }
+      if (result!.digest !== layer.digest) {
+        fail('IMG_LAYOUT_DIGEST_MISMATCH', `${what}: layers[${i}]: blob hashes to ${result!.digest}, descriptor says ${layer.digest}`);
+      }
+      const expected = config.rootfs.diff_ids[i];
+      if (result!.diffId && result!.diffId !== expected) {
+        fail('IMG_LAYOUT_DIFF_ID_MISMATCH', `${what}: layers[${i}] ${layer.digest}: uncompressed sha256 is ${result!.diffId}, config rootfs.diff_ids[${i}] says ${expected}`);
+      }
+    }
+  }
+  return { root: layout.root, images: images.length, layersChecked, layersMissing, bytesChecked };
+}

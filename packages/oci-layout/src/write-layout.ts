@@ -1,0 +1,94 @@
+import { Readable } from 'node:stream';
+import { type Descriptor, type Index, MediaType, canonicalJsonBytes, createVerifyStream, digestHex } from '@img/oci-spec';
+import { LayoutError } from './errors.js';
+import { type ImageContent, reachableDescriptors } from './image-content.js';
+import type { FileSink } from './sinks.js';
+
+export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+/** containerd's name for an image in a layout's index.json (`ctr images import`). */
+export const CONTAINERD_NAME_ANNOTATION = 'io.containerd.image.name';
+export const OCI_LAYOUT_FILE = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+
+export interface WriteLayoutOptions {
+  /** `org.opencontainers.image.ref.name` of the root in index.json (a tag such as `latest`). */
+  readonly refName?: string;
+  /** Full image name for containerd/docker importers (`io.containerd.image.name`). */
+  readonly imageName?: string;
+  /** Write a layout without the layer blobs this image does not have (a shallow layout). */
+  readonly allowMissingBlobs?: boolean;
+}
+
+export function blobPath(digest: string): string {
+  const [alg] = digest.split(':');
+  return `blobs/${alg}/${digestHex(digest as never)}`;
+}
+
+/** The index.json of a layout holding `root`. */
+export function layoutIndex(root: Descriptor, options: WriteLayoutOptions): Buffer {
+  const annotations: Record<string, string> = { ...(root.annotations ?? {}) };
+  if (options.refName) annotations[REF_NAME_ANNOTATION] = options.refName;
+  if (options.imageName) annotations[CONTAINERD_NAME_ANNOTATION] = options.imageName;
+  const index: Index = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: [
+      {
+        mediaType: root.mediaType,
+        digest: root.digest,
+        size: root.size,
+        ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+        ...(root.platform ? { platform: root.platform } : {}),
+      },
+    ],
+  };
+  return canonicalJsonBytes(index, 'index');
+}
+
+/**
+ * Write every blob reachable from the image into `sink` under `blobs/<alg>/<hex>`: documents
+ * from memory, layers streamed from their handles and verified against their descriptors.
+ */
+export async function writeBlobs(content: ImageContent, sink: FileSink, options: WriteLayoutOptions): Promise<void> {
+  const { documents, layers } = reachableDescriptors(content);
+  const written = new Set<string>();
+  for (const layer of layers) {
+    if (written.has(layer.digest)) continue;
+    const handle = content.blobs.get(layer.digest);
+    if (!handle) {
+      if (options.allowMissingBlobs) continue;
+      throw new LayoutError(
+        'IMG_LAYOUT_BLOB_MISSING',
+        `layer ${layer.digest} is not available locally (a shallow base layer?); pull it with --layers or allow missing blobs`,
+      );
+    }
+    const source = await handle.open();
+    const verified = source.pipe(createVerifyStream(layer, `layer ${layer.digest}`));
+    source.on('error', (e) => verified.destroy(e));
+    await sink.addFile(blobPath(layer.digest), layer.size, verified);
+    written.add(layer.digest);
+  }
+  for (const d of documents) {
+    if (written.has(d.digest)) continue;
+    const bytes = content.documents.get(d.digest)!;
+    await sink.addFile(blobPath(d.digest), bytes.length, bytes);
+    written.add(d.digest);
+  }
+}
+
+/** Write an OCI image layout (oci-layout, index.json, blobs) into `sink`, committing at the end. */
+export async function writeOciLayout(content: ImageContent, sink: FileSink, options: WriteLayoutOptions = {}): Promise<void> {
+  try {
+    await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
+    await writeBlobs(content, sink, options);
+    const index = layoutIndex(content.root, options);
+    await sink.addFile('index.json', index.length, index);
+    await sink.commit();
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  }
+}
+
+export function bytesStream(data: Uint8Array): Readable {
+  return Readable.from([Buffer.from(data)]);
+}

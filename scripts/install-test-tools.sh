@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs every external tool the test suites use (real registry, containerd, validators, crane).
+# Idempotent: when everything is already present it only checks and exits within a second or two.
+# Debian 12 (bookworm) as root; run by .ci/run on a fresh CI machine and by hand on a dev machine.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_BIN="$REPO_ROOT/.tools/bin"
+CRANE_MODULE="github.com/google/go-containerregistry"
+CRANE_VERSION="v0.20.7"   # same version as Debian sid's crane; builds with Go 1.26
+PNPM_VERSION="10.34.9"    # keep in step with "packageManager" in package.json
+
+# Checked with dpkg-query first, so a second run does not even call apt-get update.
+APT_PACKAGES=(
+  skopeo umoci docker-registry apache2-utils containerd runc zstd pigz time
+  stargz-snapshotter podman openssl
+)
+
+log() { printf '[install-test-tools] %s\n' "$*"; }
+
+# Runs a command up to 3 times: mirrors and the module proxy fail transiently now and then.
+retry() {
+  local attempt
+  for attempt in 1 2 3; do
+    if "$@"; then return 0; fi
+    if [ "$attempt" -lt 3 ]; then log "attempt $attempt failed: $*; retrying in $((attempt * 5)) s"; sleep $((attempt * 5)); fi
+  done
+  return 1
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_apt_packages() {
+  local pkg status
+  for pkg in "${APT_PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+    if [ "$status" != "install ok installed" ]; then printf '%s\n' "$pkg"; fi
+  done
+}
+
+install_apt_packages() {
+  local missing
+  mapfile -t missing < <(missing_apt_packages)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "apt packages: all present"
+    return
+  fi
+  log "apt packages: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  retry as_root apt-get update -qq
+  # Services must not be started by package scripts: tests start their own instances under temp dirs.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    created_policy=1
+  fi
+  retry as_root apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
+  if [ "$created_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
+}
+
+installed_crane_version() {
+  [ -x "$TOOLS_BIN/crane" ] || return 0
+  # `go version -m` prints "mod <module> <version> <sum>" for the main module of the binary.
+  go version -m "$TOOLS_BIN/crane" 2>/dev/null | awk -v m="$CRANE_MODULE" '$1 == "mod" && $2 == m { print $3 }'
+}
+
+install_crane() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-test-tools: go is required to build crane but is not on PATH" >&2
+    exit 1
+  fi
+  if [ "$(installed_crane_version)" = "$CRANE_VERSION" ]; then
+    log "crane $CRANE_VERSION: present in $TOOLS_BIN"
+    return
+  fi
+  log "crane $CRANE_VERSION: building into $TOOLS_BIN"
+  mkdir -p "$TOOLS_BIN"
+  GOBIN="$TOOLS_BIN" GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
+    retry go install "$CRANE_MODULE/cmd/crane@$CRANE_VERSION"
+}
+
+install_pnpm() {
+  if command -v pnpm >/dev/null 2>&1; then
+    log "pnpm: present ($(pnpm --version))"
+    return
+  fi
+  log "pnpm: installing pnpm@$PNPM_VERSION"
+  retry npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION"
+}
+
+main() {
+  local start=$SECONDS
+  install_apt_packages
+  install_crane
+  install_pnpm
+  log "done in $((SECONDS - start)) s"
+}
+
+main "$@"
