@@ -93,7 +93,7 @@ export function buildImage(options: BuildImageOptions): BuiltImage {
     ...(platform.variant ? { variant: platform.variant } : { variant: undefined }),
     config: container,
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diff_id) },
-    history,
+    ...(history.length > 0 ? { history } : {}),
   };
   if (options.created === undefined) delete (image as { created?: string }).created;
   assertValid(configViolations(image), 'image config');

@@ -44,7 +44,10 @@ export function resolveLevel(format: LayerCompression, level: number | undefined
   const [min, max, def] = LEVELS[parseCompression(format)];
   if (format === 'none' || level === undefined) return def;
   if (!Number.isInteger(level) || level < min || level > max) {
-    throw new LayerError('IMG_LAYER_INVALID_LEVEL', `${field}: ${format} level must be ${min}-${max}, got ${level}`);
+    throw new LayerError(
+      'IMG_LAYER_INVALID_LEVEL',
+      `${field}: ${format} level must be ${min}-${max}, got ${level}`,
+    );
   }
   return level;
 }

@@ -1,7 +1,7 @@
-import { PassThrough, Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { type Duplex, PassThrough, Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { Decompress } from 'fzstd';
 import type { LayerCompression } from '@img/oci-spec';
+import { Decompress } from 'fzstd';
 import { LayerError } from './errors.js';
 
 const MAGIC: Array<[name: string, bytes: number[]]> = [
@@ -86,5 +86,7 @@ class FzstdDecompress extends Transform {
 }
 
 function invalid(err: unknown): LayerError {
-  return new LayerError('IMG_LAYER_INVALID_TAR', `invalid zstd data: ${(err as Error).message}`, { cause: err });
+  return new LayerError('IMG_LAYER_INVALID_TAR', `invalid zstd data: ${(err as Error).message}`, {
+    cause: err,
+  });
 }

@@ -1,5 +1,33 @@
-export { LayerError } from './errors.js';
+export type { CompressorOptions } from './compress.js';
+export {
+  createCompressor,
+  DEFAULT_COMPRESSION,
+  DEFAULT_GZIP_LEVEL,
+  DEFAULT_ZSTD_LEVEL,
+  FixedBlocks,
+  GZIP_INPUT_BLOCK_SIZE,
+  parseCompression,
+  resolveLevel,
+  ZSTD_FRAME_SIZE,
+} from './compress.js';
+export { createDecompressor, detectCompression } from './decompress.js';
 export type { LayerErrorCode } from './errors.js';
+export { LayerError } from './errors.js';
+export type { WriteEntriesOptions } from './layer-tar.js';
+export { DEFAULT_DEDUPLICATE, storedName, writePlannedEntries } from './layer-tar.js';
+export type { FileMetadata, ResolvedMetadata } from './metadata.js';
+export { parseFileMetadata, parseMode, parseMtime } from './metadata.js';
+export { comparePaths, normalizeLayerPath, pathSortKey } from './paths.js';
+export type { PlannedEntry, PlannedSource, PlanOptions } from './plan.js';
+export {
+  DEFAULT_DIRECTORY_MODE,
+  DEFAULT_EXECUTABLE_MODE,
+  DEFAULT_FILE_MODE,
+  DEFAULT_SYMLINK_MODE,
+  OPAQUE_WHITEOUT,
+  planLayer,
+  WHITEOUT_PREFIX,
+} from './plan.js';
 export type {
   ContentEntry,
   DirectoryEntry,
@@ -11,40 +39,18 @@ export type {
   WhiteoutEntry,
 } from './spec.js';
 export { DEFAULT_CREATE_PARENT_DIRECTORIES } from './spec.js';
-export type { FileMetadata, ResolvedMetadata } from './metadata.js';
-export { parseFileMetadata, parseMode, parseMtime } from './metadata.js';
-export { comparePaths, normalizeLayerPath, pathSortKey } from './paths.js';
-export {
-  DEFAULT_DIRECTORY_MODE,
-  DEFAULT_EXECUTABLE_MODE,
-  DEFAULT_FILE_MODE,
-  DEFAULT_SYMLINK_MODE,
-  OPAQUE_WHITEOUT,
-  WHITEOUT_PREFIX,
-  planLayer,
-} from './plan.js';
-export type { PlannedEntry, PlannedSource, PlanOptions } from './plan.js';
-export { BLOCK_SIZE, END_OF_ARCHIVE_SIZE, encodePaxRecords, encodeTarHeader, paddingFor } from './tar-header.js';
-export type { TarEntryType, TarHeader } from './tar-header.js';
-export { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';
-export type { ChunkSink, DataObserver, TarWriterOptions } from './tar-writer.js';
-export { DEFAULT_DEDUPLICATE, storedName, writePlannedEntries } from './layer-tar.js';
-export type { WriteEntriesOptions } from './layer-tar.js';
-export {
-  DEFAULT_COMPRESSION,
-  DEFAULT_GZIP_LEVEL,
-  DEFAULT_ZSTD_LEVEL,
-  FixedBlocks,
-  GZIP_INPUT_BLOCK_SIZE,
-  ZSTD_FRAME_SIZE,
-  createCompressor,
-  parseCompression,
-  resolveLevel,
-} from './compress.js';
-export type { CompressorOptions } from './compress.js';
-export { zstdBackendName } from './zstd-backend.js';
-export { createDecompressor, detectCompression } from './decompress.js';
 export { DigestCounter, readableFromProducer } from './streams.js';
+export type { TarEntryType, TarHeader } from './tar-header.js';
+export {
+  BLOCK_SIZE,
+  END_OF_ARCHIVE_SIZE,
+  encodePaxRecords,
+  encodeTarHeader,
+  paddingFor,
+} from './tar-header.js';
+export type { ChunkSink, DataObserver, FileDataOptions, TarWriterOptions } from './tar-writer.js';
+export { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';
+export type { LayerOutputOptions, LayerWriteResult, WriteLayerOptions } from './write-layer.js';
 export {
   compressAndMeasure,
   writeLayer,
@@ -52,4 +58,4 @@ export {
   writeLayerToFile,
   writeResultToFile,
 } from './write-layer.js';
-export type { LayerOutputOptions, LayerWriteResult, WriteLayerOptions } from './write-layer.js';
+export { zstdBackendName } from './zstd-backend.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { TarHeader } from './tar-header.js';
 import { findDedupCandidates } from './dedup.js';
 import { hashSource, type PlannedEntry } from './plan.js';
+import type { TarHeader } from './tar-header.js';
 import type { TarWriter } from './tar-writer.js';
 
 export interface WriteEntriesOptions {
@@ -88,7 +88,7 @@ async function writeData(
 ): Promise<void> {
   const source = entry.source;
   if (source?.kind === 'host') {
-    await writer.writeFileEntry(header, source.file.path, observe);
+    await writer.writeFileEntry(header, source.file.path, observe ? { observe } : {});
     return;
   }
   if (source?.kind === 'bytes') observe?.(source.data);

@@ -3,13 +3,13 @@ import { createReadStream } from 'node:fs';
 import { LayerError } from './errors.js';
 import {
   type MetadataOverrides,
-  type ResolvedMetadata,
   parseFileMetadata,
+  type ResolvedMetadata,
   resolveMetadata,
 } from './metadata.js';
 import { ancestorsOf, baseName, joinLayerPath, normalizeLayerPath, parentOf, pathSortKey } from './paths.js';
 import { DEFAULT_CREATE_PARENT_DIRECTORIES, type LayerEntry, type LayerSpec } from './spec.js';
-import { type HostFile, checkSourceDirectory, statSourceFile, walkDirectory } from './walk.js';
+import { checkSourceDirectory, type HostFile, statSourceFile, walkDirectory } from './walk.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_WHITEOUT = '.wh..wh..opq';
@@ -20,7 +20,9 @@ export const DEFAULT_EXECUTABLE_MODE = 0o755;
 export const DEFAULT_DIRECTORY_MODE = 0o755;
 export const DEFAULT_SYMLINK_MODE = 0o777;
 
-export type PlannedSource = { readonly kind: 'host'; readonly file: HostFile } | { readonly kind: 'bytes'; readonly data: Buffer };
+export type PlannedSource =
+  | { readonly kind: 'host'; readonly file: HostFile }
+  | { readonly kind: 'bytes'; readonly data: Buffer };
 
 /** One entry of the layer, decided: normalised path, type, source and metadata. */
 export interface PlannedEntry {
@@ -115,7 +117,15 @@ async function expand(entry: LayerEntry, index: number, add: (d: Draft) => Promi
       checkName(path, origin);
       const file = await statSourceFile(entry.source, origin);
       const baseMode = file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
-      await add({ path, kind: 'file', source: { kind: 'host', file }, baseMode, regular: true, whiteout: false, origin });
+      await add({
+        path,
+        kind: 'file',
+        source: { kind: 'host', file },
+        baseMode,
+        regular: true,
+        whiteout: false,
+        origin,
+      });
       return;
     }
     case 'content': {
@@ -124,25 +134,55 @@ async function expand(entry: LayerEntry, index: number, add: (d: Draft) => Promi
       if (typeof entry.content !== 'string' && !(entry.content instanceof Uint8Array)) {
         throw new LayerError('IMG_LAYER_INVALID_OPTION', `${origin}.content: expected a string or bytes`);
       }
-      const data = typeof entry.content === 'string' ? Buffer.from(entry.content, 'utf8') : Buffer.from(entry.content);
-      await add({ path, kind: 'file', source: { kind: 'bytes', data }, baseMode: DEFAULT_FILE_MODE, regular: true, whiteout: false, origin });
+      const data =
+        typeof entry.content === 'string' ? Buffer.from(entry.content, 'utf8') : Buffer.from(entry.content);
+      await add({
+        path,
+        kind: 'file',
+        source: { kind: 'bytes', data },
+        baseMode: DEFAULT_FILE_MODE,
+        regular: true,
+        whiteout: false,
+        origin,
+      });
       return;
     }
     case 'symlink': {
       needPath();
       checkName(path, origin);
       if (typeof entry.target !== 'string' || entry.target === '' || entry.target.includes('\0')) {
-        throw new LayerError('IMG_LAYER_INVALID_PATH', `${origin}.target: invalid symlink target ${JSON.stringify(entry.target)}`);
+        throw new LayerError(
+          'IMG_LAYER_INVALID_PATH',
+          `${origin}.target: invalid symlink target ${JSON.stringify(entry.target)}`,
+        );
       }
-      await add({ path, kind: 'symlink', target: entry.target, baseMode: DEFAULT_SYMLINK_MODE, regular: false, whiteout: false, origin });
+      await add({
+        path,
+        kind: 'symlink',
+        target: entry.target,
+        baseMode: DEFAULT_SYMLINK_MODE,
+        regular: false,
+        whiteout: false,
+        origin,
+      });
       return;
     }
     case 'directory': {
       if (path !== '') {
         checkName(path, origin);
-        await add({ path, kind: 'directory', baseMode: DEFAULT_DIRECTORY_MODE, regular: false, whiteout: false, origin });
+        await add({
+          path,
+          kind: 'directory',
+          baseMode: DEFAULT_DIRECTORY_MODE,
+          regular: false,
+          whiteout: false,
+          origin,
+        });
       } else if (entry.source === undefined) {
-        throw new LayerError('IMG_LAYER_INVALID_PATH', `${origin}: an empty directory entry cannot be the root`);
+        throw new LayerError(
+          'IMG_LAYER_INVALID_PATH',
+          `${origin}: an empty directory entry cannot be the root`,
+        );
       }
       if (entry.source === undefined) return;
       await checkSourceDirectory(entry.source, origin);
@@ -152,11 +192,34 @@ async function expand(entry: LayerEntry, index: number, add: (d: Draft) => Promi
         checkName(child, childOrigin);
         if (node.kind === 'file') {
           const baseMode = node.file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
-          await add({ path: child, kind: 'file', source: { kind: 'host', file: node.file }, baseMode, regular: true, whiteout: false, origin: childOrigin });
+          await add({
+            path: child,
+            kind: 'file',
+            source: { kind: 'host', file: node.file },
+            baseMode,
+            regular: true,
+            whiteout: false,
+            origin: childOrigin,
+          });
         } else if (node.kind === 'symlink') {
-          await add({ path: child, kind: 'symlink', target: node.target, baseMode: DEFAULT_SYMLINK_MODE, regular: false, whiteout: false, origin: childOrigin });
+          await add({
+            path: child,
+            kind: 'symlink',
+            target: node.target,
+            baseMode: DEFAULT_SYMLINK_MODE,
+            regular: false,
+            whiteout: false,
+            origin: childOrigin,
+          });
         } else {
-          await add({ path: child, kind: 'directory', baseMode: DEFAULT_DIRECTORY_MODE, regular: false, whiteout: false, origin: childOrigin });
+          await add({
+            path: child,
+            kind: 'directory',
+            baseMode: DEFAULT_DIRECTORY_MODE,
+            regular: false,
+            whiteout: false,
+            origin: childOrigin,
+          });
         }
       }
       return;
@@ -165,12 +228,28 @@ async function expand(entry: LayerEntry, index: number, add: (d: Draft) => Promi
       needPath();
       checkName(path, origin);
       const marker = joinLayerPath(parentOf(path), `${WHITEOUT_PREFIX}${baseName(path)}`);
-      await add({ path: marker, kind: 'file', source: { kind: 'bytes', data: Buffer.alloc(0) }, baseMode: DEFAULT_FILE_MODE, regular: false, whiteout: true, origin });
+      await add({
+        path: marker,
+        kind: 'file',
+        source: { kind: 'bytes', data: Buffer.alloc(0) },
+        baseMode: DEFAULT_FILE_MODE,
+        regular: false,
+        whiteout: true,
+        origin,
+      });
       return;
     }
     case 'opaque': {
       const marker = joinLayerPath(path, OPAQUE_WHITEOUT);
-      await add({ path: marker, kind: 'file', source: { kind: 'bytes', data: Buffer.alloc(0) }, baseMode: DEFAULT_FILE_MODE, regular: false, whiteout: true, origin });
+      await add({
+        path: marker,
+        kind: 'file',
+        source: { kind: 'bytes', data: Buffer.alloc(0) },
+        baseMode: DEFAULT_FILE_MODE,
+        regular: false,
+        whiteout: true,
+        origin,
+      });
       return;
     }
     default:
@@ -254,7 +333,8 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
   for (const d of drafts.values()) {
     const own = perPath.get(d.path);
     const meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, own?.meta);
-    const size = d.source === undefined ? 0 : d.source.kind === 'bytes' ? d.source.data.length : d.source.file.size;
+    const size =
+      d.source === undefined ? 0 : d.source.kind === 'bytes' ? d.source.data.length : d.source.file.size;
     planned.push({
       path: d.path,
       kind: d.kind,

@@ -46,7 +46,13 @@ export interface OpaqueEntry {
   readonly path: string;
 }
 
-export type LayerEntry = FileEntry | DirectoryEntry | SymlinkEntry | ContentEntry | WhiteoutEntry | OpaqueEntry;
+export type LayerEntry =
+  | FileEntry
+  | DirectoryEntry
+  | SymlinkEntry
+  | ContentEntry
+  | WhiteoutEntry
+  | OpaqueEntry;
 
 /** What goes into a layer. */
 export interface LayerSpec {

@@ -26,7 +26,8 @@ export class DigestCounter extends Transform {
 
   /** Available after the stream has been flushed. */
   get digest(): Digest {
-    if (this.#digest === undefined) throw new Error('DigestCounter: digest read before the end of the stream');
+    if (this.#digest === undefined)
+      throw new Error('DigestCounter: digest read before the end of the stream');
     return this.#digest;
   }
 }

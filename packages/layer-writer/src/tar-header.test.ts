@@ -1,17 +1,20 @@
-import { lstatSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BLOCK_SIZE, type TarHeader, encodePaxRecords, encodeTarHeader } from './tar-header.js';
-import { tempDir, run, tarList, toolAvailable } from './test-helpers.js';
+import { BLOCK_SIZE, encodePaxRecords, encodeTarHeader, type TarHeader } from './tar-header.js';
 import { TarWriter } from './tar-writer.js';
+import { run, tarList, tempDir, toolAvailable } from './test-helpers.js';
 
 const hasTar = toolAvailable('tar');
 
 async function buildTar(entries: Array<[TarHeader, Uint8Array?]>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const w = new TarWriter((c) => {
-    chunks.push(Buffer.from(c));
-  }, { chunkSize: 4096 });
+  const w = new TarWriter(
+    (c) => {
+      chunks.push(Buffer.from(c));
+    },
+    { chunkSize: 4096 },
+  );
   for (const [h, data] of entries) await w.writeEntry(h, data);
   await w.finish();
   return Buffer.concat(chunks);
@@ -89,7 +92,9 @@ describe('encodeTarHeader', () => {
   });
 
   it('rejects invalid numbers naming the entry', () => {
-    expect(() => encodeTarHeader({ ...base, name: 'a', type: 'file', mode: 0o17777 })).toThrow(/a: invalid mode/);
+    expect(() => encodeTarHeader({ ...base, name: 'a', type: 'file', mode: 0o17777 })).toThrow(
+      /a: invalid mode/,
+    );
     expect(() => encodeTarHeader({ ...base, name: 'a', type: 'file', uid: -1 })).toThrow(/a: invalid uid/);
   });
 });

@@ -46,9 +46,7 @@ const NAME_FIELD_SIZE = 32;
 const MAX_OCTAL_7 = 0o7777777;
 const MAX_OCTAL_11 = 0o77777777777;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII test
 const NON_ASCII = /[^\x00-\x7f]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII filter
 const NON_ASCII_G = /[^\x00-\x7f]/g;
 
 function isAscii(s: string): boolean {

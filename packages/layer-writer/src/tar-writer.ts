@@ -1,7 +1,13 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { LayerError } from './errors.js';
-import { BLOCK_SIZE, END_OF_ARCHIVE_SIZE, type TarHeader, encodeTarHeader, paddingFor } from './tar-header.js';
+import {
+  BLOCK_SIZE,
+  END_OF_ARCHIVE_SIZE,
+  encodeTarHeader,
+  paddingFor,
+  type TarHeader,
+} from './tar-header.js';
 
 /** Size of every chunk a TarWriter hands to its sink (the last one may be shorter). */
 export const DEFAULT_TAR_CHUNK_SIZE = 1024 * 1024;
@@ -12,6 +18,15 @@ const SMALL_FILE_SIZE = 256 * 1024;
 export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
 /** Sees every byte of a file's data as it is copied (e.g. to hash it); must not keep the buffer. */
 export type DataObserver = (bytes: Buffer) => void;
+
+export interface FileDataOptions {
+  /** Sees every byte of the data (e.g. to hash it). */
+  readonly observe?: DataObserver;
+  /** Read from this already-open file descriptor (not closed) instead of opening `hostPath`. */
+  readonly fd?: number;
+  /** Offset of the data in `fd`. Default 0. */
+  readonly offset?: number;
+}
 
 export interface TarWriterOptions {
   /** Default DEFAULT_TAR_CHUNK_SIZE. Chunks are exactly this size except the last one. */
@@ -74,7 +89,10 @@ export class TarWriter {
   async writeEntry(header: TarHeader, data?: Uint8Array): Promise<void> {
     const size = header.type === 'file' ? (header.size ?? data?.length ?? 0) : 0;
     if ((data?.length ?? 0) !== size) {
-      throw new LayerError('IMG_LAYER_INVALID_TAR', `${header.name}: data length does not match size ${size}`);
+      throw new LayerError(
+        'IMG_LAYER_INVALID_TAR',
+        `${header.name}: data length does not match size ${size}`,
+      );
     }
     await this.write(encodeTarHeader({ ...header, size }));
     if (data && size > 0) {
@@ -85,14 +103,16 @@ export class TarWriter {
 
   /**
    * Write a regular-file entry whose data is read from `hostPath` directly into the output chunks.
-   * Fails with IMG_LAYER_SOURCE_CHANGED when the file's size is no longer `header.size`.
+   * Fails with IMG_LAYER_SOURCE_CHANGED when the file's size is no longer `header.size`. With
+   * `options.fd`/`options.offset`, the data is `header.size` bytes at `offset` of an open file instead.
    */
-  async writeFileEntry(header: TarHeader, hostPath: string, observe?: DataObserver): Promise<void> {
+  async writeFileEntry(header: TarHeader, hostPath: string, options: FileDataOptions = {}): Promise<void> {
     const size = header.size ?? 0;
     await this.write(encodeTarHeader(header));
     if (size === 0) return;
-    if (size <= SMALL_FILE_SIZE) await this.#copySmallFile(hostPath, size, observe);
-    else await this.#copyLargeFile(hostPath, size, observe);
+    if (options.fd !== undefined) await this.#copyRange(options.fd, hostPath, options.offset ?? 0, size, options.observe);
+    else if (size <= SMALL_FILE_SIZE) await this.#copySmallFile(hostPath, size, options.observe);
+    else await this.#copyLargeFile(hostPath, size, options.observe);
     await this.writeZeros(paddingFor(size));
   }
 
@@ -132,6 +152,25 @@ export class TarWriter {
       }
     } finally {
       closeSync(fd);
+    }
+  }
+
+  async #copyRange(fd: number, hostPath: string, offset: number, size: number, observe?: DataObserver) {
+    let pos = 0;
+    while (pos < size) {
+      const want = Math.min(this.#chunkSize - this.#fill, size - pos);
+      const got =
+        size <= SMALL_FILE_SIZE
+          ? readSync(fd, this.#buf, this.#fill, want, offset + pos)
+          : await new Promise<number>((resolve, reject) =>
+              read(fd, this.#buf, this.#fill, want, offset + pos, (err, n) => (err ? reject(err) : resolve(n))),
+            );
+      if (got === 0) changed(hostPath, size);
+      observe?.(this.#buf.subarray(this.#fill, this.#fill + got));
+      this.#fill += got;
+      this.#position += got;
+      pos += got;
+      if (this.#fill === this.#chunkSize) await this.#emit();
     }
   }
 

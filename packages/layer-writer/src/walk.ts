@@ -83,7 +83,8 @@ export async function walkDirectory(root: string, what: string): Promise<HostNod
           throw missing(what, full, err);
         }
         if (st.isFile()) out.push({ kind: 'file', rel: childRel, file: hostFile(full, st) });
-        else if (st.isSymbolicLink()) out.push({ kind: 'symlink', rel: childRel, target: await readlink(full) });
+        else if (st.isSymbolicLink())
+          out.push({ kind: 'symlink', rel: childRel, target: await readlink(full) });
         else if (st.isDirectory()) {
           out.push({ kind: 'directory', rel: childRel });
           subdirs.push([full, childRel]);

@@ -1,9 +1,19 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parseLayerMetadata } from '@img/oci-spec';
 import { afterEach, describe, expect, it } from 'vitest';
-import { run, sha256Bytes, sha256File, tarList, tarNames, tempDir, toolAvailable } from './test-helpers.js';
 import type { LayerSpec } from './spec.js';
+import { run, sha256Bytes, sha256File, tarList, tarNames, tempDir, toolAvailable } from './test-helpers.js';
 import { writeLayer, writeLayerMetadata, writeLayerToFile } from './write-layer.js';
 
 const hasTar = toolAvailable('tar');
@@ -44,7 +54,12 @@ describe('writeLayer', () => {
   it('writes a sorted tar with default modes and zero times, and metadata that matches the bytes', async () => {
     const src = makeTree(tmp());
     const { bytes, meta } = await readAll(
-      { entries: [{ type: 'directory', path: '/app', source: src }, { type: 'content', path: 'app/VERSION', content: '1.0\n' }] },
+      {
+        entries: [
+          { type: 'directory', path: '/app', source: src },
+          { type: 'content', path: 'app/VERSION', content: '1.0\n' },
+        ],
+      },
       { compression: 'none' },
     );
     expect(meta.mediaType).toBe('application/vnd.oci.image.layer.v1.tar');
@@ -83,28 +98,31 @@ describe('writeLayer', () => {
     expect(tarNames(bytes)).toEqual(['B', 'a/', 'a/b', 'a-b', 'a.c']);
   });
 
-  it.runIf(hasGzip && hasZstd)('gzip -d and zstd -d give back the tar whose sha256 is the diff_id', async () => {
-    const dir = tmp();
-    const src = makeTree(dir);
-    // > one zstd frame (8 MiB) so that multi-frame output is checked too
-    writeFileSync(join(src, 'big.bin'), Buffer.alloc(20 * 1024 * 1024, 'abcdefghij'));
-    const spec: LayerSpec = { entries: [{ type: 'directory', path: '/', source: src }] };
-    const none = await writeLayerToFile(spec, join(dir, 'l.tar'), { compression: 'none' });
-    for (const [compression, tool] of [
-      ['gzip', 'gzip'],
-      ['zstd', 'zstd'],
-    ] as const) {
-      const blob = join(dir, `l.${compression}`);
-      const meta = await writeLayerToFile(spec, blob, { compression });
-      expect(meta.digest).toBe(sha256File(blob));
-      expect(meta.size).toBe(readFileSync(blob).length);
-      const tar = run(tool, ['-dc', blob]);
-      expect(sha256Bytes(tar)).toBe(meta.diff_id);
-      expect(meta.diff_id).toBe(none.diff_id);
-      expect(meta.uncompressed_size).toBe(tar.length);
-      expect(meta.mediaType).toBe(`application/vnd.oci.image.layer.v1.tar+${compression}`);
-    }
-  });
+  it.runIf(hasGzip && hasZstd)(
+    'gzip -d and zstd -d give back the tar whose sha256 is the diff_id',
+    async () => {
+      const dir = tmp();
+      const src = makeTree(dir);
+      // > one zstd frame (8 MiB) so that multi-frame output is checked too
+      writeFileSync(join(src, 'big.bin'), Buffer.alloc(20 * 1024 * 1024, 'abcdefghij'));
+      const spec: LayerSpec = { entries: [{ type: 'directory', path: '/', source: src }] };
+      const none = await writeLayerToFile(spec, join(dir, 'l.tar'), { compression: 'none' });
+      for (const [compression, tool] of [
+        ['gzip', 'gzip'],
+        ['zstd', 'zstd'],
+      ] as const) {
+        const blob = join(dir, `l.${compression}`);
+        const meta = await writeLayerToFile(spec, blob, { compression });
+        expect(meta.digest).toBe(sha256File(blob));
+        expect(meta.size).toBe(readFileSync(blob).length);
+        const tar = run(tool, ['-dc', blob]);
+        expect(sha256Bytes(tar)).toBe(meta.diff_id);
+        expect(meta.diff_id).toBe(none.diff_id);
+        expect(meta.uncompressed_size).toBe(tar.length);
+        expect(meta.mediaType).toBe(`application/vnd.oci.image.layer.v1.tar+${compression}`);
+      }
+    },
+  );
 
   it('writes a gzip header with mtime 0 and no name', async () => {
     const { bytes } = await readAll({ entries: [{ type: 'content', path: 'x', content: 'x' }] });
@@ -195,7 +213,10 @@ describe('writeLayer', () => {
   });
 
   it('writes no parent directories by default', async () => {
-    const { bytes } = await readAll({ entries: [{ type: 'content', path: '/usr/bin/x', content: 'x' }] }, { compression: 'none' });
+    const { bytes } = await readAll(
+      { entries: [{ type: 'content', path: '/usr/bin/x', content: 'x' }] },
+      { compression: 'none' },
+    );
     if (!hasTar) return;
     expect(tarNames(bytes)).toEqual(['usr/bin/x']);
   });
@@ -214,14 +235,21 @@ describe('writeLayer', () => {
       { compression: 'none' },
     );
     if (!hasTar) return;
-    expect(tarNames(bytes).filter((n) => n === 'app/main.js' || n === 'app/lib/')).toEqual(['app/lib/', 'app/main.js']);
+    expect(tarNames(bytes).filter((n) => n === 'app/main.js' || n === 'app/lib/')).toEqual([
+      'app/lib/',
+      'app/main.js',
+    ]);
   });
 
   it('writeLayerMetadata writes canonical JSON that parses back', async () => {
     const dir = tmp();
-    const meta = await writeLayerToFile({ entries: [{ type: 'content', path: 'x', content: 'x' }] }, join(dir, 'blob'), {
-      annotations: { 'org.example': 'v' },
-    });
+    const meta = await writeLayerToFile(
+      { entries: [{ type: 'content', path: 'x', content: 'x' }] },
+      join(dir, 'blob'),
+      {
+        annotations: { 'org.example': 'v' },
+      },
+    );
     await writeLayerMetadata(join(dir, 'meta.json'), meta);
     const text = readFileSync(join(dir, 'meta.json'), 'utf8');
     expect(parseLayerMetadata(text, 'meta.json')).toEqual(meta);

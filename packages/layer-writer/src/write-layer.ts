@@ -2,16 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type Readable, pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import {
+  canonicalJsonBytes,
   type History,
   type LayerCompression,
   type LayerMetadata,
-  canonicalJsonBytes,
   ociLayerMediaType,
 } from '@img/oci-spec';
-import { DEFAULT_COMPRESSION, createCompressor, parseCompression, resolveLevel } from './compress.js';
+import { createCompressor, DEFAULT_COMPRESSION, parseCompression, resolveLevel } from './compress.js';
 import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE, writePlannedEntries } from './layer-tar.js';
 import { planLayer } from './plan.js';
@@ -66,7 +66,10 @@ export function resolveOutput(options: LayerOutputOptions): ResolvedOutput {
 function parseEpoch(value: number | undefined): number {
   if (value === undefined) return 0;
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new LayerError('IMG_LAYER_INVALID_OPTION', `sourceDateEpoch: expected whole seconds >= 0, got ${value}`);
+    throw new LayerError(
+      'IMG_LAYER_INVALID_OPTION',
+      `sourceDateEpoch: expected whole seconds >= 0, got ${value}`,
+    );
   }
   return value;
 }

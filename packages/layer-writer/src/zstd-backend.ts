@@ -16,7 +16,10 @@ type NativeZstdCompress = (
   options: { chunkSize: number; params: Record<number, number> },
   cb: (err: Error | null, out: Buffer) => void,
 ) => void;
-type NativeZstdCompressSync = (buf: Buffer, options: { chunkSize: number; params: Record<number, number> }) => Buffer;
+type NativeZstdCompressSync = (
+  buf: Buffer,
+  options: { chunkSize: number; params: Record<number, number> },
+) => Buffer;
 
 const z = zlib as unknown as {
   zstdCompress?: NativeZstdCompress;
@@ -93,7 +96,9 @@ export async function zstdBackendName(level: number): Promise<'native' | 'wasm'>
 
 function nativeCompress(input: Buffer, level: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    z.zstdCompress!(input, nativeOptions(input.length, level), (err, out) => (err ? reject(err) : resolve(out)));
+    z.zstdCompress!(input, nativeOptions(input.length, level), (err, out) =>
+      err ? reject(err) : resolve(out),
+    );
   });
 }
 

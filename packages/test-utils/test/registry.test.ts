@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ciRequires,
   decodeJwt,
+  requireTool,
   run,
   startRegistry,
   type TestRegistry,
@@ -86,6 +87,11 @@ describe.skipIf(needs.skip)('startRegistry auth none', () => {
     expect(
       (await registry.requests()).some((e) => e.method === 'PUT' && e.path === '/v2/tiny/manifests/v1'),
     ).toBe(true);
+  });
+
+  it.skipIf(!requireTool('crane'))('works with crane from <repo>/.tools/bin', async () => {
+    const { stdout } = await run('crane', ['digest', '--insecure', `${registry.url}/tiny:v1`]);
+    expect(stdout.trim()).toBe(layout.manifest.digest);
   });
 
   it('has delete enabled', async () => {

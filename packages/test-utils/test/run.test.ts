@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RunError, run, tempDir } from '../src/index.js';
+import { run, TestUtilsError, tempDir } from '../src/index.js';
 
 describe('run', () => {
   it('captures stdout and stderr and feeds stdin', async () => {
@@ -9,17 +9,18 @@ describe('run', () => {
     expect(result.stdoutBytes.equals(Buffer.from('in'))).toBe(true);
   });
 
-  it('throws RunError with both outputs on a non-zero exit, secrets redacted', async () => {
+  it('throws TestUtilsError with both outputs on a non-zero exit, secrets redacted', async () => {
     const failing = run('sh', ['-c', 'echo out-text; echo err-text >&2; exit 3', 'sh', 'hunter2'], {
       redact: ['hunter2'],
     });
-    await expect(failing).rejects.toBeInstanceOf(RunError);
-    const error = (await failing.catch((e: unknown) => e)) as RunError;
+    await expect(failing).rejects.toBeInstanceOf(TestUtilsError);
+    const error = (await failing.catch((e: unknown) => e)) as TestUtilsError;
+    expect(error.code).toBe('IMG_TESTUTILS_COMMAND_FAILED');
     expect(error.message).toContain('exited with code 3');
     expect(error.message).toContain('out-text');
     expect(error.message).toContain('err-text');
     expect(error.message).not.toContain('hunter2');
-    expect(error.result.code).toBe(3);
+    expect(error.result?.code).toBe(3);
   });
 
   it('resolves on failure with allowFailure, and kills on timeout', async () => {

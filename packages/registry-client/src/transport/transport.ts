@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
+import { ImgError } from '@img/oci-spec';
 import { Agent, type Dispatcher } from 'undici';
 import type { CredentialProvider } from '../auth/credentials.js';
 import { AuthSession } from '../auth/session.js';
@@ -164,7 +165,8 @@ export class Transport {
         });
       } catch (err) {
         publishRequest({ method, url: redactUrl(url), durationMs: Date.now() - started, error: String(err) });
-        if (req.signal?.aborted) throw err;
+        // Our own errors from a request body (a source failing digest verification) pass through.
+        if (req.signal?.aborted || err instanceof ImgError) throw err;
         const retryable = isRetryableNetworkError(err);
         if (retryable && replayable && attempt < retry.retries) {
           await this.#backoff(req, method, url, attempt++, `connection error: ${(err as Error).message}`);

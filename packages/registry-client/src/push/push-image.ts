@@ -1,0 +1,121 @@
+import { type BlobSource, type Descriptor, isIndex } from '@img/oci-spec';
+import { pullScope, pushScope } from '../auth/scopes.js';
+import { RegistryError } from '../errors.js';
+import { mapLimit } from '../limit.js';
+import type { UploadMode } from '../options.js';
+import { formatReference, type Reference, sameRegistry, toReference } from '../reference.js';
+import type { RequestStats, Transport } from '../transport/transport.js';
+import { type BlobPushContext, pushBlob } from './push-blob.js';
+import { putManifest } from './push-manifest.js';
+import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
+import { type PushImageInput, validatePushImage } from './validate-image.js';
+
+export interface PushOptions {
+  /** Tags to point at the root besides the target reference's own tag. Default none. */
+  readonly tags?: readonly string[];
+  /** Progress per blob and manifest; see PushProgressEvent. */
+  readonly onProgress?: (event: PushProgressEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface PushResult {
+  /** The root's descriptor. */
+  readonly descriptor: Descriptor;
+  /** `registry/repository@digest` of what was pushed. */
+  readonly reference: Reference;
+  /** Tags now pointing at it. */
+  readonly tags: readonly string[];
+  readonly summary: PushSummary;
+}
+
+export interface PushConfig {
+  readonly jobs: number;
+  readonly uploadMode: UploadMode;
+  readonly chunkSize: number;
+}
+
+/**
+ * Push an image: blobs first (`jobs` at a time: HEAD, mount, upload), then child manifests, then the
+ * index or manifest root under each tag (or by digest when there is none).
+ */
+export async function pushImage(
+  transport: Transport,
+  config: PushConfig,
+  target: Reference,
+  image: PushImageInput,
+  options: PushOptions = {},
+): Promise<PushResult> {
+  const started = Date.now();
+  const blobs = validatePushImage(image);
+  const root = image.root;
+  if (target.digest && target.digest !== root.descriptor.digest) {
+    throw new RegistryError(
+      'IMG_REGISTRY_INVALID_IMAGE',
+      `push target ${formatReference(target)} names a digest other than the image's ${root.descriptor.digest}`,
+    );
+  }
+  const tags = [...new Set([...(target.tag ? [target.tag] : []), ...(options.tags ?? [])])];
+  for (const tag of tags) toReference({ ...target, tag, digest: undefined });
+
+  const summary = emptySummary();
+  const stats: RequestStats = { requests: 0, retries: 0 };
+  const emit = progressEmitter(options.onProgress);
+  const dest: BlobSource = { registry: target.registry, repository: target.repository };
+  // The push scope first (some token servers read only the first), then pull on every mount source.
+  const mountSources = blobs
+    .flatMap((b) => b.sources ?? [])
+    .filter((s) => sameRegistry(s.registry, dest.registry) && s.repository !== dest.repository)
+    .map((s) => pullScope(s.repository));
+  const scopes = [pushScope(dest.repository), ...new Set(mountSources)];
+  const ctx = { stats, signal: options.signal, scopes };
+  const blobCtx: BlobPushContext = {
+    transport,
+    target: dest,
+    scopes,
+    stats,
+    signal: options.signal,
+    mode: config.uploadMode,
+    chunkSize: config.chunkSize,
+    emit,
+    onBytesSent: (n) => {
+      summary.bytesUploaded += n;
+    },
+  };
+
+  const outcomes = await mapLimit(blobs, config.jobs, (blob) => pushBlob(blobCtx, blob));
+  for (const o of outcomes) {
+    if (o === 'uploaded') summary.blobsUploaded++;
+    else if (o === 'mounted') summary.blobsMounted++;
+    else summary.blobsSkipped++;
+  }
+
+  const put = async (doc: typeof root, reference: string) => {
+    await putManifest(transport, dest, doc, reference, ctx);
+    summary.manifestsPushed++;
+    const { digest, mediaType, size } = doc.descriptor;
+    emit({ kind: 'manifest', digest, mediaType, size, reference });
+  };
+  const children = image.manifests ?? [];
+  // Image manifests are independent of each other; nested indexes follow in the given order.
+  await mapLimit(
+    children.filter((d) => !isIndex(d.descriptor.mediaType)),
+    config.jobs,
+    (doc) => put(doc, doc.descriptor.digest),
+  );
+  for (const doc of children.filter((d) => isIndex(d.descriptor.mediaType))) await put(doc, doc.descriptor.digest);
+  if (tags.length === 0) await put(root, root.descriptor.digest);
+  else {
+    await put(root, tags[0]!);
+    await mapLimit(tags.slice(1), config.jobs, (tag) => put(root, tag));
+  }
+
+  summary.requests = stats.requests;
+  summary.retries = stats.retries;
+  summary.durationMs = Date.now() - started;
+  return {
+    descriptor: root.descriptor,
+    reference: { registry: dest.registry, repository: dest.repository, digest: root.descriptor.digest },
+    tags,
+    summary,
+  };
+}
