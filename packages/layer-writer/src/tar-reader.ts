@@ -145,7 +145,7 @@ export class TarParser {
       }
       const n = Math.min(this.#remaining, chunk.length - off);
       const part = chunk.subarray(off, off + n);
-      if (this.#state === 'data') this.#h.onData?.(part);
+      if (this.#state === 'data' && this.#deliver) this.#h.onData?.(part);
       else if (this.#state === 'meta') this.#meta.push(Buffer.from(part));
       off += n;
       this.#offset += n;
@@ -167,9 +167,8 @@ export class TarParser {
 
   #afterSection(): void {
     if (this.#state === 'data') {
-      this.#state = this.#remaining === 0 && this.#padding > 0 ? 'padding' : 'header';
       this.#remaining = this.#padding;
-      if (this.#remaining === 0) this.#state = 'header';
+      this.#state = this.#remaining > 0 ? 'padding' : 'header';
       return;
     }
     if (this.#state === 'meta') {
@@ -188,6 +187,7 @@ export class TarParser {
   }
 
   #padding = 0;
+  #deliver = false;
 
   #startSection(state: 'data' | 'meta', size: number): void {
     this.#padding = paddingFor(size);
@@ -255,7 +255,6 @@ export class TarParser {
     const entrySize = num('size', 124, 12, 'size');
     const extra: Record<string, string> = {};
     for (const [k, v] of Object.entries(pax)) if (!FOLDED_PAX.has(k)) extra[k] = v;
-    const hasData = type === 'file' || (type !== 'directory' && type !== 'hardlink' && type !== 'symlink' && entrySize > 0);
     const entry: TarEntryInfo = {
       name,
       type,
@@ -273,7 +272,8 @@ export class TarParser {
       dataOffset: at + BLOCK_SIZE,
     };
     this.#h.onEntry(entry);
-    // Hardlinks and other non-file types may still carry data in some writers; skip it.
-    this.#startSection('data', hasData || entrySize === 0 ? entry.size || (hasData ? entrySize : 0) : entrySize);
+    // As Go's archive/tar: links, directories, devices and FIFOs are header-only whatever their size field.
+    this.#deliver = type === 'file';
+    this.#startSection('data', type === 'file' ? entrySize : 0);
   }
 }

@@ -56,12 +56,20 @@ export class RegistryClient {
   }
 
   /** A small blob (a config) in memory, verified; at most `maxConfigBytes`. */
-  fetchBlobBytes(from: BlobSource, descriptor: Descriptor, options: RequestOptions = {}): Promise<Uint8Array> {
+  fetchBlobBytes(
+    from: BlobSource,
+    descriptor: Descriptor,
+    options: RequestOptions = {},
+  ): Promise<Uint8Array> {
     return fetchBlobBytes(this.#transport, source(from), descriptor, this.#options.maxConfigBytes, options);
   }
 
   /** HEAD a blob in a repository. */
-  blobExists(at: BlobSource, descriptor: Pick<Descriptor, 'digest'>, options: RequestOptions = {}): Promise<boolean> {
+  blobExists(
+    at: BlobSource,
+    descriptor: Pick<Descriptor, 'digest'>,
+    options: RequestOptions = {},
+  ): Promise<boolean> {
     const s = source(at);
     return blobExists(this.#transport, s, descriptor, [pullScope(s.repository)], options);
   }
@@ -71,7 +79,11 @@ export class RegistryClient {
    * Blobs first (skip existing, mount same-registry sources, upload or stream the rest), then child
    * manifests, then the root under every tag, or by digest when there is no tag.
    */
-  pushImage(target: string | Reference, image: PushImageInput, options: PushOptions = {}): Promise<PushResult> {
+  pushImage(
+    target: string | Reference,
+    image: PushImageInput,
+    options: PushOptions = {},
+  ): Promise<PushResult> {
     const ref = toReference(target, { defaultTag: false });
     return pushImage(this.#transport, this.#options, ref, image, options);
   }

@@ -31,7 +31,13 @@ export interface RequestMessage {
 
 export function publishRequest(message: RequestMessage): void {
   if (requestChannel.hasSubscribers) requestChannel.publish(message);
-  debug('%s %s -> %s (%d ms)', message.method, message.url, message.status ?? message.error, message.durationMs);
+  debug(
+    '%s %s -> %s (%d ms)',
+    message.method,
+    message.url,
+    message.status ?? message.error,
+    message.durationMs,
+  );
 }
 
 export interface RetryMessage {
@@ -44,7 +50,14 @@ export interface RetryMessage {
 
 export function publishRetry(message: RetryMessage): void {
   if (retryChannel.hasSubscribers) retryChannel.publish(message);
-  debug('retry %d of %s %s in %d ms: %s', message.attempt, message.method, message.url, message.delayMs, message.reason);
+  debug(
+    'retry %d of %s %s in %d ms: %s',
+    message.attempt,
+    message.method,
+    message.url,
+    message.delayMs,
+    message.reason,
+  );
 }
 
 export function publishPush(message: object): void {

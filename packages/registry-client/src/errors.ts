@@ -97,7 +97,10 @@ export function parseErrorBody(text: string): RegistryDiagnostic[] {
     const doc = JSON.parse(text) as { errors?: unknown };
     if (!Array.isArray(doc.errors)) return [];
     return doc.errors
-      .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof e.code === 'string')
+      .filter(
+        (e): e is Record<string, unknown> =>
+          typeof e === 'object' && e !== null && typeof e.code === 'string',
+      )
       .map((e) => ({
         code: e.code as string,
         message: typeof e.message === 'string' ? e.message : undefined,

@@ -64,9 +64,15 @@ function invalid(message: string): never {
   throw new RegistryError('IMG_REGISTRY_INVALID_OPTIONS', message);
 }
 
-function positiveInt(value: number | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+function positiveInt(
+  value: number | undefined,
+  name: string,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) invalid(`${name} must be an integer in 1..${max}`);
+  if (!Number.isSafeInteger(value) || value < 1 || value > max)
+    invalid(`${name} must be an integer in 1..${max}`);
   return value;
 }
 
@@ -74,12 +80,17 @@ function positiveInt(value: number | undefined, name: string, fallback: number, 
 export function resolveOptions(options: RegistryClientOptions = {}): ResolvedOptions {
   if (options.credentialProvider && options.auth) invalid('pass either credentialProvider or auth, not both');
   const jobs = positiveInt(options.jobs, 'jobs', DEFAULT_JOBS, 256);
-  if (options.uploadMode !== undefined && options.uploadMode !== 'stream' && options.uploadMode !== 'chunked') {
+  if (
+    options.uploadMode !== undefined &&
+    options.uploadMode !== 'stream' &&
+    options.uploadMode !== 'chunked'
+  ) {
     invalid(`uploadMode must be "stream" or "chunked", not ${JSON.stringify(options.uploadMode)}`);
   }
   const retry = resolveRetry(options.retry);
   for (const [k, v] of Object.entries(retry)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) invalid(`retry.${k} must be a non-negative number`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      invalid(`retry.${k} must be a non-negative number`);
   }
   const insecure = options.insecure ?? [];
   if (insecure !== true && insecure !== false && !Array.isArray(insecure)) {

@@ -1,5 +1,15 @@
 /** Query parameters that carry no secret and help when reading an error. */
-const SAFE_QUERY_KEYS = new Set(['digest', 'mount', 'from', 'n', 'last', 'tag', 'scope', 'service', 'artifactType']);
+const SAFE_QUERY_KEYS = new Set([
+  'digest',
+  'mount',
+  'from',
+  'n',
+  'last',
+  'tag',
+  'scope',
+  'service',
+  'artifactType',
+]);
 
 /**
  * A URL safe to show: no userinfo, and query values other than the well-known harmless ones

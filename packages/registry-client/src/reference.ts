@@ -8,7 +8,12 @@ export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 /** Tag used when a reference names neither tag nor digest. */
 export const DEFAULT_TAG = 'latest';
 
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+const DOCKER_HUB_ALIASES = new Set([
+  'docker.io',
+  'index.docker.io',
+  'registry-1.docker.io',
+  'registry.hub.docker.com',
+]);
 
 /** A parsed image reference. `tag` and `digest` may both be set (`repo:tag@sha256:...`). */
 export interface Reference {
@@ -32,10 +37,14 @@ const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REPOSITORY_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 // host[:port] where host is a DNS name, an IPv4 address or a bracketed IPv6 address.
-const REGISTRY_RE = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::\d{1,5})?$/;
+const REGISTRY_RE =
+  /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::\d{1,5})?$/;
 
 function invalid(text: string, why: string): never {
-  throw new RegistryError('IMG_REGISTRY_INVALID_REFERENCE', `invalid image reference ${JSON.stringify(text)}: ${why}`);
+  throw new RegistryError(
+    'IMG_REGISTRY_INVALID_REFERENCE',
+    `invalid image reference ${JSON.stringify(text)}: ${why}`,
+  );
 }
 
 /** `docker.io` and its aliases become `index.docker.io`; other names are returned unchanged. */
@@ -95,7 +104,10 @@ export function parseReference(text: string, options: ParseReferenceOptions = {}
   let repository = rest;
   if (registry === DOCKER_HUB_REGISTRY && !repository.includes('/')) repository = `library/${repository}`;
   if (!isValidRepository(repository)) {
-    invalid(text, `bad repository ${JSON.stringify(repository)} (lowercase letters, digits, separators . _ __ -)`);
+    invalid(
+      text,
+      `bad repository ${JSON.stringify(repository)} (lowercase letters, digits, separators . _ __ -)`,
+    );
   }
   if (tag === undefined && digest === undefined && options.defaultTag !== false) tag = DEFAULT_TAG;
   return { registry, repository, ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) };
@@ -113,9 +125,12 @@ export function formatReference(ref: Reference): string {
 export function toReference(ref: string | Reference, options?: ParseReferenceOptions): Reference {
   if (typeof ref === 'string') return parseReference(ref, options);
   const registry = normalizeRegistry(ref.registry);
-  if (!REGISTRY_RE.test(registry)) invalid(formatReference(ref), `bad registry ${JSON.stringify(ref.registry)}`);
-  if (!isValidRepository(ref.repository)) invalid(formatReference(ref), `bad repository ${JSON.stringify(ref.repository)}`);
-  if (ref.tag !== undefined && !TAG_RE.test(ref.tag)) invalid(formatReference(ref), `bad tag ${JSON.stringify(ref.tag)}`);
+  if (!REGISTRY_RE.test(registry))
+    invalid(formatReference(ref), `bad registry ${JSON.stringify(ref.registry)}`);
+  if (!isValidRepository(ref.repository))
+    invalid(formatReference(ref), `bad repository ${JSON.stringify(ref.repository)}`);
+  if (ref.tag !== undefined && !TAG_RE.test(ref.tag))
+    invalid(formatReference(ref), `bad tag ${JSON.stringify(ref.tag)}`);
   if (ref.digest !== undefined && !isDigest(ref.digest)) invalid(formatReference(ref), 'bad digest');
   return { ...ref, registry };
 }

@@ -15,7 +15,10 @@ export async function bazelHelperGet(
 ): Promise<Credential | undefined> {
   const result = await runHelper(helper, ['get'], JSON.stringify({ uri }), env, timeoutMs);
   const fail = (why: string): never => {
-    throw new RegistryError('IMG_REGISTRY_CREDENTIAL_HELPER', `credential helper ${helper} for ${uri}: ${why}`);
+    throw new RegistryError(
+      'IMG_REGISTRY_CREDENTIAL_HELPER',
+      `credential helper ${helper} for ${uri}: ${why}`,
+    );
   };
   if (result.spawnError) {
     fail(result.spawnError.code === 'ENOENT' ? 'not found' : result.spawnError.message);

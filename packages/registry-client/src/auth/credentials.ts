@@ -11,7 +11,11 @@ export type Credential =
   /** A bearer token used as is (config.json `registrytoken`). */
   | { readonly kind: 'registryToken'; readonly token: string }
   /** Request headers from a Bazel credential helper; a Bearer value is an access token, never exchanged. */
-  | { readonly kind: 'headers'; readonly headers: Readonly<Record<string, string>>; readonly expiresAt?: number };
+  | {
+      readonly kind: 'headers';
+      readonly headers: Readonly<Record<string, string>>;
+      readonly expiresAt?: number;
+    };
 
 /** Where a credential came from, for error messages (never the secret itself). */
 export interface ResolvedCredential {

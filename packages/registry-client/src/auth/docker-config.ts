@@ -29,7 +29,9 @@ export interface AuthFile {
  */
 export function authFilePaths(env: NodeJS.ProcessEnv, home = env.HOME || homedir()): string[] {
   const paths: string[] = [];
-  paths.push(env.DOCKER_CONFIG ? join(env.DOCKER_CONFIG, 'config.json') : join(home, '.docker', 'config.json'));
+  paths.push(
+    env.DOCKER_CONFIG ? join(env.DOCKER_CONFIG, 'config.json') : join(home, '.docker', 'config.json'),
+  );
   if (env.REGISTRY_AUTH_FILE) paths.push(env.REGISTRY_AUTH_FILE);
   if (env.XDG_RUNTIME_DIR) paths.push(join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'));
   paths.push(join(home, '.config', 'containers', 'auth.json'));

@@ -3,7 +3,8 @@ import type { Credential } from './credentials.js';
 import { runHelper } from './run-helper.js';
 
 /** What helpers print (on stdout, exit 1) when they hold nothing for the server. */
-const NOT_FOUND_RE = /credentials not found|no credentials|not found in native keychain|item could not be found/i;
+const NOT_FOUND_RE =
+  /credentials not found|no credentials|not found in native keychain|item could not be found/i;
 
 /**
  * The Docker credential-helper protocol (docker/docker-credential-helpers): run

@@ -83,7 +83,12 @@ export class DockerKeychain implements CredentialProvider {
         if (credential) return { credential, origin: `credHelpers "${helper}" in ${file.path}` };
       }
       if (file.credsStore) {
-        const credential = await dockerHelperGet(file.credsStore, helperServerUrl(registry), this.#env, timeout);
+        const credential = await dockerHelperGet(
+          file.credsStore,
+          helperServerUrl(registry),
+          this.#env,
+          timeout,
+        );
         if (credential) return { credential, origin: `credsStore "${file.credsStore}" in ${file.path}` };
       }
       for (const k of keys) {

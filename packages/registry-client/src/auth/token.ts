@@ -48,7 +48,11 @@ export async function fetchToken(
   const base = { registry, scopes: [], stats, signal, auth: false as const };
   let res: Awaited<ReturnType<Transport['send']>> | undefined;
   if (credential?.kind === 'identityToken') {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.token, client_id: CLIENT_ID });
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: credential.token,
+      client_id: CLIENT_ID,
+    });
     if (service) form.set('service', service);
     if (scopes.length > 0) form.set('scope', scopes.join(' '));
     res = await transport.send({
@@ -80,9 +84,13 @@ export async function fetchToken(
   try {
     doc = JSON.parse(body.toString('utf8')) as typeof doc;
   } catch {
-    throw new RegistryError('IMG_REGISTRY_TOKEN_ERROR', `${registry}: token server ${realm.origin} sent invalid JSON`, {
-      registry,
-    });
+    throw new RegistryError(
+      'IMG_REGISTRY_TOKEN_ERROR',
+      `${registry}: token server ${realm.origin} sent invalid JSON`,
+      {
+        registry,
+      },
+    );
   }
   const token =
     typeof doc.token === 'string' && doc.token !== ''
@@ -91,9 +99,13 @@ export async function fetchToken(
         ? doc.access_token
         : '';
   if (token === '') {
-    throw new RegistryError('IMG_REGISTRY_TOKEN_ERROR', `${registry}: token server ${realm.origin} sent no token`, {
-      registry,
-    });
+    throw new RegistryError(
+      'IMG_REGISTRY_TOKEN_ERROR',
+      `${registry}: token server ${realm.origin} sent no token`,
+      {
+        registry,
+      },
+    );
   }
   transport.config.scrubber.add(token);
   const lifetime =

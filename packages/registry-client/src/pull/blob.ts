@@ -66,12 +66,23 @@ export async function openBlob(
           throw new RegistryError(
             'IMG_REGISTRY_NETWORK_ERROR',
             `GET blob ${where}: connection lost after ${offset} bytes: ${(err as Error).message}`,
-            { registry: source.registry, repository: source.repository, retryable: isRetryableNetworkError(err), cause: err },
+            {
+              registry: source.registry,
+              repository: source.repository,
+              retryable: isRetryableNetworkError(err),
+              cause: err,
+            },
           );
         }
         const delayMs = backoffDelay(retries++, retry);
         if (ctx.stats) ctx.stats.retries++;
-        publishRetry({ method: 'GET', url: redactUrl(res.url), attempt: retries, delayMs, reason: 'body interrupted' });
+        publishRetry({
+          method: 'GET',
+          url: redactUrl(res.url),
+          attempt: retries,
+          delayMs,
+          reason: 'body interrupted',
+        });
         await sleep(delayMs, ctx.signal);
         res = await transport.send({
           ...request,
@@ -96,7 +107,10 @@ export async function fetchBlobBytes(
 ): Promise<Uint8Array> {
   const where = `${source.registry}/${source.repository}@${descriptor.digest}`;
   if (descriptor.size > maxBytes) {
-    throw new RegistryError('IMG_REGISTRY_INVALID_RESPONSE', `${where}: ${descriptor.size} bytes exceeds the ${maxBytes}-byte limit`);
+    throw new RegistryError(
+      'IMG_REGISTRY_INVALID_RESPONSE',
+      `${where}: ${descriptor.size} bytes exceeds the ${maxBytes}-byte limit`,
+    );
   }
   const res = await transport.send({ ...blobRequest(transport, source, descriptor, ctx), expect: [200] });
   const bytes = await readAll(res.body, maxBytes, where);

@@ -43,7 +43,10 @@ function contentType(value: string | undefined): string | undefined {
 export function manifestMediaType(bytes: Uint8Array, declared: string | undefined, where: string): string {
   const ct = contentType(declared);
   if (ct && isSchema1(ct)) {
-    throw new RegistryError('IMG_REGISTRY_UNSUPPORTED_MEDIA_TYPE', `${where}: Docker schema 1 manifests are not supported`);
+    throw new RegistryError(
+      'IMG_REGISTRY_UNSUPPORTED_MEDIA_TYPE',
+      `${where}: Docker schema 1 manifests are not supported`,
+    );
   }
   const doc = parseJson(bytes, where) as { mediaType?: unknown };
   const field = typeof doc?.mediaType === 'string' ? doc.mediaType : undefined;

@@ -63,7 +63,11 @@ export interface PullConfig {
   readonly maxConfigBytes: number;
 }
 
-function platformError(ref: Reference, wanted: Platform, available: readonly (Platform | undefined)[]): RegistryError {
+function platformError(
+  ref: Reference,
+  wanted: Platform,
+  available: readonly (Platform | undefined)[],
+): RegistryError {
   const list = available.map((p) => (p ? formatPlatform(p) : 'unknown')).join(', ');
   return new RegistryError(
     'IMG_REGISTRY_PLATFORM_NOT_FOUND',
@@ -99,20 +103,34 @@ export async function pullImage(
   };
 
   const fetchChild = async (entry: Descriptor): Promise<RawDocument> => {
-    const child = await fetchManifest(transport, { ...source, digest: entry.digest }, config.maxManifestBytes, ctx);
+    const child = await fetchManifest(
+      transport,
+      { ...source, digest: entry.digest },
+      config.maxManifestBytes,
+      ctx,
+    );
     // Keep the index's descriptor (platform, annotations); the bytes were verified against its digest.
     return { descriptor: entry, bytes: child.bytes };
   };
 
   const walkIndex = async (doc: RawDocument, depth: number): Promise<void> => {
     const where = `${formatReference(ref)}@${doc.descriptor.digest}`;
-    if (depth > 4) throw new RegistryError('IMG_REGISTRY_INVALID_RESPONSE', `${where}: indexes nested too deeply`);
+    if (depth > 4)
+      throw new RegistryError('IMG_REGISTRY_INVALID_RESPONSE', `${where}: indexes nested too deeply`);
     const index: Index = asIndex(parseJson(doc.bytes, where), where);
     let entries = index.manifests;
     if (wanted) {
-      const i = selectPlatform(wanted, entries.map((e) => e.platform));
+      const i = selectPlatform(
+        wanted,
+        entries.map((e) => e.platform),
+      );
       const nested = entries.filter((e) => isIndex(e.mediaType));
-      if (i < 0 && nested.length === 0) throw platformError(ref, wanted, entries.map((e) => e.platform));
+      if (i < 0 && nested.length === 0)
+        throw platformError(
+          ref,
+          wanted,
+          entries.map((e) => e.platform),
+        );
       entries = i >= 0 ? [entries[i]!] : nested;
     }
     const children = await mapLimit(entries, config.jobs, async (entry) => {
@@ -133,7 +151,11 @@ export async function pullImage(
     const image = await loadManifest(root);
     if (wanted) {
       const cfg = parseJson(image.config.bytes, `${formatReference(ref)} config`) as Partial<Platform>;
-      const have = { os: String(cfg.os ?? ''), architecture: String(cfg.architecture ?? ''), variant: cfg.variant };
+      const have = {
+        os: String(cfg.os ?? ''),
+        architecture: String(cfg.architecture ?? ''),
+        variant: cfg.variant,
+      };
       if (platformMatchRank(wanted, have) === undefined) throw platformError(ref, wanted, [have]);
     }
     images.push(image);
@@ -145,7 +167,9 @@ export async function pullImage(
       .flatMap((i) => i.manifest.layers)
       .filter((l) => isDistributable(l.mediaType) && !seen.has(l.digest) && seen.add(l.digest));
     const sink = options.layers;
-    await mapLimit(layers, config.jobs, async (layer) => sink(layer, await openBlob(transport, source, layer, ctx)));
+    await mapLimit(layers, config.jobs, async (layer) =>
+      sink(layer, await openBlob(transport, source, layer, ctx)),
+    );
   }
   return { source, reference: ref, root, kind, manifests, images, stats };
 }

@@ -54,7 +54,9 @@ export function emptySummary(): PushSummary {
 }
 
 /** Calls the user's callback (a throwing callback must not break the push) and the diagnostics channel. */
-export function progressEmitter(onProgress: ((e: PushProgressEvent) => void) | undefined): (e: PushProgressEvent) => void {
+export function progressEmitter(
+  onProgress: ((e: PushProgressEvent) => void) | undefined,
+): (e: PushProgressEvent) => void {
   return (event) => {
     publishPush(event);
     if (!onProgress) return;

@@ -36,7 +36,10 @@ export interface BlobPushContext {
 /** Same-registry sources first: they can be mounted, and are the nearest to stream from. */
 function orderedSources(blob: PushBlob, target: BlobSource): BlobSource[] {
   const all = blob.sources ?? [];
-  return [...all.filter((s) => sameRegistry(s.registry, target.registry)), ...all.filter((s) => !sameRegistry(s.registry, target.registry))];
+  return [
+    ...all.filter((s) => sameRegistry(s.registry, target.registry)),
+    ...all.filter((s) => !sameRegistry(s.registry, target.registry)),
+  ];
 }
 
 function openerFor(ctx: BlobPushContext, blob: PushBlob): BlobOpener {
@@ -55,7 +58,10 @@ function openerFor(ctx: BlobPushContext, blob: PushBlob): BlobOpener {
       let last: unknown;
       for (const source of sources) {
         try {
-          return await openBlob(ctx.transport, source, blob.descriptor, { stats: ctx.stats, signal: ctx.signal });
+          return await openBlob(ctx.transport, source, blob.descriptor, {
+            stats: ctx.stats,
+            signal: ctx.signal,
+          });
         } catch (err) {
           last = err;
         }
@@ -66,12 +72,18 @@ function openerFor(ctx: BlobPushContext, blob: PushBlob): BlobOpener {
 }
 
 /** POST ?mount=&from=: 'mounted' on 201, the upload session on 202, undefined on anything else. */
-async function tryMount(ctx: BlobPushContext, blob: PushBlob, from: BlobSource): Promise<'mounted' | URL | undefined> {
+async function tryMount(
+  ctx: BlobPushContext,
+  blob: PushBlob,
+  from: BlobSource,
+): Promise<'mounted' | URL | undefined> {
   const { transport, target } = ctx;
   try {
     const res = await transport.send({
       method: 'POST',
-      url: transport.endpoints(target.registry).uploads(target.repository, { digest: blob.descriptor.digest, from: from.repository }),
+      url: transport
+        .endpoints(target.registry)
+        .uploads(target.repository, { digest: blob.descriptor.digest, from: from.repository }),
       registry: target.registry,
       repository: target.repository,
       scopes: ctx.scopes,
@@ -101,7 +113,14 @@ export async function pushBlob(ctx: BlobPushContext, blob: PushBlob): Promise<Bl
   const { descriptor } = blob;
   const { transport, target } = ctx;
   const done = (state: BlobOutcome, from?: string): BlobOutcome => {
-    ctx.emit({ kind: 'blob', digest: descriptor.digest, size: descriptor.size, state, bytes: descriptor.size, ...(from && { from }) });
+    ctx.emit({
+      kind: 'blob',
+      digest: descriptor.digest,
+      size: descriptor.size,
+      state,
+      bytes: descriptor.size,
+      ...(from && { from }),
+    });
     return state;
   };
   if (await blobExists(transport, target, descriptor, ctx.scopes, ctx)) return done('skipped');
@@ -120,7 +139,13 @@ export async function pushBlob(ctx: BlobPushContext, blob: PushBlob): Promise<Bl
   const report = (force = false) => {
     if (force || offset - lastReport >= 1024 * 1024) {
       lastReport = offset;
-      ctx.emit({ kind: 'blob', digest: descriptor.digest, size: descriptor.size, state: 'uploading', bytes: offset });
+      ctx.emit({
+        kind: 'blob',
+        digest: descriptor.digest,
+        size: descriptor.size,
+        state: 'uploading',
+        bytes: offset,
+      });
     }
   };
   const upload: UploadContext = {

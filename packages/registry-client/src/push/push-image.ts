@@ -102,7 +102,8 @@ export async function pushImage(
     config.jobs,
     (doc) => put(doc, doc.descriptor.digest),
   );
-  for (const doc of children.filter((d) => isIndex(d.descriptor.mediaType))) await put(doc, doc.descriptor.digest);
+  for (const doc of children.filter((d) => isIndex(d.descriptor.mediaType)))
+    await put(doc, doc.descriptor.digest);
   if (tags.length === 0) await put(root, root.descriptor.digest);
   else {
     await put(root, tags[0]!);

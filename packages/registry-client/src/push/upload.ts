@@ -81,7 +81,8 @@ export async function uploadBlob(
         location = undefined;
         continue;
       }
-      if (ctx.signal?.aborted || !isRetryable(err) || attempt >= transport.config.retry.retries) throw unwrap(err);
+      if (ctx.signal?.aborted || !isRetryable(err) || attempt >= transport.config.retry.retries)
+        throw unwrap(err);
       const delayMs = backoffDelay(attempt++, transport.config.retry);
       ctx.stats.retries++;
       publishRetry({ method: 'PATCH', url: where, attempt, delayMs, reason: (err as Error).message });
@@ -130,9 +131,15 @@ async function startSession(ctx: UploadContext): Promise<URL> {
 }
 
 /** Source bytes from `offset` to the end, verified unless the opener already verifies. */
-async function openFrom(opener: BlobOpener, descriptor: Descriptor, offset: number, where: string): Promise<Readable> {
+async function openFrom(
+  opener: BlobOpener,
+  descriptor: Descriptor,
+  offset: number,
+  where: string,
+): Promise<Readable> {
   const streams: NodeJS.ReadWriteStream[] = [];
-  if (!opener.verified) streams.push(createVerifyStream({ digest: descriptor.digest, size: descriptor.size }, where));
+  if (!opener.verified)
+    streams.push(createVerifyStream({ digest: descriptor.digest, size: descriptor.size }, where));
   if (offset > 0) streams.push(skipBytes(offset));
   const source = await opener.open();
   if (streams.length === 0) return source;
@@ -249,7 +256,10 @@ function rangeEnd(range: string): number | undefined {
 }
 
 /** Where an interrupted session stands: GET the upload URL (204 + Range), or undefined when it is gone. */
-async function sessionOffset(ctx: UploadContext, location: URL): Promise<{ location: URL; offset: number } | undefined> {
+async function sessionOffset(
+  ctx: UploadContext,
+  location: URL,
+): Promise<{ location: URL; offset: number } | undefined> {
   let res: SendResponse;
   try {
     res = await ctx.transport.send({
@@ -275,4 +285,3 @@ async function sessionOffset(ctx: UploadContext, location: URL): Promise<{ locat
   if (end === undefined || end === 0) return undefined;
   return { location: locationOf(ctx, res, location, 'GET blob upload status'), offset: end + 1 };
 }
-

@@ -29,7 +29,8 @@ function invalid(message: string, cause?: unknown): never {
 
 function checkDocument(doc: RawDocument, where: string): unknown {
   const { descriptor, bytes } = doc;
-  if (bytes.length !== descriptor.size) invalid(`${where}: ${bytes.length} bytes but descriptor size ${descriptor.size}`);
+  if (bytes.length !== descriptor.size)
+    invalid(`${where}: ${bytes.length} bytes but descriptor size ${descriptor.size}`);
   try {
     verifyBytes(bytes, descriptor.digest, where);
   } catch (err) {
@@ -56,7 +57,9 @@ export function validatePushImage(image: PushImageInput): PushBlob[] {
   for (const blob of image.blobs) {
     const prev = blobs.get(blob.descriptor.digest);
     if (prev && prev.descriptor.size !== blob.descriptor.size) {
-      invalid(`blob ${blob.descriptor.digest} listed with sizes ${prev.descriptor.size} and ${blob.descriptor.size}`);
+      invalid(
+        `blob ${blob.descriptor.digest} listed with sizes ${prev.descriptor.size} and ${blob.descriptor.size}`,
+      );
     }
     if (!prev) blobs.set(blob.descriptor.digest, blob);
   }
@@ -72,12 +75,17 @@ export function validatePushImage(image: PushImageInput): PushBlob[] {
       }
     } else {
       const manifest = asManifest(parsed, where);
-      const needed: Descriptor[] = [manifest.config, ...manifest.layers.filter((l) => isDistributable(l.mediaType))];
+      const needed: Descriptor[] = [
+        manifest.config,
+        ...manifest.layers.filter((l) => isDistributable(l.mediaType)),
+      ];
       for (const d of needed) {
         const blob = blobs.get(d.digest);
         if (!blob) invalid(`${where}: blob ${d.digest} (${d.mediaType}) is not in the image's blobs`);
         if (blob.descriptor.size !== d.size) {
-          invalid(`${where}: blob ${d.digest} has size ${d.size} in the manifest but ${blob.descriptor.size} in blobs`);
+          invalid(
+            `${where}: blob ${d.digest} has size ${d.size} in the manifest but ${blob.descriptor.size} in blobs`,
+          );
         }
       }
     }

@@ -43,7 +43,10 @@ export async function readAll(body: Readable, limit: number, what: string): Prom
     size += buf.length;
     if (size > limit) {
       body.destroy();
-      throw new RegistryError('IMG_REGISTRY_INVALID_RESPONSE', `${what}: larger than the ${limit}-byte limit`);
+      throw new RegistryError(
+        'IMG_REGISTRY_INVALID_RESPONSE',
+        `${what}: larger than the ${limit}-byte limit`,
+      );
     }
     chunks.push(buf);
   }

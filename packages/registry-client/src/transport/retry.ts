@@ -90,5 +90,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export function resolveRetry(options: RetryOptions | undefined): Required<RetryOptions> {
-  return { ...DEFAULT_RETRY, ...Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined)) };
+  return {
+    ...DEFAULT_RETRY,
+    ...Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined)),
+  };
 }

@@ -97,7 +97,8 @@ export class Transport {
       this.#api = config.dispatcher;
       this.#blobs = config.dispatcher;
     } else {
-      const make = () => new Agent({ connections: config.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+      const make = () =>
+        new Agent({ connections: config.connections, pipelining: 1, keepAliveTimeout: 30_000 });
       this.#api = make();
       this.#blobs = make();
       this.#owned.push(this.#api as Agent, this.#blobs as Agent);
@@ -150,7 +151,8 @@ export class Transport {
         delete headers.authorization;
         delete headers.cookie;
       }
-      if (withAuth) Object.assign(headers, await session.headers(req.repository, scopes, req.stats, req.signal));
+      if (withAuth)
+        Object.assign(headers, await session.headers(req.repository, scopes, req.stats, req.signal));
       let res: Dispatcher.ResponseData;
       const started = Date.now();
       try {
@@ -189,7 +191,9 @@ export class Transport {
       if (REDIRECTS.has(status) && follow && header(response, 'location') !== undefined) {
         await dump(res.body);
         if (++redirects > MAX_REDIRECTS) {
-          throw this.#error(req, method, url, 'IMG_REGISTRY_INVALID_RESPONSE', 'too many redirects', { status });
+          throw this.#error(req, method, url, 'IMG_REGISTRY_INVALID_RESPONSE', 'too many redirects', {
+            status,
+          });
         }
         url = resolveLocation(header(response, 'location'), url, req.what);
         if (status === 303) method = 'GET';
@@ -226,7 +230,12 @@ export class Transport {
     url: URL,
     code: ConstructorParameters<typeof RegistryError>[0],
     why: string,
-    extra: { status?: number; retryable?: boolean; cause?: unknown; diagnostics?: ReturnType<typeof parseErrorBody> },
+    extra: {
+      status?: number;
+      retryable?: boolean;
+      cause?: unknown;
+      diagnostics?: ReturnType<typeof parseErrorBody>;
+    },
   ): RegistryError {
     const where = req.repository ? `${req.registry}/${req.repository}` : req.registry;
     const message = this.config.scrubber.scrub(`${req.what} ${where}: ${method} ${redactUrl(url)}: ${why}`);
@@ -239,13 +248,23 @@ export class Transport {
     });
   }
 
-  #networkError(req: SendRequest, method: string, url: URL, cause: unknown, retryable: boolean): RegistryError {
+  #networkError(
+    req: SendRequest,
+    method: string,
+    url: URL,
+    cause: unknown,
+    retryable: boolean,
+  ): RegistryError {
     const why = (cause as Error)?.message ?? String(cause);
     return this.#error(req, method, url, 'IMG_REGISTRY_NETWORK_ERROR', why, { retryable, cause });
   }
 
   /** The RegistryError for an unexpected status; reads (a bounded prefix of) the body. */
-  async statusError(req: SendRequest, res: SendResponse, method: string = req.method): Promise<RegistryError> {
+  async statusError(
+    req: SendRequest,
+    res: SendResponse,
+    method: string = req.method,
+  ): Promise<RegistryError> {
     const text = method === 'HEAD' ? '' : await readTextPrefix(res.body);
     if (method === 'HEAD') await dump(res.body);
     const diagnostics = parseErrorBody(text);

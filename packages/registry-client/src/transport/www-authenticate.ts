@@ -50,7 +50,10 @@ export function parseWwwAuthenticate(header: string): Challenge[] {
     } else {
       challenges.push({ scheme: word.toLowerCase(), params: {} });
       // token68 form (`Basic abc==`) carries no parameters we use; skip it.
-      if (/[A-Za-z0-9+/_.~-]/.test(header[i] ?? '') && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+\s*=(?!=)/.test(header.slice(i))) {
+      if (
+        /[A-Za-z0-9+/_.~-]/.test(header[i] ?? '') &&
+        !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+\s*=(?!=)/.test(header.slice(i))
+      ) {
         while (i < n && header[i] !== ',') i++;
       }
     }

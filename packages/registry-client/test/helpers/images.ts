@@ -36,12 +36,19 @@ export interface TestImage {
   readonly layers: readonly TestLayer[];
 }
 
-function doc(mediaType: string, bytes: Buffer, platform?: Platform): RawDocument {
-  return { descriptor: { mediaType, digest: sha256Digest(bytes), size: bytes.length, ...(platform && { platform }) }, bytes };
+function doc(mediaType: string, bytes: Buffer, platform?: Platform): RawDocument & { bytes: Buffer } {
+  return {
+    descriptor: { mediaType, digest: sha256Digest(bytes), size: bytes.length, ...(platform && { platform }) },
+    bytes,
+  };
 }
 
 /** A single-platform OCI image; `layers` may be shared with other images (base layers). */
-export function buildImage(layers: readonly TestLayer[], platform: Platform = { os: 'linux', architecture: 'amd64' }, label = randomBytes(4).toString('hex')): TestImage {
+export function buildImage(
+  layers: readonly TestLayer[],
+  platform: Platform = { os: 'linux', architecture: 'amd64' },
+  label = randomBytes(4).toString('hex'),
+): TestImage {
   const config: ImageConfig = {
     architecture: platform.architecture,
     os: platform.os,
@@ -61,8 +68,7 @@ export function buildImage(layers: readonly TestLayer[], platform: Platform = { 
     blobFromBytes(configDoc.descriptor, configDoc.bytes),
     ...layers.map((l) => blobFromBytes(l.descriptor, l.bytes)),
   ];
-  const root = { descriptor: { ...manifestDoc.descriptor, platform: undefined }, bytes: manifestDoc.bytes };
-  delete (root.descriptor as { platform?: unknown }).platform;
+  const root = doc(MediaType.OciManifest, manifestDoc.bytes as Buffer);
   return { input: { root, blobs }, manifest: manifestDoc, config: configDoc, layers };
 }
 

@@ -1,0 +1,186 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Readable, Writable, pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
+import { createDecompressor, detectCompression } from './decompress.js';
+import { LayerError } from './errors.js';
+import { DEFAULT_DEDUPLICATE } from './layer-tar.js';
+import { DigestCounter, readableFromProducer } from './streams.js';
+import { type RewriteOptions, rewriteTar } from './rewrite-tar.js';
+import {
+  type LayerOutputOptions,
+  type LayerWriteResult,
+  buildMetadata,
+  compressAndMeasure,
+  tempPathBeside,
+  writeResultToFile,
+} from './write-layer.js';
+
+/**
+ * - passthrough: the blob is the input file unchanged; digest/size hash it, diff_id hashes its
+ *   decompressed bytes. `compression`/`level` must not ask for anything else.
+ * - recompress: decompress and compress with `compression`/`level`; the tar (diff_id) is unchanged.
+ * - rewrite: parse the tar and write it again under the determinism rules (sorted, normalised
+ *   metadata, hardlink dedup), then compress.
+ */
+export type LayerFromTarMode = 'passthrough' | 'recompress' | 'rewrite';
+export const DEFAULT_FROM_TAR_MODE: LayerFromTarMode = 'recompress';
+
+export interface LayerFromTarOptions extends LayerOutputOptions {
+  /** Default DEFAULT_FROM_TAR_MODE ('recompress'). */
+  readonly mode?: LayerFromTarMode;
+  /** rewrite: mtime of every entry (default 0). */
+  readonly sourceDateEpoch?: number;
+  /** rewrite: hardlink identical files. Default true. */
+  readonly deduplicate?: boolean;
+  /** rewrite of a compressed input: where the decompressed tar is spilled. Default os.tmpdir(). */
+  readonly tempDir?: string;
+}
+
+async function readMagic(path: string): Promise<Buffer> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw new LayerError(
+      'IMG_LAYER_SOURCE_MISSING',
+      `${path}: cannot read input tar (${(err as NodeJS.ErrnoException).code})`,
+      { cause: err },
+    );
+  }
+  try {
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The compression of a tar file, by magic bytes. */
+export async function detectFileCompression(path: string): Promise<LayerCompression> {
+  return detectCompression(await readMagic(path), path);
+}
+
+/** The uncompressed tar bytes of a (possibly compressed) tar file. */
+export function openTarStream(path: string, format: LayerCompression): Readable {
+  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), createDecompressor(format), out, (err) => {
+    if (err) out.destroy(wrapDecompressError(path, err));
+  });
+  return out;
+}
+
+function wrapDecompressError(path: string, err: Error): Error {
+  if (err instanceof LayerError) return new LayerError(err.code, `${path}: ${err.message}`, { cause: err });
+  if ((err as NodeJS.ErrnoException).code?.startsWith('Z_') || (err as NodeJS.ErrnoException).code?.startsWith('ERR_')) {
+    return new LayerError('IMG_LAYER_INVALID_TAR', `${path}: cannot decompress: ${err.message}`, { cause: err });
+  }
+  return err;
+}
+
+/** Build a layer from an existing tar / tar.gz / tar.zst (compression detected from magic bytes). */
+export function layerFromTar(inputPath: string, options: LayerFromTarOptions = {}): LayerWriteResult {
+  const mode = options.mode ?? DEFAULT_FROM_TAR_MODE;
+  switch (mode) {
+    case 'passthrough':
+      return passthrough(inputPath, options);
+    case 'recompress': {
+      const tar = new PassThrough({ highWaterMark: 1024 * 1024 });
+      detectFileCompression(inputPath).then(
+        (format) => {
+          const src = openTarStream(inputPath, format);
+          src.on('error', (err) => tar.destroy(err));
+          src.pipe(tar);
+        },
+        (err) => tar.destroy(err),
+      );
+      return compressAndMeasure(tar, options);
+    }
+    case 'rewrite': {
+      const rewriteOptions: RewriteOptions = {
+        baseMtime: options.sourceDateEpoch ?? 0,
+        deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE,
+        tempDir: options.tempDir ?? tmpdir(),
+      };
+      const tar = readableFromProducer((sink) => rewriteTar(inputPath, sink, rewriteOptions));
+      return compressAndMeasure(tar, options);
+    }
+    default:
+      throw new LayerError('IMG_LAYER_INVALID_OPTION', `mode: unknown layerFromTar mode ${JSON.stringify(mode)}`);
+  }
+}
+
+function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWriteResult {
+  const blob = new DigestCounter();
+  const diff = new DigestCounter();
+  let format: LayerCompression = 'none';
+  const source = readableFromProducer(async (sink) => {
+    format = await detectFileCompression(inputPath);
+    if (options.compression !== undefined && options.compression !== format) {
+      throw new LayerError(
+        'IMG_LAYER_INVALID_OPTION',
+        `compression: passthrough keeps ${inputPath} as it is (${format}); use mode "recompress" for ${options.compression}`,
+      );
+    }
+    const decompressor = createDecompressor(format);
+    const drained = pipelineAsync(
+      decompressor,
+      diff,
+      new Writable({
+        highWaterMark: 1024 * 1024,
+        write: (_c, _e, cb) => cb(),
+      }),
+    );
+    drained.catch(() => {});
+    for await (const chunk of createReadStream(inputPath, { highWaterMark: 1024 * 1024 })) {
+      if (!decompressor.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          const onError = (err: Error) => reject(err);
+          decompressor.once('error', onError);
+          decompressor.once('drain', () => {
+            decompressor.off('error', onError);
+            resolve();
+          });
+        });
+      }
+      await sink(chunk as Buffer);
+    }
+    decompressor.end();
+    await drained.catch((err: Error) => {
+      throw wrapDecompressError(inputPath, err);
+    });
+  });
+  let resolveMeta!: (m: LayerMetadata) => void;
+  let rejectMeta!: (e: unknown) => void;
+  const metadata = new Promise<LayerMetadata>((res, rej) => {
+    resolveMeta = res;
+    rejectMeta = rej;
+  });
+  metadata.catch(() => {});
+  const stream = pipeline(source, blob, (err) => {
+    if (err) rejectMeta(err);
+    else resolveMeta(buildMetadata(diff, blob, options.mediaType ?? ociLayerMediaType(format), options));
+  });
+  return { stream, metadata };
+}
+
+/** layerFromTar into the file `blobPath` (temp file + rename; nothing left behind on error). */
+export async function layerFromTarToFile(
+  inputPath: string,
+  blobPath: string,
+  options: LayerFromTarOptions = {},
+): Promise<LayerMetadata> {
+  return await writeResultToFile(layerFromTar(inputPath, options), blobPath);
+}
+
+/** sha256 helper shared by the rewrite pass. */
+export function newHash(): Hash {
+  return createHash('sha256');
+}
+
+export { createWriteStream, join, tempPathBeside, unlink };
