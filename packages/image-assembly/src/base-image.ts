@@ -1,13 +1,13 @@
 import {
   type BlobSource,
+  configViolations,
   type Descriptor,
   type History,
   type ImageConfig,
-  type LayerMetadata,
-  type Manifest,
-  configViolations,
   imageViolations,
   isImageConfig,
+  type LayerMetadata,
+  type Manifest,
   manifestViolations,
   toOciMediaType,
 } from '@img/oci-spec';
@@ -55,7 +55,9 @@ export function baseLayers(base: BaseImage): LayerMetadata[] {
       mediaType: toOciMediaType(layer.mediaType),
       digest: layer.digest,
       size: layer.size,
-      ...(layer.annotations && Object.keys(layer.annotations).length > 0 ? { annotations: layer.annotations } : {}),
+      ...(layer.annotations && Object.keys(layer.annotations).length > 0
+        ? { annotations: layer.annotations }
+        : {}),
       ...(perLayer[i]!.length > 0 ? { history: perLayer[i] } : {}),
       ...(base.sources?.length ? { sources: base.sources } : {}),
     };

@@ -1,4 +1,11 @@
-import { type ImageConfig, type LayerMetadata, type Manifest, MediaType, canonicalJsonBytes, sha256Digest } from '@img/oci-spec';
+import {
+  canonicalJsonBytes,
+  type ImageConfig,
+  type LayerMetadata,
+  type Manifest,
+  MediaType,
+  sha256Digest,
+} from '@img/oci-spec';
 import { describe, expect, it } from 'vitest';
 import type { BaseImage } from './base-image.js';
 import { buildImage } from './build-image.js';
@@ -28,7 +35,11 @@ function makeBase(): BaseImage {
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.DockerManifest,
-    config: { mediaType: MediaType.DockerConfig, digest: sha256Digest(configBytes), size: configBytes.length },
+    config: {
+      mediaType: MediaType.DockerConfig,
+      digest: sha256Digest(configBytes),
+      size: configBytes.length,
+    },
     layers: [
       { mediaType: MediaType.DockerLayerGzip, digest: sha256Digest('g1'), size: 5 },
       { mediaType: MediaType.DockerLayerGzip, digest: sha256Digest('g2'), size: 6 },
@@ -46,7 +57,10 @@ function makeBase(): BaseImage {
 
 describe('buildImage', () => {
   it('assembles a scratch image with one history entry per layer, no created', () => {
-    const img = buildImage({ platform: { os: 'linux', architecture: 'arm64' }, layers: [layer('a'), layer('b')] });
+    const img = buildImage({
+      platform: { os: 'linux', architecture: 'arm64' },
+      layers: [layer('a'), layer('b')],
+    });
     expect(img.config.created).toBeUndefined();
     expect(img.config.variant).toBe('v8');
     expect(img.config.rootfs.diff_ids).toEqual([layer('a').diff_id, layer('b').diff_id]);
@@ -101,7 +115,9 @@ describe('buildImage', () => {
       platform: { os: 'linux', architecture: 'amd64' },
       base: makeBase(),
       layers: [],
-      configFragment: { config: { Env: ['PATH=/bin'], ExposedPorts: { '8080/tcp': {} }, Healthcheck: { Test: ['NONE'] } } },
+      configFragment: {
+        config: { Env: ['PATH=/bin'], ExposedPorts: { '8080/tcp': {} }, Healthcheck: { Test: ['NONE'] } },
+      },
       entrypoint: ['/e'],
       cmd: ['--x'],
       exposedPorts: ['9090'],
@@ -114,19 +130,23 @@ describe('buildImage', () => {
   });
 
   it('rejects a base of another platform and bad settings, naming them', () => {
-    expect(() => buildImage({ platform: { os: 'linux', architecture: 'arm64' }, base: makeBase(), layers: [] })).toThrow(
-      /base image registry.example\/library\/ubuntu:24.04 is linux\/amd64, not linux\/arm64\/v8/,
-    );
-    expect(() => buildImage({ platform: { os: 'linux', architecture: 'amd64' }, layers: [], exposedPorts: ['http'] })).toThrow(
-      /exposedPorts: invalid port "http"/,
-    );
-    expect(() => buildImage({ platform: { os: 'linux', architecture: 'amd64' }, layers: [], env: { 'A=B': 'x' } })).toThrow(
-      /env: invalid variable name "A=B"/,
-    );
+    expect(() =>
+      buildImage({ platform: { os: 'linux', architecture: 'arm64' }, base: makeBase(), layers: [] }),
+    ).toThrow(/base image registry.example\/library\/ubuntu:24.04 is linux\/amd64, not linux\/arm64\/v8/);
+    expect(() =>
+      buildImage({ platform: { os: 'linux', architecture: 'amd64' }, layers: [], exposedPorts: ['http'] }),
+    ).toThrow(/exposedPorts: invalid port "http"/);
+    expect(() =>
+      buildImage({ platform: { os: 'linux', architecture: 'amd64' }, layers: [], env: { 'A=B': 'x' } }),
+    ).toThrow(/env: invalid variable name "A=B"/);
   });
 
   it('is deterministic', () => {
-    const o = { platform: { os: 'linux', architecture: 'amd64' }, layers: [layer('a')], env: { B: '1', A: '2' } };
+    const o = {
+      platform: { os: 'linux', architecture: 'amd64' },
+      layers: [layer('a')],
+      env: { B: '1', A: '2' },
+    };
     expect(buildImage(o).manifestBytes.equals(buildImage(o).manifestBytes)).toBe(true);
   });
 });
@@ -138,7 +158,9 @@ describe('buildIndex', () => {
     const ix = buildIndex([a.descriptor, b.descriptor]);
     expect(ix.index.manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
     expect(ix.descriptor.digest).toBe(sha256Digest(ix.indexBytes));
-    expect(() => buildIndex([a.descriptor, a.descriptor])).toThrow(/platform linux\/amd64 is already used by manifests\[0\]/);
+    expect(() => buildIndex([a.descriptor, a.descriptor])).toThrow(
+      /platform linux\/amd64 is already used by manifests\[0\]/,
+    );
     const { platform: _p, ...noPlatform } = a.descriptor;
     expect(() => buildIndex([noPlatform])).toThrow(/manifests\[0\].*no platform/);
   });

@@ -1,22 +1,22 @@
 import {
+  assertValid,
+  canonicalJsonBytes,
+  configViolations,
   type Descriptor,
+  formatPlatform,
   type History,
   type ImageConfig,
   type LayerMetadata,
   type Manifest,
   MediaType,
-  type Platform,
-  assertValid,
-  canonicalJsonBytes,
-  configViolations,
-  formatPlatform,
   manifestViolations,
   normalizePlatform,
+  type Platform,
   platformMatchRank,
   sha256Digest,
 } from '@img/oci-spec';
 import { type BaseImage, baseLayers } from './base-image.js';
-import { type ConfigSettings, applyConfigSettings, mergeConfigFragment } from './container-config.js';
+import { applyConfigSettings, type ConfigSettings, mergeConfigFragment } from './container-config.js';
 import { AssemblyError } from './errors.js';
 
 export const BASE_DIGEST_ANNOTATION = 'org.opencontainers.image.base.digest';

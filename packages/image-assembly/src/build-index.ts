@@ -1,11 +1,11 @@
 import {
-  type Descriptor,
-  type Index,
-  MediaType,
   assertValid,
   canonicalJsonBytes,
+  type Descriptor,
   formatPlatform,
+  type Index,
   indexViolations,
+  MediaType,
   sha256Digest,
 } from '@img/oci-spec';
 import { AssemblyError } from './errors.js';
@@ -28,12 +28,18 @@ export function buildIndex(manifests: readonly Descriptor[], options: BuildIndex
   const seen = new Map<string, number>();
   manifests.forEach((d, i) => {
     if (!d.platform) {
-      throw new AssemblyError('IMG_ASSEMBLY_INVALID_OPTION', `manifests[${i}] (${d.digest}): descriptor has no platform`);
+      throw new AssemblyError(
+        'IMG_ASSEMBLY_INVALID_OPTION',
+        `manifests[${i}] (${d.digest}): descriptor has no platform`,
+      );
     }
     const key = formatPlatform(d.platform);
     const prev = seen.get(key);
     if (prev !== undefined) {
-      throw new AssemblyError('IMG_ASSEMBLY_DUPLICATE_PLATFORM', `manifests[${i}]: platform ${key} is already used by manifests[${prev}]`);
+      throw new AssemblyError(
+        'IMG_ASSEMBLY_DUPLICATE_PLATFORM',
+        `manifests[${i}]: platform ${key} is already used by manifests[${prev}]`,
+      );
     }
     seen.set(key, i);
   });
@@ -47,7 +53,9 @@ export function buildIndex(manifests: readonly Descriptor[], options: BuildIndex
       ...(d.annotations && Object.keys(d.annotations).length > 0 ? { annotations: d.annotations } : {}),
       platform: d.platform!,
     })),
-    ...(options.annotations && Object.keys(options.annotations).length > 0 ? { annotations: options.annotations } : {}),
+    ...(options.annotations && Object.keys(options.annotations).length > 0
+      ? { annotations: options.annotations }
+      : {}),
   };
   assertValid(indexViolations(index), 'image index');
   const indexBytes = canonicalJsonBytes(index, 'index');

@@ -27,18 +27,27 @@ export function envFromList(list: readonly string[], where: string): Record<stri
   list.forEach((entry, i) => {
     const eq = entry.indexOf('=');
     if (eq <= 0) {
-      throw new AssemblyError('IMG_ASSEMBLY_INVALID_OPTION', `${where}[${i}]: ${JSON.stringify(entry)} is not KEY=VALUE`);
+      throw new AssemblyError(
+        'IMG_ASSEMBLY_INVALID_OPTION',
+        `${where}[${i}]: ${JSON.stringify(entry)} is not KEY=VALUE`,
+      );
     }
     out[entry.slice(0, eq)] = entry.slice(eq + 1);
   });
   return out;
 }
 
-function mergeEnv(current: readonly string[] | undefined, updates: Readonly<Record<string, string>>): string[] {
+function mergeEnv(
+  current: readonly string[] | undefined,
+  updates: Readonly<Record<string, string>>,
+): string[] {
   const out = [...(current ?? [])];
   for (const [key, value] of Object.entries(updates)) {
     if (key === '' || key.includes('=')) {
-      throw new AssemblyError('IMG_ASSEMBLY_INVALID_OPTION', `env: invalid variable name ${JSON.stringify(key)}`);
+      throw new AssemblyError(
+        'IMG_ASSEMBLY_INVALID_OPTION',
+        `env: invalid variable name ${JSON.stringify(key)}`,
+      );
     }
     const i = out.findIndex((e) => e.slice(0, e.indexOf('=')) === key);
     if (i >= 0) out[i] = `${key}=${value}`;
@@ -49,7 +58,10 @@ function mergeEnv(current: readonly string[] | undefined, updates: Readonly<Reco
 
 function normalizePort(port: string): string {
   if (!/^\d+(?:-\d+)?(?:\/(?:tcp|udp|sctp))?$/.test(port)) {
-    throw new AssemblyError('IMG_ASSEMBLY_INVALID_OPTION', `exposedPorts: invalid port ${JSON.stringify(port)} (e.g. 80 or 53/udp)`);
+    throw new AssemblyError(
+      'IMG_ASSEMBLY_INVALID_OPTION',
+      `exposedPorts: invalid port ${JSON.stringify(port)} (e.g. 80 or 53/udp)`,
+    );
   }
   return port.includes('/') ? port : `${port}/tcp`;
 }
@@ -70,7 +82,8 @@ export function applyConfigSettings(base: ContainerConfig | undefined, s: Config
   if (s.user !== undefined) c.User = s.user;
   if (s.workingDir !== undefined) c.WorkingDir = s.workingDir;
   if (s.labels) c.Labels = { ...(c.Labels ?? {}), ...s.labels };
-  if (s.exposedPorts) c.ExposedPorts = { ...(c.ExposedPorts ?? {}), ...toSet(s.exposedPorts.map(normalizePort)) };
+  if (s.exposedPorts)
+    c.ExposedPorts = { ...(c.ExposedPorts ?? {}), ...toSet(s.exposedPorts.map(normalizePort)) };
   if (s.volumes) c.Volumes = { ...(c.Volumes ?? {}), ...toSet(s.volumes) };
   if (s.stopSignal !== undefined) c.StopSignal = s.stopSignal;
   for (const k of Object.keys(c) as (keyof ContainerConfig)[]) {
@@ -88,12 +101,19 @@ export function applyConfigSettings(base: ContainerConfig | undefined, s: Config
  * clearing an inherited cmd); ExposedPorts and Volumes of the fragment replace inherited ones;
  * other top-level members of the fragment replace inherited ones.
  */
-export function mergeConfigFragment(base: Partial<ImageConfig>, fragment: Record<string, unknown>, where: string): Partial<ImageConfig> {
+export function mergeConfigFragment(
+  base: Partial<ImageConfig>,
+  fragment: Record<string, unknown>,
+  where: string,
+): Partial<ImageConfig> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(fragment)) {
     if (key === 'config') continue;
     if (key === 'rootfs' || key === 'history') {
-      throw new AssemblyError('IMG_ASSEMBLY_INVALID_OPTION', `${where}: ${key} cannot be set in a config fragment`);
+      throw new AssemblyError(
+        'IMG_ASSEMBLY_INVALID_OPTION',
+        `${where}: ${key} cannot be set in a config fragment`,
+      );
     }
     out[key] = value;
   }

@@ -1,15 +1,15 @@
-export { AssemblyError } from './errors.js';
-export type { AssemblyErrorCode } from './errors.js';
-export { baseLayers, checkBaseImage } from './base-image.js';
 export type { BaseImage } from './base-image.js';
-export { applyConfigSettings, envFromList, mergeConfigFragment } from './container-config.js';
-export type { ConfigSettings } from './container-config.js';
+export { baseLayers, checkBaseImage } from './base-image.js';
+export type { BuildImageOptions, BuiltImage } from './build-image.js';
 export {
   BASE_DIGEST_ANNOTATION,
   BASE_NAME_ANNOTATION,
-  DEFAULT_HISTORY_CREATED,
   buildImage,
+  DEFAULT_HISTORY_CREATED,
 } from './build-image.js';
-export type { BuildImageOptions, BuiltImage } from './build-image.js';
-export { buildIndex } from './build-index.js';
 export type { BuildIndexOptions, BuiltIndex } from './build-index.js';
+export { buildIndex } from './build-index.js';
+export type { ConfigSettings } from './container-config.js';
+export { applyConfigSettings, envFromList, mergeConfigFragment } from './container-config.js';
+export type { AssemblyErrorCode } from './errors.js';
+export { AssemblyError } from './errors.js';

@@ -1,22 +1,19 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough, type Readable, Writable, pipeline } from 'node:stream';
+import { PassThrough, pipeline, Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
-import { createDecompressor, detectCompression } from './decompress.js';
+import { createDecompressor } from './decompress.js';
 import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE } from './layer-tar.js';
-import { DigestCounter, readableFromProducer } from './streams.js';
 import { type RewriteOptions, rewriteTar } from './rewrite-tar.js';
+import { DigestCounter, readableFromProducer } from './streams.js';
+import { detectFileCompression, openTarStream, wrapDecompressError } from './tar-input.js';
 import {
-  type LayerOutputOptions,
-  type LayerWriteResult,
   buildMetadata,
   compressAndMeasure,
-  tempPathBeside,
+  type LayerOutputOptions,
+  type LayerWriteResult,
   writeResultToFile,
 } from './write-layer.js';
 
@@ -39,48 +36,6 @@ export interface LayerFromTarOptions extends LayerOutputOptions {
   readonly deduplicate?: boolean;
   /** rewrite of a compressed input: where the decompressed tar is spilled. Default os.tmpdir(). */
   readonly tempDir?: string;
-}
-
-async function readMagic(path: string): Promise<Buffer> {
-  let fh: Awaited<ReturnType<typeof open>>;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw new LayerError(
-      'IMG_LAYER_SOURCE_MISSING',
-      `${path}: cannot read input tar (${(err as NodeJS.ErrnoException).code})`,
-      { cause: err },
-    );
-  }
-  try {
-    const buf = Buffer.alloc(8);
-    const { bytesRead } = await fh.read(buf, 0, 8, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The compression of a tar file, by magic bytes. */
-export async function detectFileCompression(path: string): Promise<LayerCompression> {
-  return detectCompression(await readMagic(path), path);
-}
-
-/** The uncompressed tar bytes of a (possibly compressed) tar file. */
-export function openTarStream(path: string, format: LayerCompression): Readable {
-  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), createDecompressor(format), out, (err) => {
-    if (err) out.destroy(wrapDecompressError(path, err));
-  });
-  return out;
-}
-
-function wrapDecompressError(path: string, err: Error): Error {
-  if (err instanceof LayerError) return new LayerError(err.code, `${path}: ${err.message}`, { cause: err });
-  if ((err as NodeJS.ErrnoException).code?.startsWith('Z_') || (err as NodeJS.ErrnoException).code?.startsWith('ERR_')) {
-    return new LayerError('IMG_LAYER_INVALID_TAR', `${path}: cannot decompress: ${err.message}`, { cause: err });
-  }
-  return err;
 }
 
 /** Build a layer from an existing tar / tar.gz / tar.zst (compression detected from magic bytes). */
@@ -111,7 +66,10 @@ export function layerFromTar(inputPath: string, options: LayerFromTarOptions = {
       return compressAndMeasure(tar, options);
     }
     default:
-      throw new LayerError('IMG_LAYER_INVALID_OPTION', `mode: unknown layerFromTar mode ${JSON.stringify(mode)}`);
+      throw new LayerError(
+        'IMG_LAYER_INVALID_OPTION',
+        `mode: unknown layerFromTar mode ${JSON.stringify(mode)}`,
+      );
   }
 }
 
@@ -177,10 +135,3 @@ export async function layerFromTarToFile(
 ): Promise<LayerMetadata> {
   return await writeResultToFile(layerFromTar(inputPath, options), blobPath);
 }
-
-/** sha256 helper shared by the rewrite pass. */
-export function newHash(): Hash {
-  return createHash('sha256');
-}
-
-export { createWriteStream, join, tempPathBeside, unlink };

@@ -13,6 +13,8 @@ export {
 export { createDecompressor, detectCompression } from './decompress.js';
 export type { LayerErrorCode } from './errors.js';
 export { LayerError } from './errors.js';
+export type { LayerFromTarMode, LayerFromTarOptions } from './from-tar.js';
+export { DEFAULT_FROM_TAR_MODE, layerFromTar, layerFromTarToFile } from './from-tar.js';
 export type { WriteEntriesOptions } from './layer-tar.js';
 export { DEFAULT_DEDUPLICATE, storedName, writePlannedEntries } from './layer-tar.js';
 export type { FileMetadata, ResolvedMetadata } from './metadata.js';
@@ -48,6 +50,9 @@ export {
   encodeTarHeader,
   paddingFor,
 } from './tar-header.js';
+export { detectFileCompression, openTarStream } from './tar-input.js';
+export type { TarEntryInfo, TarParserHandlers } from './tar-reader.js';
+export { parsePaxRecords, TarParser } from './tar-reader.js';
 export type { ChunkSink, DataObserver, FileDataOptions, TarWriterOptions } from './tar-writer.js';
 export { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';
 export type { LayerOutputOptions, LayerWriteResult, WriteLayerOptions } from './write-layer.js';

@@ -1,5 +1,5 @@
 import { LayerError } from './errors.js';
-import { BLOCK_SIZE, type TarEntryType, paddingFor } from './tar-header.js';
+import { BLOCK_SIZE, paddingFor, type TarEntryType } from './tar-header.js';
 
 /** One entry as read from a tar (after applying PAX and GNU long-name extensions). */
 export interface TarEntryInfo {
@@ -57,10 +57,16 @@ function parseNumeric(b: Buffer, start: number, len: number, what: string, at: n
     if (field[0]! & 0x40) value -= 1n << BigInt(8 * len - 1);
     return Number(value);
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ \0]+/, '');
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[ \0]+/, '');
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) {
-    throw new LayerError('IMG_LAYER_INVALID_TAR', `invalid ${what} field ${JSON.stringify(text)} in the header at offset ${at}`);
+    throw new LayerError(
+      'IMG_LAYER_INVALID_TAR',
+      `invalid ${what} field ${JSON.stringify(text)} in the header at offset ${at}`,
+    );
   }
   return Number.parseInt(text, 8);
 }
@@ -90,7 +96,8 @@ export function parsePaxRecords(data: Buffer, at: number): Record<string, string
     }
     const record = data.subarray(space + 1, off + len - 1).toString('utf8');
     const eq = record.indexOf('=');
-    if (eq <= 0) throw new LayerError('IMG_LAYER_INVALID_TAR', `invalid PAX record in the header at offset ${at}`);
+    if (eq <= 0)
+      throw new LayerError('IMG_LAYER_INVALID_TAR', `invalid PAX record in the header at offset ${at}`);
     out[record.slice(0, eq)] = record.slice(eq + 1);
     off += len;
   }
@@ -209,10 +216,16 @@ export class TarParser {
       return;
     }
     if (this.#zeroBlocks > 0) {
-      throw new LayerError('IMG_LAYER_INVALID_TAR', `unexpected zero block before the header at offset ${at}`);
+      throw new LayerError(
+        'IMG_LAYER_INVALID_TAR',
+        `unexpected zero block before the header at offset ${at}`,
+      );
     }
     if (!checksumOk(b, at)) {
-      throw new LayerError('IMG_LAYER_INVALID_TAR', `bad header checksum at offset ${at} (not a tar archive?)`);
+      throw new LayerError(
+        'IMG_LAYER_INVALID_TAR',
+        `bad header checksum at offset ${at} (not a tar archive?)`,
+      );
     }
     const flag = String.fromCharCode(b[156]!);
     const size = parseNumeric(b, 124, 12, 'size', at);
@@ -223,7 +236,10 @@ export class TarParser {
     }
     let type = TYPES[flag];
     if (type === undefined) {
-      throw new LayerError('IMG_LAYER_INVALID_TAR', `unsupported tar entry type ${JSON.stringify(flag)} at offset ${at}`);
+      throw new LayerError(
+        'IMG_LAYER_INVALID_TAR',
+        `unsupported tar entry type ${JSON.stringify(flag)} at offset ${at}`,
+      );
     }
     const magic = b.subarray(257, 263).toString('latin1');
     const isUstar = magic === 'ustar\0';
@@ -249,7 +265,8 @@ export class TarParser {
       const v = pax[key];
       if (v === undefined) return parseNumeric(b, start, len, what, at);
       const n = Number.parseFloat(v);
-      if (!Number.isFinite(n)) throw new LayerError('IMG_LAYER_INVALID_TAR', `${name}: invalid PAX ${key} ${JSON.stringify(v)}`);
+      if (!Number.isFinite(n))
+        throw new LayerError('IMG_LAYER_INVALID_TAR', `${name}: invalid PAX ${key} ${JSON.stringify(v)}`);
       return Math.floor(n);
     };
     const entrySize = num('size', 124, 12, 'size');

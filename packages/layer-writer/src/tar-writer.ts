@@ -110,7 +110,8 @@ export class TarWriter {
     const size = header.size ?? 0;
     await this.write(encodeTarHeader(header));
     if (size === 0) return;
-    if (options.fd !== undefined) await this.#copyRange(options.fd, hostPath, options.offset ?? 0, size, options.observe);
+    if (options.fd !== undefined)
+      await this.#copyRange(options.fd, hostPath, options.offset ?? 0, size, options.observe);
     else if (size <= SMALL_FILE_SIZE) await this.#copySmallFile(hostPath, size, options.observe);
     else await this.#copyLargeFile(hostPath, size, options.observe);
     await this.writeZeros(paddingFor(size));
@@ -163,7 +164,9 @@ export class TarWriter {
         size <= SMALL_FILE_SIZE
           ? readSync(fd, this.#buf, this.#fill, want, offset + pos)
           : await new Promise<number>((resolve, reject) =>
-              read(fd, this.#buf, this.#fill, want, offset + pos, (err, n) => (err ? reject(err) : resolve(n))),
+              read(fd, this.#buf, this.#fill, want, offset + pos, (err, n) =>
+                err ? reject(err) : resolve(n),
+              ),
             );
       if (got === 0) changed(hostPath, size);
       observe?.(this.#buf.subarray(this.#fill, this.#fill + got));

@@ -1,8 +1,14 @@
-import { type Platform, canonicalJsonBytes, formatPlatform, hostPlatform, platformMatchRank } from '@img/oci-spec';
+import {
+  canonicalJsonBytes,
+  formatPlatform,
+  hostPlatform,
+  type Platform,
+  platformMatchRank,
+} from '@img/oci-spec';
 import { LayoutError } from './errors.js';
 import { type ImageContent, listManifests } from './image-content.js';
 import type { FileSink } from './sinks.js';
-import { OCI_LAYOUT_FILE, blobPath, layoutIndex, writeBlobs } from './write-layout.js';
+import { blobPath, layoutIndex, OCI_LAYOUT_FILE, writeBlobs } from './write-layout.js';
 
 export interface WriteDockerArchiveOptions {
   /** `name:tag` references Docker tags the image with on load. */
@@ -30,7 +36,10 @@ export function selectImage(content: ImageContent, platform: Platform = hostPlat
     }
   }
   if (!best) {
-    throw new LayoutError('IMG_LAYOUT_NO_MATCHING_PLATFORM', `no image for platform ${formatPlatform(platform)} in ${content.root.digest}`);
+    throw new LayoutError(
+      'IMG_LAYOUT_NO_MATCHING_PLATFORM',
+      `no image for platform ${formatPlatform(platform)} in ${content.root.digest}`,
+    );
   }
   return best;
 }
@@ -47,11 +56,18 @@ export async function writeDockerArchive(
 ): Promise<void> {
   try {
     const image = selectImage(content, options.platform);
-    const single: ImageContent = { root: image.descriptor, documents: content.documents, blobs: content.blobs };
+    const single: ImageContent = {
+      root: image.descriptor,
+      documents: content.documents,
+      blobs: content.blobs,
+    };
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
     await writeBlobs(single, sink, {});
     const firstTag = options.repoTags?.[0];
-    const index = layoutIndex(image.descriptor, firstTag ? { imageName: firstTag, refName: firstTag.split(':').pop() } : {});
+    const index = layoutIndex(
+      image.descriptor,
+      firstTag ? { imageName: firstTag, refName: firstTag.split(':').pop() } : {},
+    );
     await sink.addFile('index.json', index.length, index);
     const manifestJson = canonicalJsonBytes([
       {

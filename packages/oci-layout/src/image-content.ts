@@ -1,5 +1,15 @@
 import type { Readable } from 'node:stream';
-import { type Descriptor, type Index, type Manifest, asIndex, asManifest, documentKind, isImageConfig, isIndex, parseJson } from '@img/oci-spec';
+import {
+  asIndex,
+  asManifest,
+  type Descriptor,
+  documentKind,
+  type Index,
+  isImageConfig,
+  isIndex,
+  type Manifest,
+  parseJson,
+} from '@img/oci-spec';
 import { LayoutError } from './errors.js';
 
 /** A blob whose bytes can be opened as often as needed (a fresh stream each call). */
@@ -28,7 +38,8 @@ export interface ResolvedManifest {
 
 function documentOf(content: ImageContent, d: Descriptor): Uint8Array {
   const bytes = content.documents.get(d.digest);
-  if (!bytes) throw new LayoutError('IMG_LAYOUT_BLOB_MISSING', `document ${d.digest} (${d.mediaType}) is missing`);
+  if (!bytes)
+    throw new LayoutError('IMG_LAYOUT_BLOB_MISSING', `document ${d.digest} (${d.mediaType}) is missing`);
   return bytes;
 }
 
@@ -40,13 +51,17 @@ export function listManifests(content: ImageContent): ResolvedManifest[] {
     if (documentKind(doc, d.mediaType) === 'index') {
       const ix: Index = asIndex(doc, where);
       ix.manifests.forEach((child, i) => {
-        if (isIndex(child.mediaType) || child.mediaType.includes('manifest')) visit(child, `${where}.manifests[${i}]`);
+        if (isIndex(child.mediaType) || child.mediaType.includes('manifest'))
+          visit(child, `${where}.manifests[${i}]`);
       });
       return;
     }
     const manifest = asManifest(doc, where);
     if (!isImageConfig(manifest.config.mediaType)) return;
-    const config = parseJson(documentOf(content, manifest.config), `${where}.config`) as Record<string, unknown>;
+    const config = parseJson(documentOf(content, manifest.config), `${where}.config`) as Record<
+      string,
+      unknown
+    >;
     out.push({ descriptor: d, manifest, config });
   };
   visit(content.root, content.root.digest);
@@ -54,7 +69,10 @@ export function listManifests(content: ImageContent): ResolvedManifest[] {
 }
 
 /** Every descriptor reachable from the root, documents first (children before parents), then blobs. */
-export function reachableDescriptors(content: ImageContent): { documents: Descriptor[]; layers: Descriptor[] } {
+export function reachableDescriptors(content: ImageContent): {
+  documents: Descriptor[];
+  layers: Descriptor[];
+} {
   const documents: Descriptor[] = [];
   const layers = new Map<string, Descriptor>();
   const seen = new Set<string>();

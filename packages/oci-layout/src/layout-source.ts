@@ -129,7 +129,11 @@ export class TarSource implements LayoutSource {
         pos = next;
       }
     } catch (e) {
-      throw new LayoutError('IMG_LAYOUT_INVALID', `${this.name}: cannot read the archive: ${(e as Error).message}`, { cause: e });
+      throw new LayoutError(
+        'IMG_LAYOUT_INVALID',
+        `${this.name}: cannot read the archive: ${(e as Error).message}`,
+        { cause: e },
+      );
     } finally {
       await fh.close();
     }

@@ -1,17 +1,17 @@
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { buildImage, buildIndex } from '@img/image-assembly';
 import { writeLayerToFile } from '@img/layer-writer';
-import { type LayerMetadata, MediaType, canonicalJsonBytes, sha256Digest } from '@img/oci-spec';
+import { canonicalJsonBytes, type LayerMetadata, MediaType, sha256Digest } from '@img/oci-spec';
 import { run, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeDockerArchive } from './docker-archive.js';
 import type { BlobHandle, ImageContent } from './image-content.js';
 import { readLayout } from './read-layout.js';
 import { DirectorySink, TarSink } from './sinks.js';
-import { writeDockerArchive } from './docker-archive.js';
-import { blobPath, writeOciLayout } from './write-layout.js';
 import { validateLayout } from './validate-layout.js';
+import { blobPath, writeOciLayout } from './write-layout.js';
 
 const tmp = useTempDir('oci-layout-');
 let layer: LayerMetadata;
@@ -20,7 +20,8 @@ let content: ImageContent;
 function imageContent(layers: { meta: LayerMetadata; path: string }[], platforms = ['amd64']): ImageContent {
   const documents = new Map<string, Uint8Array>();
   const blobs = new Map<string, BlobHandle>();
-  for (const l of layers) blobs.set(l.meta.digest, { descriptor: l.meta, open: async () => createReadStream(l.path) });
+  for (const l of layers)
+    blobs.set(l.meta.digest, { descriptor: l.meta, open: async () => createReadStream(l.path) });
   const images = platforms.map((arch) =>
     buildImage({ platform: { os: 'linux', architecture: arch }, layers: layers.map((l) => l.meta) }),
   );
@@ -37,7 +38,12 @@ function imageContent(layers: { meta: LayerMetadata; path: string }[], platforms
 beforeAll(async () => {
   const long = `${'deep/'.repeat(30)}file-with-a-long-name.txt`;
   layer = await writeLayerToFile(
-    { entries: [{ type: 'content', path: '/etc/hello', content: 'hi\n' }, { type: 'content', path: long, content: 'x' }] },
+    {
+      entries: [
+        { type: 'content', path: '/etc/hello', content: 'hi\n' },
+        { type: 'content', path: long, content: 'x' },
+      ],
+    },
     tmp.join('layer.tgz'),
   );
   content = imageContent([{ meta: layer, path: tmp.join('layer.tgz') }]);
@@ -75,15 +81,25 @@ describe('OCI layout writing and validation', () => {
       message: expect.stringContaining('layers[0]'),
     });
     await rm(blob);
-    await expect(validateLayout(`oci:${tmp.join('bad')}`)).rejects.toMatchObject({ code: 'IMG_LAYOUT_BLOB_MISSING' });
+    await expect(validateLayout(`oci:${tmp.join('bad')}`)).rejects.toMatchObject({
+      code: 'IMG_LAYOUT_BLOB_MISSING',
+    });
     const partial = await validateLayout(`oci:${tmp.join('bad')}`, { allowMissingBlobs: true });
     expect(partial.layersMissing).toBe(1);
 
     // A layer whose metadata lies about its diff_id: digest and size right, uncompressed hash wrong.
     const gz = gzipSync(Buffer.alloc(1024));
     await writeFile(tmp.join('lie.gz'), gz);
-    const lie: LayerMetadata = { diff_id: sha256Digest('not it'), mediaType: MediaType.OciLayerGzip, digest: sha256Digest(gz), size: gz.length };
-    await writeOciLayout(imageContent([{ meta: lie, path: tmp.join('lie.gz') }]), new DirectorySink(tmp.join('lie')));
+    const lie: LayerMetadata = {
+      diff_id: sha256Digest('not it'),
+      mediaType: MediaType.OciLayerGzip,
+      digest: sha256Digest(gz),
+      size: gz.length,
+    };
+    await writeOciLayout(
+      imageContent([{ meta: lie, path: tmp.join('lie.gz') }]),
+      new DirectorySink(tmp.join('lie')),
+    );
     await expect(validateLayout(`oci:${tmp.join('lie')}`)).rejects.toMatchObject({
       code: 'IMG_LAYOUT_DIFF_ID_MISMATCH',
       message: expect.stringMatching(/rootfs\.diff_ids\[0\]/),
@@ -94,8 +110,12 @@ describe('OCI layout writing and validation', () => {
   it('refuses to write a blob that does not match, leaving nothing behind', async () => {
     await writeFile(tmp.join('wrong.tgz'), 'garbage');
     const bad = imageContent([{ meta: layer, path: tmp.join('wrong.tgz') }]);
-    await expect(writeOciLayout(bad, new DirectorySink(tmp.join('never')))).rejects.toThrow(/expected \d+ bytes, got 7/);
-    await expect(writeOciLayout(bad, new TarSink(tmp.join('never.tar')))).rejects.toThrow(/expected \d+ bytes/);
+    await expect(writeOciLayout(bad, new DirectorySink(tmp.join('never')))).rejects.toThrow(
+      /expected \d+ bytes, got 7/,
+    );
+    await expect(writeOciLayout(bad, new TarSink(tmp.join('never.tar')))).rejects.toThrow(
+      /expected \d+ bytes/,
+    );
     const left = (await readdir(tmp.path)).filter((n) => n.startsWith('never') || n.startsWith('.never'));
     expect(left).toEqual([]);
   });
@@ -103,7 +123,10 @@ describe('OCI layout writing and validation', () => {
   it('writes a docker-save archive for the host platform of an index', async () => {
     const multi = imageContent([{ meta: layer, path: tmp.join('layer.tgz') }], ['amd64', 'arm64']);
     const tar = tmp.join('docker.tar');
-    await writeDockerArchive(multi, new TarSink(tar), { repoTags: ['localhost:5000/app:1'], platform: { os: 'linux', architecture: 'arm64' } });
+    await writeDockerArchive(multi, new TarSink(tar), {
+      repoTags: ['localhost:5000/app:1'],
+      platform: { os: 'linux', architecture: 'arm64' },
+    });
     const manifest = JSON.parse((await run('tar', ['-xOf', tar, 'manifest.json'])).stdout);
     expect(manifest).toHaveLength(1);
     expect(manifest[0].RepoTags).toEqual(['localhost:5000/app:1']);
@@ -117,6 +140,8 @@ describe('OCI layout writing and validation', () => {
   it('rejects layouts that are not layouts, naming the file', async () => {
     await writeFile(tmp.join('notalayout.tar'), canonicalJsonBytes({}));
     await expect(readLayout(tmp.join('notalayout.tar'))).rejects.toThrow(/oci-layout file is missing/);
-    await expect(readLayout(`oci:${tmp.join('nothing-here')}`)).rejects.toMatchObject({ code: 'IMG_LAYOUT_NOT_FOUND' });
+    await expect(readLayout(`oci:${tmp.join('nothing-here')}`)).rejects.toMatchObject({
+      code: 'IMG_LAYOUT_NOT_FOUND',
+    });
   });
 });

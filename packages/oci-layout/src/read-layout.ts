@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import {
-  type BlobSource,
-  type Descriptor,
-  type Index,
   asIndex,
   asManifest,
+  type BlobSource,
+  type Descriptor,
   documentKind,
+  type Index,
   isImageConfig,
   parseJson,
   verifyBytes,
@@ -13,7 +13,7 @@ import {
 import { LayoutError } from './errors.js';
 import type { BlobHandle, ImageContent } from './image-content.js';
 import { DirectorySource, type LayoutSource, TarSource } from './layout-source.js';
-import { REF_NAME_ANNOTATION, blobPath } from './write-layout.js';
+import { blobPath, REF_NAME_ANNOTATION } from './write-layout.js';
 
 /** Written beside a shallow-pulled layout: where its blobs came from. */
 export const BASE_INFO_FILE = 'img-base.json';
@@ -60,9 +60,13 @@ export async function openLayoutSource(ref: string): Promise<{ source: LayoutSou
   const st = await stat(path).catch(() => undefined);
   if (!st) throw new LayoutError('IMG_LAYOUT_NOT_FOUND', `${ref}: no such file or directory`);
   kind ??= st.isDirectory() ? 'dir' : 'tar';
-  if (kind === 'dir' && !st.isDirectory()) throw new LayoutError('IMG_LAYOUT_INVALID', `${ref}: not a directory`);
+  if (kind === 'dir' && !st.isDirectory())
+    throw new LayoutError('IMG_LAYOUT_INVALID', `${ref}: not a directory`);
   if (kind === 'tar' && !st.isFile()) throw new LayoutError('IMG_LAYOUT_INVALID', `${ref}: not a file`);
-  return { source: kind === 'dir' ? new DirectorySource(path) : new TarSource(path), ...(refName ? { refName } : {}) };
+  return {
+    source: kind === 'dir' ? new DirectorySource(path) : new TarSource(path),
+    ...(refName ? { refName } : {}),
+  };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -73,13 +77,21 @@ function selectEntry(index: Index, refName: string | undefined, where: string): 
   const entries = index.manifests;
   if (refName !== undefined) {
     const hit = entries.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === refName);
-    if (!hit) throw new LayoutError('IMG_LAYOUT_NOT_FOUND', `${where}: no image named ${JSON.stringify(refName)} in index.json`);
+    if (!hit)
+      throw new LayoutError(
+        'IMG_LAYOUT_NOT_FOUND',
+        `${where}: no image named ${JSON.stringify(refName)} in index.json`,
+      );
     return hit;
   }
   if (entries.length === 1) return entries[0]!;
-  if (entries.length === 0) throw new LayoutError('IMG_LAYOUT_INVALID', `${where}: index.json lists no images`);
+  if (entries.length === 0)
+    throw new LayoutError('IMG_LAYOUT_INVALID', `${where}: index.json lists no images`);
   const names = entries.map((m) => m.annotations?.[REF_NAME_ANNOTATION] ?? m.digest).join(', ');
-  throw new LayoutError('IMG_LAYOUT_INVALID', `${where}: index.json lists ${entries.length} images (${names}); name one as ${where}:NAME`);
+  throw new LayoutError(
+    'IMG_LAYOUT_INVALID',
+    `${where}: index.json lists ${entries.length} images (${names}); name one as ${where}:NAME`,
+  );
 }
 
 /**
@@ -91,9 +103,18 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
   const { source, refName } = await openLayoutSource(ref);
   const where = source.name;
   const header = await source.readFile('oci-layout');
-  if (!header) throw new LayoutError('IMG_LAYOUT_INVALID', `${where}: oci-layout file is missing (not an OCI image layout)`);
-  const version = (parseJson(header, `${where}/oci-layout`) as { imageLayoutVersion?: string }).imageLayoutVersion;
-  if (version !== '1.0.0') throw new LayoutError('IMG_LAYOUT_INVALID', `${where}/oci-layout: unsupported imageLayoutVersion ${JSON.stringify(version)}`);
+  if (!header)
+    throw new LayoutError(
+      'IMG_LAYOUT_INVALID',
+      `${where}: oci-layout file is missing (not an OCI image layout)`,
+    );
+  const version = (parseJson(header, `${where}/oci-layout`) as { imageLayoutVersion?: string })
+    .imageLayoutVersion;
+  if (version !== '1.0.0')
+    throw new LayoutError(
+      'IMG_LAYOUT_INVALID',
+      `${where}/oci-layout: unsupported imageLayoutVersion ${JSON.stringify(version)}`,
+    );
   const indexBytes = await source.readFile('index.json');
   if (!indexBytes) throw new LayoutError('IMG_LAYOUT_INVALID', `${where}: index.json is missing`);
   const index = asIndex(parseJson(indexBytes, `${where}/index.json`), `${where}/index.json`);
@@ -103,7 +124,11 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
   const blobs = new Map<string, BlobHandle>();
   const readDocument = async (d: Descriptor, what: string): Promise<Uint8Array> => {
     const bytes = await source.readFile(blobPath(d.digest));
-    if (!bytes) throw new LayoutError('IMG_LAYOUT_BLOB_MISSING', `${where}: ${what} ${d.digest} is missing from blobs/`);
+    if (!bytes)
+      throw new LayoutError(
+        'IMG_LAYOUT_BLOB_MISSING',
+        `${where}: ${what} ${d.digest} is missing from blobs/`,
+      );
     try {
       verifyBytes(bytes, d.digest, `${where}: ${what}`);
     } catch (e) {
@@ -123,7 +148,8 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
       return;
     }
     const m = asManifest(doc, `${where}: ${what}`);
-    if (isImageConfig(m.config.mediaType) || m.config.mediaType.endsWith('+json')) await readDocument(m.config, `${what} config`);
+    if (isImageConfig(m.config.mediaType) || m.config.mediaType.endsWith('+json'))
+      await readDocument(m.config, `${what} config`);
     for (const layer of m.layers) {
       if (blobs.has(layer.digest)) continue;
       const name = blobPath(layer.digest);
@@ -139,7 +165,12 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
 
   const infoBytes = await source.readFile(BASE_INFO_FILE);
   const baseInfo = infoBytes ? (parseJson(infoBytes, `${where}/${BASE_INFO_FILE}`) as BaseInfo) : undefined;
-  const root: Descriptor = { mediaType: entry.mediaType, digest: entry.digest, size: entry.size, ...(entry.platform ? { platform: entry.platform } : {}) };
+  const root: Descriptor = {
+    mediaType: entry.mediaType,
+    digest: entry.digest,
+    size: entry.size,
+    ...(entry.platform ? { platform: entry.platform } : {}),
+  };
   return {
     root,
     documents,

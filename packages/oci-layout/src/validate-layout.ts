@@ -3,9 +3,9 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDecompressor } from '@img/layer-writer';
 import {
+  configViolations,
   type Descriptor,
   type ImageConfig,
-  configViolations,
   imageViolations,
   indexViolations,
   isIndex,
@@ -38,7 +38,11 @@ interface LayerCheck {
   diffId?: string;
 }
 
-async function checkLayer(open: () => Promise<NodeJS.ReadableStream>, d: Descriptor, withDiffId: boolean): Promise<LayerCheck> {
+async function checkLayer(
+  open: () => Promise<NodeJS.ReadableStream>,
+  d: Descriptor,
+  withDiffId: boolean,
+): Promise<LayerCheck> {
   const outer = createHash('sha256');
   const inner = createHash('sha256');
   let size = 0;
@@ -58,7 +62,11 @@ async function checkLayer(open: () => Promise<NodeJS.ReadableStream>, d: Descrip
   });
   if (withDiffId) await pipeline(source, counter, createDecompressor(layerCompression(d.mediaType)), sink);
   else await pipeline(source, counter, sink);
-  return { digest: `sha256:${outer.digest('hex')}`, size, ...(withDiffId ? { diffId: `sha256:${inner.digest('hex')}` } : {}) };
+  return {
+    digest: `sha256:${outer.digest('hex')}`,
+    size,
+    ...(withDiffId ? { diffId: `sha256:${inner.digest('hex')}` } : {}),
+  };
 }
 
 /**
@@ -66,7 +74,10 @@ async function checkLayer(open: () => Promise<NodeJS.ReadableStream>, d: Descrip
  * config, every blob's size and digest, and every layer's diff_id against its decompressed bytes.
  * Throws a LayoutError naming the first violation.
  */
-export async function validateLayout(ref: string, options: ValidateLayoutOptions = {}): Promise<ValidationReport> {
+export async function validateLayout(
+  ref: string,
+  options: ValidateLayoutOptions = {},
+): Promise<ValidationReport> {
   const layout = await readLayout(ref);
   const where = layout.source.name;
   const fail = (code: ConstructorParameters<typeof LayoutError>[0], msg: string): never => {
@@ -88,7 +99,11 @@ export async function validateLayout(ref: string, options: ValidateLayoutOptions
   for (const img of images) {
     const what = `manifest ${img.descriptor.digest}`;
     const config = img.config as unknown as ImageConfig;
-    const v = [...manifestViolations(img.manifest), ...configViolations(config), ...imageViolations(img.manifest, config)];
+    const v = [
+      ...manifestViolations(img.manifest),
+      ...configViolations(config),
+      ...imageViolations(img.manifest, config),
+    ];
     if (v.length) fail('IMG_LAYOUT_INVALID', `${what}: ${v[0]}`);
     for (const [i, layer] of img.manifest.layers.entries()) {
       const handle = layout.blobs.get(layer.digest);
@@ -104,21 +119,33 @@ export async function validateLayout(ref: string, options: ValidateLayoutOptions
         try {
           result = await checkLayer(() => handle!.open(), layer, !options.fast);
         } catch (e) {
-          fail('IMG_LAYOUT_INVALID', `${what}: layers[${i}] ${layer.digest}: cannot decompress: ${(e as Error).message}`);
+          fail(
+            'IMG_LAYOUT_INVALID',
+            `${what}: layers[${i}] ${layer.digest}: cannot decompress: ${(e as Error).message}`,
+          );
         }
         checked.set(layer.digest, result!);
         layersChecked++;
         bytesChecked += result!.size;
       }
       if (result!.size !== layer.size) {
-        fail('IMG_LAYOUT_SIZE_MISMATCH', `${what}: layers[${i}] ${layer.digest}: size ${result!.size}, descriptor says ${layer.size}`);
+        fail(
+          'IMG_LAYOUT_SIZE_MISMATCH',
+          `${what}: layers[${i}] ${layer.digest}: size ${result!.size}, descriptor says ${layer.size}`,
+        );
       }
       if (result!.digest !== layer.digest) {
-        fail('IMG_LAYOUT_DIGEST_MISMATCH', `${what}: layers[${i}]: blob hashes to ${result!.digest}, descriptor says ${layer.digest}`);
+        fail(
+          'IMG_LAYOUT_DIGEST_MISMATCH',
+          `${what}: layers[${i}]: blob hashes to ${result!.digest}, descriptor says ${layer.digest}`,
+        );
       }
       const expected = config.rootfs.diff_ids[i];
       if (result!.diffId && result!.diffId !== expected) {
-        fail('IMG_LAYOUT_DIFF_ID_MISMATCH', `${what}: layers[${i}] ${layer.digest}: uncompressed sha256 is ${result!.diffId}, config rootfs.diff_ids[${i}] says ${expected}`);
+        fail(
+          'IMG_LAYOUT_DIFF_ID_MISMATCH',
+          `${what}: layers[${i}] ${layer.digest}: uncompressed sha256 is ${result!.diffId}, config rootfs.diff_ids[${i}] says ${expected}`,
+        );
       }
     }
   }

@@ -1,5 +1,12 @@
 import { Readable } from 'node:stream';
-import { type Descriptor, type Index, MediaType, canonicalJsonBytes, createVerifyStream, digestHex } from '@img/oci-spec';
+import {
+  canonicalJsonBytes,
+  createVerifyStream,
+  type Descriptor,
+  digestHex,
+  type Index,
+  MediaType,
+} from '@img/oci-spec';
 import { LayoutError } from './errors.js';
 import { type ImageContent, reachableDescriptors } from './image-content.js';
 import type { FileSink } from './sinks.js';
@@ -48,7 +55,11 @@ export function layoutIndex(root: Descriptor, options: WriteLayoutOptions): Buff
  * Write every blob reachable from the image into `sink` under `blobs/<alg>/<hex>`: documents
  * from memory, layers streamed from their handles and verified against their descriptors.
  */
-export async function writeBlobs(content: ImageContent, sink: FileSink, options: WriteLayoutOptions): Promise<void> {
+export async function writeBlobs(
+  content: ImageContent,
+  sink: FileSink,
+  options: WriteLayoutOptions,
+): Promise<void> {
   const { documents, layers } = reachableDescriptors(content);
   const written = new Set<string>();
   for (const layer of layers) {
@@ -76,7 +87,11 @@ export async function writeBlobs(content: ImageContent, sink: FileSink, options:
 }
 
 /** Write an OCI image layout (oci-layout, index.json, blobs) into `sink`, committing at the end. */
-export async function writeOciLayout(content: ImageContent, sink: FileSink, options: WriteLayoutOptions = {}): Promise<void> {
+export async function writeOciLayout(
+  content: ImageContent,
+  sink: FileSink,
+  options: WriteLayoutOptions = {},
+): Promise<void> {
   try {
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
     await writeBlobs(content, sink, options);

@@ -4,16 +4,27 @@ import { sha256Digest } from './digest.js';
 
 describe('canonicalJson', () => {
   it('reproduces rules_img golden config and manifest digests (Go encoding/json order)', () => {
-    const config = { os: 'linux', rootfs: { diff_ids: [], type: 'layers' }, config: {}, architecture: 'amd64' };
+    const config = {
+      os: 'linux',
+      rootfs: { diff_ids: [], type: 'layers' },
+      config: {},
+      architecture: 'amd64',
+    };
     const bytes = canonicalJsonBytes(config, 'config');
     expect(bytes.toString()).toBe(
       '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}',
     );
     expect(bytes.length).toBe(90);
-    expect(sha256Digest(bytes)).toBe('sha256:dc570f145a7f2862c9ef3c30b8d6ae2feaceb0d364e4b2e08e67ae18815427d9');
+    expect(sha256Digest(bytes)).toBe(
+      'sha256:dc570f145a7f2862c9ef3c30b8d6ae2feaceb0d364e4b2e08e67ae18815427d9',
+    );
     const manifest = {
       layers: [],
-      config: { size: 90, digest: sha256Digest(bytes), mediaType: 'application/vnd.oci.image.config.v1+json' },
+      config: {
+        size: 90,
+        digest: sha256Digest(bytes),
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+      },
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       schemaVersion: 2,
     };

@@ -8,7 +8,9 @@
 type Shape = { readonly fields: readonly string[]; readonly children?: Readonly<Record<string, Kind>> };
 type Kind = Shape | 'map' | 'any' | { readonly arrayOf: Kind } | { readonly mapOf: Kind };
 
-const PLATFORM: Shape = { fields: ['architecture', 'os', 'os.version', 'os.features', 'variant', 'features'] };
+const PLATFORM: Shape = {
+  fields: ['architecture', 'os', 'os.version', 'os.features', 'variant', 'features'],
+};
 const DESCRIPTOR: Shape = {
   fields: ['mediaType', 'digest', 'size', 'urls', 'annotations', 'data', 'platform', 'artifactType'],
   children: { annotations: 'map', platform: PLATFORM },
@@ -57,7 +59,16 @@ const CONFIG: Shape = {
   },
 };
 const LAYER_METADATA: Shape = {
-  fields: ['diff_id', 'mediaType', 'digest', 'size', 'uncompressed_size', 'annotations', 'history', 'sources'],
+  fields: [
+    'diff_id',
+    'mediaType',
+    'digest',
+    'size',
+    'uncompressed_size',
+    'annotations',
+    'history',
+    'sources',
+  ],
   children: {
     annotations: 'map',
     history: { arrayOf: HISTORY },

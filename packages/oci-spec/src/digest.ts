@@ -49,6 +49,9 @@ export function verifyBytes(data: Uint8Array, expected: Digest, where: string = 
   }
   const actual = sha256Digest(data);
   if (actual !== expected) {
-    throw new SpecError('IMG_DIGEST_MISMATCH', `${where}: digest mismatch: expected ${expected}, got ${actual}`);
+    throw new SpecError(
+      'IMG_DIGEST_MISMATCH',
+      `${where}: digest mismatch: expected ${expected}, got ${actual}`,
+    );
   }
 }

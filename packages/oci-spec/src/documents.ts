@@ -34,7 +34,10 @@ export function documentKind(doc: unknown, declaredMediaType?: string): 'index' 
 
 export function asManifest(doc: unknown, where: string): Manifest {
   if (!isObject(doc) || doc.schemaVersion !== 2 || !isObject(doc.config) || !Array.isArray(doc.layers)) {
-    throw new SpecError('IMG_INVALID_DOCUMENT', `${where}: not an image manifest (schemaVersion 2, config, layers)`);
+    throw new SpecError(
+      'IMG_INVALID_DOCUMENT',
+      `${where}: not an image manifest (schemaVersion 2, config, layers)`,
+    );
   }
   return doc as unknown as Manifest;
 }
@@ -49,14 +52,17 @@ export function asIndex(doc: unknown, where: string): Index {
 /** Parse and check a layer metadata JSON document (see LayerMetadata). */
 export function parseLayerMetadata(data: string | Uint8Array, where: string): LayerMetadata {
   const doc = parseJson(data, where);
-  if (!isObject(doc)) throw new SpecError('IMG_INVALID_LAYER_METADATA', `${where}: layer metadata must be an object`);
+  if (!isObject(doc))
+    throw new SpecError('IMG_INVALID_LAYER_METADATA', `${where}: layer metadata must be an object`);
   const bad = (field: string, why: string): never => {
     throw new SpecError('IMG_INVALID_LAYER_METADATA', `${where}: ${field}: ${why}`);
   };
   if (!isDigest(doc.diff_id)) bad('diff_id', `invalid digest ${JSON.stringify(doc.diff_id)}`);
   if (!isDigest(doc.digest)) bad('digest', `invalid digest ${JSON.stringify(doc.digest)}`);
-  if (typeof doc.mediaType !== 'string' || !doc.mediaType.includes('/')) bad('mediaType', 'missing or invalid');
-  if (!Number.isSafeInteger(doc.size) || (doc.size as number) < 0) bad('size', 'must be a non-negative integer');
+  if (typeof doc.mediaType !== 'string' || !doc.mediaType.includes('/'))
+    bad('mediaType', 'missing or invalid');
+  if (!Number.isSafeInteger(doc.size) || (doc.size as number) < 0)
+    bad('size', 'must be a non-negative integer');
   if (doc.annotations !== undefined) {
     if (!isObject(doc.annotations) || Object.values(doc.annotations).some((v) => typeof v !== 'string')) {
       bad('annotations', 'must map strings to strings');

@@ -17,7 +17,9 @@ describe('ImgError', () => {
   });
 
   it('parseDigest names the field', () => {
-    expect(() => parseDigest('sha256:ABC', 'layers[0].digest')).toThrow(/layers\[0\]\.digest: invalid digest/);
+    expect(() => parseDigest('sha256:ABC', 'layers[0].digest')).toThrow(
+      /layers\[0\]\.digest: invalid digest/,
+    );
     expect(parseDigest(`sha256:${'a'.repeat(64)}`)).toMatch(/^sha256:/);
   });
 });

@@ -18,7 +18,8 @@ export class ImgError<C extends string = string> extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
     if (!(BRAND in value)) return false;
-    // Subclasses: fall back to the prototype chain.
+    // Subclasses: fall back to the prototype chain (`this` is the class `instanceof` was asked about).
+    // biome-ignore lint/complexity/noThisInStatic: `this` must be the subclass here, not ImgError
     return this === ImgError || Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }

@@ -1,21 +1,6 @@
-export { ImgError, SpecError } from './errors.js';
-export type { SpecErrorCode } from './errors.js';
-export {
-  MediaType,
-  MANIFEST_ACCEPT,
-  familyOf,
-  isDistributable,
-  isImageConfig,
-  isIndex,
-  isLayer,
-  isManifest,
-  isSchema1,
-  layerCompression,
-  ociLayerMediaType,
-  toDockerMediaType,
-  toOciMediaType,
-} from './media-types.js';
-export type { LayerCompression, MediaTypeFamily, MediaTypeName } from './media-types.js';
+export type { ShapeName } from './canonical-json.js';
+export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
+export type { Digest } from './digest.js';
 export {
   digestAlgorithm,
   digestHex,
@@ -25,7 +10,42 @@ export {
   sha256FromHex,
   verifyBytes,
 } from './digest.js';
-export type { Digest } from './digest.js';
+export {
+  asIndex,
+  asManifest,
+  documentKind,
+  parseJson,
+  parseLayerMetadata,
+  unixToRfc3339,
+} from './documents.js';
+export { EMPTY_DESCRIPTOR, EMPTY_JSON } from './empty.js';
+export type { SpecErrorCode } from './errors.js';
+export { ImgError, SpecError } from './errors.js';
+export type { LayerCompression, MediaTypeFamily, MediaTypeName } from './media-types.js';
+export {
+  familyOf,
+  isDistributable,
+  isImageConfig,
+  isIndex,
+  isLayer,
+  isManifest,
+  isSchema1,
+  layerCompression,
+  MANIFEST_ACCEPT,
+  MediaType,
+  ociLayerMediaType,
+  toDockerMediaType,
+  toOciMediaType,
+} from './media-types.js';
+export {
+  formatPlatform,
+  hostPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformEquals,
+  platformMatchRank,
+  selectPlatform,
+} from './platform.js';
 export type {
   BlobSource,
   ContainerConfig,
@@ -39,17 +59,7 @@ export type {
   Platform,
   RootFS,
 } from './types.js';
-export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
-export type { ShapeName } from './canonical-json.js';
-export {
-  formatPlatform,
-  hostPlatform,
-  normalizePlatform,
-  parsePlatform,
-  platformEquals,
-  platformMatchRank,
-  selectPlatform,
-} from './platform.js';
+export type { DocumentKind, Violations } from './validate.js';
 export {
   assertValid,
   configViolations,
@@ -58,15 +68,5 @@ export {
   manifestViolations,
   schemaViolations,
 } from './validate.js';
-export type { DocumentKind, Violations } from './validate.js';
-export {
-  asIndex,
-  asManifest,
-  documentKind,
-  parseJson,
-  parseLayerMetadata,
-  unixToRfc3339,
-} from './documents.js';
-export { EMPTY_DESCRIPTOR, EMPTY_JSON } from './empty.js';
-export { createVerifyStream } from './verify-stream.js';
 export type { ExpectedContent } from './verify-stream.js';
+export { createVerifyStream } from './verify-stream.js';

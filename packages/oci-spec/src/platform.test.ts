@@ -21,7 +21,9 @@ describe('platform', () => {
     expect(platformMatchRank(want, { os: 'linux', architecture: 'arm', variant: 'v6' })).toBe(1);
     expect(platformMatchRank(want, { os: 'linux', architecture: 'arm', variant: 'v8' })).toBeUndefined();
     expect(platformMatchRank(parsePlatform('linux/arm64'), { os: 'linux', architecture: 'arm64' })).toBe(0);
-    expect(platformMatchRank(parsePlatform('linux/amd64'), { os: 'linux', architecture: 'arm64' })).toBeUndefined();
+    expect(
+      platformMatchRank(parsePlatform('linux/amd64'), { os: 'linux', architecture: 'arm64' }),
+    ).toBeUndefined();
   });
 
   it('selects the best candidate, first among equals', () => {

@@ -93,5 +93,8 @@ export function selectPlatform(wanted: Platform, candidates: readonly (Platform 
 /** The platform of this Node process, as an OCI platform. */
 export function hostPlatform(): Platform {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch === 'ia32' ? '386' : process.arch;
-  return normalizePlatform({ os: process.platform === 'win32' ? 'windows' : process.platform, architecture: arch });
+  return normalizePlatform({
+    os: process.platform === 'win32' ? 'windows' : process.platform,
+    architecture: arch,
+  });
 }

@@ -3,7 +3,13 @@ import { sha256Digest } from './digest.js';
 import { SpecError } from './errors.js';
 import { MediaType } from './media-types.js';
 import type { ImageConfig, Manifest } from './types.js';
-import { assertValid, configViolations, imageViolations, indexViolations, manifestViolations } from './validate.js';
+import {
+  assertValid,
+  configViolations,
+  imageViolations,
+  indexViolations,
+  manifestViolations,
+} from './validate.js';
 
 const d = sha256Digest('x');
 const manifest: Manifest = {

@@ -65,10 +65,12 @@ function descriptorViolations(d: Descriptor, where: string): Violations {
 /** Schema plus the rules the schema misses, for a manifest. */
 export function manifestViolations(m: Manifest): Violations {
   const out = schemaViolations('manifest', m);
-  if (m.mediaType && !isManifest(m.mediaType)) out.push(`mediaType: ${m.mediaType} is not an image manifest type`);
-  if (m.mediaType && isSchema1(m.mediaType)) out.push('mediaType: Docker schema 1 manifests are not supported');
+  if (m.mediaType && !isManifest(m.mediaType))
+    out.push(`mediaType: ${m.mediaType} is not an image manifest type`);
+  if (m.mediaType && isSchema1(m.mediaType))
+    out.push('mediaType: Docker schema 1 manifests are not supported');
   out.push(...descriptorViolations(m.config, 'config'));
-  m.layers?.forEach((l, i) => out.push(...descriptorViolations(l, `layers[${i}]`)));
+  for (const [i, l] of (m.layers ?? []).entries()) out.push(...descriptorViolations(l, `layers[${i}]`));
   out.push(...mixedFamilyViolations(m));
   return out;
 }
@@ -77,14 +79,16 @@ export function manifestViolations(m: Manifest): Violations {
 export function indexViolations(ix: Index): Violations {
   const out = schemaViolations('index', ix);
   if (ix.mediaType && !isIndex(ix.mediaType)) out.push(`mediaType: ${ix.mediaType} is not an index type`);
-  ix.manifests?.forEach((d, i) => out.push(...descriptorViolations(d, `manifests[${i}]`)));
+  for (const [i, d] of (ix.manifests ?? []).entries())
+    out.push(...descriptorViolations(d, `manifests[${i}]`));
   const family = ix.mediaType ? familyOf(ix.mediaType) : undefined;
   ix.manifests?.forEach((d, i) => {
     const f = familyOf(d.mediaType);
     if (family && f && (isIndex(d.mediaType) || isManifest(d.mediaType)) && f !== family) {
       out.push(`manifests[${i}].mediaType: ${d.mediaType} mixes the ${f} family into a ${family} index`);
     }
-    if (family === 'docker' && !d.platform) out.push(`manifests[${i}].platform: required in a Docker manifest list`);
+    if (family === 'docker' && !d.platform)
+      out.push(`manifests[${i}].platform: required in a Docker manifest list`);
   });
   return out;
 }
@@ -93,7 +97,8 @@ export function indexViolations(ix: Index): Violations {
 export function configViolations(c: ImageConfig): Violations {
   const out = schemaViolations('config', c);
   c.config?.Env?.forEach((e, i) => {
-    if (typeof e !== 'string' || !ENV_RE.test(e)) out.push(`config.Env[${i}]: ${JSON.stringify(e)} is not KEY=VALUE`);
+    if (typeof e !== 'string' || !ENV_RE.test(e))
+      out.push(`config.Env[${i}]: ${JSON.stringify(e)} is not KEY=VALUE`);
   });
   if (c.rootfs?.type !== 'layers') out.push(`rootfs.type: must be "layers"`);
   c.rootfs?.diff_ids?.forEach((d, i) => {
@@ -115,7 +120,8 @@ export function imageViolations(m: Manifest, c: ImageConfig): Violations {
   if (n !== m.layers.length) {
     out.push(`config.rootfs.diff_ids: ${n} diff_ids but the manifest has ${m.layers.length} layers`);
   }
-  if (!isImageConfig(m.config.mediaType)) out.push(`manifest.config.mediaType: ${m.config.mediaType} is not an image config`);
+  if (!isImageConfig(m.config.mediaType))
+    out.push(`manifest.config.mediaType: ${m.config.mediaType} is not an image config`);
   return out;
 }
 
@@ -128,7 +134,7 @@ function mixedFamilyViolations(m: Manifest): Violations {
     if (f && f !== family) out.push(`${where}: ${mt} mixes the ${f} family into a ${family} manifest`);
   };
   check(m.config.mediaType, 'config.mediaType');
-  m.layers.forEach((l, i) => check(l.mediaType, `layers[${i}].mediaType`));
+  for (const [i, l] of m.layers.entries()) check(l.mediaType, `layers[${i}].mediaType`);
   return out;
 }
 

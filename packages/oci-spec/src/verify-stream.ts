@@ -36,7 +36,12 @@ export function createVerifyStream(expected: ExpectedContent, where: string = ex
       }
       const actual = `sha256:${hash.digest('hex')}`;
       if (actual !== expected.digest) {
-        cb(new SpecError('IMG_DIGEST_MISMATCH', `${where}: digest mismatch: expected ${expected.digest}, got ${actual}`));
+        cb(
+          new SpecError(
+            'IMG_DIGEST_MISMATCH',
+            `${where}: digest mismatch: expected ${expected.digest}, got ${actual}`,
+          ),
+        );
         return;
       }
       cb();

@@ -8,10 +8,10 @@ import { ContentCollector } from '../image/content.js';
 import { loadBase } from '../image/load-base.js';
 import { parseOutputTarget, writeOutput } from '../image/output.js';
 import { buildSpecLayer } from '../image/spec-layer.js';
+import type { Io } from '../io.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
 import { readJsonInput } from '../util/files.js';
 import { sourceDateEpoch } from '../util/flags.js';
-import type { Io } from '../io.js';
 
 export interface BuildResult {
   readonly root: Descriptor;

@@ -1,10 +1,10 @@
 import { buildIndex } from '@img/image-assembly';
-import { type Descriptor, canonicalJsonBytes, parseJson } from '@img/oci-spec';
+import { canonicalJsonBytes, type Descriptor, parseJson } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
+import { CliError } from '../util/errors.js';
 import { readInput, writeFileAtomic } from '../util/files.js';
 import { collect, pairsToRecord } from '../util/flags.js';
-import { CliError } from '../util/errors.js';
 
 interface IndexFlags {
   manifestDescriptor?: string[];
@@ -15,15 +15,22 @@ interface IndexFlags {
 }
 
 export async function runIndex(flags: IndexFlags, io: Io): Promise<void> {
-  if (!flags.manifestDescriptor?.length) throw new CliError('IMG_CLI_USAGE', 'give at least one --manifest-descriptor');
+  if (!flags.manifestDescriptor?.length)
+    throw new CliError('IMG_CLI_USAGE', 'give at least one --manifest-descriptor');
   const descriptors: Descriptor[] = [];
   for (const path of flags.manifestDescriptor) {
-    descriptors.push(parseJson(await readInput(path, '--manifest-descriptor'), `--manifest-descriptor ${path}`) as Descriptor);
+    descriptors.push(
+      parseJson(
+        await readInput(path, '--manifest-descriptor'),
+        `--manifest-descriptor ${path}`,
+      ) as Descriptor,
+    );
   }
   const annotations = pairsToRecord(flags.annotation, '--annotation');
   const index = buildIndex(descriptors, annotations ? { annotations } : {});
   await writeFileAtomic(flags.output, index.indexBytes);
-  if (flags.descriptor) await writeFileAtomic(flags.descriptor, canonicalJsonBytes(index.descriptor, 'descriptor'));
+  if (flags.descriptor)
+    await writeFileAtomic(flags.descriptor, canonicalJsonBytes(index.descriptor, 'descriptor'));
   if (flags.digest) await writeFileAtomic(flags.digest, index.descriptor.digest);
   io.out(index.descriptor.digest);
 }
@@ -32,7 +39,11 @@ export function registerIndex(program: Command, io: Io): void {
   program
     .command('index')
     .description('assemble a multi-platform image index from manifest descriptors')
-    .option('--manifest-descriptor <file>', 'descriptor written by img manifest --descriptor (repeatable)', collect)
+    .option(
+      '--manifest-descriptor <file>',
+      'descriptor written by img manifest --descriptor (repeatable)',
+      collect,
+    )
     .option('--annotation <K=V>', 'index annotation (repeatable)', collect)
     .requiredOption('--output <file>', 'where to write the index')
     .option('--descriptor <out>', 'where to write the index descriptor')

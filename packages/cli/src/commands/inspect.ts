@@ -1,5 +1,5 @@
 import { listManifests, readLayout } from '@img/oci-layout';
-import { type ImageConfig, formatPlatform, parseJson } from '@img/oci-spec';
+import { formatPlatform, type ImageConfig, parseJson } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 
@@ -10,7 +10,11 @@ export async function inspectLayout(ref: string) {
     const config = img.config as unknown as ImageConfig;
     return {
       digest: img.descriptor.digest,
-      platform: formatPlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) }),
+      platform: formatPlatform({
+        os: config.os,
+        architecture: config.architecture,
+        ...(config.variant ? { variant: config.variant } : {}),
+      }),
       manifest: img.manifest,
       config,
       layers: img.manifest.layers.map((l, i) => ({
@@ -22,7 +26,13 @@ export async function inspectLayout(ref: string) {
       })),
     };
   });
-  return { reference: ref, root: layout.root, document: rootDoc, images, ...(layout.baseInfo ? { base: layout.baseInfo } : {}) };
+  return {
+    reference: ref,
+    root: layout.root,
+    document: rootDoc,
+    images,
+    ...(layout.baseInfo ? { base: layout.baseInfo } : {}),
+  };
 }
 
 export function registerInspect(program: Command, io: Io): void {
@@ -48,10 +58,13 @@ export function registerInspect(program: Command, io: Io): void {
         if (c.WorkingDir) io.out(`  workdir     ${c.WorkingDir}`);
         for (const e of c.Env ?? []) io.out(`  env         ${e}`);
         for (const [k, v] of Object.entries(c.Labels ?? {})) io.out(`  label       ${k}=${v}`);
-        for (const [k, v] of Object.entries(img.manifest.annotations ?? {})) io.out(`  annotation  ${k}=${v}`);
+        for (const [k, v] of Object.entries(img.manifest.annotations ?? {}))
+          io.out(`  annotation  ${k}=${v}`);
         io.out('  layers:');
         for (const l of img.layers) {
-          io.out(`    ${l.digest}  ${String(l.size).padStart(12)}  ${l.mediaType}${l.present ? '' : '  (not in layout)'}`);
+          io.out(
+            `    ${l.digest}  ${String(l.size).padStart(12)}  ${l.mediaType}${l.present ? '' : '  (not in layout)'}`,
+          );
         }
       }
     });

@@ -2,7 +2,14 @@ import { type FileMetadata, type LayerEntry, writeLayerMetadata, writeLayerToFil
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
-import { collect, pairsToRecord, parseIntFlag, parseJsonFlag, sourceDateEpoch, splitPair } from '../util/flags.js';
+import {
+  collect,
+  pairsToRecord,
+  parseIntFlag,
+  parseJsonFlag,
+  sourceDateEpoch,
+  splitPair,
+} from '../util/flags.js';
 
 interface LayerFlags {
   add?: string[];
@@ -48,10 +55,21 @@ export function entriesFromFlags(flags: LayerFlags): LayerEntry[] {
 
 export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<void> {
   if (!(FORMATS as readonly string[]).includes(flags.format)) {
-    throw new CliError('IMG_CLI_USAGE', `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`);
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`,
+    );
   }
   const format = flags.format as Format;
-  const level = flags.compressionLevel === undefined ? undefined : parseIntFlag(flags.compressionLevel, '--compression-level', format === 'zstd' ? 1 : 0, format === 'zstd' ? 22 : 9);
+  const level =
+    flags.compressionLevel === undefined
+      ? undefined
+      : parseIntFlag(
+          flags.compressionLevel,
+          '--compression-level',
+          format === 'zstd' ? 1 : 0,
+          format === 'zstd' ? 22 : 9,
+        );
   const fileMetadata: Record<string, FileMetadata> = {};
   for (const v of flags.fileMetadata ?? []) {
     const [path, json] = splitPair(v, '--file-metadata');
@@ -62,7 +80,9 @@ export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<
   const metadata = await writeLayerToFile(
     {
       entries: entriesFromFlags(flags),
-      ...(flags.defaultMetadata ? { defaultMetadata: parseJsonFlag(flags.defaultMetadata, '--default-metadata') as FileMetadata } : {}),
+      ...(flags.defaultMetadata
+        ? { defaultMetadata: parseJsonFlag(flags.defaultMetadata, '--default-metadata') as FileMetadata }
+        : {}),
       ...(Object.keys(fileMetadata).length ? { fileMetadata } : {}),
       ...(flags.createParentDirectories ? { createParentDirectories: true } : {}),
     },
@@ -91,7 +111,11 @@ export function registerLayer(program: Command, io: Io): void {
     .option('--empty-file <path>', 'add an empty regular file (repeatable)', collect)
     .option('--whiteout <path>', 'delete a path of a lower layer (repeatable)', collect)
     .option('--opaque <dir>', 'hide everything below a directory of lower layers (repeatable)', collect)
-    .option('--file-metadata <path=json>', 'metadata for one path: {"mode":"0755","uid":0,...} (repeatable)', collect)
+    .option(
+      '--file-metadata <path=json>',
+      'metadata for one path: {"mode":"0755","uid":0,...} (repeatable)',
+      collect,
+    )
     .option('--default-metadata <json>', 'metadata for every entry without its own')
     .option('--create-parent-directories', 'write entries for parent directories (default: omitted)')
     .option('--format <format>', 'gzip | zstd | none', 'gzip')
@@ -100,6 +124,9 @@ export function registerLayer(program: Command, io: Io): void {
     .option('--created-by <text>', 'history created_by of this layer', undefined)
     .option('--media-type <type>', 'override the layer media type')
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
-    .addHelpText('after', '\nSOURCE_DATE_EPOCH sets the mtime of entries without explicit metadata (default 0).')
+    .addHelpText(
+      'after',
+      '\nSOURCE_DATE_EPOCH sets the mtime of entries without explicit metadata (default 0).',
+    )
     .action(async (out: string, flags: LayerFlags) => runLayer(out, flags, io));
 }

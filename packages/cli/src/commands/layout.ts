@@ -1,6 +1,13 @@
 import { createReadStream } from 'node:fs';
 import type { BlobHandle } from '@img/oci-layout';
-import { type Descriptor, type ImageConfig, documentKind, parseJson, parseLayerMetadata, sha256Digest } from '@img/oci-spec';
+import {
+  type Descriptor,
+  documentKind,
+  type ImageConfig,
+  parseJson,
+  parseLayerMetadata,
+  sha256Digest,
+} from '@img/oci-spec';
 import type { Command } from 'commander';
 import { parseOutputTarget, writeOutput } from '../image/output.js';
 import type { Io } from '../io.js';
@@ -32,22 +39,36 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
   for (const path of flags.manifest ?? []) {
     const bytes = await add(path, '--manifest');
     const doc = parseJson(bytes, `--manifest ${path}`) as { mediaType?: string; config?: Descriptor };
-    if (documentKind(doc) !== 'manifest') throw new CliError('IMG_CLI_INVALID_INPUT', `--manifest ${path}: not an image manifest`);
+    if (documentKind(doc) !== 'manifest')
+      throw new CliError('IMG_CLI_INVALID_INPUT', `--manifest ${path}: not an image manifest`);
     const cfgBytes = doc.config ? documents.get(doc.config.digest) : undefined;
-    if (!cfgBytes) throw new CliError('IMG_CLI_INVALID_INPUT', `--manifest ${path}: its config ${doc.config?.digest} was not given with --config`);
+    if (!cfgBytes)
+      throw new CliError(
+        'IMG_CLI_INVALID_INPUT',
+        `--manifest ${path}: its config ${doc.config?.digest} was not given with --config`,
+      );
     const cfg = parseJson(cfgBytes, 'config') as ImageConfig;
     manifests.push({
       mediaType: doc.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       digest: sha256Digest(bytes),
       size: bytes.length,
-      platform: { os: cfg.os, architecture: cfg.architecture, ...(cfg.variant ? { variant: cfg.variant } : {}) },
+      platform: {
+        os: cfg.os,
+        architecture: cfg.architecture,
+        ...(cfg.variant ? { variant: cfg.variant } : {}),
+      },
     });
   }
   if (flags.index) {
     const bytes = await add(flags.index, '--index');
     const doc = parseJson(bytes, `--index ${flags.index}`) as { mediaType?: string };
-    if (documentKind(doc) !== 'index') throw new CliError('IMG_CLI_INVALID_INPUT', `--index ${flags.index}: not an image index`);
-    root = { mediaType: doc.mediaType ?? 'application/vnd.oci.image.index.v1+json', digest: sha256Digest(bytes), size: bytes.length };
+    if (documentKind(doc) !== 'index')
+      throw new CliError('IMG_CLI_INVALID_INPUT', `--index ${flags.index}: not an image index`);
+    root = {
+      mediaType: doc.mediaType ?? 'application/vnd.oci.image.index.v1+json',
+      digest: sha256Digest(bytes),
+      size: bytes.length,
+    };
   } else if (manifests.length === 1) {
     root = manifests[0];
   } else {
@@ -59,14 +80,20 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
     const meta = parseLayerMetadata(await readInput(metaPath, '--layer'), `--layer ${metaPath}`);
     blobs.set(meta.digest, { descriptor: meta, open: async () => createReadStream(blobPath) });
   }
-  await writeOutput({ root: root!, documents, blobs }, target, flags.allowMissingBlobs ? { allowMissingBlobs: true } : {});
+  await writeOutput(
+    { root: root!, documents, blobs },
+    target,
+    flags.allowMissingBlobs ? { allowMissingBlobs: true } : {},
+  );
   io.out(`${flags.output}@${root!.digest}`);
 }
 
 export function registerLayout(program: Command, io: Io): void {
   program
     .command('layout')
-    .description('write an OCI layout (dir or tar) or a docker-save tar from a manifest or index and layer blobs')
+    .description(
+      'write an OCI layout (dir or tar) or a docker-save tar from a manifest or index and layer blobs',
+    )
     .option('--index <file>', 'root index (its manifests and configs given with --manifest/--config)')
     .option('--manifest <file>', 'image manifest (repeatable)', collect)
     .option('--config <file>', 'image config (repeatable)', collect)

@@ -1,9 +1,9 @@
 import { type BaseImage, buildImage, checkBaseImage } from '@img/image-assembly';
 import {
-  type ImageConfig,
   asManifest,
   canonicalJsonBytes,
   documentKind,
+  type ImageConfig,
   parseJson,
   parseLayerMetadata,
   parsePlatform,
@@ -47,21 +47,32 @@ async function baseFromFiles(flags: ManifestFlags): Promise<BaseImage> {
   const manifestBytes = await readInput(flags.baseManifest!, '--base-manifest');
   const doc = parseJson(manifestBytes, `--base-manifest ${flags.baseManifest}`);
   if (documentKind(doc) !== 'manifest') {
-    throw new CliError('IMG_CLI_INVALID_INPUT', `--base-manifest ${flags.baseManifest}: is an index; give one platform's manifest (or use --base DIR)`);
+    throw new CliError(
+      'IMG_CLI_INVALID_INPUT',
+      `--base-manifest ${flags.baseManifest}: is an index; give one platform's manifest (or use --base DIR)`,
+    );
   }
   const manifest = asManifest(doc, `--base-manifest ${flags.baseManifest}`);
   const configBytes = await readInput(flags.baseConfig!, '--base-config');
   if (sha256Digest(configBytes) !== manifest.config.digest) {
-    throw new CliError('IMG_CLI_INVALID_INPUT', `--base-config ${flags.baseConfig}: digest ${sha256Digest(configBytes)} is not the manifest's config ${manifest.config.digest}`);
+    throw new CliError(
+      'IMG_CLI_INVALID_INPUT',
+      `--base-config ${flags.baseConfig}: digest ${sha256Digest(configBytes)} is not the manifest's config ${manifest.config.digest}`,
+    );
   }
   const config = parseJson(configBytes, `--base-config ${flags.baseConfig}`) as ImageConfig;
   const sources = (flags.baseSource ?? []).map((s) => {
     const slash = s.indexOf('/');
-    if (slash <= 0) throw new CliError('IMG_CLI_USAGE', `--base-source ${JSON.stringify(s)}: expected REGISTRY/REPOSITORY`);
+    if (slash <= 0)
+      throw new CliError('IMG_CLI_USAGE', `--base-source ${JSON.stringify(s)}: expected REGISTRY/REPOSITORY`);
     return { registry: s.slice(0, slash), repository: s.slice(slash + 1) };
   });
   const base: BaseImage = {
-    descriptor: { mediaType: manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json', digest: sha256Digest(manifestBytes), size: manifestBytes.length },
+    descriptor: {
+      mediaType: manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256Digest(manifestBytes),
+      size: manifestBytes.length,
+    },
     manifest,
     config,
     ...(flags.baseName ? { name: flags.baseName } : {}),
@@ -76,7 +87,8 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
   if ((flags.baseManifest === undefined) !== (flags.baseConfig === undefined)) {
     throw new CliError('IMG_CLI_USAGE', '--base-manifest and --base-config go together');
   }
-  if (flags.base && flags.baseManifest) throw new CliError('IMG_CLI_USAGE', '--base and --base-manifest exclude each other');
+  if (flags.base && flags.baseManifest)
+    throw new CliError('IMG_CLI_USAGE', '--base and --base-manifest exclude each other');
   let base: BaseImage | undefined;
   if (flags.baseManifest) base = await baseFromFiles(flags);
   else if (flags.base) base = (await loadBase(flags.base, platform, '--base')).image;
@@ -112,7 +124,8 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
   });
   await writeFileAtomic(flags.config, image.configBytes);
   await writeFileAtomic(flags.manifest, image.manifestBytes);
-  if (flags.descriptor) await writeFileAtomic(flags.descriptor, canonicalJsonBytes(image.descriptor, 'descriptor'));
+  if (flags.descriptor)
+    await writeFileAtomic(flags.descriptor, canonicalJsonBytes(image.descriptor, 'descriptor'));
   if (flags.digest) await writeFileAtomic(flags.digest, image.descriptor.digest);
   io.out(image.descriptor.digest);
 }
@@ -126,7 +139,11 @@ export function registerManifest(program: Command, io: Io): void {
     .option('--base-manifest <file>', 'base image manifest (with --base-config)')
     .option('--base-config <file>', 'base image config (with --base-manifest)')
     .option('--base-name <name>', 'base image name for org.opencontainers.image.base.name')
-    .option('--base-source <registry/repo>', 'where base layers live, for push and load (repeatable)', collect)
+    .option(
+      '--base-source <registry/repo>',
+      'where base layers live, for push and load (repeatable)',
+      collect,
+    )
     .option('--config-fragment <file>', 'partial image config JSON merged over the base')
     .option('--env <K=V>', 'environment variable (repeatable; replaces an inherited one in place)', collect)
     .option('--entrypoint <arg>', 'entrypoint argument (repeatable; clears an inherited cmd)', collect)

@@ -11,7 +11,10 @@ export function registerValidate(program: Command, io: Io): void {
     .option('--fast', 'skip decompressing layers (no diff_id check)')
     .option('--json', 'print the report as JSON')
     .action(async (ref: string, flags: { allowMissingBlobs?: boolean; fast?: boolean; json?: boolean }) => {
-      const report = await validateLayout(ref, { allowMissingBlobs: flags.allowMissingBlobs, fast: flags.fast });
+      const report = await validateLayout(ref, {
+        allowMissingBlobs: flags.allowMissingBlobs,
+        fast: flags.fast,
+      });
       if (flags.json) io.out(JSON.stringify(report));
       else {
         io.out(

@@ -1,6 +1,6 @@
 import type { BaseImage } from '@img/image-assembly';
-import { type BlobHandle, type ReadLayout, listManifests, readLayout } from '@img/oci-layout';
-import { type ImageConfig, type Platform, formatPlatform, selectPlatform } from '@img/oci-spec';
+import { type BlobHandle, listManifests, type ReadLayout, readLayout } from '@img/oci-layout';
+import { formatPlatform, type ImageConfig, type Platform, selectPlatform } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 
 /** A base image picked from a layout for one platform, with whatever layer blobs the layout has. */
@@ -30,7 +30,13 @@ export async function loadBase(ref: string, platform: Platform, where: string): 
   const images = listManifests(layout);
   const platforms = images.map((img) => {
     const c = img.config as unknown as ImageConfig;
-    return img.descriptor.platform ?? { os: c.os, architecture: c.architecture, ...(c.variant ? { variant: c.variant } : {}) };
+    return (
+      img.descriptor.platform ?? {
+        os: c.os,
+        architecture: c.architecture,
+        ...(c.variant ? { variant: c.variant } : {}),
+      }
+    );
   });
   const i = selectPlatform(platform, platforms);
   if (i < 0) {

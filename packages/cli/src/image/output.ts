@@ -1,4 +1,11 @@
-import { type FileSink, DirectorySink, TarSink, type ImageContent, writeDockerArchive, writeOciLayout } from '@img/oci-layout';
+import {
+  DirectorySink,
+  type FileSink,
+  type ImageContent,
+  TarSink,
+  writeDockerArchive,
+  writeOciLayout,
+} from '@img/oci-layout';
 import type { Platform } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 

@@ -11,9 +11,12 @@ export interface BuiltLayer {
 /** The layer-writer entries a spec layer describes. */
 export function entriesOf(layer: LayerSpecFile): LayerEntry[] {
   const entries: LayerEntry[] = [];
-  for (const [path, source] of Object.entries(layer.files ?? {})) entries.push({ type: 'file', path, source });
-  for (const [path, source] of Object.entries(layer.directories ?? {})) entries.push({ type: 'directory', path, source });
-  for (const [path, target] of Object.entries(layer.symlinks ?? {})) entries.push({ type: 'symlink', path, target });
+  for (const [path, source] of Object.entries(layer.files ?? {}))
+    entries.push({ type: 'file', path, source });
+  for (const [path, source] of Object.entries(layer.directories ?? {}))
+    entries.push({ type: 'directory', path, source });
+  for (const [path, target] of Object.entries(layer.symlinks ?? {}))
+    entries.push({ type: 'symlink', path, target });
   for (const path of layer.emptyFiles ?? []) entries.push({ type: 'content', path, content: '' });
   for (const path of layer.whiteouts ?? []) entries.push({ type: 'whiteout', path });
   return entries;

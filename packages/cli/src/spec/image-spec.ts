@@ -81,9 +81,13 @@ export async function readImageSpec(path: string): Promise<ImageSpec> {
     const e = validateSpec.errors![0]!;
     const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(root)';
     const extra =
-      e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : '';
+      e.keyword === 'additionalProperties'
+        ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
+        : '';
     const allowed =
-      e.keyword === 'enum' ? ` (one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
+      e.keyword === 'enum'
+        ? ` (one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`
+        : '';
     throw new CliError('IMG_CLI_INVALID_SPEC', `${path}: ${field}: ${e.message}${extra}${allowed}`);
   }
   const spec = doc as Record<string, unknown> & {
@@ -105,7 +109,8 @@ export async function readImageSpec(path: string): Promise<ImageSpec> {
       annotations?: Record<string, string>;
       created?: string;
     };
-    if (!s.platform) throw new CliError('IMG_CLI_INVALID_SPEC', `${where}: platform: required (e.g. "linux/amd64")`);
+    if (!s.platform)
+      throw new CliError('IMG_CLI_INVALID_SPEC', `${where}: platform: required (e.g. "linux/amd64")`);
     return {
       platform: parsePlatform(s.platform, `${where}: platform`),
       where,
@@ -117,5 +122,10 @@ export async function readImageSpec(path: string): Promise<ImageSpec> {
       ...(s.created ? { created: s.created } : {}),
     };
   });
-  return { path, images, isIndex: platforms !== undefined, ...(indexAnnotations ? { indexAnnotations } : {}) };
+  return {
+    path,
+    images,
+    isIndex: platforms !== undefined,
+    ...(indexAnnotations ? { indexAnnotations } : {}),
+  };
 }

@@ -1,6 +1,10 @@
 import { ImgError } from '@img/oci-spec';
 
-export type CliErrorCode = 'IMG_CLI_USAGE' | 'IMG_CLI_INVALID_SPEC' | 'IMG_CLI_INVALID_INPUT' | 'IMG_CLI_OUTPUT_EXISTS';
+export type CliErrorCode =
+  | 'IMG_CLI_USAGE'
+  | 'IMG_CLI_INVALID_SPEC'
+  | 'IMG_CLI_INVALID_INPUT'
+  | 'IMG_CLI_OUTPUT_EXISTS';
 
 /** Errors of the img command line: bad flags, bad spec files, bad input files. */
 export class CliError extends ImgError<CliErrorCode> {}

@@ -13,7 +13,10 @@ export function splitPair(value: string, flag: string): [string, string] {
 }
 
 /** Repeated `KEY=VALUE` flags as an ordered record (a later key wins). */
-export function pairsToRecord(values: readonly string[] | undefined, flag: string): Record<string, string> | undefined {
+export function pairsToRecord(
+  values: readonly string[] | undefined,
+  flag: string,
+): Record<string, string> | undefined {
   if (!values?.length) return undefined;
   const out: Record<string, string> = {};
   for (const v of values) {
@@ -25,7 +28,10 @@ export function pairsToRecord(values: readonly string[] | undefined, flag: strin
 
 export function parseIntFlag(value: string, flag: string, min: number, max: number): number {
   if (!/^-?\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-    throw new CliError('IMG_CLI_USAGE', `${flag} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`);
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      `${flag} ${JSON.stringify(value)}: expected an integer from ${min} to ${max}`,
+    );
   }
   return Number(value);
 }
@@ -42,6 +48,7 @@ export function parseJsonFlag(value: string, flag: string): unknown {
 export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const v = env.SOURCE_DATE_EPOCH;
   if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw new CliError('IMG_CLI_USAGE', `SOURCE_DATE_EPOCH ${JSON.stringify(v)}: expected Unix seconds`);
+  if (!/^\d+$/.test(v))
+    throw new CliError('IMG_CLI_USAGE', `SOURCE_DATE_EPOCH ${JSON.stringify(v)}: expected Unix seconds`);
   return Number(v);
 }

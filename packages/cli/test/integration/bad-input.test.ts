@@ -31,12 +31,18 @@ async function expectBuildFails(spec: string, message: RegExp): Promise<void> {
 
 describe('bad input to img build', () => {
   it('rejects a path escaping the layer root, naming it', async () => {
-    const spec = await specFile('escape', { platform: 'linux/amd64', layers: [{ files: { '/app/../../etc/passwd': 'a.txt' } }] });
+    const spec = await specFile('escape', {
+      platform: 'linux/amd64',
+      layers: [{ files: { '/app/../../etc/passwd': 'a.txt' } }],
+    });
     await expectBuildFails(spec, /\/app\/\.\.\/\.\.\/etc\/passwd/);
   });
 
   it('rejects a missing source file, naming it', async () => {
-    const spec = await specFile('missing', { platform: 'linux/amd64', layers: [{ files: { '/app/x': 'nope.txt' } }] });
+    const spec = await specFile('missing', {
+      platform: 'linux/amd64',
+      layers: [{ files: { '/app/x': 'nope.txt' } }],
+    });
     await expectBuildFails(spec, /nope\.txt/);
   });
 
@@ -49,14 +55,23 @@ describe('bad input to img build', () => {
   });
 
   it('rejects invalid JSON and unknown fields, naming the file and field', async () => {
-    await expectBuildFails(await specFile('json', '{"platform": "linux/amd64",'), /image spec .*image\.json: invalid JSON/);
+    await expectBuildFails(
+      await specFile('json', '{"platform": "linux/amd64",'),
+      /image spec .*image\.json: invalid JSON/,
+    );
     const unknown = await specFile('field', { platform: 'linux/amd64', layerz: [] });
     await expectBuildFails(unknown, /image\.json: \(root\): must NOT have additional properties \(layerz\)/);
   });
 
   it('rejects an unknown compression', async () => {
-    const spec = await specFile('compress', { platform: 'linux/amd64', layers: [{ files: { '/x': 'a.txt' }, compress: 'brotli' }] });
-    await expectBuildFails(spec, /layers\.0\.compress: must be equal to one of the allowed values \(one of gzip, zstd, none\)/);
+    const spec = await specFile('compress', {
+      platform: 'linux/amd64',
+      layers: [{ files: { '/x': 'a.txt' }, compress: 'brotli' }],
+    });
+    await expectBuildFails(
+      spec,
+      /layers\.0\.compress: must be equal to one of the allowed values \(one of gzip, zstd, none\)/,
+    );
   });
 
   it('rejects a base of another platform', async () => {

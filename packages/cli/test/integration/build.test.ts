@@ -1,4 +1,4 @@
-import { cp, readFile, readdir, readlink, stat, utimes, chmod, writeFile } from 'node:fs/promises';
+import { chmod, cp, readdir, readFile, readlink, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ciRequires, run, useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,12 @@ describe('img build', () => {
     await imgOk('build', join(EXAMPLE_DIR, 'image.json'), '--output', `oci-archive:${archive}`);
     await imgOk('validate', `oci-archive:${archive}`);
     const docker = join(tmp.path, 'docker.tar');
-    await imgOk('build', join(EXAMPLE_DIR, 'image.json'), '--output', `docker-archive:${docker}:example.com/hello:1.0`);
+    await imgOk(
+      'build',
+      join(EXAMPLE_DIR, 'image.json'),
+      '--output',
+      `docker-archive:${docker}:example.com/hello:1.0`,
+    );
     const listing = (await run('tar', ['-tf', docker])).stdout.split('\n');
     expect(listing).toContain('manifest.json');
     const manifestJson = JSON.parse((await run('tar', ['-xOf', docker, 'manifest.json'])).stdout);
@@ -68,7 +73,10 @@ describe('img build', () => {
     await imgOk('build', join(EXAMPLE_DIR, 'image-multi.json'), '--output', `oci:${out}`);
     const info = JSON.parse((await imgOk('inspect', `oci:${out}`, '--json')).stdout);
     expect(info.root.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    expect(info.images.map((i: { platform: string }) => i.platform)).toEqual(['linux/amd64', 'linux/arm64/v8']);
+    expect(info.images.map((i: { platform: string }) => i.platform)).toEqual([
+      'linux/amd64',
+      'linux/arm64/v8',
+    ]);
     await imgOk('validate', `oci:${out}`);
   });
 
@@ -91,32 +99,40 @@ describe('img build', () => {
 
     // crane's tarball format is the docker-save tar.
     const docker = join(tmp.path, 'crane.tar');
-    await imgOk('build', await gzipExampleSpec(), '--output', `docker-archive:${docker}:example.com/hello:1.0`);
+    await imgOk(
+      'build',
+      await gzipExampleSpec(),
+      '--output',
+      `docker-archive:${docker}:example.com/hello:1.0`,
+    );
     const crane = await run('crane', ['validate', '--tarball', docker]);
     expect(crane.stdout + crane.stderr).toMatch(/PASS/);
   });
 
-  it.skipIf(tools.skip)('unpacks with umoci to the same tree: content, modes, symlinks, hardlinks', async () => {
-    // umoci 0.4.7 (Debian 12) predates zstd layers.
-    const dir = join(tmp.path, 'umoci-src');
-    await imgOk('build', await gzipExampleSpec(), '--output', `oci:${dir}`);
-    const bundle = join(tmp.path, 'bundle');
-    await run('umoci', ['unpack', '--image', `${dir}:latest`, bundle]);
-    const rootfs = join(bundle, 'rootfs');
-    expect(await readFile(join(rootfs, 'app/config.json'), 'utf8')).toBe(
-      await readFile(join(EXAMPLE_DIR, 'app/config.json'), 'utf8'),
-    );
-    expect(await readFile(join(rootfs, 'app/static/css/site.css'), 'utf8')).toBe(
-      await readFile(join(EXAMPLE_DIR, 'app/static/css/site.css'), 'utf8'),
-    );
-    expect((await stat(join(rootfs, 'app/hello.sh'))).mode & 0o777).toBe(0o755);
-    expect(await readlink(join(rootfs, 'usr/local/bin/hello'))).toBe('/app/hello.sh');
-    // Identical files with identical metadata are one inode (hardlink dedup).
-    const a = await stat(join(rootfs, 'app/static/css/site.css'));
-    const b = await stat(join(rootfs, 'app/static/css/copy-of-site.css'));
-    expect(a.ino).toBe(b.ino);
-    expect(a.nlink).toBe(2);
-  });
+  it.skipIf(tools.skip)(
+    'unpacks with umoci to the same tree: content, modes, symlinks, hardlinks',
+    async () => {
+      // umoci 0.4.7 (Debian 12) predates zstd layers.
+      const dir = join(tmp.path, 'umoci-src');
+      await imgOk('build', await gzipExampleSpec(), '--output', `oci:${dir}`);
+      const bundle = join(tmp.path, 'bundle');
+      await run('umoci', ['unpack', '--image', `${dir}:latest`, bundle]);
+      const rootfs = join(bundle, 'rootfs');
+      expect(await readFile(join(rootfs, 'app/config.json'), 'utf8')).toBe(
+        await readFile(join(EXAMPLE_DIR, 'app/config.json'), 'utf8'),
+      );
+      expect(await readFile(join(rootfs, 'app/static/css/site.css'), 'utf8')).toBe(
+        await readFile(join(EXAMPLE_DIR, 'app/static/css/site.css'), 'utf8'),
+      );
+      expect((await stat(join(rootfs, 'app/hello.sh'))).mode & 0o777).toBe(0o755);
+      expect(await readlink(join(rootfs, 'usr/local/bin/hello'))).toBe('/app/hello.sh');
+      // Identical files with identical metadata are one inode (hardlink dedup).
+      const a = await stat(join(rootfs, 'app/static/css/site.css'));
+      const b = await stat(join(rootfs, 'app/static/css/copy-of-site.css'));
+      expect(a.ino).toBe(b.ino);
+      expect(a.nlink).toBe(2);
+    },
+  );
 });
 
 /** The example spec with every layer gzip-compressed (for tools without zstd), paths made absolute. */
@@ -135,5 +151,7 @@ async function gzipExampleSpec(): Promise<string> {
 
 function rebase(m: unknown): Record<string, string> | undefined {
   if (!m) return undefined;
-  return Object.fromEntries(Object.entries(m as Record<string, string>).map(([k, v]) => [k, join(EXAMPLE_DIR, v)]));
+  return Object.fromEntries(
+    Object.entries(m as Record<string, string>).map(([k, v]) => [k, join(EXAMPLE_DIR, v)]),
+  );
 }

@@ -1,4 +1,4 @@
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Digest } from '@img/oci-spec';
 import { useTempDir } from '@img/test-utils';
@@ -21,20 +21,30 @@ describe('img layer | manifest | index | layout', () => {
     // Layer 1: files, a directory, a symlink; layer 2: zstd with metadata.
     await imgOk(
       'layer',
-      '--add', `/app/config.json=${join(EXAMPLE_DIR, 'app/config.json')}`,
-      '--add-dir', `/app/static=${join(EXAMPLE_DIR, 'app/static')}`,
-      '--symlink', '/app/current=/app/static',
-      '--metadata', p('l1.json'),
+      '--add',
+      `/app/config.json=${join(EXAMPLE_DIR, 'app/config.json')}`,
+      '--add-dir',
+      `/app/static=${join(EXAMPLE_DIR, 'app/static')}`,
+      '--symlink',
+      '/app/current=/app/static',
+      '--metadata',
+      p('l1.json'),
       p('l1.tgz'),
     );
     await imgOk(
       'layer',
-      '--add', `/app/hello.sh=${join(EXAMPLE_DIR, 'app/hello.sh')}`,
-      '--file-metadata', '/app/hello.sh={"mode":"0750","uid":1000,"gid":1000}',
-      '--format', 'zstd',
-      '--compression-level', '5',
-      '--annotation', 'org.example=1',
-      '--metadata', p('l2.json'),
+      '--add',
+      `/app/hello.sh=${join(EXAMPLE_DIR, 'app/hello.sh')}`,
+      '--file-metadata',
+      '/app/hello.sh={"mode":"0750","uid":1000,"gid":1000}',
+      '--format',
+      'zstd',
+      '--compression-level',
+      '5',
+      '--annotation',
+      'org.example=1',
+      '--metadata',
+      p('l2.json'),
       p('l2.tzst'),
     );
     const l2 = JSON.parse(await readFile(p('l2.json'), 'utf8'));
@@ -43,22 +53,45 @@ describe('img layer | manifest | index | layout', () => {
     expect(l2.digest).toBe(sha256Digest(await readFile(p('l2.tzst'))));
 
     // A base image as plain manifest + config files (made by img itself).
-    await imgOk('manifest', '--layer', p('l1.json'), '--env', 'PATH=/usr/bin', '--cmd', 'sh', '--manifest', p('base.m.json'), '--config', p('base.c.json'));
+    await imgOk(
+      'manifest',
+      '--layer',
+      p('l1.json'),
+      '--env',
+      'PATH=/usr/bin',
+      '--cmd',
+      'sh',
+      '--manifest',
+      p('base.m.json'),
+      '--config',
+      p('base.c.json'),
+    );
     for (const platform of ['linux/amd64', 'linux/arm64']) {
       const tag = platform.replace('/', '-');
       await imgOk(
         'manifest',
-        '--base-manifest', p('base.m.json'),
-        '--base-config', p('base.c.json'),
-        '--base-name', 'registry.example/base:1',
-        '--layer', p('l2.json'),
-        '--platform', 'linux/amd64',
-        '--entrypoint', '/app/hello.sh',
-        '--env', 'PATH=/bin',
-        '--env', 'GREETING=hi',
-        '--manifest', p(`${tag}.m.json`),
-        '--config', p(`${tag}.c.json`),
-        '--descriptor', p(`${tag}.d.json`),
+        '--base-manifest',
+        p('base.m.json'),
+        '--base-config',
+        p('base.c.json'),
+        '--base-name',
+        'registry.example/base:1',
+        '--layer',
+        p('l2.json'),
+        '--platform',
+        'linux/amd64',
+        '--entrypoint',
+        '/app/hello.sh',
+        '--env',
+        'PATH=/bin',
+        '--env',
+        'GREETING=hi',
+        '--manifest',
+        p(`${tag}.m.json`),
+        '--config',
+        p(`${tag}.c.json`),
+        '--descriptor',
+        p(`${tag}.d.json`),
       );
       if (platform === 'linux/amd64') break; // the base is amd64; arm64 is asserted below to fail
     }
@@ -69,36 +102,108 @@ describe('img layer | manifest | index | layout', () => {
     expect(cfg.rootfs.diff_ids).toHaveLength(2);
     const m = JSON.parse(await readFile(p('linux-amd64.m.json'), 'utf8'));
     expect(m.annotations['org.opencontainers.image.base.name']).toBe('registry.example/base:1');
-    expect(m.annotations['org.opencontainers.image.base.digest']).toBe(sha256Digest(await readFile(p('base.m.json'))));
+    expect(m.annotations['org.opencontainers.image.base.digest']).toBe(
+      sha256Digest(await readFile(p('base.m.json'))),
+    );
 
-    const wrong = await img('manifest', '--base-manifest', p('base.m.json'), '--base-config', p('base.c.json'), '--platform', 'linux/arm64', '--manifest', p('x.m'), '--config', p('x.c'));
+    const wrong = await img(
+      'manifest',
+      '--base-manifest',
+      p('base.m.json'),
+      '--base-config',
+      p('base.c.json'),
+      '--platform',
+      'linux/arm64',
+      '--manifest',
+      p('x.m'),
+      '--config',
+      p('x.c'),
+    );
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/is linux\/amd64, not linux\/arm64\/v8/);
 
     // Second platform from the same layers on a scratch base.
-    await imgOk('manifest', '--layer', p('l1.json'), '--layer', p('l2.json'), '--platform', 'linux/arm64', '--manifest', p('arm.m.json'), '--config', p('arm.c.json'), '--descriptor', p('arm.d.json'));
-    const ix = await imgOk('index', '--manifest-descriptor', p('linux-amd64.d.json'), '--manifest-descriptor', p('arm.d.json'), '--output', p('index.json'), '--digest', p('index.digest'));
+    await imgOk(
+      'manifest',
+      '--layer',
+      p('l1.json'),
+      '--layer',
+      p('l2.json'),
+      '--platform',
+      'linux/arm64',
+      '--manifest',
+      p('arm.m.json'),
+      '--config',
+      p('arm.c.json'),
+      '--descriptor',
+      p('arm.d.json'),
+    );
+    const ix = await imgOk(
+      'index',
+      '--manifest-descriptor',
+      p('linux-amd64.d.json'),
+      '--manifest-descriptor',
+      p('arm.d.json'),
+      '--output',
+      p('index.json'),
+      '--digest',
+      p('index.digest'),
+    );
     expect(await readFile(p('index.digest'), 'utf8')).toBe(ix.stdout);
 
     await imgOk(
       'layout',
-      '--index', p('index.json'),
-      '--manifest', p('linux-amd64.m.json'), '--config', p('linux-amd64.c.json'),
-      '--manifest', p('arm.m.json'), '--config', p('arm.c.json'),
-      '--layer', `${p('l1.json')}=${p('l1.tgz')}`,
-      '--layer', `${p('l2.json')}=${p('l2.tzst')}`,
-      '--output', `oci:${p('layout')}`,
+      '--index',
+      p('index.json'),
+      '--manifest',
+      p('linux-amd64.m.json'),
+      '--config',
+      p('linux-amd64.c.json'),
+      '--manifest',
+      p('arm.m.json'),
+      '--config',
+      p('arm.c.json'),
+      '--layer',
+      `${p('l1.json')}=${p('l1.tgz')}`,
+      '--layer',
+      `${p('l2.json')}=${p('l2.tzst')}`,
+      '--output',
+      `oci:${p('layout')}`,
     );
     const v = await imgOk('validate', `oci:${p('layout')}`);
     expect(v.stdout).toMatch(/2 image\(s\), 2 layer\(s\) checked/);
     expect(v.stdout).toContain(ix.stdout);
-    await imgOk('layout', '--manifest', p('arm.m.json'), '--config', p('arm.c.json'), '--layer', `${p('l1.json')}=${p('l1.tgz')}`, '--layer', `${p('l2.json')}=${p('l2.tzst')}`, '--output', `oci-archive:${p('arm.tar')}`);
+    await imgOk(
+      'layout',
+      '--manifest',
+      p('arm.m.json'),
+      '--config',
+      p('arm.c.json'),
+      '--layer',
+      `${p('l1.json')}=${p('l1.tgz')}`,
+      '--layer',
+      `${p('l2.json')}=${p('l2.tzst')}`,
+      '--output',
+      `oci-archive:${p('arm.tar')}`,
+    );
     await imgOk('validate', `oci-archive:${p('arm.tar')}`);
   });
 
   it('refuses a layer blob that does not match its metadata', async () => {
     await writeFile(p('fake.tgz'), 'not the layer');
-    const r = await img('layout', '--manifest', p('arm.m.json'), '--config', p('arm.c.json'), '--layer', `${p('l1.json')}=${p('fake.tgz')}`, '--layer', `${p('l2.json')}=${p('l2.tzst')}`, '--output', `oci:${p('bad-layout')}`);
+    const r = await img(
+      'layout',
+      '--manifest',
+      p('arm.m.json'),
+      '--config',
+      p('arm.c.json'),
+      '--layer',
+      `${p('l1.json')}=${p('fake.tgz')}`,
+      '--layer',
+      `${p('l2.json')}=${p('l2.tzst')}`,
+      '--output',
+      `oci:${p('bad-layout')}`,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^img: layer sha256:[0-9a-f]{64}: expected \d+ bytes, got 13$/);
     expect(await readdir(tmp.path)).not.toContain('bad-layout');
