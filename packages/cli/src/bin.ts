@@ -1,8 +1,16 @@
 import { main } from './main.js';
+import { isParamFileInvocation, PERSISTENT_WORKER_FLAG, runParamFileAction, runPersistentWorker } from './worker.js';
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const run: () => Promise<number | void> = argv.includes(PERSISTENT_WORKER_FLAG)
+  ? () => runPersistentWorker()
+  : isParamFileInvocation(argv)
+    ? () => runParamFileAction(argv)
+    : () => main(argv);
+
+run().then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = code ?? 0;
   },
   (err) => {
     process.stderr.write(`img: ${String(err)}\n`);

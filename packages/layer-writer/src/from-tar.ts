@@ -8,6 +8,7 @@ import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE } from './layer-tar.js';
 import { type RewriteOptions, rewriteTar } from './rewrite-tar.js';
 import { DigestCounter, readableFromProducer } from './streams.js';
+import type { ChunkSink } from './tar-writer.js';
 import { detectFileCompression, openTarStream, wrapDecompressError } from './tar-input.js';
 import {
   buildMetadata,
@@ -77,7 +78,12 @@ function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWrit
   const blob = new DigestCounter();
   const diff = new DigestCounter();
   let format: LayerCompression = 'none';
-  const source = readableFromProducer(async (sink) => {
+  const source = readableFromProducer((sink) =>
+    hashWhileCopying(sink).catch((err: Error) => {
+      throw wrapDecompressError(inputPath, err);
+    }),
+  );
+  async function hashWhileCopying(sink: ChunkSink): Promise<void> {
     format = await detectFileCompression(inputPath);
     if (options.compression !== undefined && options.compression !== format) {
       throw new LayerError(
@@ -109,10 +115,8 @@ function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWrit
       await sink(chunk as Buffer);
     }
     decompressor.end();
-    await drained.catch((err: Error) => {
-      throw wrapDecompressError(inputPath, err);
-    });
-  });
+    await drained;
+  }
   let resolveMeta!: (m: LayerMetadata) => void;
   let rejectMeta!: (e: unknown) => void;
   const metadata = new Promise<LayerMetadata>((res, rej) => {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { LayerCompression } from '@img/oci-spec';
 import { createDecompressor, detectCompression } from './decompress.js';
 import { LayerError } from './errors.js';
@@ -30,16 +30,24 @@ export async function detectFileCompression(path: string): Promise<LayerCompress
   return detectCompression(await readMagic(path), path);
 }
 
-/** The uncompressed tar bytes of a (possibly compressed) tar file. */
+/** The uncompressed tar bytes of a (possibly compressed) tar file; errors name the file. */
 export function openTarStream(path: string, format: LayerCompression): Readable {
+  const read = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  const decompressor = createDecompressor(format);
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-  pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), createDecompressor(format), out, (err) => {
-    if (err) out.destroy(wrapDecompressError(path, err));
+  const fail = (err: Error) => out.destroy(wrapDecompressError(path, err));
+  read.on('error', fail);
+  decompressor.on('error', fail);
+  out.on('close', () => {
+    read.destroy();
+    decompressor.destroy();
   });
+  read.pipe(decompressor).pipe(out);
   return out;
 }
 
 export function wrapDecompressError(path: string, err: Error): Error {
+  if (err.message.includes(path)) return err;
   if (err instanceof LayerError) return new LayerError(err.code, `${path}: ${err.message}`, { cause: err });
   if (
     (err as NodeJS.ErrnoException).code?.startsWith('Z_') ||

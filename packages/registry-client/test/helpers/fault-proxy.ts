@@ -32,17 +32,33 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-const REASONS: Record<number, string> = { 408: 'Request Timeout', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = {
+  408: 'Request Timeout',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /**
  * A fault-injecting TCP proxy for HTTP/1.1 (test code): it follows request framing on each client
  * connection (Content-Length bodies) so it can reset mid-body, answer 503/429 with Retry-After,
  * slow requests down or cut responses, in front of a real registry.
  */
-export async function startFaultProxy(target: { host: string; port: number }, initial: FaultPlan): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: { host: string; port: number },
+  initial: FaultPlan,
+): Promise<FaultProxy> {
   let plan = initial;
   const sockets = new Set<Socket>();
-  const injected: Record<Fault['kind'], number> = { pass: 0, 'reset-request': 0, 'reset-response': 0, status: 0, slow: 0 };
+  const injected: Record<Fault['kind'], number> = {
+    pass: 0,
+    'reset-request': 0,
+    'reset-response': 0,
+    status: 0,
+    slow: 0,
+  };
   const log: FaultProxy['log'] = [];
 
   const server: Server = createServer((client) => {
@@ -96,7 +112,9 @@ export async function startFaultProxy(target: { host: string; port: number }, in
         'Connection: close',
         ...(fault.retryAfter !== undefined ? [`Retry-After: ${fault.retryAfter}`] : []),
       ];
-      const body = JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'injected by the fault proxy' }] });
+      const body = JSON.stringify({
+        errors: [{ code: 'TOOMANYREQUESTS', message: 'injected by the fault proxy' }],
+      });
       client.end(`${lines.join('\r\n')}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       upstream.destroy();
       closed = true;

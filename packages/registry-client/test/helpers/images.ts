@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { tarFile } from '@img/test-utils';
 import {
   canonicalJsonBytes,
   type Descriptor,
@@ -12,15 +13,16 @@ import {
 } from '@img/oci-spec';
 import { blobFromBytes, type PushBlob, type PushImageInput, type RawDocument } from '../../src/index.js';
 
-/** A test layer: real gzip of random bytes (tar-ness does not matter to a registry). */
+/** A test layer with its bytes and diff_id. */
 export interface TestLayer {
   readonly descriptor: Descriptor;
   readonly bytes: Buffer;
   readonly diffId: ReturnType<typeof sha256Digest>;
 }
 
+/** A gzipped tar holding one file of `size` random bytes (crane validate reads layers as tars). */
 export function randomLayer(size = 4096): TestLayer {
-  const raw = randomBytes(size);
+  const raw = tarFile([{ name: `data-${randomBytes(4).toString('hex')}.bin`, content: randomBytes(size) }]);
   const bytes = gzipSync(raw, { level: 1 });
   return {
     descriptor: { mediaType: MediaType.OciLayerGzip, digest: sha256Digest(bytes), size: bytes.length },

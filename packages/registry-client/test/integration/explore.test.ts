@@ -28,7 +28,14 @@ describe.skipIf(needs.skip)('explore', () => {
     console.log(result.summary);
     await client.close();
     await proxy.stop();
-    console.log((await registry.requests()).map((r) => `${r.method} ${r.uri.slice(0, 80)} ${r.status}`).join('\n'));
-    console.log((await registry.log()).split('\n').filter((l) => /level=(error|warn)/.test(l)).join('\n'));
+    console.log(
+      (await registry.requests()).map((r) => `${r.method} ${r.uri.slice(0, 80)} ${r.status}`).join('\n'),
+    );
+    console.log(
+      (await registry.log())
+        .split('\n')
+        .filter((l) => /level=(error|warn)/.test(l))
+        .join('\n'),
+    );
   });
 });

@@ -1,0 +1,110 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import {
+  compressAndMeasure,
+  createDecompressor,
+  DigestCounter,
+  detectCompression,
+  writeLayerMetadata,
+  writeResultToFile,
+} from '@img/layer-writer';
+import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
+import type { Command } from 'commander';
+import type { Io } from '../io.js';
+import { CliError } from '../util/errors.js';
+import { collect, pairsToRecord, parseIntFlag } from '../util/flags.js';
+
+interface LayerFromTarFlags {
+  output?: string;
+  format: string;
+  compressionLevel?: string;
+  annotation?: string[];
+  createdBy?: string;
+  mediaType?: string;
+  metadata: string;
+}
+
+const FORMATS = ['keep', 'gzip', 'zstd', 'none'] as const;
+
+async function sniff(path: string): Promise<LayerCompression> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(path, 'r');
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return detectCompression(head.subarray(0, bytesRead), path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CliError('IMG_CLI_INVALID_INPUT', `layer-from-tar ${path}: no such file`, { cause: err });
+    }
+    throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Digest and size of the file as it is, diff_id and size of its decompressed tar, in one read. */
+async function measureAsIs(src: string, compression: LayerCompression, mediaType: string): Promise<LayerMetadata> {
+  const blob = new DigestCounter();
+  const diff = new DigestCounter();
+  await pipeline(createReadStream(src), blob, createDecompressor(compression), diff, async (source) => {
+    for await (const _ of source);
+  });
+  return { mediaType, digest: blob.digest, size: blob.bytes, diff_id: diff.digest, uncompressed_size: diff.bytes };
+}
+
+export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io: Io): Promise<void> {
+  if (!(FORMATS as readonly string[]).includes(flags.format)) {
+    throw new CliError('IMG_CLI_USAGE', `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`);
+  }
+  const source = await sniff(src);
+  const target = flags.format === 'keep' ? source : (flags.format as LayerCompression);
+  const annotations = pairsToRecord(flags.annotation, '--annotation');
+  const history = [{ created_by: flags.createdBy ?? 'img layer-from-tar' }];
+  let metadata: LayerMetadata;
+  if (target === source && flags.compressionLevel === undefined) {
+    if (flags.output) {
+      throw new CliError('IMG_CLI_USAGE', `--output: ${src} is already ${source}; use it as the blob (omit --output)`);
+    }
+    metadata = {
+      ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source))),
+      ...(annotations ? { annotations } : {}),
+      history,
+    };
+  } else {
+    if (!flags.output) throw new CliError('IMG_CLI_USAGE', `--output is required to recompress ${src} to ${target}`);
+    const level =
+      flags.compressionLevel === undefined
+        ? undefined
+        : parseIntFlag(flags.compressionLevel, '--compression-level', target === 'zstd' ? 1 : 0, target === 'zstd' ? 22 : 9);
+    const tar = createReadStream(src).pipe(createDecompressor(source));
+    metadata = await writeResultToFile(
+      compressAndMeasure(tar, {
+        compression: target,
+        ...(level !== undefined ? { level } : {}),
+        ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
+        ...(annotations ? { annotations } : {}),
+        history,
+      }),
+      flags.output,
+    );
+  }
+  await writeLayerMetadata(flags.metadata, metadata);
+  io.out(metadata.digest);
+}
+
+export function registerLayerFromTar(program: Command, io: Io): void {
+  program
+    .command('layer-from-tar')
+    .description('layer metadata for an existing tar (.tar, .tar.gz, .tar.zst), recompressing it if asked')
+    .argument('<tar>', 'the tar file, uncompressed, gzip or zstd')
+    .option('--format <format>', 'keep (the tar is the blob) | gzip | zstd | none', 'keep')
+    .option('--output <blob>', 'where to write the recompressed blob (not with --format keep)')
+    .option('--compression-level <n>', 'gzip 0-9, zstd 1-22')
+    .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
+    .option('--created-by <text>', 'history created_by of this layer')
+    .option('--media-type <type>', 'override the layer media type')
+    .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
+    .action(async (src: string, flags: LayerFromTarFlags) => runLayerFromTar(src, flags, io));
+}

@@ -1,0 +1,197 @@
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sha256Digest } from '@img/oci-spec';
+import { ciRequires, run, startRegistry, type TestRegistry, tempDir } from '@img/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_USER_AGENT, RegistryClient, type PushProgressEvent } from '../../src/index.js';
+import { buildImage, buildIndex, randomLayer } from '../helpers/images.js';
+import { readLayoutBlob, readLayoutIndex } from '../helpers/layout.js';
+
+const needs = ciRequires('docker-registry', 'skopeo', 'crane');
+const fast = { minDelayMs: 5, maxDelayMs: 50 };
+
+async function ours(registry: TestRegistry) {
+  return (await registry.requests()).filter((r) => r.userAgent === DEFAULT_USER_AGENT);
+}
+
+describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
+  let registry: TestRegistry;
+  let client: RegistryClient;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    client = new RegistryClient({ retry: fast });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await registry?.stop();
+  });
+
+  it('pushes a multi-platform index that skopeo and crane accept, byte for byte', async () => {
+    const shared = randomLayer(300_000);
+    const amd = buildImage([shared, randomLayer(50_000)], { os: 'linux', architecture: 'amd64' });
+    const arm = buildImage([shared, randomLayer(70_000)], {
+      os: 'linux',
+      architecture: 'arm64',
+      variant: 'v8',
+    });
+    const image = buildIndex([amd, arm]);
+    const events: PushProgressEvent[] = [];
+    const result = await client.pushImage(`${registry.url}/pp/multi:v1`, image, {
+      tags: ['extra'],
+      onProgress: (e) => events.push(e),
+    });
+    expect(result.descriptor.digest).toBe(image.root.descriptor.digest);
+    expect(result.tags).toEqual(['v1', 'extra']);
+    // 2 configs + 3 distinct layers (the shared one once).
+    expect(result.summary).toMatchObject({
+      blobsUploaded: 5,
+      blobsSkipped: 0,
+      blobsMounted: 0,
+      manifestsPushed: 4,
+    });
+    expect(result.summary.bytesUploaded).toBeGreaterThanOrEqual(
+      image.blobs
+        .filter((b, i, all) => all.findIndex((x) => x.descriptor.digest === b.descriptor.digest) === i)
+        .reduce((n, b) => n + b.descriptor.size, 0),
+    );
+    expect(events.filter((e) => e.kind === 'blob' && e.state === 'uploaded')).toHaveLength(5);
+    const manifestRefs = events.flatMap((e) => (e.kind === 'manifest' ? [e.reference] : []));
+    // Children first (in any order), then the root under each tag.
+    expect(manifestRefs.slice(0, 2).sort()).toEqual(
+      [amd.manifest.descriptor.digest, arm.manifest.descriptor.digest].sort(),
+    );
+    expect(manifestRefs.slice(2)).toEqual(['v1', 'extra']);
+
+    const ref = `${registry.url}/pp/multi:v1`;
+    const raw = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+    expect(raw.stdoutBytes.equals(Buffer.from(image.root.bytes))).toBe(true);
+    await run('crane', ['validate', '--insecure', '--remote', ref]);
+    await run('crane', ['validate', '--insecure', '--remote', `${registry.url}/pp/multi:extra`]);
+
+    const dir = await tempDir('skopeo-copy-');
+    try {
+      await run('skopeo', [
+        'copy',
+        '--all',
+        '--preserve-digests',
+        '--src-tls-verify=false',
+        `docker://${ref}`,
+        `oci:${dir.path}:copy`,
+      ]);
+      const index = await readLayoutIndex(dir.path);
+      expect(index.manifests[0]?.digest).toBe(image.root.descriptor.digest);
+      for (const doc of [image.root, ...image.manifests!]) {
+        expect((await readLayoutBlob(dir.path, doc.descriptor.digest)).equals(Buffer.from(doc.bytes))).toBe(
+          true,
+        );
+      }
+      for (const blob of image.blobs) {
+        const expected = Buffer.concat(await (await blob.open!()).toArray());
+        expect((await readLayoutBlob(dir.path, blob.descriptor.digest)).equals(expected)).toBe(true);
+      }
+    } finally {
+      await dir.remove();
+    }
+
+    // Pull back: exact bytes, both children, their configs.
+    const pulled = await client.pullImage(ref);
+    expect(pulled.kind).toBe('index');
+    expect(Buffer.from(pulled.root.bytes).equals(Buffer.from(image.root.bytes))).toBe(true);
+    expect(pulled.images.map((i) => i.descriptor.platform?.architecture)).toEqual(['amd64', 'arm64']);
+    expect(Buffer.from(pulled.images[1]!.config.bytes).equals(arm.config.bytes as Buffer)).toBe(true);
+    const armOnly = await client.pullImage(ref, { platform: 'linux/arm64' });
+    expect(armOnly.images.map((i) => i.descriptor.digest)).toEqual([arm.manifest.descriptor.digest]);
+    await expect(client.pullImage(ref, { platform: 'linux/s390x' })).rejects.toMatchObject({
+      code: 'IMG_REGISTRY_PLATFORM_NOT_FOUND',
+      message: expect.stringContaining('linux/arm64/v8'),
+    });
+  });
+
+  it('re-pushes an unchanged image with only HEADs and manifest PUTs', async () => {
+    const image = buildImage([randomLayer(200_000), randomLayer(10_000)]);
+    const ref = `${registry.url}/pp/again:v1`;
+    await client.pushImage(ref, image.input);
+    const before = (await ours(registry)).length;
+    const again = await client.pushImage(ref, image.input);
+    expect(again.summary).toMatchObject({
+      blobsUploaded: 0,
+      blobsSkipped: 3,
+      blobsMounted: 0,
+      bytesUploaded: 0,
+    });
+    const requests = (await ours(registry)).slice(before);
+    expect(requests.map((r) => `${r.method} ${r.path.replace(/sha256:\w+/, 'D')}`).sort()).toEqual([
+      'HEAD /v2/pp/again/blobs/D',
+      'HEAD /v2/pp/again/blobs/D',
+      'HEAD /v2/pp/again/blobs/D',
+      'PUT /v2/pp/again/manifests/v1',
+    ]);
+    expect(again.summary.requests).toBe(4);
+  });
+
+  it('uploads in Content-Range chunks when asked, and crane validates the result', async () => {
+    const chunked = new RegistryClient({ retry: fast, uploadMode: 'chunked', chunkSize: 64 * 1024 });
+    try {
+      const layer = randomLayer(500_000);
+      const image = buildImage([layer]);
+      const ref = `${registry.url}/pp/chunked:v1`;
+      const before = (await ours(registry)).length;
+      await chunked.pushImage(ref, image.input);
+      const patches = (await ours(registry)).slice(before).filter((r) => r.method === 'PATCH');
+      expect(patches.length).toBe(Math.ceil(layer.descriptor.size / (64 * 1024)) + 1);
+      await run('crane', ['validate', '--insecure', '--remote', ref]);
+    } finally {
+      await chunked.close();
+    }
+  });
+
+  it('streams a layer verified, and fails with IMG_DIGEST_MISMATCH when storage is corrupted', async () => {
+    const layer = randomLayer(100_000);
+    const image = buildImage([layer]);
+    const ref = `${registry.url}/pp/verify:v1`;
+    await client.pushImage(ref, image.input);
+    const source = { registry: registry.url, repository: 'pp/verify' };
+    const body = await client.fetchBlob(source, layer.descriptor);
+    const got = Buffer.concat(await body.toArray());
+    expect(sha256Digest(got)).toBe(layer.descriptor.digest);
+
+    // Flip one byte of the stored blob: the registry still serves it under the old digest.
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const hex = layer.descriptor.digest.slice(7);
+    const path = `${registry.storageDir}/docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
+    const stored = await readFile(path);
+    stored[stored.length - 1] ^= 0xff;
+    await writeFile(path, stored);
+    const corrupted = await client.fetchBlob(source, layer.descriptor);
+    let delivered = 0;
+    await expect(
+      pipeline(
+        corrupted,
+        new Writable({
+          write: (c, _e, cb) => {
+            delivered += c.length;
+            cb();
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({ code: 'IMG_DIGEST_MISMATCH', message: expect.stringContaining('pp/verify') });
+    expect(delivered).toBe(layer.descriptor.size);
+  });
+
+  it('reports a missing tag as IMG_REGISTRY_NOT_FOUND with the distribution code', async () => {
+    const err = await client.pullImage(`${registry.url}/pp/nothing:here`).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      name: 'RegistryError',
+      code: 'IMG_REGISTRY_NOT_FOUND',
+      status: 404,
+      method: 'GET',
+      registry: registry.url,
+      repository: 'pp/nothing',
+      retryable: false,
+    });
+    expect(['MANIFEST_UNKNOWN', 'NAME_UNKNOWN']).toContain(
+      (err as { distributionCode: string }).distributionCode,
+    );
+    expect((err as Error).message).toContain(`${registry.url}/pp/nothing`);
+  });
+});

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Makes Bazel 7 usable on this Debian 12 machine: a Debian sid chroot with `bazel-bootstrap` (7.7.1) and
+# `nodejs`, cached under a fixed directory so later runs (and CI steps) reuse it. Idempotent: when the
+# chroot is present and mounted it only checks and exits within a second.
+#
+#   bash scripts/setup-bazel-chroot.sh            # create (about 1 minute the first time) and mount
+#   bash scripts/setup-bazel-chroot.sh --unmount  # undo the mounts (the chroot stays cached)
+#   $IMG_BAZEL_CHROOT/bin/bazel build //...       # run Bazel inside the chroot, from the current directory
+#
+# Why a chroot: Debian 12 has only Bazel 4, npm only Bazel 2.1, and bcr.bazel.build / GitHub are not
+# reachable; only sid packages Bazel 7 (see shared/design/environment.md section 1c).
+# Mounts: proc, /dev, the repository and /tmp at the same paths inside the chroot, so a path means the
+# same thing on both sides (tests create workspaces and output bases under /tmp).
+# Offline Bzlmod: stub modules for apple_support, zlib, buildozer and protobuf (only referenced by
+# Debian's bundled modules) and --lockfile_mode=off go into the chroot's system bazelrc, not into the
+# example workspaces, which stay what a user with network access would write.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CHROOT_BASE="${IMG_BAZEL_CHROOT:-/var/cache/img-bazel-chroot}"
+ROOT="$CHROOT_BASE/root"
+MIRROR="${IMG_BAZEL_CHROOT_MIRROR:-http://deb.debian.org/debian}"
+# Bump when the chroot's content recipe changes, so a cached chroot from an older recipe is rebuilt.
+RECIPE="img-bazel-chroot v1: sid minbase + bazel-bootstrap nodejs + offline stubs"
+STAMP="$ROOT/etc/img-bazel-chroot.stamp"
+
+log() { printf '[setup-bazel-chroot] %s\n' "$*"; }
+
+retry() {
+  local attempt
+  for attempt in 1 2 3; do
+    if "$@"; then return 0; fi
+    if [ "$attempt" -lt 3 ]; then log "attempt $attempt failed: $*; retrying in $((attempt * 5)) s"; sleep $((attempt * 5)); fi
+  done
+  return 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-bazel-chroot: must run as root (debootstrap, chroot and mount need it)" >&2
+  exit 1
+fi
+
+mounted() { mountpoint -q "$1"; }
+
+bind_mount() { # bind_mount HOST_DIR PATH_IN_CHROOT
+  local src="$1" dst="$ROOT$2"
+  mkdir -p "$dst"
+  if ! mounted "$dst"; then mount --bind "$src" "$dst"; fi
+}
+
+unmount_all() {
+  local target
+  # Deepest first; /dev was mounted recursively.
+  for target in "$ROOT$REPO_ROOT" "$ROOT/tmp" "$ROOT/proc"; do
+    if mounted "$target"; then umount "$target" || umount -l "$target"; fi
+  done
+  if mounted "$ROOT/dev"; then umount -R "$ROOT/dev" 2>/dev/null || umount -l "$ROOT/dev"; fi
+}
+
+mount_all() {
+  mkdir -p "$ROOT/proc" "$ROOT/dev"
+  mounted "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+  if ! mounted "$ROOT/dev"; then
+    mount --rbind /dev "$ROOT/dev"
+    mount --make-rslave "$ROOT/dev"
+  fi
+  bind_mount /tmp /tmp
+  bind_mount "$REPO_ROOT" "$REPO_ROOT"
+}
+
+if [ "${1:-}" = "--unmount" ]; then
+  unmount_all
+  log "unmounted $ROOT"
+  exit 0
+fi
+
+write_offline_config() { # offline Bzlmod stubs + system bazelrc additions, inside the chroot
+  local stubs="$ROOT/opt/img-bazel/stubs" m
+  for m in apple_support zlib buildozer protobuf; do
+    mkdir -p "$stubs/$m"
+    printf 'module(name = "%s")\n' "$m" >"$stubs/$m/MODULE.bazel"
+    : >"$stubs/$m/BUILD.bazel"
+  done
+  local rc="$ROOT/etc/bazel/bazelrc" begin="# >>> img-bazel-chroot" end="# <<< img-bazel-chroot"
+  if [ -f "$rc" ]; then sed -i "/^$begin/,/^$end/d" "$rc"; fi
+  {
+    echo "$begin (written by scripts/setup-bazel-chroot.sh: no network to the BCR here)"
+    echo "common --lockfile_mode=off"
+    for m in apple_support zlib buildozer protobuf; do
+      echo "common --override_module=$m=/opt/img-bazel/stubs/$m"
+    done
+    # Debian sets --sandbox_debug, which floods stderr with linux-sandbox lines.
+    echo "build --nosandbox_debug"
+    echo "$end"
+  } >>"$rc"
+}
+
+create_chroot() {
+  local tmp="$CHROOT_BASE/root.partial"
+  if ! command -v debootstrap >/dev/null; then
+    log "installing debootstrap"
+    export DEBIAN_FRONTEND=noninteractive
+    retry apt-get update -qq
+    retry apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  fi
+  # A half-made chroot from an interrupted run: unmount whatever it had and start again.
+  for m in "$tmp/proc" "$tmp/dev"; do
+    if mounted "$m"; then umount -R "$m" 2>/dev/null || umount -l "$m"; fi
+  done
+  rm -rf --one-file-system "$tmp"
+  mkdir -p "$CHROOT_BASE"
+  log "debootstrap sid into $tmp"
+  retry debootstrap --variant=minbase sid "$tmp" "$MIRROR" >"$CHROOT_BASE/debootstrap.log" 2>&1 ||
+    { tail -20 "$CHROOT_BASE/debootstrap.log" >&2; exit 1; }
+  cp /etc/resolv.conf "$tmp/etc/resolv.conf"
+  mount -t proc proc "$tmp/proc"
+  mount --rbind /dev "$tmp/dev"
+  mount --make-rslave "$tmp/dev"
+  log "installing bazel-bootstrap and nodejs in the chroot"
+  # The sid mirror's Release file often lags the clock ("is expired"), hence Check-Valid-Until=false.
+  local status=0
+  chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive bash -c '
+      set -e
+      for i in 1 2 3; do apt-get -qq -o Acquire::Check-Valid-Until=false update && break; sleep 5; done
+      for i in 1 2 3; do
+        apt-get install -y -qq --no-install-recommends bazel-bootstrap nodejs >/dev/null && break; sleep 5
+      done
+      apt-get clean
+      bazel --version >/dev/null && node --version >/dev/null' || status=$?
+  umount "$tmp/proc" || umount -l "$tmp/proc"
+  umount -R "$tmp/dev" 2>/dev/null || umount -l "$tmp/dev"
+  if [ "$status" -ne 0 ]; then
+    log "installing packages in the chroot failed (exit $status)"
+    exit "$status"
+  fi
+  # Publish the finished tree under its final name only now, so $ROOT is never half made.
+  if [ -d "$ROOT" ]; then
+    unmount_all
+    rm -rf --one-file-system "$ROOT"
+  fi
+  mv "$tmp" "$ROOT"
+}
+
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$RECIPE" ]; then
+  start=$SECONDS
+  create_chroot
+  write_offline_config
+  printf '%s\n' "$RECIPE" >"$STAMP"
+  log "chroot ready in $((SECONDS - start)) s"
+else
+  write_offline_config
+fi
+
+# bin/bazel: run Bazel inside the chroot from the same working directory, with a clean environment.
+mkdir -p "$CHROOT_BASE/bin"
+cat >"$CHROOT_BASE/bin/bazel.tmp" <<EOF
+#!/usr/bin/env bash
+# Generated by scripts/setup-bazel-chroot.sh: Bazel 7 inside the sid chroot at $ROOT.
+exec chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb \\
+  \${IMG_BAZEL_ENV:-} /bin/bash -c 'cd "\$0" && exec bazel "\$@"' "\$PWD" "\$@"
+EOF
+chmod 755 "$CHROOT_BASE/bin/bazel.tmp"
+mv "$CHROOT_BASE/bin/bazel.tmp" "$CHROOT_BASE/bin/bazel"
+
+mount_all
+log "bazel $(chroot "$ROOT" bazel --version 2>/dev/null | awk '{print $2}'), node $(chroot "$ROOT" node --version) at $ROOT; run with $CHROOT_BASE/bin/bazel"
