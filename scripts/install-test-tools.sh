@@ -13,7 +13,7 @@ PNPM_VERSION="10.34.9"    # keep in step with "packageManager" in package.json
 # Checked with dpkg-query first, so a second run does not even call apt-get update.
 APT_PACKAGES=(
   skopeo umoci docker-registry apache2-utils containerd runc zstd pigz time
-  stargz-snapshotter podman openssl
+  stargz-snapshotter podman openssl busybox-static docker.io
 )
 
 log() { printf '[install-test-tools] %s\n' "$*"; }
@@ -83,6 +83,34 @@ install_crane() {
     retry go install "$CRANE_MODULE/cmd/crane@$CRANE_VERSION"
 }
 
+# Docker 28 (containerd image store) for containerd-loader's tests: bookworm has only 20.10, so the
+# sid package is downloaded through a private APT configuration and extracted (not installed) into
+# .tools/docker-sid; it runs with bookworm's containerd and runc (it needs only libc6 >= 2.34).
+DOCKER_SID_DIR="$REPO_ROOT/.tools/docker-sid"
+
+install_docker_sid() {
+  if [ -x "$DOCKER_SID_DIR/usr/sbin/dockerd" ]; then
+    log "docker (sid): present ($("$DOCKER_SID_DIR/usr/sbin/dockerd" --version))"
+    return
+  fi
+  log "docker (sid): downloading docker.io from Debian sid into $DOCKER_SID_DIR"
+  local apt="$REPO_ROOT/.tools/apt-sid"
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/deb"
+  echo "deb http://deb.debian.org/debian sid main" >"$apt/sources.list"
+  printf '%s\n' \
+    "Dir::Etc::SourceList \"$apt/sources.list\";" \
+    'Dir::Etc::SourceParts "/dev/null";' \
+    "Dir::State::Lists \"$apt/lists\";" \
+    "Dir::Cache \"$apt/cache\";" \
+    'Acquire::Check-Valid-Until "false";' >"$apt/apt.conf"
+  APT_CONFIG="$apt/apt.conf" retry apt-get update -qq
+  (cd "$apt/deb" && APT_CONFIG="$apt/apt.conf" retry apt-get download -qq docker.io)
+  rm -rf "$DOCKER_SID_DIR.partial"
+  dpkg-deb -x "$apt"/deb/docker.io_*.deb "$DOCKER_SID_DIR.partial"
+  mv "$DOCKER_SID_DIR.partial" "$DOCKER_SID_DIR"
+  rm -rf "$apt"
+}
+
 install_pnpm() {
   if command -v pnpm >/dev/null 2>&1; then
     log "pnpm: present ($(pnpm --version))"
@@ -96,6 +124,7 @@ main() {
   local start=$SECONDS
   install_apt_packages
   install_crane
+  install_docker_sid
   install_pnpm
   log "done in $((SECONDS - start)) s"
 }

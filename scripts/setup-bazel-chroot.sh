@@ -12,8 +12,9 @@
 # Mounts: proc, /dev, the repository and /tmp at the same paths inside the chroot, so a path means the
 # same thing on both sides (tests create workspaces and output bases under /tmp).
 # Offline Bzlmod: stub modules for apple_support, zlib, buildozer and protobuf (only referenced by
-# Debian's bundled modules) and --lockfile_mode=off go into the chroot's system bazelrc, not into the
-# example workspaces, which stay what a user with network access would write.
+# Debian's bundled modules) and --lockfile_mode=off; offline WORKSPACE mode: --override_repository for
+# the rule sets Bazel's WORKSPACE suffix downloads. All go into the chroot's system bazelrc, not into
+# the example workspaces, which stay what a user with network access would write.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -89,6 +90,15 @@ write_offline_config() { # offline Bzlmod stubs + system bazelrc additions, insi
     for m in apple_support zlib buildozer protobuf; do
       echo "common --override_module=$m=/opt/img-bazel/stubs/$m"
     done
+    # WORKSPACE mode: the repositories Bazel's WORKSPACE suffix would download from GitHub, taken
+    # from the copies Debian ships (the same ones its --override_module flags use for Bzlmod).
+    echo "common --override_repository=rules_cc=/usr/share/bazel/rules/cc"
+    echo "common --override_repository=rules_java=/usr/share/bazel/rules/java"
+    echo "common --override_repository=rules_python=/usr/share/bazel/rules/python"
+    echo "common --override_repository=rules_proto=/usr/share/bazel/rules/proto"
+    echo "common --override_repository=rules_license=/usr/share/bazel/rules/license"
+    echo "common --override_repository=bazel_skylib=/usr/share/bazel/tools/skylib"
+    echo "common --override_repository=bazel_features=/usr/share/bazel/tools/features"
     # Debian sets --sandbox_debug, which floods stderr with linux-sandbox lines.
     echo "build --nosandbox_debug"
     echo "$end"

@@ -1,5 +1,10 @@
 import { main } from './main.js';
-import { isParamFileInvocation, PERSISTENT_WORKER_FLAG, runParamFileAction, runPersistentWorker } from './worker.js';
+import {
+  isParamFileInvocation,
+  PERSISTENT_WORKER_FLAG,
+  runParamFileAction,
+  runPersistentWorker,
+} from './worker.js';
 
 const argv = process.argv.slice(2);
 const run: () => Promise<number | void> = argv.includes(PERSISTENT_WORKER_FLAG)

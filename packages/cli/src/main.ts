@@ -1,11 +1,16 @@
 import { ImgError } from '@img/oci-spec';
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build.js';
+import { registerEstargz } from './commands/estargz.js';
 import { registerIndex } from './commands/index-cmd.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLayer } from './commands/layer.js';
+import { registerLayerFromTar } from './commands/layer-from-tar.js';
 import { registerLayout } from './commands/layout.js';
+import { registerLoad } from './commands/load.js';
 import { registerManifest } from './commands/manifest.js';
+import { registerPull } from './commands/pull.js';
+import { registerPush } from './commands/push.js';
 import { registerValidate } from './commands/validate.js';
 import { type Io, processIo } from './io.js';
 
@@ -29,11 +34,16 @@ export function createProgram(io: Io): Command {
   });
   registerBuild(program, io);
   registerLayer(program, io);
+  registerLayerFromTar(program, io);
   registerManifest(program, io);
   registerIndex(program, io);
   registerLayout(program, io);
+  registerLoad(program, io);
+  registerPull(program, io);
+  registerPush(program, io);
   registerValidate(program, io);
   registerInspect(program, io);
+  registerEstargz(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

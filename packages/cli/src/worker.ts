@@ -87,7 +87,10 @@ export function isParamFileInvocation(argv: readonly string[]): boolean {
 }
 
 /** One-shot fallback of a worker action (remote execution, --strategy=local): `img @params`. */
-export async function runParamFileAction(argv: readonly string[], run: CommandRunner = main): Promise<number> {
+export async function runParamFileAction(
+  argv: readonly string[],
+  run: CommandRunner = main,
+): Promise<number> {
   let args: string[];
   try {
     args = await expandParamFile(argv[0]!);
@@ -142,7 +145,10 @@ export async function runPersistentWorker(options: WorkerOptions = {}): Promise<
   const divert = !options.write;
   if (divert) {
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
-      (process.stderr.write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+      (process.stderr.write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(
+        chunk,
+        ...rest,
+      )) as typeof process.stdout.write;
   }
   try {
     let pending = '';

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Io } from '../src/io.js';
 import { main } from '../src/main.js';
@@ -32,4 +32,22 @@ export async function imgOk(...args: string[]): Promise<ImgRun> {
 export async function listTree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true });
   return entries.map(String).sort();
+}
+
+/** The example spec with every layer gzip-compressed (for tools without zstd), paths made absolute. */
+export async function gzipExampleSpec(dir: string): Promise<string> {
+  const path = join(dir, 'gz-spec.json');
+  const spec = JSON.parse(await readFile(join(EXAMPLE_DIR, 'image.json'), 'utf8'));
+  const rebase = (m?: Record<string, string>) =>
+    m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, join(EXAMPLE_DIR, v)])) : undefined;
+  spec.layers = spec.layers.map(
+    (l: { files?: Record<string, string>; directories?: Record<string, string> }) => ({
+      ...l,
+      compress: 'gzip',
+      files: rebase(l.files),
+      directories: rebase(l.directories),
+    }),
+  );
+  await writeFile(path, JSON.stringify(spec));
+  return path;
 }

@@ -17,9 +17,13 @@ const MARKER = 'github.com/containerd/containerd/api/services/content/v1/content
 export function protoDirCandidates(explicit?: string): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const main = process.argv[1] ? dirname(resolve(process.argv[1])) : undefined;
-  return [explicit, process.env[PROTO_DIR_ENV], join(here, 'proto'), join(here, '..', 'proto'), main && join(main, 'proto')].filter(
-    (p): p is string => typeof p === 'string' && p !== '',
-  );
+  return [
+    explicit,
+    process.env[PROTO_DIR_ENV],
+    join(here, 'proto'),
+    join(here, '..', 'proto'),
+    main && join(main, 'proto'),
+  ].filter((p): p is string => typeof p === 'string' && p !== '');
 }
 
 /** The first candidate that holds containerd's protos; throws IMG_LOAD_PROTO_NOT_FOUND naming all tried. */

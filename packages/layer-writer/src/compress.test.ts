@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ZSTD_FRAME_SIZE, createCompressor } from './compress.js';
+import { createCompressor, ZSTD_FRAME_SIZE } from './compress.js';
 import { createDecompressor, detectCompression } from './decompress.js';
 import { LayerError } from './errors.js';
 import { run, tempDir, toolAvailable } from './test-helpers.js';
@@ -51,19 +51,22 @@ describe('createCompressor', () => {
     }
   });
 
-  it.runIf(hasZstd)('zstd writes one independent frame per 8 MiB of input, independent of chunking', async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const input = textish(2 * ZSTD_FRAME_SIZE + 5000);
-    const a = await pump(input, 100_003, createCompressor({ format: 'zstd', level: 3 }));
-    const b = await pump(input, ZSTD_FRAME_SIZE, createCompressor({ format: 'zstd', level: 3 }));
-    expect(a.equals(b)).toBe(true);
-    writeFileSync(join(t.dir, 'x.zst'), a);
-    expect(run('zstd', ['-lv', join(t.dir, 'x.zst')]).toString()).toMatch(/# Zstandard Frames: 3/);
-    expect(run('zstd', ['-dc', join(t.dir, 'x.zst')]).equals(input)).toBe(true);
-    // fzstd (Node < 22.15) and native decompression agree, across frames
-    expect((await pump(a, 4096, createDecompressor('zstd'))).equals(input)).toBe(true);
-  });
+  it.runIf(hasZstd)(
+    'zstd writes one independent frame per 8 MiB of input, independent of chunking',
+    async () => {
+      const t = tempDir();
+      cleanups.push(t.cleanup);
+      const input = textish(2 * ZSTD_FRAME_SIZE + 5000);
+      const a = await pump(input, 100_003, createCompressor({ format: 'zstd', level: 3 }));
+      const b = await pump(input, ZSTD_FRAME_SIZE, createCompressor({ format: 'zstd', level: 3 }));
+      expect(a.equals(b)).toBe(true);
+      writeFileSync(join(t.dir, 'x.zst'), a);
+      expect(run('zstd', ['-lv', join(t.dir, 'x.zst')]).toString()).toMatch(/# Zstandard Frames: 3/);
+      expect(run('zstd', ['-dc', join(t.dir, 'x.zst')]).equals(input)).toBe(true);
+      // fzstd (Node < 22.15) and native decompression agree, across frames
+      expect((await pump(a, 4096, createDecompressor('zstd'))).equals(input)).toBe(true);
+    },
+  );
 
   it('none passes bytes through; bad formats and levels are rejected by name', async () => {
     const input = textish(1000);
@@ -75,7 +78,8 @@ describe('createCompressor', () => {
 
   it('uses native zstd only where it reproduces the pinned wasm bytes', async () => {
     const name = await zstdBackendName(3);
-    const native = typeof (await import('node:zlib') as { zstdCompress?: unknown }).zstdCompress === 'function';
+    const native =
+      typeof ((await import('node:zlib')) as { zstdCompress?: unknown }).zstdCompress === 'function';
     expect(name).toBe(native ? 'native' : 'wasm');
   });
 });
@@ -125,7 +129,9 @@ describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node 
       }
       console.log(JSON.stringify(out));`;
     writeFileSync(join(bundleDir, 'run.mjs'), script);
-    const theirs = JSON.parse(execFileSync(otherNode, [join(bundleDir, 'run.mjs'), src, join(t.dir, 'o-')]).toString());
+    const theirs = JSON.parse(
+      execFileSync(otherNode, [join(bundleDir, 'run.mjs'), src, join(t.dir, 'o-')]).toString(),
+    );
     const ours = [];
     for (const [compression, level] of [
       ['gzip', 6],
@@ -134,10 +140,14 @@ describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node 
     ] as const) {
       ours.push(
         (
-          await writeLayerToFile({ entries: [{ type: 'directory', path: '/', source: src }] }, join(t.dir, `m-${compression}${level}`), {
-            compression,
-            level,
-          })
+          await writeLayerToFile(
+            { entries: [{ type: 'directory', path: '/', source: src }] },
+            join(t.dir, `m-${compression}${level}`),
+            {
+              compression,
+              level,
+            },
+          )
         ).digest,
       );
     }

@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import type { LayerCompression } from '@img/oci-spec';
 import { LayerError } from './errors.js';
 import { type ZstdFrameCompressor, zstdBackend } from './zstd-backend.js';
+import { defaultPoolSize, frameBuffers } from './zstd-workers.js';
 
 export const DEFAULT_COMPRESSION: LayerCompression = 'gzip';
 export const DEFAULT_GZIP_LEVEL = 6;
@@ -12,8 +13,6 @@ export const DEFAULT_ZSTD_LEVEL = 3;
 export const ZSTD_FRAME_SIZE = 8 * 1024 * 1024;
 /** Input block size fed to deflate, so its output never depends on how callers chunk their writes. */
 export const GZIP_INPUT_BLOCK_SIZE = 1024 * 1024;
-/** zstd frames compressed at once (threadpool); output order and bytes do not depend on it. */
-const ZSTD_FRAMES_IN_FLIGHT = 2;
 
 // stream.compose exists since Node 16.9; @types/node 20 does not declare it.
 const compose = (stream as unknown as { compose: (...streams: Duplex[]) => Duplex }).compose;
@@ -22,6 +21,12 @@ export interface CompressorOptions {
   readonly format: LayerCompression;
   /** gzip 0-9 (default DEFAULT_GZIP_LEVEL), zstd 1-19 (default DEFAULT_ZSTD_LEVEL); ignored for none. */
   readonly level?: number;
+  /**
+   * The caller promises that every written chunk but the last is exactly GZIP_INPUT_BLOCK_SIZE bytes
+   * (TarWriter's default chunks are): gzip then skips re-chunking, and a write's callback means the
+   * compressor is done with that chunk (so it can be reused).
+   */
+  readonly fixedInputBlocks?: boolean;
 }
 
 const LEVELS: Record<LayerCompression, [min: number, max: number, def: number]> = {
@@ -63,11 +68,10 @@ export function createCompressor(options: CompressorOptions): Duplex {
   const format = parseCompression(options.format, 'format');
   const level = resolveLevel(format, options.level);
   switch (format) {
-    case 'gzip':
-      return compose(
-        new FixedBlocks(GZIP_INPUT_BLOCK_SIZE),
-        zlib.createGzip({ level, chunkSize: 256 * 1024 }),
-      );
+    case 'gzip': {
+      const gzip = zlib.createGzip({ level, chunkSize: 256 * 1024 });
+      return options.fixedInputBlocks ? gzip : compose(new FixedBlocks(GZIP_INPUT_BLOCK_SIZE), gzip);
+    }
     case 'zstd':
       return new ZstdFrames(level, ZSTD_FRAME_SIZE);
     default:
@@ -114,7 +118,10 @@ export class FixedBlocks extends Transform {
   }
 }
 
-/** zstd as a series of independent frames, each compressed one-shot; frames overlap in the threadpool. */
+/**
+ * zstd as a series of independent frames, each compressed one-shot in a worker thread; up to one frame
+ * more than there are workers is in flight. Output order and bytes do not depend on the worker count.
+ */
 class ZstdFrames extends Transform {
   readonly #level: number;
   readonly #frameSize: number;
@@ -145,12 +152,7 @@ class ZstdFrames extends Transform {
   async #take(chunk: Buffer): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
-      if (this.#fill === 0 && chunk.length - off >= this.#frameSize) {
-        await this.#submit(chunk.subarray(off, off + this.#frameSize));
-        off += this.#frameSize;
-        continue;
-      }
-      this.#buf ??= Buffer.allocUnsafe(this.#frameSize);
+      this.#buf ??= frameBuffers.acquire(this.#frameSize);
       const n = Math.min(this.#frameSize - this.#fill, chunk.length - off);
       chunk.copy(this.#buf, this.#fill, off, off + n);
       this.#fill += n;
@@ -169,6 +171,6 @@ class ZstdFrames extends Transform {
     const job = compress(frame, this.#level);
     job.catch(() => {});
     this.#pending.push(job);
-    while (this.#pending.length >= ZSTD_FRAMES_IN_FLIGHT) this.push(await this.#pending.shift()!);
+    while (this.#pending.length > defaultPoolSize()) this.push(await this.#pending.shift()!);
   }
 }

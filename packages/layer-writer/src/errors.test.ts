@@ -143,3 +143,25 @@ describe('rejections (each names the path or field)', () => {
     expect(err.code).toBe('IMG_LAYER_UNSUPPORTED_FILE_TYPE');
   });
 });
+
+describe('source files that change while the layer is written', () => {
+  it('IMG_LAYER_SOURCE_CHANGED names the file when its size differs from the plan', async () => {
+    const { TarWriter } = await import('./tar-writer.js');
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const small = join(t.dir, 'small');
+    const large = join(t.dir, 'large');
+    writeFileSync(small, 'abc');
+    writeFileSync(large, Buffer.alloc(300 * 1024));
+    const w = new TarWriter(() => {});
+    const h = { mode: 0o644, uid: 0, gid: 0, mtime: 0, type: 'file' as const };
+    await expect(w.writeFileEntry({ ...h, name: 's', size: 10 }, small)).rejects.toMatchObject({
+      code: 'IMG_LAYER_SOURCE_CHANGED',
+      message: expect.stringContaining(small),
+    });
+    await expect(w.writeFileEntry({ ...h, name: 'l', size: 400 * 1024 }, large)).rejects.toMatchObject({
+      code: 'IMG_LAYER_SOURCE_CHANGED',
+      message: expect.stringContaining(large),
+    });
+  });
+});

@@ -1,13 +1,22 @@
-import { chmodSync, linkSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { layerFromTar, layerFromTarToFile } from './from-tar.js';
-import { TarParser, type TarEntryInfo } from './tar-reader.js';
+import { type TarEntryInfo, TarParser } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
 import { run, sha256Bytes, sha256File, tarList, tempDir, toolAvailable } from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
 
-const tools = toolAvailable('tar') && toolAvailable('gzip') && toolAvailable('zstd') && toolAvailable('bzip2');
+const tools =
+  toolAvailable('tar') && toolAvailable('gzip') && toolAvailable('zstd') && toolAvailable('bzip2');
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -33,7 +42,8 @@ beforeAll(() => {
   writeFileSync(join(tree, 'ü.txt'), 'unicode\n');
   writeFileSync(join(tree, 'empty'), '');
   symlinkSync('/bin/tool', join(tree, 'abs-link'));
-  for (const p of ['a.txt', 'bin', 'bin/tool', 'ü.txt']) utimesSync(join(tree, p), 1_650_000_000, 1_650_000_000);
+  for (const p of ['a.txt', 'bin', 'bin/tool', 'ü.txt'])
+    utimesSync(join(tree, p), 1_650_000_000, 1_650_000_000);
   return () => cleanupAll();
 });
 
@@ -114,8 +124,28 @@ describe.runIf(tools)('layerFromTar', () => {
       chunks.push(Buffer.from(c));
     });
     const h = { uid: 0, gid: 0, mtime: 1_700_000_000, uname: 'root', gname: 'root' };
-    await w.writeEntry({ ...h, name: './z/data', type: 'file', mode: 0o640, uid: 5000, gid: 6000, paxRecords: { 'SCHILY.xattr.user.k': 'v', atime: '1' } }, Buffer.from('data'));
-    await w.writeEntry({ ...h, name: './a-link', type: 'hardlink', mode: 0o640, uid: 5000, gid: 6000, linkname: './z/data', paxRecords: { 'SCHILY.xattr.user.k': 'v' } });
+    await w.writeEntry(
+      {
+        ...h,
+        name: './z/data',
+        type: 'file',
+        mode: 0o640,
+        uid: 5000,
+        gid: 6000,
+        paxRecords: { 'SCHILY.xattr.user.k': 'v', atime: '1' },
+      },
+      Buffer.from('data'),
+    );
+    await w.writeEntry({
+      ...h,
+      name: './a-link',
+      type: 'hardlink',
+      mode: 0o640,
+      uid: 5000,
+      gid: 6000,
+      linkname: './z/data',
+      paxRecords: { 'SCHILY.xattr.user.k': 'v' },
+    });
     await w.writeEntry({ ...h, name: 'dev/null', type: 'char', mode: 0o666, devmajor: 1, devminor: 3 });
     await w.writeEntry({ ...h, name: 'z/', type: 'directory', mode: 0o700 });
     await w.finish();
@@ -148,12 +178,16 @@ describe.runIf(tools)('layerFromTar', () => {
       return path;
     };
     const h = { mode: 0o644, uid: 0, gid: 0, mtime: 0 };
-    const escaping = await bad('esc.tar', [[{ ...h, name: 'a/../../etc/passwd', type: 'file' }, Buffer.from('x')]]);
+    const escaping = await bad('esc.tar', [
+      [{ ...h, name: 'a/../../etc/passwd', type: 'file' }, Buffer.from('x')],
+    ]);
     await expect(collect(escaping, { mode: 'rewrite' })).rejects.toMatchObject({
       code: 'IMG_LAYER_PATH_ESCAPES',
       message: expect.stringContaining('a/../../etc/passwd'),
     });
-    const dangling = await bad('dangling.tar', [[{ ...h, name: 'l', type: 'hardlink', linkname: 'missing' }]]);
+    const dangling = await bad('dangling.tar', [
+      [{ ...h, name: 'l', type: 'hardlink', linkname: 'missing' }],
+    ]);
     await expect(collect(dangling, { mode: 'rewrite' })).rejects.toMatchObject({
       code: 'IMG_LAYER_INVALID_TAR',
       message: expect.stringContaining('"missing"'),
@@ -168,7 +202,9 @@ describe.runIf(tools)('layerFromTar', () => {
     const truncated = join(dir, 'trunc.tar.gz');
     writeFileSync(truncated, run('gzip', ['-c', raw]).subarray(0, 200));
     for (const mode of ['passthrough', 'recompress', 'rewrite'] as const) {
-      await expect(collect(truncated, { mode })).rejects.toMatchObject({ message: expect.stringContaining(truncated) });
+      await expect(collect(truncated, { mode })).rejects.toMatchObject({
+        message: expect.stringContaining(truncated),
+      });
     }
     run('sh', ['-c', `bzip2 -c ${raw} > ${raw}.bz2`]);
     await expect(collect(`${raw}.bz2`, { mode: 'recompress' })).rejects.toMatchObject({
@@ -189,7 +225,17 @@ describe.runIf(tools)('TarParser', () => {
     for (const n of names) writeFileSync(join(t.dir, n), n);
     symlinkSync('t'.repeat(130), join(t.dir, 'sym'));
     for (const format of ['gnu', 'pax', 'oldgnu']) {
-      const tar = run('tar', ['-C', t.dir, `--format=${format}`, '--owner=0:3000000', '--group=0:4000000', '-cf', '-', ...names, 'sym']);
+      const tar = run('tar', [
+        '-C',
+        t.dir,
+        `--format=${format}`,
+        '--owner=0:3000000',
+        '--group=0:4000000',
+        '-cf',
+        '-',
+        ...names,
+        'sym',
+      ]);
       const seen: TarEntryInfo[] = [];
       const data: string[] = [];
       const p = new TarParser({ onEntry: (e) => seen.push(e), onData: (b) => data.push(b.toString()) });

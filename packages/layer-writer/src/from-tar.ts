@@ -8,8 +8,8 @@ import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE } from './layer-tar.js';
 import { type RewriteOptions, rewriteTar } from './rewrite-tar.js';
 import { DigestCounter, readableFromProducer } from './streams.js';
-import type { ChunkSink } from './tar-writer.js';
 import { detectFileCompression, openTarStream, wrapDecompressError } from './tar-input.js';
+import type { ChunkSink } from './tar-writer.js';
 import {
   buildMetadata,
   compressAndMeasure,

@@ -41,7 +41,7 @@ export type {
   WhiteoutEntry,
 } from './spec.js';
 export { DEFAULT_CREATE_PARENT_DIRECTORIES } from './spec.js';
-export { DigestCounter, readableFromProducer } from './streams.js';
+export { BufferPool, DigestCounter, HashCounter, readableFromProducer } from './streams.js';
 export type { TarEntryType, TarHeader } from './tar-header.js';
 export {
   BLOCK_SIZE,
@@ -63,4 +63,5 @@ export {
   writeLayerToFile,
   writeResultToFile,
 } from './write-layer.js';
-export { zstdBackendName } from './zstd-backend.js';
+export type { ZstdFrameCompressor } from './zstd-backend.js';
+export { zstdBackend, zstdBackendName } from './zstd-backend.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { findDedupCandidates } from './dedup.js';
 import { hashSource, type PlannedEntry } from './plan.js';
+import { readSmallFile, SMALL_FILE_SIZE } from './source-io.js';
 import type { TarHeader } from './tar-header.js';
 import type { TarWriter } from './tar-writer.js';
 
@@ -66,14 +67,22 @@ export async function writePlannedEntries(
       await writeData(writer, entry, header, (b) => h.update(b));
       hash = h.digest('hex');
     } else {
-      hash = await hashSource(source);
+      // Small files are read once into memory: hashed, then written from there if they are new.
+      const bytes =
+        source.kind === 'bytes'
+          ? source.data
+          : source.file.size <= SMALL_FILE_SIZE
+            ? readSmallFile(source.file.path, source.file.size)
+            : undefined;
+      hash = bytes ? createHash('sha256').update(bytes).digest('hex') : await hashSource(source);
       const earlier = group.byHash.get(hash);
       if (earlier !== undefined) {
         if (inode !== undefined) group.byInode.set(inode, earlier);
         await writer.writeEntry({ ...header, type: 'hardlink', size: 0, linkname: earlier });
         continue;
       }
-      await writeData(writer, entry, header);
+      if (bytes) await writer.writeEntry(header, bytes);
+      else await writeData(writer, entry, header);
     }
     group.byHash.set(hash, header.name);
     if (inode !== undefined) group.byInode.set(inode, header.name);

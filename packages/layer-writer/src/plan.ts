@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { LayerError } from './errors.js';
 import {
   type MetadataOverrides,
@@ -8,6 +7,7 @@ import {
   resolveMetadata,
 } from './metadata.js';
 import { ancestorsOf, baseName, joinLayerPath, normalizeLayerPath, parentOf, pathSortKey } from './paths.js';
+import { hashHostFile } from './source-io.js';
 import { DEFAULT_CREATE_PARENT_DIRECTORIES, type LayerEntry, type LayerSpec } from './spec.js';
 import { checkSourceDirectory, type HostFile, statSourceFile, walkDirectory } from './walk.js';
 
@@ -78,20 +78,8 @@ async function sameContent(a: PlannedSource, b: PlannedSource): Promise<boolean>
 
 /** sha256 (hex) of a planned file's content. */
 export async function hashSource(source: PlannedSource): Promise<string> {
-  const hash = createHash('sha256');
-  if (source.kind === 'bytes') return hash.update(source.data).digest('hex');
-  let seen = 0;
-  for await (const chunk of createReadStream(source.file.path, { highWaterMark: 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
-    seen += (chunk as Buffer).length;
-  }
-  if (seen !== source.file.size) {
-    throw new LayerError(
-      'IMG_LAYER_SOURCE_CHANGED',
-      `${source.file.path}: file changed while writing the layer (expected ${source.file.size} bytes, read ${seen})`,
-    );
-  }
-  return hash.digest('hex');
+  if (source.kind === 'bytes') return createHash('sha256').update(source.data).digest('hex');
+  return hashHostFile(source.file.path, source.file.size);
 }
 
 async function identical(a: Draft, b: Draft): Promise<boolean> {

@@ -66,8 +66,9 @@ function splitUstarName(name: string): [prefix: string, rest: string] | undefine
 }
 
 function writeString(block: Buffer, offset: number, size: number, value: string): void {
+  if (value === '') return;
   // Fields that need PAX get an ASCII-only, truncated fallback so that old readers see something sane.
-  const ascii = value.replace(NON_ASCII_G, '');
+  const ascii = isAscii(value) ? value : value.replace(NON_ASCII_G, '');
   block.write(ascii, offset, Math.min(size, ascii.length), 'latin1');
 }
 
@@ -168,7 +169,7 @@ export function encodeTarHeader(header: TarHeader): Buffer {
     throw new LayerError('IMG_LAYER_INVALID_PATH', `invalid tar entry name ${JSON.stringify(name)}`);
   }
 
-  const pax: Record<string, string> = { ...header.paxRecords };
+  const pax: Record<string, string> = header.paxRecords ? { ...header.paxRecords } : {};
   let ustarName = name;
   let prefix = '';
   if (!isAscii(name) || Buffer.byteLength(name) > NAME_SIZE) {
@@ -203,7 +204,11 @@ export function encodeTarHeader(header: TarHeader): Buffer {
     throw new LayerError('IMG_LAYER_INVALID_METADATA', `${name}: device number too large`);
   }
 
-  const paxData = Object.keys(pax).length > 0 ? encodePaxRecords(pax) : undefined;
+  let paxData: Buffer | undefined;
+  for (const _ in pax) {
+    paxData = encodePaxRecords(pax);
+    break;
+  }
   const paxBlocks = paxData ? BLOCK_SIZE + Math.ceil(paxData.length / BLOCK_SIZE) * BLOCK_SIZE : 0;
   const out = Buffer.alloc(paxBlocks + BLOCK_SIZE);
   if (paxData) {

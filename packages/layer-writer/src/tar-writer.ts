@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { closeSync, fstatSync, read, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { LayerError } from './errors.js';
+import { openSourceSync, SMALL_FILE_SIZE, sourceChanged, sourceMissing } from './source-io.js';
 import {
   BLOCK_SIZE,
   END_OF_ARCHIVE_SIZE,
@@ -11,8 +12,6 @@ import {
 
 /** Size of every chunk a TarWriter hands to its sink (the last one may be shorter). */
 export const DEFAULT_TAR_CHUNK_SIZE = 1024 * 1024;
-/** Files up to this size are read with one synchronous read (cheaper than 3 async calls per file). */
-const SMALL_FILE_SIZE = 256 * 1024;
 
 /** Receives the archive in chunks; return a promise to apply back-pressure. */
 export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
@@ -31,6 +30,8 @@ export interface FileDataOptions {
 export interface TarWriterOptions {
   /** Default DEFAULT_TAR_CHUNK_SIZE. Chunks are exactly this size except the last one. */
   readonly chunkSize?: number;
+  /** Supplies each new chunk buffer (exactly chunkSize bytes), e.g. from a pool. Default: a new buffer. */
+  readonly allocate?: () => Buffer;
 }
 
 /**
@@ -41,6 +42,7 @@ export interface TarWriterOptions {
 export class TarWriter {
   readonly #sink: ChunkSink;
   readonly #chunkSize: number;
+  readonly #allocate: () => Buffer;
   #buf: Buffer;
   #fill = 0;
   #position = 0;
@@ -52,7 +54,9 @@ export class TarWriter {
     if (!Number.isInteger(this.#chunkSize) || this.#chunkSize < BLOCK_SIZE) {
       throw new LayerError('IMG_LAYER_INVALID_OPTION', `chunkSize: must be an integer >= ${BLOCK_SIZE}`);
     }
-    this.#buf = Buffer.allocUnsafe(this.#chunkSize);
+    const size = this.#chunkSize;
+    this.#allocate = options.allocate ?? (() => Buffer.allocUnsafe(size));
+    this.#buf = this.#allocate();
   }
 
   /** Archive bytes written so far (including bytes still buffered). */
@@ -131,7 +135,7 @@ export class TarWriter {
 
   async #emit(): Promise<void> {
     const chunk = this.#buf;
-    this.#buf = Buffer.allocUnsafe(this.#chunkSize);
+    this.#buf = this.#allocate();
     this.#fill = 0;
     await this.#sink(chunk);
   }
@@ -139,12 +143,13 @@ export class TarWriter {
   async #copySmallFile(hostPath: string, size: number, observe?: DataObserver): Promise<void> {
     const fd = openSourceSync(hostPath);
     try {
-      checkSize(hostPath, fstatSync(fd).size, size);
+      const actual = fstatSync(fd).size;
+      if (actual !== size) sourceChanged(hostPath, size, actual);
       let pos = 0;
       while (pos < size) {
         const want = Math.min(this.#chunkSize - this.#fill, size - pos);
         const got = readSync(fd, this.#buf, this.#fill, want, pos);
-        if (got === 0) changed(hostPath, size);
+        if (got === 0) sourceChanged(hostPath, size);
         observe?.(this.#buf.subarray(this.#fill, this.#fill + got));
         this.#fill += got;
         this.#position += got;
@@ -168,7 +173,7 @@ export class TarWriter {
                 err ? reject(err) : resolve(n),
               ),
             );
-      if (got === 0) changed(hostPath, size);
+      if (got === 0) sourceChanged(hostPath, size);
       observe?.(this.#buf.subarray(this.#fill, this.#fill + got));
       this.#fill += got;
       this.#position += got;
@@ -178,16 +183,17 @@ export class TarWriter {
   }
 
   async #copyLargeFile(hostPath: string, size: number, observe?: DataObserver): Promise<void> {
-    const fh = await open(hostPath, 'r').catch((err: NodeJS.ErrnoException) => {
-      throw missing(hostPath, err);
+    const fh = await open(hostPath, 'r').catch((err: unknown) => {
+      throw sourceMissing(hostPath, err);
     });
     try {
-      checkSize(hostPath, (await fh.stat()).size, size);
+      const actual = (await fh.stat()).size;
+      if (actual !== size) sourceChanged(hostPath, size, actual);
       let pos = 0;
       while (pos < size) {
         const want = Math.min(this.#chunkSize - this.#fill, size - pos);
         const { bytesRead } = await fh.read(this.#buf, this.#fill, want, pos);
-        if (bytesRead === 0) changed(hostPath, size);
+        if (bytesRead === 0) sourceChanged(hostPath, size);
         observe?.(this.#buf.subarray(this.#fill, this.#fill + bytesRead));
         this.#fill += bytesRead;
         this.#position += bytesRead;
@@ -198,29 +204,4 @@ export class TarWriter {
       await fh.close();
     }
   }
-}
-
-function openSourceSync(hostPath: string): number {
-  try {
-    return openSync(hostPath, 'r');
-  } catch (err) {
-    throw missing(hostPath, err as NodeJS.ErrnoException);
-  }
-}
-
-function missing(hostPath: string, err: NodeJS.ErrnoException): LayerError {
-  return new LayerError('IMG_LAYER_SOURCE_MISSING', `${hostPath}: cannot read source file (${err.code})`, {
-    cause: err,
-  });
-}
-
-function checkSize(hostPath: string, actual: number, expected: number): void {
-  if (actual !== expected) changed(hostPath, expected, actual);
-}
-
-function changed(hostPath: string, expected: number, actual?: number): never {
-  throw new LayerError(
-    'IMG_LAYER_SOURCE_CHANGED',
-    `${hostPath}: file changed while writing the layer (expected ${expected} bytes${actual === undefined ? '' : `, found ${actual}`})`,
-  );
 }

@@ -1,5 +1,6 @@
 import type { BigIntStats } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayerError } from './errors.js';
 
@@ -60,44 +61,41 @@ export async function checkSourceDirectory(path: string, what: string): Promise<
 
 /**
  * Every node below `root` (not `root` itself), with `rel` paths joined by '/'. Symlinks are kept as
- * symlinks; sockets, FIFOs and devices are rejected (IMG_LAYER_UNSUPPORTED_FILE_TYPE).
+ * symlinks; sockets, FIFOs and devices are rejected (IMG_LAYER_UNSUPPORTED_FILE_TYPE). Uses synchronous
+ * fs calls: for trees of many small files they are several times faster than promise-per-file calls.
  */
 export async function walkDirectory(root: string, what: string): Promise<HostNode[]> {
   const out: HostNode[] = [];
-  async function visit(dir: string, rel: string): Promise<void> {
+  const stack: Array<[dir: string, rel: string]> = [[root, '']];
+  while (stack.length > 0) {
+    const [dir, rel] = stack.pop()!;
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = readdirSync(dir);
     } catch (err) {
       throw missing(what, dir, err);
     }
-    const subdirs: Array<[string, string]> = [];
-    await Promise.all(
-      names.map(async (name) => {
-        const full = join(dir, name);
-        const childRel = rel === '' ? name : `${rel}/${name}`;
-        let st: BigIntStats;
-        try {
-          st = await lstat(full, { bigint: true });
-        } catch (err) {
-          throw missing(what, full, err);
-        }
-        if (st.isFile()) out.push({ kind: 'file', rel: childRel, file: hostFile(full, st) });
-        else if (st.isSymbolicLink())
-          out.push({ kind: 'symlink', rel: childRel, target: await readlink(full) });
-        else if (st.isDirectory()) {
-          out.push({ kind: 'directory', rel: childRel });
-          subdirs.push([full, childRel]);
-        } else {
-          throw new LayerError(
-            'IMG_LAYER_UNSUPPORTED_FILE_TYPE',
-            `${what}: ${full} is not a regular file, directory or symlink`,
-          );
-        }
-      }),
-    );
-    for (const [full, childRel] of subdirs) await visit(full, childRel);
+    for (const name of names) {
+      const full = join(dir, name);
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      let st: BigIntStats;
+      try {
+        st = lstatSync(full, { bigint: true });
+      } catch (err) {
+        throw missing(what, full, err);
+      }
+      if (st.isFile()) out.push({ kind: 'file', rel: childRel, file: hostFile(full, st) });
+      else if (st.isSymbolicLink()) out.push({ kind: 'symlink', rel: childRel, target: readlinkSync(full) });
+      else if (st.isDirectory()) {
+        out.push({ kind: 'directory', rel: childRel });
+        stack.push([full, childRel]);
+      } else {
+        throw new LayerError(
+          'IMG_LAYER_UNSUPPORTED_FILE_TYPE',
+          `${what}: ${full} is not a regular file, directory or symlink`,
+        );
+      }
+    }
   }
-  await visit(root, '');
   return out;
 }

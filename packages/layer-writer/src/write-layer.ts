@@ -6,6 +6,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import {
   canonicalJsonBytes,
+  type Digest,
   type History,
   type LayerCompression,
   type LayerMetadata,
@@ -16,8 +17,8 @@ import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE, writePlannedEntries } from './layer-tar.js';
 import { planLayer } from './plan.js';
 import type { LayerSpec } from './spec.js';
-import { DigestCounter, readableFromProducer } from './streams.js';
-import { TarWriter } from './tar-writer.js';
+import { BufferPool, DigestCounter, HashCounter, waitForDrain, yieldToEventLoop } from './streams.js';
+import { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';
 
 /** Options that shape the blob and its metadata document. */
 export interface LayerOutputOptions {
@@ -78,8 +79,8 @@ function parseEpoch(value: number | undefined): number {
  * Build the metadata document. `diff`/`blob` are the counters before and after compression.
  */
 export function buildMetadata(
-  diff: DigestCounter,
-  blob: DigestCounter,
+  diff: { readonly digest: Digest; readonly bytes: number },
+  blob: { readonly digest: Digest; readonly bytes: number },
   mediaType: string,
   options: LayerOutputOptions,
 ): LayerMetadata {
@@ -126,18 +127,45 @@ export function compressAndMeasure(source: Readable, options: LayerOutputOptions
  * Write a layer: a deterministic tar of `spec` (see the README's determinism rules), compressed, with
  * its digest, diff_id and sizes computed in the same pass. Validation of the spec (paths, duplicates,
  * missing sources, metadata) happens before the first byte; such errors reject `metadata` and destroy
- * `stream`.
+ * `stream`. Bad options throw at once.
  */
 export function writeLayer(spec: LayerSpec, options: WriteLayerOptions = {}): LayerWriteResult {
-  resolveOutput(options);
+  const out = resolveOutput(options);
   const baseMtime = parseEpoch(options.sourceDateEpoch);
-  const tar = readableFromProducer(async (sink) => {
+  const compressor = createCompressor({ format: out.compression, level: out.level, fixedInputBlocks: true });
+  const diff = new HashCounter();
+  const blob = new DigestCounter();
+  // Tar chunks go back to the pool once the compressor is done with them (gzip: deflated; zstd:
+  // copied into a frame), so a multi-GiB layer does not leave GiBs of garbage for the GC to find.
+  const pool = out.compression === 'none' ? undefined : new BufferPool(DEFAULT_TAR_CHUNK_SIZE);
+  let resolveMeta!: (m: LayerMetadata) => void;
+  let rejectMeta!: (e: unknown) => void;
+  const metadata = new Promise<LayerMetadata>((res, rej) => {
+    resolveMeta = res;
+    rejectMeta = rej;
+  });
+  metadata.catch(() => {});
+  const stream = pipeline(compressor, blob, (err) => {
+    if (err) rejectMeta(err);
+    else resolveMeta(buildMetadata(diff, blob.counter, out.mediaType, options));
+  });
+  const sink = async (chunk: Buffer): Promise<void> => {
+    diff.update(chunk);
+    const more = compressor.write(chunk, pool ? () => pool.release(chunk) : undefined);
+    if (more) await yieldToEventLoop();
+    else await waitForDrain(compressor);
+  };
+  (async () => {
     const entries = await planLayer(spec, { baseMtime });
-    const writer = new TarWriter(sink);
+    const writer = new TarWriter(sink, pool ? { allocate: () => pool.acquire() } : {});
     await writePlannedEntries(writer, entries, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
     await writer.finish();
-  });
-  return compressAndMeasure(tar, options);
+    diff.finish();
+  })().then(
+    () => compressor.end(),
+    (err) => compressor.destroy(err),
+  );
+  return { stream, metadata };
 }
 
 /** A temp name beside `path`, so the final rename is atomic on the same filesystem. */

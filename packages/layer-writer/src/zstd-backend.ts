@@ -1,7 +1,10 @@
+import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
 import * as zlib from 'node:zlib';
+import { ZstdWorkerPool } from './zstd-workers.js';
 
 const log = debuglog('img:layer-writer');
+const require = createRequire(import.meta.url);
 
 /** Compresses one independent zstd frame. */
 export type ZstdFrameCompressor = (input: Buffer, level: number) => Promise<Buffer>;
@@ -11,18 +14,12 @@ interface WasmZstd {
   compress(buf: Uint8Array, level?: number): Uint8Array;
 }
 
-type NativeZstdCompress = (
-  buf: Buffer,
-  options: { chunkSize: number; params: Record<number, number> },
-  cb: (err: Error | null, out: Buffer) => void,
-) => void;
 type NativeZstdCompressSync = (
   buf: Buffer,
   options: { chunkSize: number; params: Record<number, number> },
 ) => Buffer;
 
 const z = zlib as unknown as {
-  zstdCompress?: NativeZstdCompress;
   zstdCompressSync?: NativeZstdCompressSync;
   constants: Record<string, number>;
 };
@@ -94,30 +91,31 @@ export async function zstdBackendName(level: number): Promise<'native' | 'wasm'>
   return b === nativeCompress ? 'native' : 'wasm';
 }
 
+let nativePool: ZstdWorkerPool | undefined;
+let wasmPool: ZstdWorkerPool | undefined;
+
 function nativeCompress(input: Buffer, level: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    z.zstdCompress!(input, nativeOptions(input.length, level), (err, out) =>
-      err ? reject(err) : resolve(out),
-    );
-  });
+  nativePool ??= new ZstdWorkerPool('native');
+  return nativePool.compress(input, level, nativeOptions(input.length, level).chunkSize);
+}
+
+function wasmCompress(input: Buffer, level: number): Promise<Buffer> {
+  wasmPool ??= new ZstdWorkerPool('wasm', require.resolve('@bokuweb/zstd-wasm'));
+  return wasmPool.compress(input, level, 0);
 }
 
 async function selectBackend(level: number): Promise<ZstdFrameCompressor> {
-  const wasm = await loadWasm();
-  const wasmCompress: ZstdFrameCompressor = async (input, lvl) => {
-    const out = wasm.compress(input, lvl);
-    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  };
-  if (typeof z.zstdCompress !== 'function' || typeof z.zstdCompressSync !== 'function') {
+  if (typeof z.zstdCompressSync !== 'function') {
     log('zstd level %d: wasm (no native zstd in this Node)', level);
     return wasmCompress;
   }
+  const wasm = await loadWasm();
   const probe = probeBuffer();
   let same = false;
   try {
+    // Workers run exactly this call (zstdCompressSync with a compressBound-sized chunk: single pass).
     const native = z.zstdCompressSync(probe, nativeOptions(probe.length, level));
-    const viaAsync = await nativeCompress(probe, level);
-    same = native.equals(Buffer.from(wasm.compress(probe, level))) && viaAsync.equals(native);
+    same = native.equals(Buffer.from(wasm.compress(probe, level)));
   } catch (err) {
     log('zstd level %d: native zstd failed the self-check: %s', level, String(err));
   }

@@ -15,6 +15,11 @@ export interface WriteDockerArchiveOptions {
   readonly repoTags?: readonly string[];
   /** For an index: which platform's image to save (default: the host's). */
   readonly platform?: Platform;
+  /**
+   * Layers listed in manifest.json but left out of the archive: `docker load` never opens the file
+   * of a layer whose chain it already has, so a loader can send only the layers Docker lacks.
+   */
+  readonly omitLayers?: ReadonlySet<string>;
 }
 
 /** Pick the single image manifest a docker-save archive carries. */
@@ -62,7 +67,7 @@ export async function writeDockerArchive(
       blobs: content.blobs,
     };
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
-    await writeBlobs(single, sink, {});
+    await writeBlobs(single, sink, options.omitLayers ? { omitLayers: options.omitLayers } : {});
     const firstTag = options.repoTags?.[0];
     const index = layoutIndex(
       image.descriptor,

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import {
   asIndex,
   asManifest,
+  type BlobSource,
   type Descriptor,
   documentKind,
   type Index,
@@ -27,6 +28,11 @@ export interface ImageContent {
   readonly root: Descriptor;
   readonly documents: ReadonlyMap<string, Uint8Array>;
   readonly blobs: ReadonlyMap<string, BlobHandle>;
+  /**
+   * Registries/repositories holding blobs, by digest (layers of a pulled base). A blob absent from
+   * `blobs` but with sources can be mounted on push, fetched on load, or left out of a shallow layout.
+   */
+  readonly sources?: ReadonlyMap<string, readonly BlobSource[]>;
 }
 
 /** One image manifest of an ImageContent, with its parsed manifest and config. */

@@ -9,7 +9,7 @@ export { DirectorySource, TarSource } from './layout-source.js';
 export type { BaseInfo, ReadLayout } from './read-layout.js';
 export { BASE_INFO_FILE, openLayoutSource, readLayout } from './read-layout.js';
 export type { FileSink } from './sinks.js';
-export { DirectorySink, layoutMemberHeader, TarSink, tempNameFor } from './sinks.js';
+export { DirectorySink, layoutMemberHeader, StreamSink, TarSink, tempNameFor } from './sinks.js';
 export type { ValidateLayoutOptions, ValidationReport } from './validate-layout.js';
 export { validateLayout } from './validate-layout.js';
 export type { WriteLayoutOptions } from './write-layout.js';
@@ -19,5 +19,6 @@ export {
   layoutIndex,
   OCI_LAYOUT_FILE,
   REF_NAME_ANNOTATION,
+  SOURCES_FILE,
   writeOciLayout,
 } from './write-layout.js';

@@ -13,7 +13,7 @@ import {
 import { LayoutError } from './errors.js';
 import type { BlobHandle, ImageContent } from './image-content.js';
 import { DirectorySource, type LayoutSource, TarSource } from './layout-source.js';
-import { blobPath, REF_NAME_ANNOTATION } from './write-layout.js';
+import { blobPath, REF_NAME_ANNOTATION, SOURCES_FILE } from './write-layout.js';
 
 /** Written beside a shallow-pulled layout: where its blobs came from. */
 export const BASE_INFO_FILE = 'img-base.json';
@@ -32,8 +32,8 @@ export interface ReadLayout extends ImageContent {
   readonly entry: Descriptor;
   /** Present for a layout made by a shallow pull. */
   readonly baseInfo?: BaseInfo;
-  /** Where absent blobs can be fetched from (from img-base.json). */
-  readonly sources: readonly BlobSource[];
+  /** Where the layout's layers can be fetched or mounted from, by digest (img-base.json, img-sources.json). */
+  readonly sources: ReadonlyMap<string, readonly BlobSource[]>;
 }
 
 /**
@@ -122,6 +122,7 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
 
   const documents = new Map<string, Uint8Array>();
   const blobs = new Map<string, BlobHandle>();
+  const layerDescriptors: Descriptor[] = [];
   const readDocument = async (d: Descriptor, what: string): Promise<Uint8Array> => {
     const bytes = await source.readFile(blobPath(d.digest));
     if (!bytes)
@@ -151,6 +152,7 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
     if (isImageConfig(m.config.mediaType) || m.config.mediaType.endsWith('+json'))
       await readDocument(m.config, `${what} config`);
     for (const layer of m.layers) {
+      layerDescriptors.push(layer);
       if (blobs.has(layer.digest)) continue;
       const name = blobPath(layer.digest);
       const size = await source.size(name);
@@ -165,6 +167,16 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
 
   const infoBytes = await source.readFile(BASE_INFO_FILE);
   const baseInfo = infoBytes ? (parseJson(infoBytes, `${where}/${BASE_INFO_FILE}`) as BaseInfo) : undefined;
+  const sources = new Map<string, readonly BlobSource[]>();
+  if (baseInfo) {
+    const origin = [{ registry: baseInfo.registry, repository: baseInfo.repository }];
+    for (const layer of layerDescriptors) sources.set(layer.digest, origin);
+  }
+  const sourcesBytes = await source.readFile(SOURCES_FILE);
+  if (sourcesBytes) {
+    const doc = parseJson(sourcesBytes, `${where}/${SOURCES_FILE}`) as Record<string, BlobSource[]>;
+    for (const [digest, list] of Object.entries(doc)) sources.set(digest, list);
+  }
   const root: Descriptor = {
     mediaType: entry.mediaType,
     digest: entry.digest,
@@ -178,7 +190,7 @@ export async function readLayout(ref: string): Promise<ReadLayout> {
     source,
     entry,
     ...(baseInfo ? { baseInfo } : {}),
-    sources: baseInfo ? [{ registry: baseInfo.registry, repository: baseInfo.repository }] : [],
+    sources,
   };
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encodeTarHeader } from '@img/layer-writer';
 
@@ -102,5 +102,52 @@ export class TarSink implements FileSink {
     await this.#out?.close().catch(() => {});
     this.#out = undefined;
     await rm(this.#temp, { force: true });
+  }
+}
+
+/**
+ * Writes the same tar as TarSink into `stream` instead of a file, so an archive can be piped to a
+ * consumer (`docker load`, `podman load`) as it is produced, with no temporary file. Writes wait for
+ * the consumer (back-pressure); `abort()` destroys the stream so the consumer sees a truncated archive.
+ */
+export class StreamSink implements FileSink {
+  readonly stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+
+  async #write(chunk: Uint8Array): Promise<void> {
+    const s = this.stream;
+    if (s.destroyed) throw new Error('archive stream closed by its consumer');
+    if (s.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        s.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        s.off('drain', onDrain);
+        reject(new Error('archive stream closed by its consumer'));
+      };
+      s.once('drain', onDrain);
+      s.once('close', onClose);
+    });
+  }
+
+  async addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void> {
+    await this.#write(layoutMemberHeader(name, size));
+    if (data instanceof Uint8Array) {
+      await this.#write(data);
+    } else {
+      for await (const chunk of data) await this.#write(chunk as Buffer);
+    }
+    const pad = (512 - (size % 512)) % 512;
+    if (pad) await this.#write(Buffer.alloc(pad));
+  }
+
+  async commit(): Promise<void> {
+    await this.#write(Buffer.alloc(1024));
+    this.stream.end();
+  }
+
+  async abort(): Promise<void> {
+    this.stream.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  type BlobSource,
   canonicalJsonBytes,
   createVerifyStream,
   type Descriptor,
@@ -21,8 +22,13 @@ export interface WriteLayoutOptions {
   readonly refName?: string;
   /** Full image name for containerd/docker importers (`io.containerd.image.name`). */
   readonly imageName?: string;
-  /** Write a layout without the layer blobs this image does not have (a shallow layout). */
+  /**
+   * Write a layout without the layer blobs this image does not have (a shallow layout). By default
+   * only blobs with known sources (pulled base layers) may be absent.
+   */
   readonly allowMissingBlobs?: boolean;
+  /** Layer digests to leave out on purpose (a consumer that already has them, e.g. `docker load`). */
+  readonly omitLayers?: ReadonlySet<string>;
 }
 
 export function blobPath(digest: string): string {
@@ -63,10 +69,10 @@ export async function writeBlobs(
   const { documents, layers } = reachableDescriptors(content);
   const written = new Set<string>();
   for (const layer of layers) {
-    if (written.has(layer.digest)) continue;
+    if (written.has(layer.digest) || options.omitLayers?.has(layer.digest)) continue;
     const handle = content.blobs.get(layer.digest);
     if (!handle) {
-      if (options.allowMissingBlobs) continue;
+      if (options.allowMissingBlobs || content.sources?.get(layer.digest)?.length) continue;
       throw new LayoutError(
         'IMG_LAYOUT_BLOB_MISSING',
         `layer ${layer.digest} is not available locally (a shallow base layer?); pull it with --layers or allow missing blobs`,
@@ -86,6 +92,20 @@ export async function writeBlobs(
   }
 }
 
+/** Beside a layout's blobs: where layers that may be absent can be fetched or mounted from. */
+export const SOURCES_FILE = 'img-sources.json';
+
+/** `{ "<digest>": [{ registry, repository }] }` for the reachable layers that have sources. */
+function sourcesDocument(content: ImageContent): Buffer | undefined {
+  if (!content.sources?.size) return undefined;
+  const out: Record<string, readonly BlobSource[]> = {};
+  for (const layer of reachableDescriptors(content).layers) {
+    const s = content.sources.get(layer.digest);
+    if (s?.length) out[layer.digest] = s;
+  }
+  return Object.keys(out).length ? canonicalJsonBytes(out) : undefined;
+}
+
 /** Write an OCI image layout (oci-layout, index.json, blobs) into `sink`, committing at the end. */
 export async function writeOciLayout(
   content: ImageContent,
@@ -95,6 +115,8 @@ export async function writeOciLayout(
   try {
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
     await writeBlobs(content, sink, options);
+    const sources = sourcesDocument(content);
+    if (sources) await sink.addFile(SOURCES_FILE, sources.length, sources);
     const index = layoutIndex(content.root, options);
     await sink.addFile('index.json', index.length, index);
     await sink.commit();

@@ -1,5 +1,14 @@
-export { RegistryClient } from './client.js';
+export type { Credential, CredentialProvider, ResolvedCredential } from './auth/credentials.js';
+export { authFilePaths } from './auth/docker-config.js';
+export type { KeychainOptions } from './auth/keychain.js';
+export { DockerKeychain } from './auth/keychain.js';
+export { DEFAULT_HELPER_TIMEOUT_MS } from './auth/run-helper.js';
 export type { RequestOptions } from './client.js';
+export { RegistryClient } from './client.js';
+export { CHANNELS } from './diagnostics.js';
+export type { RegistryDiagnostic, RegistryErrorCode } from './errors.js';
+export { RegistryError } from './errors.js';
+export type { RegistryClientOptions, UploadMode } from './options.js';
 export {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_JOBS,
@@ -7,11 +16,21 @@ export {
   DEFAULT_MAX_MANIFEST_BYTES,
   DEFAULT_USER_AGENT,
 } from './options.js';
-export type { RegistryClientOptions, UploadMode } from './options.js';
-export { DEFAULT_RETRY } from './transport/retry.js';
-export type { RetryOptions } from './transport/retry.js';
-export { RegistryError } from './errors.js';
-export type { RegistryDiagnostic, RegistryErrorCode } from './errors.js';
+export type { RawDocument } from './pull/manifest.js';
+export type { LayerSink, PulledImage, PulledManifest, PullOptions } from './pull/pull-image.js';
+export { blobFromBytes, blobFromFile, blobFromSources } from './push/blob-helpers.js';
+export type {
+  BlobOutcome,
+  BlobProgressEvent,
+  ManifestProgressEvent,
+  PushProgressEvent,
+  PushSummary,
+} from './push/progress.js';
+export type { PushBlob } from './push/push-blob.js';
+export type { PushOptions, PushResult } from './push/push-image.js';
+export type { PushImageInput } from './push/validate-image.js';
+export { redactUrl } from './redact.js';
+export type { ParseReferenceOptions, Reference } from './reference.js';
 export {
   DEFAULT_TAG,
   DOCKER_HUB_AUTH_KEY,
@@ -22,26 +41,7 @@ export {
   parseReference,
   sameRegistry,
 } from './reference.js';
-export type { ParseReferenceOptions, Reference } from './reference.js';
-export { DockerKeychain } from './auth/keychain.js';
-export type { KeychainOptions } from './auth/keychain.js';
-export { authFilePaths } from './auth/docker-config.js';
-export { DEFAULT_HELPER_TIMEOUT_MS } from './auth/run-helper.js';
-export type { Credential, CredentialProvider, ResolvedCredential } from './auth/credentials.js';
-export { parseWwwAuthenticate } from './transport/www-authenticate.js';
+export type { RetryOptions } from './transport/retry.js';
+export { DEFAULT_RETRY } from './transport/retry.js';
 export type { Challenge } from './transport/www-authenticate.js';
-export { redactUrl } from './redact.js';
-export type { RawDocument } from './pull/manifest.js';
-export type { LayerSink, PulledImage, PulledManifest, PullOptions } from './pull/pull-image.js';
-export type { PushBlob } from './push/push-blob.js';
-export type { PushImageInput } from './push/validate-image.js';
-export type { PushOptions, PushResult } from './push/push-image.js';
-export type {
-  BlobOutcome,
-  BlobProgressEvent,
-  ManifestProgressEvent,
-  PushProgressEvent,
-  PushSummary,
-} from './push/progress.js';
-export { blobFromBytes, blobFromFile, blobFromSources } from './push/blob-helpers.js';
-export { CHANNELS } from './diagnostics.js';
+export { parseWwwAuthenticate } from './transport/www-authenticate.js';

@@ -3,7 +3,7 @@ import type { CredentialProvider } from './auth/credentials.js';
 import { DockerKeychain, type KeychainOptions } from './auth/keychain.js';
 import { RegistryError } from './errors.js';
 import { SecretScrubber } from './redact.js';
-import { resolveRetry, type RetryOptions } from './transport/retry.js';
+import { type RetryOptions, resolveRetry } from './transport/retry.js';
 import type { TransportConfig } from './transport/transport.js';
 
 /**
@@ -49,6 +49,13 @@ export interface RegistryClientOptions {
   readonly uploadMode?: UploadMode;
   /** Default DEFAULT_CHUNK_SIZE. */
   readonly chunkSize?: number;
+  /**
+   * Also hash blobs read from `open()` on the client while uploading, failing before the commit.
+   * Default false: the registry checks the digest when the upload is committed, and a mismatch is
+   * reported as IMG_DIGEST_MISMATCH all the same; client hashing costs the CPU the registry needs
+   * when both share a machine. Blobs streamed from another registry are always verified.
+   */
+  readonly verifyUploads?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -57,6 +64,7 @@ export interface ResolvedOptions {
   readonly maxConfigBytes: number;
   readonly uploadMode: UploadMode;
   readonly chunkSize: number;
+  readonly verifyUploads: boolean;
   readonly transport: TransportConfig;
 }
 
@@ -102,6 +110,7 @@ export function resolveOptions(options: RegistryClientOptions = {}): ResolvedOpt
     maxConfigBytes: positiveInt(options.maxConfigBytes, 'maxConfigBytes', DEFAULT_MAX_CONFIG_BYTES),
     uploadMode: options.uploadMode ?? 'stream',
     chunkSize: positiveInt(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE),
+    verifyUploads: options.verifyUploads ?? false,
     transport: {
       insecure,
       retry,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuiltImage, buildImage, buildIndex } from '@img/image-assembly';
+import type { ImageContent } from '@img/oci-layout';
 import { type Descriptor, unixToRfc3339 } from '@img/oci-spec';
 import type { Command } from 'commander';
 import { ContentCollector } from '../image/content.js';
@@ -10,8 +11,10 @@ import { parseOutputTarget, writeOutput } from '../image/output.js';
 import { buildSpecLayer } from '../image/spec-layer.js';
 import type { Io } from '../io.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
+import { CliError } from '../util/errors.js';
 import { readJsonInput } from '../util/files.js';
-import { sourceDateEpoch } from '../util/flags.js';
+import { collect, sourceDateEpoch } from '../util/flags.js';
+import { type PushFlags, pushContent } from './push.js';
 
 export interface BuildResult {
   readonly root: Descriptor;
@@ -26,7 +29,10 @@ async function buildPlatformImage(
   n: number,
 ): Promise<BuiltImage> {
   const base = spec.base ? await loadBase(spec.base, spec.platform, spec.where) : undefined;
-  if (base) collector.addBlobHandles(base.blobs);
+  if (base) {
+    collector.addBlobHandles(base.blobs);
+    collector.addSources(base.sources);
+  }
   const layers = [];
   for (const [i, layer] of spec.layers.entries()) {
     const built = await buildSpecLayer(layer, workDir, `p${n}-l${i}`, {
@@ -63,29 +69,51 @@ async function buildPlatformImage(
   return image;
 }
 
-/** Build the image (or index) a spec file describes and write it to `output`. */
-export async function runBuild(specPath: string, output: string, io: Io): Promise<BuildResult> {
-  const target = parseOutputTarget(output);
+/**
+ * Build the image (or index) a spec file describes into an ImageContent whose layer blobs live in
+ * `workDir` (the caller removes it once the content has been written or loaded).
+ */
+export async function buildSpecContent(
+  specPath: string,
+  workDir: string,
+): Promise<BuildResult & { content: ImageContent }> {
   const spec = await readImageSpec(specPath);
   const epoch = sourceDateEpoch();
+  const collector = new ContentCollector();
+  const images: BuiltImage[] = [];
+  for (const [n, image] of spec.images.entries()) {
+    images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
+  }
+  let root: Descriptor = images[0]!.descriptor;
+  if (spec.isIndex) {
+    const index = buildIndex(
+      images.map((i) => i.descriptor),
+      spec.indexAnnotations ? { annotations: spec.indexAnnotations } : {},
+    );
+    collector.addIndex(index);
+    root = index.descriptor;
+  }
+  return { root, images, content: collector.content(root) };
+}
+
+/** Build the image (or index) a spec file describes and write it to `output`. */
+export interface BuildFlags extends PushFlags {
+  output?: string;
+  push?: string;
+}
+
+/** Build the image (or index) a spec file describes, write it to `--output` and/or push it. */
+export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<BuildResult> {
+  if (!flags.output && !flags.push) throw new CliError('IMG_CLI_USAGE', 'give --output, --push, or both');
+  const target = flags.output ? parseOutputTarget(flags.output) : undefined;
   const workDir = await mkdtemp(join(tmpdir(), 'img-build-'));
   try {
-    const collector = new ContentCollector();
-    const images: BuiltImage[] = [];
-    for (const [n, image] of spec.images.entries()) {
-      images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
+    const { root, images, content } = await buildSpecContent(specPath, workDir);
+    if (target) {
+      await writeOutput(content, target, flags);
+      io.out(`${flags.output}@${root.digest}`);
     }
-    let root: Descriptor = images[0]!.descriptor;
-    if (spec.isIndex) {
-      const index = buildIndex(
-        images.map((i) => i.descriptor),
-        spec.indexAnnotations ? { annotations: spec.indexAnnotations } : {},
-      );
-      collector.addIndex(index);
-      root = index.descriptor;
-    }
-    await writeOutput(collector.content(root), target);
-    io.out(`${output}@${root.digest}`);
+    if (flags.push) await pushContent(content, flags.push, flags, io);
     return { root, images };
   } finally {
     await rm(workDir, { recursive: true, force: true });
@@ -97,7 +125,12 @@ export function registerBuild(program: Command, io: Io): void {
     .command('build')
     .description('build an image (or a multi-platform index) from an image spec JSON file')
     .argument('<spec>', 'image spec JSON file (paths inside are relative to it)')
-    .requiredOption('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
+    .option('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
+    .option('--push <reference>', 'push the result to registry/repository[:tag]')
+    .option('-t, --tag <tag>', 'with --push: another tag (repeatable)', collect)
+    .option('--json', 'with --push: print a JSON summary')
+    .option('--insecure', 'plain HTTP / any TLS certificate for registries (localhost always uses HTTP)')
+    .option('--jobs <n>', 'blobs transferred in parallel (default 4)')
     .addHelpText(
       'after',
       `
@@ -112,7 +145,7 @@ Spec file:
   A list of such specs under "platforms" builds an index (top-level fields are shared defaults).
 SOURCE_DATE_EPOCH sets file mtimes and the config's created time.`,
     )
-    .action(async (spec: string, opts: { output: string }) => {
-      await runBuild(spec, opts.output, io);
+    .action(async (spec: string, flags: BuildFlags) => {
+      await runBuild(spec, flags, io);
     });
 }

@@ -1,9 +1,9 @@
 import { buildIndex } from '@img/image-assembly';
-import { canonicalJsonBytes, type Descriptor, parseJson } from '@img/oci-spec';
+import { type Descriptor, parseJson } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
-import { readInput, writeFileAtomic } from '../util/files.js';
+import { readInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
 import { collect, pairsToRecord } from '../util/flags.js';
 
 interface IndexFlags {
@@ -29,9 +29,7 @@ export async function runIndex(flags: IndexFlags, io: Io): Promise<void> {
   const annotations = pairsToRecord(flags.annotation, '--annotation');
   const index = buildIndex(descriptors, annotations ? { annotations } : {});
   await writeFileAtomic(flags.output, index.indexBytes);
-  if (flags.descriptor)
-    await writeFileAtomic(flags.descriptor, canonicalJsonBytes(index.descriptor, 'descriptor'));
-  if (flags.digest) await writeFileAtomic(flags.digest, index.descriptor.digest);
+  await writeDescriptorOutputs(index.descriptor, flags);
   io.out(index.descriptor.digest);
 }
 

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { copyFile, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   compressAndMeasure,
@@ -45,18 +47,43 @@ async function sniff(path: string): Promise<LayerCompression> {
 }
 
 /** Digest and size of the file as it is, diff_id and size of its decompressed tar, in one read. */
-async function measureAsIs(src: string, compression: LayerCompression, mediaType: string): Promise<LayerMetadata> {
+async function measureAsIs(
+  src: string,
+  compression: LayerCompression,
+  mediaType: string,
+): Promise<LayerMetadata> {
   const blob = new DigestCounter();
   const diff = new DigestCounter();
   await pipeline(createReadStream(src), blob, createDecompressor(compression), diff, async (source) => {
     for await (const _ of source);
   });
-  return { mediaType, digest: blob.digest, size: blob.bytes, diff_id: diff.digest, uncompressed_size: diff.bytes };
+  return {
+    mediaType,
+    digest: blob.digest,
+    size: blob.bytes,
+    diff_id: diff.digest,
+    uncompressed_size: diff.bytes,
+  };
+}
+
+/** Copy `src` to `dest` via a temp name beside it (the blob keeps its bytes, so its digest). */
+async function copyAtomic(src: string, dest: string): Promise<void> {
+  const temp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await copyFile(src, temp);
+    await rename(temp, dest);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
 }
 
 export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io: Io): Promise<void> {
   if (!(FORMATS as readonly string[]).includes(flags.format)) {
-    throw new CliError('IMG_CLI_USAGE', `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`);
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`,
+    );
   }
   const source = await sniff(src);
   const target = flags.format === 'keep' ? source : (flags.format as LayerCompression);
@@ -64,20 +91,27 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
   const history = [{ created_by: flags.createdBy ?? 'img layer-from-tar' }];
   let metadata: LayerMetadata;
   if (target === source && flags.compressionLevel === undefined) {
-    if (flags.output) {
-      throw new CliError('IMG_CLI_USAGE', `--output: ${src} is already ${source}; use it as the blob (omit --output)`);
-    }
+    if (flags.output) await copyAtomic(src, flags.output);
     metadata = {
       ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source))),
       ...(annotations ? { annotations } : {}),
       history,
     };
   } else {
-    if (!flags.output) throw new CliError('IMG_CLI_USAGE', `--output is required to recompress ${src} to ${target}`);
+    if (!flags.output)
+      throw new CliError(
+        'IMG_CLI_USAGE',
+        `--output is required to recompress ${src} (${source}) to ${target}`,
+      );
     const level =
       flags.compressionLevel === undefined
         ? undefined
-        : parseIntFlag(flags.compressionLevel, '--compression-level', target === 'zstd' ? 1 : 0, target === 'zstd' ? 22 : 9);
+        : parseIntFlag(
+            flags.compressionLevel,
+            '--compression-level',
+            target === 'zstd' ? 1 : 0,
+            target === 'zstd' ? 22 : 9,
+          );
     const tar = createReadStream(src).pipe(createDecompressor(source));
     metadata = await writeResultToFile(
       compressAndMeasure(tar, {
@@ -99,8 +133,12 @@ export function registerLayerFromTar(program: Command, io: Io): void {
     .command('layer-from-tar')
     .description('layer metadata for an existing tar (.tar, .tar.gz, .tar.zst), recompressing it if asked')
     .argument('<tar>', 'the tar file, uncompressed, gzip or zstd')
-    .option('--format <format>', 'keep (the tar is the blob) | gzip | zstd | none', 'keep')
-    .option('--output <blob>', 'where to write the recompressed blob (not with --format keep)')
+    .option(
+      '--format <format>',
+      'keep (the source compression; without --output the tar itself is the blob) | gzip | zstd | none',
+      'keep',
+    )
+    .option('--output <blob>', 'where to write the blob (a copy when the compression does not change)')
     .option('--compression-level <n>', 'gzip 0-9, zstd 1-22')
     .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
     .option('--created-by <text>', 'history created_by of this layer')

@@ -10,8 +10,9 @@ import {
   sourceDateEpoch,
   splitPair,
 } from '../util/flags.js';
+import { type EstargzLayerFlags, writeEstargzLayerFromFlags } from './estargz.js';
 
-interface LayerFlags {
+interface LayerFlags extends EstargzLayerFlags {
   add?: string[];
   addDir?: string[];
   symlink?: string[];
@@ -77,7 +78,9 @@ export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<
   }
   const epoch = sourceDateEpoch();
   const annotations = pairsToRecord(flags.annotation, '--annotation');
-  const metadata = await writeLayerToFile(
+  const estargz = flags.estargz || flags.prioritizedFiles || flags.estargzChunkSize;
+  const write = estargz ? writeEstargzLayerFromFlags(flags) : writeLayerToFile;
+  const metadata = await write(
     {
       entries: entriesFromFlags(flags),
       ...(flags.defaultMetadata
@@ -123,6 +126,9 @@ export function registerLayer(program: Command, io: Io): void {
     .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
     .option('--created-by <text>', 'history created_by of this layer', undefined)
     .option('--media-type <type>', 'override the layer media type')
+    .option('--estargz', 'write an eStargz layer (zstd:chunked with --format zstd) for lazy pulling')
+    .option('--prioritized-files <file>', 'with --estargz: paths to put first for prefetch, one per line')
+    .option('--estargz-chunk-size <bytes>', 'with --estargz: split files larger than this (default 4 MiB)')
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .addHelpText(
       'after',

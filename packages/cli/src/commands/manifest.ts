@@ -1,7 +1,6 @@
 import { type BaseImage, buildImage, checkBaseImage } from '@img/image-assembly';
 import {
   asManifest,
-  canonicalJsonBytes,
   documentKind,
   type ImageConfig,
   parseJson,
@@ -14,7 +13,7 @@ import type { Command } from 'commander';
 import { loadBase } from '../image/load-base.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
-import { readInput, readJsonInput, writeFileAtomic } from '../util/files.js';
+import { readInput, readJsonInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
 import { collect, pairsToRecord, sourceDateEpoch } from '../util/flags.js';
 
 interface ManifestFlags {
@@ -124,9 +123,7 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
   });
   await writeFileAtomic(flags.config, image.configBytes);
   await writeFileAtomic(flags.manifest, image.manifestBytes);
-  if (flags.descriptor)
-    await writeFileAtomic(flags.descriptor, canonicalJsonBytes(image.descriptor, 'descriptor'));
-  if (flags.digest) await writeFileAtomic(flags.digest, image.descriptor.digest);
+  await writeDescriptorOutputs(image.descriptor, flags);
   io.out(image.descriptor.digest);
 }
 

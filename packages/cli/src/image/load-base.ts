@@ -1,12 +1,20 @@
 import type { BaseImage } from '@img/image-assembly';
 import { type BlobHandle, listManifests, type ReadLayout, readLayout } from '@img/oci-layout';
-import { formatPlatform, type ImageConfig, type Platform, selectPlatform } from '@img/oci-spec';
+import {
+  type BlobSource,
+  formatPlatform,
+  type ImageConfig,
+  type Platform,
+  selectPlatform,
+} from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 
 /** A base image picked from a layout for one platform, with whatever layer blobs the layout has. */
 export interface LoadedBase {
   readonly image: BaseImage;
   readonly blobs: ReadonlyMap<string, BlobHandle>;
+  /** Where the base's layers can be fetched or mounted from, by digest. */
+  readonly sources: ReadonlyMap<string, readonly BlobSource[]>;
 }
 
 const layoutCache = new Map<string, Promise<ReadLayout>>();
@@ -54,8 +62,9 @@ export async function loadBase(ref: string, platform: Platform, where: string): 
       manifest: chosen.manifest,
       config: chosen.config as unknown as ImageConfig,
       ...(name ? { name } : {}),
-      ...(layout.sources.length ? { sources: layout.sources } : {}),
+      ...(info ? { sources: [{ registry: info.registry, repository: info.repository }] } : {}),
     },
     blobs: layout.blobs,
+    sources: layout.sources,
   };
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { writeEstargzLayerToFile } from '@img/estargz';
 import { type FileMetadata, type LayerEntry, writeLayerToFile } from '@img/layer-writer';
 import type { LayerMetadata } from '@img/oci-spec';
 import type { LayerSpecFile } from '../spec/image-spec.js';
@@ -30,7 +31,8 @@ export async function buildSpecLayer(
   options: { mtime?: number; where: string },
 ): Promise<BuiltLayer> {
   const blobPath = join(workDir, `${name}.blob`);
-  const metadata = await writeLayerToFile(
+  const write = layer.estargz ? writeEstargzLayerToFile : writeLayerToFile;
+  const metadata = await write(
     {
       entries: entriesOf(layer),
       ...(layer.defaultMetadata ? { defaultMetadata: layer.defaultMetadata as FileMetadata } : {}),

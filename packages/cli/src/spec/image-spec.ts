@@ -16,6 +16,8 @@ export interface LayerSpecFile {
   readonly createParentDirectories?: boolean;
   readonly compress?: 'gzip' | 'zstd' | 'none';
   readonly compressionLevel?: number;
+  /** Write the layer as eStargz (zstd:chunked with compress: zstd). */
+  readonly estargz?: boolean;
   readonly annotations?: Record<string, string>;
   readonly createdBy?: string;
 }

@@ -28,6 +28,7 @@ const layer = {
     createParentDirectories: { type: 'boolean' },
     compress: { enum: ['gzip', 'zstd', 'none'] },
     compressionLevel: { type: 'integer', minimum: 0, maximum: 22 },
+    estargz: { type: 'boolean' },
     annotations: stringMap,
     createdBy: { type: 'string' },
   },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseJson } from '@img/oci-spec';
+import { canonicalJsonBytes, type Descriptor, parseJson } from '@img/oci-spec';
 import { CliError } from './errors.js';
 
 /** Write a file under a temp name beside it and rename it into place, so readers never see half a file. */
@@ -31,4 +31,13 @@ export async function readInput(path: string, what: string): Promise<Buffer> {
 
 export async function readJsonInput(path: string, what: string): Promise<unknown> {
   return parseJson(await readInput(path, what), `${what} ${path}`);
+}
+
+/** Write the optional `--descriptor` and `--digest` outputs of a document-producing command. */
+export async function writeDescriptorOutputs(
+  descriptor: Descriptor,
+  paths: { descriptor?: string | undefined; digest?: string | undefined },
+): Promise<void> {
+  if (paths.descriptor) await writeFileAtomic(paths.descriptor, canonicalJsonBytes(descriptor, 'descriptor'));
+  if (paths.digest) await writeFileAtomic(paths.digest, descriptor.digest);
 }

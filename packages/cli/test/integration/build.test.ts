@@ -1,8 +1,8 @@
-import { chmod, cp, readdir, readFile, readlink, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, cp, readdir, readFile, readlink, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ciRequires, run, useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_DIR, imgOk } from '../helpers.js';
+import { EXAMPLE_DIR, gzipExampleSpec, imgOk } from '../helpers.js';
 
 const tools = ciRequires('skopeo', 'umoci', 'crane');
 const tmp = useTempDir('img-cli-build-');
@@ -101,7 +101,7 @@ describe('img build', () => {
     const docker = join(tmp.path, 'crane.tar');
     await imgOk(
       'build',
-      await gzipExampleSpec(),
+      await gzipExampleSpec(tmp.path),
       '--output',
       `docker-archive:${docker}:example.com/hello:1.0`,
     );
@@ -114,7 +114,7 @@ describe('img build', () => {
     async () => {
       // umoci 0.4.7 (Debian 12) predates zstd layers.
       const dir = join(tmp.path, 'umoci-src');
-      await imgOk('build', await gzipExampleSpec(), '--output', `oci:${dir}`);
+      await imgOk('build', await gzipExampleSpec(tmp.path), '--output', `oci:${dir}`);
       const bundle = join(tmp.path, 'bundle');
       await run('umoci', ['unpack', '--image', `${dir}:latest`, bundle]);
       const rootfs = join(bundle, 'rootfs');
@@ -134,24 +134,3 @@ describe('img build', () => {
     },
   );
 });
-
-/** The example spec with every layer gzip-compressed (for tools without zstd), paths made absolute. */
-async function gzipExampleSpec(): Promise<string> {
-  const path = join(tmp.path, 'gz-spec.json');
-  const spec = JSON.parse(await readFile(join(EXAMPLE_DIR, 'image.json'), 'utf8'));
-  spec.layers = spec.layers.map((l: Record<string, unknown>) => ({
-    ...l,
-    compress: 'gzip',
-    files: rebase(l.files),
-    directories: rebase(l.directories),
-  }));
-  await writeFile(path, JSON.stringify(spec));
-  return path;
-}
-
-function rebase(m: unknown): Record<string, string> | undefined {
-  if (!m) return undefined;
-  return Object.fromEntries(
-    Object.entries(m as Record<string, string>).map(([k, v]) => [k, join(EXAMPLE_DIR, v)]),
-  );
-}

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { ImgError } from '@img/oci-spec';
 import { LoadError } from '../errors.js';
 import { findProtoDir } from '../proto-dir.js';
 
@@ -39,7 +40,12 @@ function loadServices(protoDir: string): Services {
       containerd: { services: Record<string, { v1: Record<string, ServiceCtor> }> };
     };
     const svc = root.containerd.services;
-    s = { content: svc.content!.v1.Content!, images: svc.images!.v1.Images!, leases: svc.leases!.v1.Leases!, version: svc.version!.v1.Version! };
+    s = {
+      content: svc.content!.v1.Content!,
+      images: svc.images!.v1.Images!,
+      leases: svc.leases!.v1.Leases!,
+      version: svc.version!.v1.Version!,
+    };
     loaded.set(protoDir, s);
   }
   return s;
@@ -54,7 +60,11 @@ export interface ContainerdClientOptions {
   readonly protoDir?: string;
 }
 
-type Unary = (req: unknown, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+type Unary = (
+  req: unknown,
+  md: grpc.Metadata,
+  cb: (err: grpc.ServiceError | null, res: unknown) => void,
+) => void;
 
 /** Thin promise wrapper over containerd's content, images, leases and version services on one channel. */
 export class ContainerdClient {
@@ -119,7 +129,13 @@ export class ContainerdClient {
 }
 
 export function isServiceError(err: unknown): err is grpc.ServiceError {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof (err as { code: unknown }).code === 'number' && 'metadata' in err;
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'code' in err &&
+    typeof (err as { code: unknown }).code === 'number' &&
+    'metadata' in err
+  );
 }
 
 export function hasCode(err: unknown, code: grpc.status): boolean {
@@ -129,14 +145,32 @@ export function hasCode(err: unknown, code: grpc.status): boolean {
 /** A LoadError for a failed containerd call, naming what was being done. */
 export function rpcError(err: unknown, what: string): LoadError {
   if (err instanceof LoadError) return err;
+  if (err instanceof ImgError) {
+    // A source stream that failed its digest or size check (createVerifyStream).
+    if (/DIGEST_MISMATCH|SIZE_MISMATCH/.test(err.code)) {
+      return new LoadError('IMG_LOAD_DIGEST_MISMATCH', `${what}: ${err.message}`, { cause: err });
+    }
+    return err as LoadError;
+  }
   if (isServiceError(err)) {
-    if (err.code === grpc.status.UNAVAILABLE && /connect|No connection|ENOENT|ECONNREFUSED/i.test(err.details)) {
-      return new LoadError('IMG_LOAD_CONNECT', `${what}: cannot connect to containerd (${err.details})`, { cause: err });
+    if (
+      err.code === grpc.status.UNAVAILABLE &&
+      /connect|No connection|ENOENT|ECONNREFUSED/i.test(err.details)
+    ) {
+      return new LoadError('IMG_LOAD_CONNECT', `${what}: cannot connect to containerd (${err.details})`, {
+        cause: err,
+      });
     }
     if (err.code === grpc.status.FAILED_PRECONDITION && /digest|size/i.test(err.details)) {
-      return new LoadError('IMG_LOAD_DIGEST_MISMATCH', `${what}: containerd rejected the content: ${err.details}`, { cause: err });
+      return new LoadError(
+        'IMG_LOAD_DIGEST_MISMATCH',
+        `${what}: containerd rejected the content: ${err.details}`,
+        { cause: err },
+      );
     }
-    return new LoadError('IMG_LOAD_RPC', `${what}: ${grpc.status[err.code] ?? err.code}: ${err.details}`, { cause: err });
+    return new LoadError('IMG_LOAD_RPC', `${what}: ${grpc.status[err.code] ?? err.code}: ${err.details}`, {
+      cause: err,
+    });
   }
   return new LoadError('IMG_LOAD_RPC', `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }

@@ -15,7 +15,10 @@ export interface ContentInfo {
 }
 
 /** Content.Info, or undefined when containerd does not have the blob. */
-export async function contentInfo(client: ContainerdClient, digest: string): Promise<ContentInfo | undefined> {
+export async function contentInfo(
+  client: ContainerdClient,
+  digest: string,
+): Promise<ContentInfo | undefined> {
   try {
     const res = await client.call<{ info: ContentInfo }>('content', 'Info', { digest });
     return res.info;
@@ -26,7 +29,11 @@ export async function contentInfo(client: ContainerdClient, digest: string): Pro
 }
 
 /** Set `labels` on an existing blob, leaving its other labels alone. */
-export async function setContentLabels(client: ContainerdClient, digest: string, labels: Record<string, string>): Promise<void> {
+export async function setContentLabels(
+  client: ContainerdClient,
+  digest: string,
+  labels: Record<string, string>,
+): Promise<void> {
   const paths = Object.keys(labels).map((k) => `labels.${k}`);
   if (paths.length === 0) return;
   try {
@@ -78,7 +85,8 @@ export async function writeBlob(
     } catch (err) {
       if (hasCode(err, grpc.status.ALREADY_EXISTS)) return { status: 'present', bytesSent: 0, resumedAt: 0 };
       // Another client (or a just-killed one whose stream containerd has not reaped yet) holds the ref.
-      const locked = hasCode(err, grpc.status.UNAVAILABLE) && /locked/i.test((err as grpc.ServiceError).details);
+      const locked =
+        hasCode(err, grpc.status.UNAVAILABLE) && /locked/i.test((err as grpc.ServiceError).details);
       if (locked && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2_000)));
         continue;
@@ -119,7 +127,10 @@ async function writeOnce(
       const chunk = options.chunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES;
       for await (const data of rechunk(source, chunk)) {
         if (offset + data.length > size) {
-          throw new LoadError('IMG_LOAD_DIGEST_MISMATCH', `${digest}: the source has more than the expected ${size} bytes`);
+          throw new LoadError(
+            'IMG_LOAD_DIGEST_MISMATCH',
+            `${digest}: the source has more than the expected ${size} bytes`,
+          );
         }
         const ok = call.write({ action: 'WRITE', ref, offset, total: size, expected: digest, data });
         offset += data.length;
@@ -129,10 +140,20 @@ async function writeOnce(
         if (!ok) await replies.drain();
       }
       if (offset !== size) {
-        throw new LoadError('IMG_LOAD_DIGEST_MISMATCH', `${digest}: the source ended after ${offset} of ${size} bytes`);
+        throw new LoadError(
+          'IMG_LOAD_DIGEST_MISMATCH',
+          `${digest}: the source ended after ${offset} of ${size} bytes`,
+        );
       }
     }
-    call.write({ action: 'COMMIT', ref, offset, total: size, expected: digest, labels: options.labels ?? {} });
+    call.write({
+      action: 'COMMIT',
+      ref,
+      offset,
+      total: size,
+      expected: digest,
+      labels: options.labels ?? {},
+    });
     const committed = await replies.last();
     if (committed.digest && committed.digest !== digest) {
       throw new LoadError('IMG_LOAD_DIGEST_MISMATCH', `${digest}: containerd committed ${committed.digest}`);
@@ -165,7 +186,10 @@ class ReplyQueue<T extends { offset: number }> {
     call.on('data', (r: T) => {
       const want = this.#expected.shift();
       if (want !== undefined && r.offset !== want) {
-        this.#error ??= new LoadError('IMG_LOAD_RPC', `containerd reports offset ${r.offset} after a write ending at ${want}`);
+        this.#error ??= new LoadError(
+          'IMG_LOAD_RPC',
+          `containerd reports offset ${r.offset} after a write ending at ${want}`,
+        );
       } else if (want === undefined) {
         this.#items.push(r);
       }

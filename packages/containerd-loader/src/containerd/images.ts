@@ -4,7 +4,11 @@ import { type ContainerdClient, grpc, hasCode, rpcError } from './client.js';
 export type ImageRecordChange = 'created' | 'updated' | 'unchanged';
 
 /** Point the image record `name` at `target`: Create, or Update when the name exists. */
-export async function upsertImage(client: ContainerdClient, name: string, target: Descriptor): Promise<ImageRecordChange> {
+export async function upsertImage(
+  client: ContainerdClient,
+  name: string,
+  target: Descriptor,
+): Promise<ImageRecordChange> {
   const t = { media_type: target.mediaType, digest: target.digest, size: target.size, annotations: {} };
   try {
     await client.call('images', 'Create', { image: { name, labels: {}, target: t } });
@@ -13,7 +17,9 @@ export async function upsertImage(client: ContainerdClient, name: string, target
     if (!hasCode(err, grpc.status.ALREADY_EXISTS)) throw rpcError(err, `create image ${name}`);
   }
   try {
-    const current = await client.call<{ image?: { target?: { digest?: string } } }>('images', 'Get', { name });
+    const current = await client.call<{ image?: { target?: { digest?: string } } }>('images', 'Get', {
+      name,
+    });
     if (current.image?.target?.digest === target.digest) return 'unchanged';
     await client.call('images', 'Update', { image: { name, target: t }, update_mask: { paths: ['target'] } });
     return 'updated';

@@ -11,7 +11,10 @@ export const DEFAULT_LEASE_EXPIRATION_MS = 24 * 60 * 60 * 1000;
  * at them, nothing references them, and the garbage collector would remove them. A client killed
  * mid-load leaves the lease behind; containerd drops it at its expiry.
  */
-export async function createLease(client: ContainerdClient, expirationMs = DEFAULT_LEASE_EXPIRATION_MS): Promise<string> {
+export async function createLease(
+  client: ContainerdClient,
+  expirationMs = DEFAULT_LEASE_EXPIRATION_MS,
+): Promise<string> {
   const id = `img-load-${Date.now()}-${randomBytes(4).toString('hex')}`;
   const expire = new Date(Date.now() + expirationMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   try {

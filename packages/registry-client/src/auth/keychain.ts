@@ -1,7 +1,6 @@
 import { normalizeRegistry } from '../reference.js';
 import { bazelHelperGet } from './bazel-credential-helper.js';
 import type { Credential, CredentialProvider, ResolvedCredential } from './credentials.js';
-import { dockerHelperGet } from './docker-credential-helper.js';
 import {
   type AuthFile,
   authFilePaths,
@@ -10,6 +9,7 @@ import {
   lookupKeys,
   readAuthFile,
 } from './docker-config.js';
+import { dockerHelperGet } from './docker-credential-helper.js';
 
 export interface KeychainOptions {
   /** Environment for locating config files and running helpers. Default process.env. */

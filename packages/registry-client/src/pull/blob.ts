@@ -1,5 +1,4 @@
-import { type Readable, pipeline } from 'node:stream';
-import { Readable as ReadableStream } from 'node:stream';
+import { pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
 import { type BlobSource, createVerifyStream, type Descriptor, verifyBytes } from '@img/oci-spec';
 import { pullScope } from '../auth/scopes.js';
 import { publishRetry } from '../diagnostics.js';

@@ -9,9 +9,9 @@ import {
   isDistributable,
   isIndex,
   type Manifest,
+  type Platform,
   parseJson,
   parsePlatform,
-  type Platform,
   platformMatchRank,
   selectPlatform,
 } from '@img/oci-spec';

@@ -67,6 +67,8 @@ export class ByteSlicer {
 
   /** Drain to the end (so a verifying source reaches its digest check), then close. */
   async finish(): Promise<void> {
+    if (this.#leftover && this.#leftover.length > 0)
+      throw new Error('source is longer than the descriptor size');
     for (;;) {
       const next = await this.#it.next();
       if (next.done) break;

@@ -8,7 +8,7 @@ export interface BlobProgressEvent {
   readonly kind: 'blob';
   readonly digest: Digest;
   readonly size: number;
-  /** `uploading` repeats as bytes flow (about every MiB); the others are final. */
+  /** `uploading` comes when an upload starts (bytes 0) and about every MiB after; the others are final. */
   readonly state: 'uploading' | BlobOutcome;
   /** Bytes of this blob the registry has (or has been sent in the current attempt). */
   readonly bytes: number;

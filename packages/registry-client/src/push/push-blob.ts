@@ -29,8 +29,12 @@ export interface BlobPushContext {
   readonly signal?: AbortSignal;
   readonly mode: UploadMode;
   readonly chunkSize: number;
+  /** Hash `open()` streams on the client too (the registry always checks on commit). */
+  readonly verifyUploads: boolean;
   readonly emit: (e: PushProgressEvent) => void;
   readonly onBytesSent: (n: number) => void;
+  /** Source repositories a mount was refused from (401/403) in this push: not asked again. */
+  readonly refusedMountSources: Set<string>;
 }
 
 /** Same-registry sources first: they can be mounted, and are the nearest to stream from. */
@@ -43,7 +47,7 @@ function orderedSources(blob: PushBlob, target: BlobSource): BlobSource[] {
 }
 
 function openerFor(ctx: BlobPushContext, blob: PushBlob): BlobOpener {
-  if (blob.open) return { open: () => blob.open!(), verified: false };
+  if (blob.open) return { open: () => blob.open!(), verify: ctx.verifyUploads };
   const sources = orderedSources(blob, ctx.target);
   if (sources.length === 0) {
     throw new RegistryError(
@@ -53,7 +57,7 @@ function openerFor(ctx: BlobPushContext, blob: PushBlob): BlobOpener {
     );
   }
   return {
-    verified: true,
+    verify: false, // openBlob verifies what it reads from the network
     async open() {
       let last: unknown;
       for (const source of sources) {
@@ -101,6 +105,9 @@ async function tryMount(
   } catch (err) {
     // Registries refuse mounts in many ways (401 for an unknown source project, 404...): upload instead.
     if (ctx.signal?.aborted) throw err;
+    if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) {
+      ctx.refusedMountSources.add(from.repository);
+    }
     return undefined;
   }
 }
@@ -126,7 +133,10 @@ export async function pushBlob(ctx: BlobPushContext, blob: PushBlob): Promise<Bl
   if (await blobExists(transport, target, descriptor, ctx.scopes, ctx)) return done('skipped');
   let session: URL | undefined;
   const mountFrom = (blob.sources ?? []).find(
-    (s) => sameRegistry(s.registry, target.registry) && s.repository !== target.repository,
+    (s) =>
+      sameRegistry(s.registry, target.registry) &&
+      s.repository !== target.repository &&
+      !ctx.refusedMountSources.has(s.repository),
   );
   if (mountFrom && isDistributable(descriptor.mediaType)) {
     const mounted = await tryMount(ctx, blob, mountFrom);
@@ -167,6 +177,7 @@ export async function pushBlob(ctx: BlobPushContext, blob: PushBlob): Promise<Bl
       report(true);
     },
   };
+  report(true);
   await uploadBlob(upload, descriptor, opener, ctx.mode, session);
   return done('uploaded');
 }

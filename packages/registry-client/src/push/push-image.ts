@@ -5,9 +5,9 @@ import { mapLimit } from '../limit.js';
 import type { UploadMode } from '../options.js';
 import { formatReference, type Reference, sameRegistry, toReference } from '../reference.js';
 import type { RequestStats, Transport } from '../transport/transport.js';
+import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
 import { type BlobPushContext, pushBlob } from './push-blob.js';
 import { putManifest } from './push-manifest.js';
-import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
 import { type PushImageInput, validatePushImage } from './validate-image.js';
 
 export interface PushOptions {
@@ -32,6 +32,7 @@ export interface PushConfig {
   readonly jobs: number;
   readonly uploadMode: UploadMode;
   readonly chunkSize: number;
+  readonly verifyUploads: boolean;
 }
 
 /**
@@ -76,7 +77,9 @@ export async function pushImage(
     signal: options.signal,
     mode: config.uploadMode,
     chunkSize: config.chunkSize,
+    verifyUploads: config.verifyUploads,
     emit,
+    refusedMountSources: new Set(),
     onBytesSent: (n) => {
       summary.bytesUploaded += n;
     },

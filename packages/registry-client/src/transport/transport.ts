@@ -6,8 +6,8 @@ import type { CredentialProvider } from '../auth/credentials.js';
 import { AuthSession } from '../auth/session.js';
 import { publishRequest, publishRetry } from '../diagnostics.js';
 import { codeForStatus, parseErrorBody, RegistryError } from '../errors.js';
-import { normalizeRegistry } from '../reference.js';
 import { redactUrl, type SecretScrubber } from '../redact.js';
+import { normalizeRegistry } from '../reference.js';
 import { dump, readTextPrefix } from './body.js';
 import { Endpoints, resolveLocation } from './endpoints.js';
 import {

@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** What the proxy does to one HTTP request. */
 export type Fault =
@@ -129,7 +129,7 @@ export async function startFaultProxy(
         if (part.length >= cutAfter) {
           upstream.write(part.subarray(0, cutAfter), () => setTimeout(kill, 5));
           cutAfter = 0;
-          closed || (mode = 'swallow');
+          mode = 'swallow';
           return;
         }
         cutAfter -= part.length;

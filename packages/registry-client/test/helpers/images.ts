@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { tarFile } from '@img/test-utils';
 import {
   canonicalJsonBytes,
   type Descriptor,
@@ -11,6 +10,7 @@ import {
   type Platform,
   sha256Digest,
 } from '@img/oci-spec';
+import { tarFile } from '@img/test-utils';
 import { blobFromBytes, type PushBlob, type PushImageInput, type RawDocument } from '../../src/index.js';
 
 /** A test layer with its bytes and diff_id. */

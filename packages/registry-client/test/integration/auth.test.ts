@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ciRequires, run, startRegistry, type TestRegistry, type TempDir, tempDir } from '@img/test-utils';
+import { ciRequires, run, startRegistry, type TempDir, type TestRegistry, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_USER_AGENT, RegistryClient, type RegistryClientOptions } from '../../src/index.js';
+import { DEFAULT_USER_AGENT, RegistryClient } from '../../src/index.js';
 import { writeBazelHelper, writeDockerHelper } from '../helpers/credential-helpers.js';
 import { deriveImage } from '../helpers/derive.js';
 import { buildImage, randomLayer } from '../helpers/images.js';
@@ -12,14 +12,9 @@ const fast = { minDelayMs: 5, maxDelayMs: 50 };
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** A client whose environment sees only `dir` (config.json there, helpers on PATH there). */
-function clientWithConfig(dir: string, extra: Partial<RegistryClientOptions> = {}): RegistryClient {
+function clientWithConfig(dir: string): RegistryClient {
   const env = { HOME: dir, DOCKER_CONFIG: dir, PATH: `${dir}:${process.env.PATH}` };
-  return new RegistryClient({
-    retry: fast,
-    auth: { env, ...extra.auth },
-    ...extra,
-    ...(extra.auth ? {} : {}),
-  });
+  return new RegistryClient({ retry: fast, auth: { env } });
 }
 
 async function writeConfig(dir: string, config: object): Promise<void> {
@@ -185,7 +180,15 @@ describe.skipIf(needs.skip)('token registry (Bearer)', () => {
   let dir: TempDir;
   let home: string;
   beforeAll(async () => {
-    registry = await startRegistry({ auth: 'token', anonymousPull: true, tokenTtlSeconds: 2 });
+    registry = await startRegistry({
+      auth: 'token',
+      anonymousPull: true,
+      tokenTtlSeconds: 2,
+      users: [
+        { username: 'admin', password: 'admin-pw-1234' },
+        { username: 'teamb', password: 'teamb-pw-1234', repositoryPrefix: 'team-b/' },
+      ],
+    });
     dir = await tempDir('auth-token-');
     home = dir.join('home');
     await writeConfig(home, { auths: { [registry.url]: { auth: b64(registry.auth.creds) } } });
@@ -237,7 +240,9 @@ describe.skipIf(needs.skip)('token registry (Bearer)', () => {
       const again = await client.pushImage(`${registry.url}/tok/app:1`, derived);
       expect(again.summary).toMatchObject({ blobsUploaded: 0, blobsSkipped: 4 });
       const renewed = registry.auth.tokenRequests().slice(tokensAfter);
-      expect(renewed.map((r) => r.scopes)).toEqual([['repository:tok/app:pull,push', 'repository:tok/base:pull']]);
+      expect(renewed.map((r) => r.scopes)).toEqual([
+        ['repository:tok/app:pull,push', 'repository:tok/base:pull'],
+      ]);
       expect((await registry.requests()).slice(logAfter).filter((r) => r.status === 401)).toEqual([]);
     } finally {
       await client.close();
@@ -278,5 +283,37 @@ describe.skipIf(needs.skip)('token registry (Bearer)', () => {
     expect(err).toMatchObject({ code: 'IMG_REGISTRY_UNAUTHORIZED', status: 401 });
     expect((err as Error).message).toMatch(/GET token/);
     expect(exposed(err)).not.toContain(wrong);
+  });
+
+  it('uploads instead when the mount source is not readable, asking only once', async () => {
+    const admin = clientWithConfig(home);
+    const base = buildImage([randomLayer(20_000), randomLayer(20_000), randomLayer(20_000)]);
+    await admin.pushImage(`${registry.url}/team-a/base:1`, base.input);
+    await admin.close();
+
+    const teamb = dir.join('teamb');
+    await writeConfig(teamb, { auths: { [registry.url]: { auth: b64('teamb:teamb-pw-1234') } } });
+    const client = new RegistryClient({
+      jobs: 1,
+      retry: fast,
+      auth: { env: { HOME: teamb, DOCKER_CONFIG: teamb } },
+    });
+    try {
+      // Layers known locally (open) and also in team-a/base, which teamb may not read.
+      const blobs = base.input.blobs.map((b) => ({
+        ...b,
+        sources: [{ registry: registry.url, repository: 'team-a/base' }],
+      }));
+      const before = (await registry.requests()).length;
+      const result = await client.pushImage(`${registry.url}/team-b/app:1`, { ...base.input, blobs });
+      expect(result.summary).toMatchObject({ blobsUploaded: 4, blobsMounted: 0 });
+      const mounts = (await registry.requests()).slice(before).filter((r) => r.uri.includes('mount='));
+      expect(mounts.length).toBeGreaterThan(0);
+      expect(mounts.every((r) => r.status === 401)).toBe(true);
+      // One blob found the source refused (the first try and the re-challenge); the others did not ask.
+      expect(mounts.length).toBe(2);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -1,9 +1,14 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sha256Digest } from '@img/oci-spec';
+import { canonicalJsonBytes, MediaType, sha256Digest } from '@img/oci-spec';
 import { ciRequires, run, startRegistry, type TestRegistry, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_USER_AGENT, RegistryClient, type PushProgressEvent } from '../../src/index.js';
+import {
+  blobFromBytes,
+  DEFAULT_USER_AGENT,
+  type PushProgressEvent,
+  RegistryClient,
+} from '../../src/index.js';
 import { buildImage, buildIndex, randomLayer } from '../helpers/images.js';
 import { readLayoutBlob, readLayoutIndex } from '../helpers/layout.js';
 
@@ -193,5 +198,72 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
       (err as { distributionCode: string }).distributionCode,
     );
     expect((err as Error).message).toContain(`${registry.url}/pp/nothing`);
+  });
+
+  it.each([false, true])(
+    'fails with IMG_DIGEST_MISMATCH when a blob opens to other bytes (verifyUploads %s), never committing it',
+    async (verifyUploads) => {
+      const liarClient = new RegistryClient({ retry: fast, verifyUploads });
+      try {
+        const image = buildImage([randomLayer(80_000)]);
+        const layer = image.layers[0]!;
+        const swap = (bytes: Buffer) =>
+          image.input.blobs.map((b) =>
+            b.descriptor.digest === layer.descriptor.digest
+              ? { descriptor: b.descriptor, open: async () => Readable.from([bytes]) }
+              : b,
+          );
+        const repo = `pp/liar-${verifyUploads}`;
+        const tampered = Buffer.from(layer.bytes).fill(7, 100, 200);
+        const err = await liarClient
+          .pushImage(`${registry.url}/${repo}:v1`, { ...image.input, blobs: swap(tampered) })
+          .catch((e: unknown) => e);
+        expect(err).toMatchObject({
+          code: 'IMG_DIGEST_MISMATCH',
+          message: expect.stringContaining(layer.descriptor.digest),
+        });
+        const short = await liarClient
+          .pushImage(`${registry.url}/${repo}:v1`, { ...image.input, blobs: swap(layer.bytes.subarray(1)) })
+          .catch((e: unknown) => e);
+        expect(short).toMatchObject({ code: 'IMG_SIZE_MISMATCH' });
+        expect(
+          await liarClient.blobExists({ registry: registry.url, repository: repo }, layer.descriptor),
+        ).toBe(false);
+        expect(await liarClient.headManifest(`${registry.url}/${repo}:v1`)).toBeUndefined();
+      } finally {
+        await liarClient.close();
+      }
+    },
+  );
+
+  it('stops when the signal aborts', async () => {
+    const image = buildImage([randomLayer(1_000_000)]);
+    const controller = new AbortController();
+    const pending = client.pushImage(`${registry.url}/pp/abort:v1`, image.input, {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.kind === 'blob' && e.state === 'uploading') controller.abort();
+      },
+    });
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await client.headManifest(`${registry.url}/pp/abort:v1`)).toBeUndefined();
+  });
+
+  it('pushes and fetches an empty blob', async () => {
+    const empty = { mediaType: 'application/octet-stream', digest: sha256Digest(''), size: 0 };
+    const image = buildImage([]);
+    const manifest = JSON.parse(Buffer.from(image.input.root.bytes).toString()) as { layers: unknown[] };
+    manifest.layers = [empty];
+    const bytes = canonicalJsonBytes(manifest, 'manifest');
+    const root = {
+      descriptor: { mediaType: MediaType.OciManifest, digest: sha256Digest(bytes), size: bytes.length },
+      bytes,
+    };
+    await client.pushImage(`${registry.url}/pp/empty:v1`, {
+      root,
+      blobs: [...image.input.blobs, blobFromBytes(empty, Buffer.alloc(0))],
+    });
+    const body = await client.fetchBlob({ registry: registry.url, repository: 'pp/empty' }, empty);
+    expect(Buffer.concat(await body.toArray())).toHaveLength(0);
   });
 });

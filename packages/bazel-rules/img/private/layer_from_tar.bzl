@@ -1,0 +1,96 @@
+"""layer_from_tar: an existing tar (.tar, .tar.gz/.tgz, .tar.zst/.tzst) as a layer."""
+
+load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "check_estargz", "compression_level_args")
+load(":layer.bzl", "annotation_args", "created_by")
+load("//img/private/providers:layer_info.bzl", "LayerInfo")
+load(":run_img.bzl", "run_img")
+load(":settings.bzl", "SETTINGS_ATTRS")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+TAR_EXTENSIONS = [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"]
+
+def source_compression(f):
+    """Compression of a tar file judged by its name (the action checks the bytes)."""
+    if f.basename.endswith(".gz") or f.basename.endswith(".tgz"):
+        return "gzip"
+    if f.basename.endswith(".zst") or f.basename.endswith(".tzst"):
+        return "zstd"
+    return "none"
+
+def is_tar(f):
+    return any([f.basename.endswith(ext) for ext in TAR_EXTENSIONS])
+
+def tar_layer(ctx, src, compress, name, annotations = {}, media_type = ""):
+    """Register the action making `src` a layer; returns its LayerInfo.
+
+    Args:
+      ctx: rule context (with SETTINGS_ATTRS and the img toolchain).
+      src: the tar File.
+      compress: "auto" keeps the source compression (the tar is the blob, untouched); otherwise
+        gzip, zstd or none recompresses it (diff_id is preserved).
+      name: output name prefix.
+      annotations: layer descriptor annotations.
+      media_type: override the media type.
+    """
+    args = ctx.actions.args()
+    args.add("layer-from-tar")
+    args.add(src.path)
+    metadata = ctx.actions.declare_file(name + "_metadata.json")
+    if compress == "auto":
+        fmt = source_compression(src)
+        blob = src
+        args.add("--format=keep")
+        outputs = [metadata]
+    else:
+        fmt = compress
+        blob = ctx.actions.declare_file(name + BLOB_EXTENSIONS[fmt])
+        args.add("--format=" + fmt)
+        args.add("--output=" + blob.path)
+        args.add_all(compression_level_args(ctx, fmt))
+        outputs = [blob, metadata]
+    annotation_args(args, annotations)
+    if media_type:
+        args.add("--media-type=" + media_type)
+    args.add("--created-by=" + created_by(ctx.label))
+    args.add("--metadata=" + metadata.path)
+    run_img(
+        ctx,
+        mnemonic = "ImgLayerFromTar",
+        args = args,
+        inputs = [src],
+        outputs = outputs,
+        progress_message = "Hashing layer %s of %%{label}" % src.short_path,
+    )
+    return LayerInfo(blob = blob, metadata = metadata, media_type = media_type or MEDIA_TYPES[fmt], estargz = False, sources = [])
+
+def _layer_from_tar_impl(ctx):
+    check_estargz(ctx, ctx.attr.estargz)
+    if ctx.attr.optimize:
+        fail("optimize: rewriting a tar (deduplication) is not supported by img_rules yet; drop optimize or set it to False")
+    info = tar_layer(ctx, ctx.file.src, ctx.attr.compress, ctx.label.name, ctx.attr.annotations, ctx.attr.media_type)
+    return [
+        DefaultInfo(files = depset([info.blob])),
+        info,
+        OutputGroupInfo(layer = depset([info.blob]), metadata = depset([info.metadata])),
+    ]
+
+layer_from_tar = rule(
+    implementation = _layer_from_tar_impl,
+    doc = """A layer from an existing tar file.
+
+With compress = "auto" the tar is used as the blob untouched and one action only hashes it (digest,
+size and diff_id); gzip/zstd/none recompress it (the tar bytes, hence the diff_id, stay the same).""",
+    attrs = dict({
+        "src": attr.label(doc = "The tar file (.tar, .tar.gz, .tgz, .tar.zst, .tzst).", allow_single_file = TAR_EXTENSIONS, mandatory = True),
+        "compress": attr.string(
+            doc = "auto keeps the source compression; gzip, zstd or none recompress.",
+            default = "auto",
+            values = COMPRESS_VALUES,
+        ),
+        "estargz": attr.string(doc = "Not supported yet (enabled fails).", default = "auto", values = ESTARGZ_VALUES),
+        "optimize": attr.bool(doc = "Rewrite and deduplicate the tar (not supported yet: True fails).", default = False),
+        "annotations": attr.string_dict(doc = "Annotations of the layer descriptor."),
+        "media_type": attr.string(doc = "Override the layer media type."),
+    }, **SETTINGS_ATTRS),
+    toolchains = [TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,44 @@
+"""The `oci_layout` (directory) and `oci_tarball` output groups of image_manifest and image_index."""
+
+load(":run_img.bzl", "run_img")
+
+def _layout_action(ctx, out, target, index, manifests):
+    args = ctx.actions.args()
+    args.add("layout")
+    inputs = []
+    if index:
+        args.add("--index=" + index.path)
+        inputs.append(index)
+    seen = {}
+    for m in manifests:
+        if m.manifest.path in seen:
+            continue
+        seen[m.manifest.path] = True
+        args.add("--manifest=" + m.manifest.path)
+        args.add("--config=" + m.config.path)
+        inputs.extend([m.manifest, m.config])
+        for layer in m.layers:
+            if layer.metadata.path in seen:
+                continue
+            seen[layer.metadata.path] = True
+            if layer.blob == None:
+                fail("%s: layer %s has no blob (shallow base); an OCI layout needs every blob" % (ctx.label, layer.metadata.short_path))
+            args.add("--layer=" + layer.metadata.path + "=" + layer.blob.path)
+            inputs.extend([layer.metadata, layer.blob])
+    args.add("--output=" + target)
+    run_img(
+        ctx,
+        mnemonic = "ImgLayout",
+        args = args,
+        inputs = inputs,
+        outputs = [out],
+        progress_message = "Writing OCI layout %{output}",
+    )
+
+def layout_output_groups(ctx, index, manifests):
+    """Declare the layout directory and tarball (built only when their output group is requested)."""
+    directory = ctx.actions.declare_directory(ctx.label.name + "_oci_layout")
+    tarball = ctx.actions.declare_file(ctx.label.name + "_oci_layout.tar")
+    _layout_action(ctx, directory, "oci:" + directory.path, index, manifests)
+    _layout_action(ctx, tarball, "oci-archive:" + tarball.path, index, manifests)
+    return {"oci_layout": depset([directory]), "oci_tarball": depset([tarball])}

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isCI, type RunResult, repoRoot, run, TestUtilsError } from '@img/test-utils';
+
+/** Where scripts/setup-bazel-chroot.sh keeps the Debian sid chroot with Bazel 7. */
+export const CHROOT_BASE = process.env.IMG_BAZEL_CHROOT ?? '/var/cache/img-bazel-chroot';
+export const CHROOT_ROOT = join(CHROOT_BASE, 'root');
+export const BAZEL = join(CHROOT_BASE, 'bin', 'bazel');
+export const EXAMPLES = join(repoRoot(), 'examples', 'bazel');
+export const RULES_DIR = join(repoRoot(), 'packages', 'bazel-rules');
+export const IMG_BUNDLE = join(RULES_DIR, 'img', 'private', 'img.cjs');
+
+/**
+ * Output user roots live inside the chroot (so they survive between runs and CI steps); tests that
+ * share one reuse its Bazel server and analysis cache.
+ */
+export function outputRoot(name: string): string {
+  return `/var/cache/img-bazel/${name}`;
+}
+
+/** True when the chroot is there and mounted (the repository visible inside it). */
+export function bazelAvailable(): boolean {
+  return existsSync(BAZEL) && existsSync(join(CHROOT_ROOT, repoRoot(), 'pnpm-workspace.yaml'));
+}
+
+/** Whether to skip Bazel tests: never under CI, where a missing chroot throws (a failure). */
+export function skipWithoutBazel(): boolean {
+  if (bazelAvailable()) return false;
+  if (isCI()) {
+    throw new TestUtilsError(
+      'IMG_TESTUTILS_MISSING_TOOL',
+      `Bazel 7 chroot missing or not mounted at ${CHROOT_BASE}: run bash scripts/setup-bazel-chroot.sh`,
+    );
+  }
+  return true;
+}
+
+export type BazelMode = 'bzlmod' | 'workspace';
+
+export const MODE_FLAGS: Record<BazelMode, string[]> = {
+  bzlmod: ['--enable_bzlmod'],
+  workspace: ['--noenable_bzlmod', '--enable_workspace'],
+};
+
+export interface BazelOptions {
+  cwd?: string;
+  /** Output user root (inside the chroot); see outputRoot(). */
+  root: string;
+  mode?: BazelMode;
+  allowFailure?: boolean;
+  timeoutMs?: number;
+}
+
+const QUIET = ['--curses=no', '--color=no', '--show_progress_rate_limit=30'];
+
+/** `bazel <command> <args>` in the chroot, from `cwd` (default examples/bazel). */
+export function bazel(command: string, args: readonly string[], opts: BazelOptions): Promise<RunResult> {
+  const buildLike = ['build', 'test', 'run'].includes(command);
+  const flags = command === 'shutdown' || command === 'clean' || command === 'info' ? [] : [...QUIET, ...MODE_FLAGS[opts.mode ?? 'bzlmod']];
+  return run(
+    BAZEL,
+    [
+      `--output_user_root=${opts.root}`,
+      // Servers left behind by a test run exit on their own.
+      '--max_idle_secs=300',
+      command,
+      ...flags,
+      ...(buildLike ? ['--symlink_prefix=/'] : []),
+      ...args,
+    ],
+    { cwd: opts.cwd ?? EXAMPLES, timeoutMs: opts.timeoutMs ?? 600_000, allowFailure: opts.allowFailure ?? false },
+  );
+}
+
+/** The host path of a path inside the chroot. */
+export function hostPath(pathInChroot: string): string {
+  return join(CHROOT_ROOT, pathInChroot);
+}
+
+/** bazel-bin of the default configuration, as a host path. */
+export async function bazelBin(opts: BazelOptions): Promise<string> {
+  const r = await bazel('info', [...MODE_FLAGS[opts.mode ?? 'bzlmod'], 'bazel-bin'], opts);
+  return hostPath(r.stdout.trim());
+}
+
+/** Output files of targets (host paths) in the build's configuration, via cquery --output=files. */
+export async function outputFiles(targets: readonly string[], extra: readonly string[], opts: BazelOptions): Promise<string[]> {
+  const execRoot = (await bazel('info', [...MODE_FLAGS[opts.mode ?? 'bzlmod'], 'execution_root'], opts)).stdout.trim();
+  const r = await bazel('cquery', [...extra, '--output=files', ...targets], opts);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => hostPath(join(execRoot, l.trim())));
+}
+
+/** `INFO: N processes: a internal, b worker.` -> { internal: a, worker: b, ... }. */
+export function processSummary(stderr: string): Record<string, number> {
+  const m = /INFO: \d+ process(?:es)?: ([^\n]*)\./.exec(stderr);
+  const out: Record<string, number> = {};
+  if (!m) return out;
+  for (const part of m[1]!.split(',')) {
+    const p = /(\d+) (.+)/.exec(part.trim());
+    if (p) out[p[2]!] = Number(p[1]);
+  }
+  return out;
+}
+
+export async function readText(path: string): Promise<string> {
+  return (await readFile(path, 'utf8')).trim();
+}
+
+/** Run the bundled img CLI on the host. */
+export function img(args: readonly string[], allowFailure = false): Promise<RunResult> {
+  return run(process.execPath, [IMG_BUNDLE, ...args], { allowFailure });
+}

@@ -1,0 +1,96 @@
+import {
+  BASE_INFO_FILE,
+  type BaseInfo,
+  blobPath,
+  DirectorySink,
+  layoutIndex,
+  OCI_LAYOUT_FILE,
+} from '@img/oci-layout';
+import { canonicalJsonBytes, type Descriptor, parsePlatform } from '@img/oci-spec';
+import { formatReference } from '@img/registry-client';
+import type { Command } from 'commander';
+import type { Io } from '../io.js';
+import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
+
+interface PullFlags extends RegistryFlags {
+  output: string;
+  platform?: string;
+  layers?: boolean;
+}
+
+/**
+ * Pull an image into an OCI layout directory: manifests and configs always (exact bytes, verified),
+ * layers only with `--layers`. The layout records where the layers live (img-base.json), so
+ * `img build` and `img manifest --base` use it without layer bytes, and push mounts them.
+ */
+export async function runPull(ref: string, flags: PullFlags, io: Io): Promise<Descriptor> {
+  const platform = flags.platform ? parsePlatform(flags.platform, '--platform') : undefined;
+  const client = createRegistryClient(flags);
+  const sink = new DirectorySink(flags.output);
+  try {
+    let layerCount = 0;
+    const pulled = await client.pullImage(ref, {
+      ...(platform ? { platform } : {}),
+      ...(flags.layers
+        ? {
+            layers: async (d: Descriptor, body: NodeJS.ReadableStream) => {
+              await sink.addFile(blobPath(d.digest), d.size, body as never);
+              layerCount++;
+            },
+          }
+        : {}),
+    });
+    const written = new Set<string>();
+    const add = async (d: Descriptor, bytes: Uint8Array) => {
+      if (written.has(d.digest)) return;
+      written.add(d.digest);
+      await sink.addFile(blobPath(d.digest), bytes.length, bytes);
+    };
+    await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
+    await add(pulled.root.descriptor, pulled.root.bytes);
+    for (const m of pulled.manifests) await add(m.descriptor, m.bytes);
+    for (const img of pulled.images) {
+      await add(img.descriptor, img.bytes);
+      await add(img.config.descriptor, img.config.bytes);
+    }
+    // With --platform on an index, the layout holds that one image: its manifest is the root.
+    const root = platform && pulled.kind === 'index' ? pulled.images[0]!.descriptor : pulled.root.descriptor;
+    const info: BaseInfo = {
+      reference: formatReference(pulled.reference),
+      registry: pulled.source.registry,
+      repository: pulled.source.repository,
+      ...(pulled.reference.tag ? { tag: pulled.reference.tag } : {}),
+      digest: pulled.root.descriptor.digest,
+    };
+    const infoBytes = canonicalJsonBytes(info);
+    await sink.addFile(BASE_INFO_FILE, infoBytes.length, infoBytes);
+    const index = layoutIndex(root, { refName: pulled.reference.tag ?? 'latest' });
+    await sink.addFile('index.json', index.length, index);
+    await sink.commit();
+    if (!io.quiet) {
+      io.err(
+        `pulled ${pulled.images.length} image(s), ${layerCount} layer(s) downloaded${flags.layers ? '' : ' (shallow: manifests and configs only)'}`,
+      );
+    }
+    io.out(`${info.registry}/${info.repository}@${root.digest}`);
+    return root;
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  } finally {
+    await client.close();
+  }
+}
+
+export function registerPull(program: Command, io: Io): void {
+  const cmd = program
+    .command('pull')
+    .description('pull an image into an OCI layout: manifests and configs only, unless --layers')
+    .argument('<reference>', 'registry/repository[:tag][@digest] (Docker Hub names allowed)')
+    .requiredOption('-o, --output <dir>', 'layout directory to write (usable as a base: oci:DIR or DIR)')
+    .option('--platform <os/arch[/variant]>', 'keep only this platform of an index (default: all)')
+    .option('--layers', 'also download the layers (eager)');
+  addRegistryFlags(cmd).action(async (ref: string, flags: PullFlags) => {
+    await runPull(ref, flags, io);
+  });
+}

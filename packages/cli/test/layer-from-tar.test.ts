@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { parseLayerMetadata } from '@img/oci-spec';
+import { useTempDir } from '@img/test-utils';
+import { describe, expect, it } from 'vitest';
+import { img, imgOk } from './helpers.js';
+
+const tmp = useTempDir('cli-layer-from-tar-');
+
+const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+async function tarFixture(): Promise<{ tar: string; diffId: string }> {
+  await writeFile(tmp.join('f.txt'), 'payload\n'.repeat(100));
+  await imgOk(
+    'layer',
+    `--add=opt/f.txt=${tmp.join('f.txt')}`,
+    '--format=none',
+    `--metadata=${tmp.join('src.json')}`,
+    tmp.join('src.tar'),
+  );
+  return { tar: tmp.join('src.tar'), diffId: sha256(await readFile(tmp.join('src.tar'))) };
+}
+
+const meta = async (name: string) => parseLayerMetadata(await readFile(tmp.join(name)), name);
+
+describe('img layer-from-tar', () => {
+  it('keeps a tar as it is: digest of the file, diff_id of its decompressed bytes', async () => {
+    const { tar, diffId } = await tarFixture();
+    const gz = tmp.join('src.tar.gz');
+    await writeFile(gz, gzipSync(await readFile(tar), { level: 9 }));
+    await imgOk('layer-from-tar', gz, `--metadata=${tmp.join('keep.json')}`, '--annotation=k=v');
+    const m = await meta('keep.json');
+    expect(m.digest).toBe(sha256(await readFile(gz)));
+    expect(m.size).toBe((await readFile(gz)).length);
+    expect(m.diff_id).toBe(diffId);
+    expect(m.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    expect(m.annotations).toEqual({ k: 'v' });
+
+    await imgOk(
+      'layer-from-tar',
+      gz,
+      '--format=gzip',
+      `--output=${tmp.join('copy.tgz')}`,
+      `--metadata=${tmp.join('copy.json')}`,
+    );
+    expect(await readFile(tmp.join('copy.tgz'))).toEqual(await readFile(gz));
+    expect((await meta('copy.json')).digest).toBe(m.digest);
+  });
+
+  it('recompresses to zstd and to none with the same diff_id', async () => {
+    const { tar, diffId } = await tarFixture();
+    await imgOk(
+      'layer-from-tar',
+      tar,
+      '--format=zstd',
+      `--output=${tmp.join('r.tar.zst')}`,
+      `--metadata=${tmp.join('r.json')}`,
+    );
+    const zstd = await meta('r.json');
+    expect(zstd.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+    expect(zstd.diff_id).toBe(diffId);
+    expect(zstd.digest).toBe(sha256(await readFile(tmp.join('r.tar.zst'))));
+    await imgOk(
+      'layer-from-tar',
+      tmp.join('r.tar.zst'),
+      '--format=none',
+      `--output=${tmp.join('n.tar')}`,
+      `--metadata=${tmp.join('n.json')}`,
+    );
+    expect(await readFile(tmp.join('n.tar'))).toEqual(await readFile(tar));
+    expect((await meta('n.json')).digest).toBe(diffId);
+  });
+
+  it('fails naming the file when it is missing or not a supported compression', async () => {
+    const missing = await img('layer-from-tar', tmp.join('nope.tar'), `--metadata=${tmp.join('x.json')}`);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('nope.tar: no such file');
+    await writeFile(tmp.join('x.tar.bz2'), Buffer.from('BZh91AY&SY'));
+    const bz = await img('layer-from-tar', tmp.join('x.tar.bz2'), `--metadata=${tmp.join('x.json')}`);
+    expect(bz.code).toBe(1);
+    expect(bz.stderr).toMatch(/x\.tar\.bz2: bzip2 compression is not supported/);
+    const usage = await img(
+      'layer-from-tar',
+      tmp.join('x.tar.bz2'),
+      '--format=brotli',
+      `--metadata=${tmp.join('x.json')}`,
+    );
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toMatch(/--format "brotli"/);
+    await expect(readFile(tmp.join('x.json'))).rejects.toThrow(/ENOENT/);
+  });
+});

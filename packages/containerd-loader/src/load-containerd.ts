@@ -1,0 +1,202 @@
+import { Readable } from 'node:stream';
+import type { ImageContent } from '@img/oci-layout';
+import { type BlobSource, createVerifyStream, type Descriptor, hostPlatform } from '@img/oci-spec';
+import { ContainerdClient } from './containerd/client.js';
+import {
+  contentInfo,
+  DEFAULT_WRITE_CHUNK_BYTES,
+  setContentLabels,
+  writeBlob,
+} from './containerd/content-store.js';
+import { upsertImage } from './containerd/images.js';
+import { createLease, DEFAULT_LEASE_EXPIRATION_MS, deleteLease, leaseContent } from './containerd/leases.js';
+import { LoadError } from './errors.js';
+import { normalizeImageName } from './image-name.js';
+import { type LoadPlan, type PlannedBlob, type PlatformSelection, planLoad } from './plan.js';
+import { type BlobOutcome, type LoadResult, type ProgressListener, summarize } from './progress.js';
+import { mapLimit, skipBytes } from './streams.js';
+
+/** containerd's default socket. */
+export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
+/** Docker's containerd image store uses `moby`; Kubernetes nodes `k8s.io`; ctr `default`. */
+export const DEFAULT_CONTAINERD_NAMESPACE = 'moby';
+/** Layers written at once. */
+export const DEFAULT_WRITE_CONCURRENCY = 3;
+/** Content.Info calls in flight at once. */
+const INFO_CONCURRENCY = 16;
+
+/**
+ * Produce the bytes of a blob that is not available locally (a base layer of a shallow pull),
+ * e.g. by streaming it from its origin registry. Called only when the runtime lacks the blob.
+ * The stream is verified against the descriptor before containerd commits it.
+ */
+export type FetchMissingBlob = (descriptor: Descriptor, sources: readonly BlobSource[]) => Promise<Readable>;
+
+export interface ContainerdLoadOptions {
+  /** Image names to create or update (at least one). */
+  readonly names: readonly string[];
+  /** Socket path. Default DEFAULT_CONTAINERD_ADDRESS. */
+  readonly address?: string;
+  /** Default DEFAULT_CONTAINERD_NAMESPACE (`moby`). */
+  readonly namespace?: string;
+  /** For an index: the platform to load (default the host's), or `'all'`. */
+  readonly platform?: PlatformSelection;
+  /** Qualify names as Docker does (`app:dev` -> `docker.io/library/app:dev`). Default true. */
+  readonly normalizeNames?: boolean;
+  /** Fetches blobs absent from `content.blobs` that the runtime lacks too. */
+  readonly fetchMissingBlob?: FetchMissingBlob;
+  /** Where absent blobs come from (passed to fetchMissingBlob); e.g. ReadLayout.sources. */
+  readonly sources?: readonly BlobSource[];
+  /** Per-blob sources (e.g. a base layer's LayerMetadata.sources); wins over `content.sources` and `sources`. */
+  readonly blobSources?: ReadonlyMap<string, readonly BlobSource[]>;
+  readonly onProgress?: ProgressListener;
+  /** Default DEFAULT_WRITE_CONCURRENCY. */
+  readonly concurrency?: number;
+  /** Default DEFAULT_WRITE_CHUNK_BYTES. */
+  readonly chunkBytes?: number;
+  /** Lifetime of the lease a killed load leaves behind. Default DEFAULT_LEASE_EXPIRATION_MS. */
+  readonly leaseExpirationMs?: number;
+  /** Directory of the vendored protos (default: found next to the module or bundle). */
+  readonly protoDir?: string;
+}
+
+/**
+ * Load an image (or the selected platforms of an index) into containerd, writing only the blobs
+ * its content store lacks: lease -> Info per blob -> resumable Write of the missing ones -> documents
+ * with gc.ref labels -> image Create/Update. Nothing becomes visible as an image until every blob
+ * is committed, and the lease keeps partial work from the garbage collector (and lets it resume).
+ */
+export async function loadIntoContainerd(
+  content: ImageContent,
+  options: ContainerdLoadOptions,
+): Promise<LoadResult> {
+  if (options.names.length === 0)
+    throw new LoadError('IMG_LOAD_INVALID_NAME', 'no image name given (e.g. app:dev)');
+  const names =
+    options.normalizeNames === false ? [...options.names] : options.names.map((n) => normalizeImageName(n));
+  const plan = planLoad(content, options.platform ?? hostPlatform());
+  const client = new ContainerdClient({
+    address: options.address ?? DEFAULT_CONTAINERD_ADDRESS,
+    namespace: options.namespace ?? DEFAULT_CONTAINERD_NAMESPACE,
+    ...(options.protoDir ? { protoDir: options.protoDir } : {}),
+  });
+  try {
+    await client.version();
+    const lease = await createLease(client, options.leaseExpirationMs ?? DEFAULT_LEASE_EXPIRATION_MS);
+    try {
+      const blobs = await loadBlobs(client, lease, content, plan, options);
+      for (const name of names) await upsertImage(client, name, plan.root);
+      return summarize('containerd', plan.root, names, blobs);
+    } finally {
+      await deleteLease(client, lease).catch(() => {});
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function loadBlobs(
+  client: ContainerdClient,
+  lease: string,
+  content: ImageContent,
+  plan: LoadPlan,
+  options: ContainerdLoadOptions,
+): Promise<BlobOutcome[]> {
+  const all = [...plan.layers, ...plan.documents];
+  const present = new Set<string>();
+  await mapLimit(all, INFO_CONCURRENCY, async (b) => {
+    if (await contentInfo(client, b.descriptor.digest)) present.add(b.descriptor.digest);
+  });
+  const missing = plan.layers.filter((l) => !present.has(l.descriptor.digest));
+  const unavailable = missing.filter((l) => !content.blobs.has(l.descriptor.digest));
+  if (unavailable.length > 0 && !options.fetchMissingBlob) {
+    throw new LoadError(
+      'IMG_LOAD_BLOB_MISSING',
+      `${unavailable.length} layer(s) are neither local nor in containerd, and no fetcher is configured: ${unavailable.map((l) => l.descriptor.digest).join(', ')}`,
+    );
+  }
+  const progress = options.onProgress;
+  progress?.({
+    type: 'plan',
+    total: all.length,
+    present: present.size,
+    bytesToWrite: all
+      .filter((b) => !present.has(b.descriptor.digest))
+      .reduce((n, b) => n + b.descriptor.size, 0),
+  });
+  // Blobs already present join the lease, so the collector keeps them until the image refers to them.
+  await mapLimit([...present], INFO_CONCURRENCY, (digest) => leaseContent(client, lease, digest));
+
+  const outcomes = new Map<string, BlobOutcome>();
+  const write = async (b: PlannedBlob): Promise<void> => {
+    const { descriptor, kind } = b;
+    if (present.has(descriptor.digest)) {
+      if (Object.keys(b.labels).length > 0) await setContentLabels(client, descriptor.digest, b.labels);
+      outcomes.set(descriptor.digest, { descriptor, kind, status: 'present', bytesSent: 0 });
+      progress?.({ type: 'blob-done', descriptor, kind, status: 'present', bytesSent: 0 });
+      return;
+    }
+    progress?.({ type: 'blob-start', descriptor, kind });
+    const { open, fetched } = opener(content, descriptor, options);
+    const r = await writeBlob(client, descriptor, open, {
+      lease,
+      labels: b.labels,
+      chunkBytes: options.chunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES,
+      ...(progress
+        ? { onBytes: (offset: number) => progress({ type: 'blob-progress', descriptor, kind, offset }) }
+        : {}),
+    });
+    if (r.status === 'present' && Object.keys(b.labels).length > 0)
+      await setContentLabels(client, descriptor.digest, b.labels);
+    outcomes.set(descriptor.digest, {
+      descriptor,
+      kind,
+      status: r.status,
+      bytesSent: r.bytesSent,
+      ...(fetched ? { fetched } : {}),
+    });
+    progress?.({ type: 'blob-done', descriptor, kind, status: r.status, bytesSent: r.bytesSent });
+  };
+  await mapLimit(plan.layers, options.concurrency ?? DEFAULT_WRITE_CONCURRENCY, write);
+  // Documents in order: a manifest's gc labels must only name blobs that are already committed.
+  for (const d of plan.documents) await write(d);
+  return all.map((b) => outcomes.get(b.descriptor.digest)!);
+}
+
+function opener(
+  content: ImageContent,
+  descriptor: Descriptor,
+  options: ContainerdLoadOptions,
+): { open: (offset: number) => Promise<Readable>; fetched: boolean } {
+  const doc = content.documents.get(descriptor.digest);
+  if (doc) {
+    return { open: async (offset) => Readable.from([Buffer.from(doc.subarray(offset))]), fetched: false };
+  }
+  const handle = content.blobs.get(descriptor.digest);
+  if (handle) return { open: async (offset) => skipBytes(await handle.open(), offset), fetched: false };
+  const fetch = options.fetchMissingBlob!;
+  return {
+    fetched: true,
+    open: async (offset) => {
+      const source = await fetch(descriptor, sourcesOf(descriptor, content, options));
+      // Bytes from a network are verified here too, not only by containerd's commit.
+      const verified = source.pipe(createVerifyStream(descriptor, `fetched ${descriptor.digest}`));
+      source.on('error', (e) => verified.destroy(e));
+      return skipBytes(verified, offset);
+    },
+  };
+}
+
+/** Where a blob can be fetched from: the option's per-blob map, then the image's own, then `sources`. */
+export function sourcesOf(
+  descriptor: Descriptor,
+  content: ImageContent,
+  options: { sources?: readonly BlobSource[]; blobSources?: ReadonlyMap<string, readonly BlobSource[]> },
+): readonly BlobSource[] {
+  return (
+    options.blobSources?.get(descriptor.digest) ??
+    content.sources?.get(descriptor.digest) ??
+    options.sources ??
+    []
+  );
+}

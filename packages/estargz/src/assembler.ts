@@ -1,0 +1,279 @@
+import { createHash, type Hash } from 'node:crypto';
+import { type TarEntryInfo, TarParser } from '@img/layer-writer';
+import type { Digest } from '@img/oci-spec';
+import type { MemberCodec } from './codec.js';
+import { EMPTY_SHA256, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK } from './constants.js';
+import { EstargzError } from './errors.js';
+import { cleanEntryName, serializeToc, type TocEntry } from './toc.js';
+import { TocEntryFactory } from './toc-entry.js';
+
+/**
+ * Members being compressed at once in the threadpool, by count (small files give many tiny members)
+ * and by uncompressed bytes (bounds memory). The output does not depend on either.
+ */
+const MEMBERS_IN_FLIGHT = 16;
+const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+/**
+ * Header-only runs (directories, symlinks, hardlinks, empty files) longer than this past the chunk
+ * size are cut into further members, so that no member grows without bound.
+ */
+const MEMBER_SLACK = 1024 * 1024;
+
+export interface AssemblerOptions {
+  readonly codec: MemberCodec;
+  /** Payload bytes per chunk; larger files are split. */
+  readonly chunkSize: number;
+  /** A payload shares the current member while that member has fewer uncompressed bytes; 0: never. */
+  readonly minChunkSize: number;
+  /** Receives the blob bytes in order; its promise applies back-pressure. */
+  readonly output: (bytes: Buffer) => Promise<void>;
+}
+
+export interface AssembledLayer {
+  readonly tocDigest: Digest;
+  readonly tocJson: Buffer;
+  /** sha256 of the whole uncompressed stream (the layer's diff_id). */
+  readonly diffId: Digest;
+  readonly uncompressedSize: number;
+  readonly compressedSize: number;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** Where a payload chunk starts: a tar position, the TOC entry that describes it, its length. */
+interface Cut {
+  readonly pos: number;
+  readonly length: number;
+  readonly entry: TocEntry;
+  /** Total size of the file, on the first chunk of a file. */
+  readonly fileSize?: number;
+  readonly forceNewMember: boolean;
+}
+
+interface HashedRange {
+  readonly end: number;
+  readonly hash: Hash;
+  readonly entry: TocEntry;
+  /** The chunk is the whole file: its digest is also the file's. */
+  readonly wholeFile?: boolean;
+}
+
+/**
+ * Turns a plain tar stream (fed with `write`) into an eStargz or zstd:chunked blob (sent to
+ * `output`). It parses the tar as it flows, so every payload chunk of a regular file starts a new
+ * member; TOC entries, chunk digests and file digests are computed from the same bytes; members are
+ * compressed a few at a time in the threadpool and written in order. Call `endEntries` with the tar
+ * position where the entries end before the archive-end blocks arrive, then `finish`.
+ */
+export class EstargzAssembler {
+  readonly #codec: MemberCodec;
+  readonly #chunkSize: number;
+  readonly #minChunkSize: number;
+  readonly #output: (bytes: Buffer) => Promise<void>;
+  readonly #parser: TarParser;
+  readonly #factory = new TocEntryFactory();
+  readonly #entries: TocEntry[] = [];
+  /** Member index of every data entry, resolved to offsets once the members are written. */
+  readonly #memberOf = new Map<TocEntry, number>();
+  readonly #cuts: Cut[] = [];
+  #cutHead = 0;
+  #pos = 0;
+  #limit = Number.POSITIVE_INFINITY;
+  #payloadEnd = 0;
+  #file: HashedRange | undefined;
+  #chunk: HashedRange | undefined;
+  /** The next payload after a landmark starts a member too, so the landmark's member holds only it. */
+  #afterLandmark = false;
+  #member: Buffer[] = [];
+  #memberLength = 0;
+  #memberIndex = 0;
+  readonly #inFlight: Array<{ job: Promise<Buffer>; bytes: number }> = [];
+  #bytesInFlight = 0;
+  readonly #memberOffsets: number[] = [];
+  #compressedPos = 0;
+  readonly #diff = createHash('sha256');
+  #uncompressed = 0;
+
+  constructor(options: AssemblerOptions) {
+    this.#codec = options.codec;
+    this.#chunkSize = options.chunkSize;
+    this.#minChunkSize = options.minChunkSize;
+    this.#output = options.output;
+    this.#parser = new TarParser({ onEntry: (info) => this.#onEntry(info) });
+  }
+
+  /** Tar position after the last entry: bytes from here on (the archive end) are not copied. */
+  endEntries(position: number): void {
+    if (!this.#codec.keepsArchiveEnd) this.#limit = position;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    // Parse the whole chunk first: every header in it is known before its payload bytes are placed.
+    this.#parser.push(chunk);
+    const usable = Math.max(0, Math.min(chunk.length, this.#limit - this.#pos));
+    let off = 0;
+    while (off < usable) {
+      const cut = this.#cuts[this.#cutHead];
+      if (cut !== undefined && cut.pos === this.#pos) {
+        this.#cutHead++;
+        await this.#startChunk(cut);
+        continue;
+      }
+      let n = usable - off;
+      if (cut !== undefined) n = Math.min(n, cut.pos - this.#pos);
+      if (this.#pos < this.#payloadEnd) {
+        n = Math.min(n, this.#payloadEnd - this.#pos);
+      } else {
+        const cap = this.#chunkSize + MEMBER_SLACK;
+        if (this.#memberLength >= cap) {
+          await this.#closeMember();
+          continue;
+        }
+        n = Math.min(n, cap - this.#memberLength);
+      }
+      this.#append(chunk.subarray(off, off + n));
+      off += n;
+    }
+    if (this.#cutHead > 1024) {
+      this.#cuts.splice(0, this.#cutHead);
+      this.#cutHead = 0;
+    }
+  }
+
+  /** Close the last member, write the TOC and the footer; resolves with the layer's digests. */
+  async finish(): Promise<AssembledLayer> {
+    this.#parser.end();
+    if (this.#cutHead < this.#cuts.length || this.#file !== undefined || this.#chunk !== undefined) {
+      throw new EstargzError('IMG_ESTARGZ_CORRUPT_DATA', 'tar stream ended inside a file payload');
+    }
+    if (this.#memberLength > 0) await this.#closeMember();
+    while (this.#inFlight.length > 0) await this.#emitOldest();
+    for (const [entry, member] of this.#memberOf) {
+      const offset = this.#memberOffsets[member]!;
+      if (offset !== 0) entry.offset = offset;
+    }
+    const tocJson = serializeToc({ version: 1, entries: this.#entries });
+    const tail = await this.#codec.tail(tocJson, this.#compressedPos);
+    this.#diff.update(tail.streamBytes);
+    this.#uncompressed += tail.streamBytes.length;
+    for (const bytes of tail.blobBytes) await this.#emit(bytes);
+    return {
+      tocDigest: sha256(tocJson),
+      tocJson,
+      diffId: `sha256:${this.#diff.digest('hex')}` as Digest,
+      uncompressedSize: this.#uncompressed,
+      compressedSize: this.#compressedPos,
+      annotations: tail.annotations,
+    };
+  }
+
+  #onEntry(info: TarEntryInfo): void {
+    const entry = this.#factory.entryFor(info);
+    this.#entries.push(entry);
+    if (entry.type !== 'reg') return;
+    if (info.size === 0) {
+      entry.digest = EMPTY_SHA256;
+      return;
+    }
+    const name = cleanEntryName(info.name);
+    const landmark = name === PREFETCH_LANDMARK || name === NO_PREFETCH_LANDMARK;
+    const forceNewMember = landmark || this.#afterLandmark;
+    this.#afterLandmark = landmark;
+    for (let chunkOffset = 0; chunkOffset < info.size; chunkOffset += this.#chunkSize) {
+      const remain = info.size - chunkOffset;
+      const length = Math.min(remain, this.#chunkSize);
+      const chunkEntry: TocEntry = chunkOffset === 0 ? entry : { name: info.name, type: 'chunk' };
+      if (chunkOffset > 0) {
+        chunkEntry.chunkOffset = chunkOffset;
+        this.#entries.push(chunkEntry);
+      }
+      // As the reference writer: chunkSize on every chunk but a last one shorter than the chunk size.
+      if (remain >= this.#chunkSize) chunkEntry.chunkSize = this.#chunkSize;
+      this.#cuts.push({
+        pos: info.dataOffset + chunkOffset,
+        length,
+        entry: chunkEntry,
+        ...(chunkOffset === 0 ? { fileSize: info.size } : {}),
+        forceNewMember: chunkOffset === 0 && forceNewMember,
+      });
+    }
+  }
+
+  async #startChunk(cut: Cut): Promise<void> {
+    if (cut.pos !== this.#pos) throw new Error(`internal: cut at ${cut.pos} reached at ${this.#pos}`);
+    const share = this.#minChunkSize > 0 && !cut.forceNewMember && this.#memberLength < this.#minChunkSize;
+    if (share && this.#memberLength > 0) {
+      cut.entry.innerOffset = this.#memberLength;
+    } else if (this.#memberLength > 0) {
+      await this.#closeMember();
+    }
+    this.#memberOf.set(cut.entry, this.#memberIndex);
+    this.#payloadEnd = cut.pos + cut.length;
+    // A file of one chunk gets its digest from the chunk's hash; no second pass over its bytes.
+    const wholeFile = cut.fileSize === cut.length;
+    this.#chunk = { end: this.#payloadEnd, hash: createHash('sha256'), entry: cut.entry, wholeFile };
+    if (cut.fileSize !== undefined && !wholeFile) {
+      this.#file = { end: cut.pos + cut.fileSize, hash: createHash('sha256'), entry: cut.entry };
+    }
+  }
+
+  #append(bytes: Buffer): void {
+    this.#member.push(bytes);
+    this.#memberLength += bytes.length;
+    this.#diff.update(bytes);
+    this.#uncompressed += bytes.length;
+    const start = this.#pos;
+    this.#pos += bytes.length;
+    this.#chunk = hashInto(this.#chunk, bytes, start, (range, digest) => {
+      range.entry.chunkDigest = digest;
+      if (range.wholeFile) range.entry.digest = digest;
+    });
+    this.#file = hashInto(this.#file, bytes, start, (range, digest) => {
+      range.entry.digest = digest;
+    });
+  }
+
+  async #closeMember(): Promise<void> {
+    const data = this.#member.length === 1 ? this.#member[0]! : Buffer.concat(this.#member);
+    this.#member = [];
+    this.#memberLength = 0;
+    this.#memberIndex++;
+    const job = this.#codec.member(data);
+    job.catch(() => {});
+    this.#inFlight.push({ job, bytes: data.length });
+    this.#bytesInFlight += data.length;
+    while (this.#inFlight.length >= MEMBERS_IN_FLIGHT || this.#bytesInFlight > BYTES_IN_FLIGHT) {
+      await this.#emitOldest();
+    }
+  }
+
+  async #emitOldest(): Promise<void> {
+    const { job, bytes } = this.#inFlight.shift()!;
+    this.#bytesInFlight -= bytes;
+    await this.#emit(await job);
+  }
+
+  async #emit(bytes: Buffer): Promise<void> {
+    this.#memberOffsets.push(this.#compressedPos);
+    this.#compressedPos += bytes.length;
+    await this.#output(bytes);
+  }
+}
+
+/** Feed the part of `bytes` (starting at tar position `start`) that lies in `range`; close it at its end. */
+function hashInto(
+  range: HashedRange | undefined,
+  bytes: Buffer,
+  start: number,
+  done: (range: HashedRange, digest: string) => void,
+): HashedRange | undefined {
+  if (range === undefined || start >= range.end) return range;
+  const n = Math.min(bytes.length, range.end - start);
+  range.hash.update(n === bytes.length ? bytes : bytes.subarray(0, n));
+  if (start + n < range.end) return range;
+  done(range, `sha256:${range.hash.digest('hex')}`);
+  return undefined;
+}
+
+function sha256(bytes: Buffer): Digest {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
+}

@@ -1,0 +1,42 @@
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { estargzFooter, gzipMember, parseGzipFooter } from './gzip-member.js';
+
+describe('gzip members and the footer', () => {
+  it('writes the footer byte for byte as the Go writer does', () => {
+    // Footer of a blob built by estargz.Build (stargz-snapshotter v0.18.2) with its TOC at 0x4c5378.
+    expect(estargzFooter(0x4c5378).toString('hex')).toBe(
+      '1f8b08040000000000ff1a00534716003030303030303030303034633533373853544152475a010000ffff0000000000000000',
+    );
+    expect(gunzipSync(estargzFooter(123)).length).toBe(0);
+  });
+
+  it('reads the TOC offset from the eStargz and the legacy stargz footer, and nothing else', () => {
+    const footer = estargzFooter(0xabcdef);
+    expect(parseGzipFooter(Buffer.concat([Buffer.alloc(13), footer]))).toEqual({
+      tocOffset: 0xabcdef,
+      footerSize: 51,
+    });
+    // Legacy: XLEN 22, the subfield directly (no 'SG' + length).
+    const legacy = Buffer.alloc(47);
+    Buffer.from('1f8b08040000000000ff1600', 'hex').copy(legacy);
+    legacy.write('0000000000001234STARGZ', 12, 'latin1');
+    Buffer.from('010000ffff', 'hex').copy(legacy, 34);
+    expect(parseGzipFooter(legacy)).toEqual({ tocOffset: 0x1234, footerSize: 47 });
+    const bad = Buffer.from(footer);
+    bad.write('STARGX', 32, 'latin1');
+    expect(parseGzipFooter(bad)).toBeUndefined();
+    expect(parseGzipFooter(footer.subarray(1))).toBeUndefined();
+  });
+
+  it('makes members with a fixed header that any gunzip reads', async () => {
+    const data = Buffer.from('hello '.repeat(1000));
+    const member = await gzipMember(data, 6);
+    expect(member.subarray(0, 10).toString('hex')).toBe('1f8b08000000000000ff');
+    expect(gunzipSync(member).equals(data)).toBe(true);
+    expect(gunzipSync(Buffer.concat([member, await gzipMember(Buffer.from('!'), 0)])).toString()).toBe(
+      `${data}!`,
+    );
+    expect((await gzipMember(data, 6)).equals(member)).toBe(true);
+  });
+});

@@ -1,0 +1,88 @@
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { FOOTER_SIZE, LEGACY_FOOTER_SIZE } from './constants.js';
+
+const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
+
+/**
+ * Header of every gzip member we write: no name, mtime 0, XFL 0, OS 255 ("unknown", as Go writes it).
+ * Fixed bytes, so the blob does not depend on the host OS (zlib's own header carries its OS code).
+ */
+const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+/** Output buffer size for deflate; fixed because stored (level 0) blocks are cut to the output space. */
+const DEFLATE_CHUNK_SIZE = 64 * 1024;
+
+/** One complete gzip member of `data`: our fixed header, raw deflate (Node's zlib), CRC32 and size. */
+export async function gzipMember(data: Buffer, level: number): Promise<Buffer> {
+  const body = await deflateRaw(data, { level, chunkSize: DEFLATE_CHUNK_SIZE });
+  const trailer = Buffer.allocUnsafe(8);
+  trailer.writeUInt32LE(zlib.crc32(data) >>> 0, 0);
+  trailer.writeUInt32LE(data.length % 2 ** 32, 4);
+  return Buffer.concat([MEMBER_HEADER, body, trailer]);
+}
+
+/**
+ * The 51-byte eStargz footer: an empty gzip member (one final empty stored block) whose FEXTRA field
+ * holds subfield 'SG' with `%016x` of the TOC member's offset followed by "STARGZ".
+ */
+export function estargzFooter(tocOffset: number): Buffer {
+  const subfield = Buffer.from(`${tocOffset.toString(16).padStart(16, '0')}STARGZ`, 'latin1');
+  const footer = Buffer.alloc(FOOTER_SIZE);
+  Buffer.from([0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0x00, 0xff]).copy(footer, 0);
+  footer.writeUInt16LE(4 + subfield.length, 10);
+  footer.write('SG', 12, 'latin1');
+  footer.writeUInt16LE(subfield.length, 14);
+  subfield.copy(footer, 16);
+  // Final stored block of length 0 (BFINAL=1, BTYPE=00, LEN=0, NLEN=0xffff); CRC32 and ISIZE are 0.
+  Buffer.from([0x01, 0x00, 0x00, 0xff, 0xff]).copy(footer, 38);
+  return footer;
+}
+
+export interface ParsedFooter {
+  readonly tocOffset: number;
+  readonly footerSize: number;
+}
+
+function parseOffset(hex: Buffer): number | undefined {
+  const text = hex.toString('latin1');
+  if (!/^[0-9a-fA-F]{16}$/.test(text)) return undefined;
+  const value = Number.parseInt(text, 16);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+function isGzipHeaderWithExtra(b: Buffer): boolean {
+  return b[0] === 0x1f && b[1] === 0x8b && b[2] === 0x08 && (b[3]! & 0x04) !== 0;
+}
+
+/**
+ * Read the TOC offset from the end of a blob (pass at least its last 51 bytes): the eStargz footer,
+ * or the 47-byte legacy stargz footer. Undefined when neither is there.
+ */
+export function parseGzipFooter(tail: Buffer): ParsedFooter | undefined {
+  if (tail.length >= FOOTER_SIZE) {
+    const f = tail.subarray(tail.length - FOOTER_SIZE);
+    if (
+      isGzipHeaderWithExtra(f) &&
+      f.readUInt16LE(10) === 26 &&
+      f[12] === 0x53 && // 'S'
+      f[13] === 0x47 && // 'G'
+      f.readUInt16LE(14) === 22 &&
+      f.subarray(32, 38).toString('latin1') === 'STARGZ'
+    ) {
+      const tocOffset = parseOffset(f.subarray(16, 32));
+      if (tocOffset !== undefined) return { tocOffset, footerSize: FOOTER_SIZE };
+    }
+  }
+  if (tail.length >= LEGACY_FOOTER_SIZE) {
+    const f = tail.subarray(tail.length - LEGACY_FOOTER_SIZE);
+    if (
+      isGzipHeaderWithExtra(f) &&
+      f.readUInt16LE(10) === 22 &&
+      f.subarray(28, 34).toString('latin1') === 'STARGZ'
+    ) {
+      const tocOffset = parseOffset(f.subarray(12, 28));
+      if (tocOffset !== undefined) return { tocOffset, footerSize: LEGACY_FOOTER_SIZE };
+    }
+  }
+  return undefined;
+}

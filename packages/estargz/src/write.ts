@@ -1,0 +1,166 @@
+import { pipeline } from 'node:stream';
+import {
+  DEFAULT_DEDUPLICATE,
+  DigestCounter,
+  type LayerSpec,
+  type LayerWriteResult,
+  parseCompression,
+  planLayer,
+  readableFromProducer,
+  resolveLevel,
+  TarWriter,
+  type WriteLayerOptions,
+  writePlannedEntries,
+  writeResultToFile,
+} from '@img/layer-writer';
+import { type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
+import { type AssembledLayer, EstargzAssembler } from './assembler.js';
+import { gzipCodec, type MemberCodec, zstdChunkedCodec } from './codec.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MIN_CHUNK_SIZE,
+  TOC_DIGEST_ANNOTATION,
+  UNCOMPRESSED_SIZE_ANNOTATION,
+} from './constants.js';
+import { EstargzError } from './errors.js';
+import { orderForEstargz } from './order.js';
+
+/**
+ * Options of an eStargz layer: every option of layer-writer's `writeLayer`, plus the eStargz ones.
+ * `compression` 'gzip' (default) writes eStargz, 'zstd' writes zstd:chunked; 'none' is rejected.
+ */
+export interface EstargzLayerOptions extends WriteLayerOptions {
+  /** Files larger than this are split into chunks of this size. Default DEFAULT_CHUNK_SIZE (4 MiB). */
+  readonly chunkSize?: number;
+  /**
+   * Paths (in the image) to put first, in this order, followed by `.prefetch.landmark`; the runtime
+   * prefetches them. Default none: `.no.prefetch.landmark` comes first.
+   */
+  readonly prioritizedFiles?: readonly string[];
+  /** Names the prioritized list in errors (e.g. the file it came from). Default 'prioritizedFiles'. */
+  readonly prioritizedFilesSource?: string;
+  /**
+   * Payloads share a member (with `innerOffset`) until it holds this many uncompressed bytes.
+   * Default DEFAULT_MIN_CHUNK_SIZE (0: one member per payload). See the README before using it.
+   */
+  readonly minChunkSize?: number;
+}
+
+interface ResolvedEstargzOptions {
+  readonly codec: () => MemberCodec;
+  readonly mediaType: string;
+  readonly chunkSize: number;
+  readonly minChunkSize: number;
+  readonly baseMtime: number;
+}
+
+function positiveInteger(value: number | undefined, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new EstargzError(
+      'IMG_ESTARGZ_INVALID_OPTION',
+      `${field}: expected an integer >= ${min}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function resolveOptions(options: EstargzLayerOptions): ResolvedEstargzOptions {
+  const compression = parseCompression(options.compression ?? 'gzip');
+  if (compression === 'none') {
+    throw new EstargzError(
+      'IMG_ESTARGZ_INVALID_OPTION',
+      'compression: eStargz layers are gzip (or zstd for zstd:chunked), not uncompressed',
+    );
+  }
+  const level = resolveLevel(compression, options.level);
+  const mediaType = options.mediaType ?? ociLayerMediaType(compression);
+  if (typeof mediaType !== 'string' || mediaType === '') {
+    throw new EstargzError('IMG_ESTARGZ_INVALID_OPTION', 'mediaType: expected a non-empty string');
+  }
+  if (options.prioritizedFiles !== undefined && !Array.isArray(options.prioritizedFiles)) {
+    throw new EstargzError('IMG_ESTARGZ_INVALID_OPTION', 'prioritizedFiles: expected an array of paths');
+  }
+  return {
+    codec: () => (compression === 'zstd' ? zstdChunkedCodec(level) : gzipCodec(level)),
+    mediaType,
+    chunkSize: positiveInteger(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE, 1),
+    minChunkSize: positiveInteger(options.minChunkSize, 'minChunkSize', DEFAULT_MIN_CHUNK_SIZE, 0),
+    baseMtime: positiveInteger(options.sourceDateEpoch, 'sourceDateEpoch', 0, 0),
+  };
+}
+
+function metadataOf(
+  assembled: AssembledLayer,
+  blob: DigestCounter,
+  mediaType: string,
+  options: EstargzLayerOptions,
+): LayerMetadata {
+  return {
+    mediaType,
+    digest: blob.digest,
+    size: blob.bytes,
+    diff_id: assembled.diffId,
+    uncompressed_size: assembled.uncompressedSize,
+    annotations: {
+      ...options.annotations,
+      ...assembled.annotations,
+      [TOC_DIGEST_ANNOTATION]: assembled.tocDigest,
+      [UNCOMPRESSED_SIZE_ANNOTATION]: String(assembled.uncompressedSize),
+    },
+    ...(options.history ? { history: [...options.history] } : {}),
+  };
+}
+
+/**
+ * Write an eStargz layer (or zstd:chunked with `compression: 'zstd'`) for `spec`: the same entries,
+ * metadata and determinism rules as layer-writer's `writeLayer`, reordered for prefetch (prioritized
+ * files, landmark), every file payload in its own compressed member, large files chunked, the TOC and
+ * footer at the end. The metadata's diff_id is the sha256 of the whole decompressed stream (TOC entry
+ * and archive end included) and its annotations carry the TOC digest and uncompressed size. Same
+ * result shape as `writeLayer`: read `stream` to the end; `metadata` resolves after the last byte.
+ * Bad options throw here; bad specs reject `metadata` and destroy `stream`.
+ */
+export function writeEstargzLayer(spec: LayerSpec, options: EstargzLayerOptions = {}): LayerWriteResult {
+  const resolved = resolveOptions(options);
+  let assembled: AssembledLayer | undefined;
+  const source = readableFromProducer(async (sink) => {
+    const planned = await planLayer(spec, { baseMtime: resolved.baseMtime });
+    const ordered = orderForEstargz(planned, options.prioritizedFiles, options.prioritizedFilesSource);
+    const assembler = new EstargzAssembler({
+      codec: resolved.codec(),
+      chunkSize: resolved.chunkSize,
+      minChunkSize: resolved.minChunkSize,
+      output: async (bytes) => {
+        await sink(bytes);
+      },
+    });
+    const writer = new TarWriter((chunk) => assembler.write(chunk));
+    await writePlannedEntries(writer, ordered, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
+    assembler.endEntries(writer.position);
+    await writer.finish();
+    assembled = await assembler.finish();
+  });
+  const blob = new DigestCounter();
+  let resolveMeta!: (m: LayerMetadata) => void;
+  let rejectMeta!: (e: unknown) => void;
+  const metadata = new Promise<LayerMetadata>((res, rej) => {
+    resolveMeta = res;
+    rejectMeta = rej;
+  });
+  metadata.catch(() => {});
+  const stream = pipeline(source, blob, (err) => {
+    if (err) rejectMeta(err);
+    else resolveMeta(metadataOf(assembled!, blob, resolved.mediaType, options));
+  });
+  return { stream, metadata };
+}
+
+/** writeEstargzLayer into `blobPath` (temp file + rename; nothing is left behind on error). */
+export async function writeEstargzLayerToFile(
+  spec: LayerSpec,
+  blobPath: string,
+  options: EstargzLayerOptions = {},
+): Promise<LayerMetadata> {
+  return await writeResultToFile(writeEstargzLayer(spec, options), blobPath);
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import * as api from './index.js';
+
+// A tripwire: removing or renaming a public export must be a deliberate change.
+describe('public API', () => {
+  it('exports exactly these values', () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        'CHANNELS',
+        'DEFAULT_CHUNK_SIZE',
+        'DEFAULT_HELPER_TIMEOUT_MS',
+        'DEFAULT_JOBS',
+        'DEFAULT_MAX_CONFIG_BYTES',
+        'DEFAULT_MAX_MANIFEST_BYTES',
+        'DEFAULT_RETRY',
+        'DEFAULT_TAG',
+        'DEFAULT_USER_AGENT',
+        'DOCKER_HUB_AUTH_KEY',
+        'DOCKER_HUB_REGISTRY',
+        'DockerKeychain',
+        'RegistryClient',
+        'RegistryError',
+        'authFilePaths',
+        'blobFromBytes',
+        'blobFromFile',
+        'blobFromSources',
+        'formatReference',
+        'isDockerHub',
+        'normalizeRegistry',
+        'parseReference',
+        'parseWwwAuthenticate',
+        'redactUrl',
+        'sameRegistry',
+      ].sort(),
+    );
+  });
+});
