@@ -28,7 +28,9 @@ const work = '/tmp/img-bazel-bench';
 
 if (!existsSync(bazel)) throw new Error(`${bazel} is missing: run bash scripts/setup-bazel-chroot.sh`);
 if (!existsSync(join(rules, 'img', 'private', 'img.cjs'))) {
-  throw new Error('packages/bazel-rules/img/private/img.cjs is missing: run pnpm --filter @img/bazel-rules build');
+  throw new Error(
+    'packages/bazel-rules/img/private/img.cjs is missing: run pnpm --filter @img/bazel-rules build',
+  );
 }
 
 /** A workspace with n images; each package holds PER_PACKAGE of them. */
@@ -44,7 +46,11 @@ function generate(n) {
   for (let p = 0; p * PER_PACKAGE < n; p++) {
     const dir = join(ws, `p${p}`);
     mkdirSync(dir);
-    const lines = ['load("@img_rules//img:image.bzl", "image_manifest")', 'load("@img_rules//img:layer.bzl", "image_layer")', ''];
+    const lines = [
+      'load("@img_rules//img:image.bzl", "image_manifest")',
+      'load("@img_rules//img:layer.bzl", "image_layer")',
+      '',
+    ];
     for (let i = p * PER_PACKAGE; i < Math.min(n, (p + 1) * PER_PACKAGE); i++) {
       writeFileSync(join(dir, `app${i}.txt`), `application ${i}\n`.repeat(20));
       writeFileSync(join(dir, `conf${i}.json`), JSON.stringify({ image: i, replicas: i % 7 }));
@@ -63,7 +69,9 @@ function generate(n) {
 /** Seconds from the first action start to the last action end, from Bazel's JSON profile. */
 function executionSeconds(profile) {
   const trace = JSON.parse(gunzipSync(readFileSync(profile)).toString('utf8'));
-  const actions = (trace.traceEvents ?? trace).filter((e) => e.cat === 'action processing' && e.dur !== undefined);
+  const actions = (trace.traceEvents ?? trace).filter(
+    (e) => e.cat === 'action processing' && e.dur !== undefined,
+  );
   if (actions.length === 0) return Number.NaN;
   let start = Number.POSITIVE_INFINITY;
   let end = 0;
@@ -102,7 +110,9 @@ function cold(ws, n, mode) {
   return { wall, actions, exec: executionSeconds(profile), how: summary?.[2] ?? '?' };
 }
 
-console.log(`img_rules cold builds, Bazel 7 in ${chrootBase}, ${cpus().length} cores; each image = 2 image_layer + 1 image_manifest`);
+console.log(
+  `img_rules cold builds, Bazel 7 in ${chrootBase}, ${cpus().length} cores; each image = 2 image_layer + 1 image_manifest`,
+);
 const rows = [];
 for (const n of sizes) {
   const ws = generate(n);
@@ -116,9 +126,14 @@ for (const n of sizes) {
     );
   }
   if (results.worker && results.noworker) {
-    console.log(`N=${String(n).padStart(5)} worker speed-up: ${(results.noworker.wall / results.worker.wall).toFixed(2)}x wall, ${(results.noworker.exec / results.worker.exec).toFixed(2)}x action phase`);
+    console.log(
+      `N=${String(n).padStart(5)} worker speed-up: ${(results.noworker.wall / results.worker.wall).toFixed(2)}x wall, ${(results.noworker.exec / results.worker.exec).toFixed(2)}x action phase`,
+    );
   }
   if (!process.env.BENCH_KEEP) rmSync(ws, { recursive: true, force: true });
 }
 const target = rows.find((r) => r.n === 1300 && r.mode === 'worker');
-if (target) console.log(`target: 1300 images cold < 60 s with the worker: ${target.wall.toFixed(1)} s ${target.wall < 60 ? 'MET' : 'NOT MET'}`);
+if (target)
+  console.log(
+    `target: 1300 images cold < 60 s with the worker: ${target.wall.toFixed(1)} s ${target.wall < 60 ? 'MET' : 'NOT MET'}`,
+  );

@@ -7,7 +7,17 @@
 // Env: BENCH_TREE_MIB=256   size of the generated tree (many small files plus some big ones)
 //      BENCH_KEEP=1         keep the temp dir (printed)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +32,10 @@ if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing: apt
 
 // Content that compresses like real data: source-like text, skewed binary, incompressible runs.
 function makePool(size) {
-  const words = 'the of and to in is for on with as by at from function return const let if else import export class new await async true false null error value data layer image file path size config usr lib bin'.split(' ');
+  const words =
+    'the of and to in is for on with as by at from function return const let if else import export class new await async true false null error value data layer image file path size config usr lib bin'.split(
+      ' ',
+    );
   const pool = Buffer.alloc(size);
   let x = 0x9e3779b9;
   const next = () => {
@@ -87,7 +100,10 @@ function generateTree(dir, totalMiB) {
 }
 
 function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   const [wall, user, sys, rssKiB] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { wall, cpu: user + sys, rssMiB: rssKiB / 1024 };
@@ -103,7 +119,10 @@ function best(n, fn) {
   return result;
 }
 
-if (!existsSync(join(root, 'packages/estargz/dist/index.js')) || !existsSync(join(root, 'packages/layer-writer/dist/index.js'))) {
+if (
+  !existsSync(join(root, 'packages/estargz/dist/index.js')) ||
+  !existsSync(join(root, 'packages/layer-writer/dist/index.js'))
+) {
   console.log('building @img/estargz and its dependencies ...');
   execFileSync('npx', ['turbo', 'run', 'build', '--filter=@img/estargz...'], { cwd: root, stdio: 'inherit' });
 }
@@ -119,7 +138,8 @@ try {
   const node = process.execPath;
   const out = (name) => join(work, name);
   const size = (p) => statSync(p).size;
-  const ours = (mode, file, level) => best(2, () => timed(node, [driver, mode, tree, out(file), String(level)]));
+  const ours = (mode, file, level) =>
+    best(3, () => timed(node, [driver, mode, tree, out(file), String(level)]));
   const rows = [];
   const row = (name, m, file, base, baseFile) =>
     rows.push({
@@ -129,7 +149,9 @@ try {
       'RSS MiB': m.rssMiB.toFixed(0),
       'size MiB': (size(out(file)) / MiB).toFixed(2),
       'wall vs plain': base ? (m.wall / base.wall).toFixed(2) : '1.00',
-      'size vs plain': baseFile ? `${(((size(out(file)) - size(out(baseFile))) / size(out(baseFile))) * 100).toFixed(2)}%` : '',
+      'size vs plain': baseFile
+        ? `${(((size(out(file)) - size(out(baseFile))) / size(out(baseFile))) * 100).toFixed(2)}%`
+        : '',
     });
 
   const gzip = ours('gzip', 'plain.tgz', 6);
@@ -138,7 +160,7 @@ try {
   row('eStargz gzip -6 (ours)', esgz, 'esgz.tgz', gzip, 'plain.tgz');
   if (existsSync(oracle)) {
     execFileSync(node, [driver, 'none', tree, out('plain.tar'), '0']);
-    const ref = best(2, () => timed(oracle, ['build', '-level', '6', out('plain.tar'), out('ref.tgz')]));
+    const ref = best(3, () => timed(oracle, ['build', '-level', '6', out('plain.tar'), out('ref.tgz')]));
     row('eStargz gzip -6 (Go estargz.Build, from tar)', ref, 'ref.tgz', gzip, 'plain.tgz');
   } else {
     console.log('(run scripts/build-estargz-oracle.sh to also time the reference Go builder)');
@@ -147,7 +169,9 @@ try {
   row('plain zstd -3 (ours)', zstd, 'plain.tzst');
   const chunked = ours('zstd-chunked', 'chunked.tzst', 3);
   row('zstd:chunked -3 (ours)', chunked, 'chunked.tzst', zstd, 'plain.tzst');
-  console.log(`node ${process.version}, ${gen.files} files, ${(gen.bytes / MiB).toFixed(0)} MiB; best of 2 runs each`);
+  console.log(
+    `node ${process.version}, ${gen.files} files, ${(gen.bytes / MiB).toFixed(0)} MiB; best of 3 runs each`,
+  );
   console.table(rows);
 } finally {
   if (process.env.BENCH_KEEP) console.log(`kept ${work}`);

@@ -2,16 +2,41 @@
 // dependency inlined, zstd's wasm embedded) into ONE file the ruleset ships: img/private/img.cjs.
 // Run by `pnpm build` in this package; Bazel actions run it with the Node toolchain.
 import { readFile, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
-const entry = join(pkg, '..', 'cli', 'src', 'bin.ts');
 const outfile = join(pkg, 'img', 'private', 'img.cjs');
+const zstdWasmModule = createRequire(join(pkg, '..', 'layer-writer', 'package.json')).resolve(
+  '@bokuweb/zstd-wasm',
+);
+
+// The bundle is a program (the img CLI) and, when layer-writer's zstd worker threads require it, the
+// zstd wasm module: one file serves both, so nothing has to be resolved from node_modules at run time.
+const entry = `if (require.main === module) {
+  require(${JSON.stringify(join(pkg, '..', 'cli', 'src', 'bin.ts'))});
+} else {
+  module.exports = require(${JSON.stringify(zstdWasmModule)});
+}
+`;
 
 /** @bokuweb/zstd-wasm reads zstd.wasm beside its own file at run time; embed the bytes instead. */
+/** layer-writer's zstd worker threads require the wasm module by path: point them at this bundle. */
+const zstdWorkersUseBundle = {
+  name: 'zstd-workers-use-bundle',
+  setup(b) {
+    b.onLoad({ filter: /layer-writer[\\/]src[\\/]zstd-backend\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const call = "require.resolve('@bokuweb/zstd-wasm')";
+      if (!source.includes(call)) return undefined; // zstd no longer loaded by path: nothing to redirect
+      return { contents: source.replaceAll(call, '__filename'), loader: 'ts' };
+    });
+  },
+};
+
 const inlineZstdWasm = {
   name: 'inline-zstd-wasm',
   setup(b) {
@@ -19,9 +44,15 @@ const inlineZstdWasm = {
       const source = await readFile(args.path, 'utf8');
       const wasm = await readFile(join(dirname(args.path), 'zstd.wasm'));
       const pattern = /yield readFile\(resolve\(__dirname, '\.\/zstd\.wasm'\)\)/;
-      if (!pattern.test(source)) throw new Error(`${args.path}: the zstd.wasm loader changed; update ${fileURLToPath(import.meta.url)}`);
+      if (!pattern.test(source))
+        throw new Error(
+          `${args.path}: the zstd.wasm loader changed; update ${fileURLToPath(import.meta.url)}`,
+        );
       return {
-        contents: source.replace(pattern, `Buffer.from(${JSON.stringify(wasm.toString('base64'))}, 'base64')`),
+        contents: source.replace(
+          pattern,
+          `Buffer.from(${JSON.stringify(wasm.toString('base64'))}, 'base64')`,
+        ),
         loader: 'js',
       };
     });
@@ -31,7 +62,7 @@ const inlineZstdWasm = {
 const temp = `${outfile}.tmp-${process.pid}`;
 try {
   const result = await build({
-    entryPoints: [entry],
+    stdin: { contents: entry, resolveDir: pkg, sourcefile: 'img-bundle-entry.cjs', loader: 'js' },
     outfile: temp,
     bundle: true,
     platform: 'node',
@@ -53,12 +84,12 @@ try {
         "var __imgBundleUrl = require('node:url').pathToFileURL(__filename).href;",
       ].join('\n'),
     },
-    plugins: [inlineZstdWasm],
+    plugins: [inlineZstdWasm, zstdWorkersUseBundle],
     metafile: true,
   });
   await rename(temp, outfile);
   const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
-  process.stdout.write(`bundled ${entry} -> ${outfile} (${(bytes / 1024).toFixed(0)} KiB)\n`);
+  process.stdout.write(`bundled packages/cli/src/bin.ts -> ${outfile} (${(bytes / 1024).toFixed(0)} KiB)\n`);
 } catch (err) {
   await rm(temp, { force: true });
   throw err;

@@ -57,7 +57,10 @@ const QUIET = ['--curses=no', '--color=no', '--show_progress_rate_limit=30'];
 /** `bazel <command> <args>` in the chroot, from `cwd` (default examples/bazel). */
 export function bazel(command: string, args: readonly string[], opts: BazelOptions): Promise<RunResult> {
   const buildLike = ['build', 'test', 'run'].includes(command);
-  const flags = command === 'shutdown' || command === 'clean' || command === 'info' ? [] : [...QUIET, ...MODE_FLAGS[opts.mode ?? 'bzlmod']];
+  const flags =
+    command === 'shutdown' || command === 'clean' || command === 'info'
+      ? []
+      : [...QUIET, ...MODE_FLAGS[opts.mode ?? 'bzlmod']];
   return run(
     BAZEL,
     [
@@ -69,7 +72,11 @@ export function bazel(command: string, args: readonly string[], opts: BazelOptio
       ...(buildLike ? ['--symlink_prefix=/'] : []),
       ...args,
     ],
-    { cwd: opts.cwd ?? EXAMPLES, timeoutMs: opts.timeoutMs ?? 600_000, allowFailure: opts.allowFailure ?? false },
+    {
+      cwd: opts.cwd ?? EXAMPLES,
+      timeoutMs: opts.timeoutMs ?? 600_000,
+      allowFailure: opts.allowFailure ?? false,
+    },
   );
 }
 
@@ -85,8 +92,14 @@ export async function bazelBin(opts: BazelOptions): Promise<string> {
 }
 
 /** Output files of targets (host paths) in the build's configuration, via cquery --output=files. */
-export async function outputFiles(targets: readonly string[], extra: readonly string[], opts: BazelOptions): Promise<string[]> {
-  const execRoot = (await bazel('info', [...MODE_FLAGS[opts.mode ?? 'bzlmod'], 'execution_root'], opts)).stdout.trim();
+export async function outputFiles(
+  targets: readonly string[],
+  extra: readonly string[],
+  opts: BazelOptions,
+): Promise<string[]> {
+  const execRoot = (
+    await bazel('info', [...MODE_FLAGS[opts.mode ?? 'bzlmod'], 'execution_root'], opts)
+  ).stdout.trim();
   const r = await bazel('cquery', [...extra, '--output=files', ...targets], opts);
   return r.stdout
     .split('\n')

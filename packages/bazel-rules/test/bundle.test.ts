@@ -8,8 +8,15 @@ import { IMG_BUNDLE } from './bazel.js';
 // The CLI bundle the ruleset ships: one self-contained file, a JSON persistent worker.
 const tmp = useTempDir('bazel-bundle-');
 
-async function worker(bundle: string, requests: object[], cwd: string): Promise<{ lines: string[]; stderr: string }> {
-  const child = spawn(process.execPath, [bundle, '--persistent_worker'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+async function worker(
+  bundle: string,
+  requests: object[],
+  cwd: string,
+): Promise<{ lines: string[]; stderr: string }> {
+  const child = spawn(process.execPath, [bundle, '--persistent_worker'], {
+    cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
@@ -30,9 +37,13 @@ describe('img/private/img.cjs', () => {
     const bundle = tmp.join('img.cjs');
     await copyFile(IMG_BUNDLE, bundle);
     await writeFile(tmp.join('f.txt'), 'zstd please\n'.repeat(1000));
-    const r = await run(process.execPath, [bundle, 'layer', '--add=f.txt=f.txt', '--format=zstd', '--metadata=m.json', 'l.tar.zst'], {
-      cwd: tmp.path,
-    });
+    const r = await run(
+      process.execPath,
+      [bundle, 'layer', '--add=f.txt=f.txt', '--format=zstd', '--metadata=m.json', 'l.tar.zst'],
+      {
+        cwd: tmp.path,
+      },
+    );
     expect(r.stdout).toMatch(/^sha256:/);
     const meta = parseLayerMetadata(await readFile(tmp.join('m.json')), 'm.json');
     expect(meta.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');

@@ -6,7 +6,11 @@ import { bazel, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
 
 // Bad input fails at analysis (or in the action) with a message naming the attribute or setting.
 const skip = skipWithoutBazel();
-const opts = { root: outputRoot('errors'), cwd: join(RULES_DIR, 'test', 'fixtures', 'errors'), allowFailure: true };
+const opts = {
+  root: outputRoot('errors'),
+  cwd: join(RULES_DIR, 'test', 'fixtures', 'errors'),
+  allowFailure: true,
+};
 const tmp = useTempDir('bazel-errors-');
 
 async function buildFails(target: string, ...flags: string[]): Promise<string> {
@@ -33,11 +37,15 @@ describe.skipIf(skip)('bad input to img_rules', () => {
   });
 
   it('rejects two srcs keys writing the same path', async () => {
-    expect(await buildFails('//:duplicate_keys')).toMatch(/srcs: keys "\/a\/f" and "a\/\.\/f" both write "\/a\/f"/);
+    expect(await buildFails('//:duplicate_keys')).toMatch(
+      /srcs: keys "\/a\/f" and "a\/\.\/f" both write "\/a\/f"/,
+    );
   });
 
   it('rejects a file_metadata key escaping the root and an unknown metadata field', async () => {
-    expect(await buildFails('//:escaping_file_metadata')).toMatch(/file_metadata: key "\.\.\/x" escapes the image root/);
+    expect(await buildFails('//:escaping_file_metadata')).toMatch(
+      /file_metadata: key "\.\.\/x" escapes the image root/,
+    );
     expect(await buildFails('//:bad_metadata_field')).toMatch(/default_metadata: unknown field "owner"/);
   });
 
@@ -49,7 +57,9 @@ describe.skipIf(skip)('bad input to img_rules', () => {
 
   it('rejects an unknown value of a global setting, naming the setting', async () => {
     const err = await buildFails('//:good', '--@img_rules//img/settings:compress=brotli');
-    expect(err).toMatch(/invalid value "brotli" for setting @@?img_rules[~+]*\/\/img\/settings:compress: expected one of gzip, zstd, none/);
+    expect(err).toMatch(
+      /invalid value "brotli" for setting @@?img_rules[~+]*\/\/img\/settings:compress: expected one of gzip, zstd, none/,
+    );
     const level = await buildFails('//:good', '--@img_rules//img/settings:compression_level=99');
     expect(level).toMatch(/invalid value "99" for setting .*compression_level.* or an integer from 0 to 22/);
   });
@@ -58,13 +68,20 @@ describe.skipIf(skip)('bad input to img_rules', () => {
     const err = await buildFails('//bad_attribute:layer');
     expect(err).toMatch(/invalid value in 'compress' attribute: .* instead of 'brotli'/);
     expect(err).toMatch(/gzip, zstd|one of/);
-    expect(await buildFails('//:good', '--@img_rules//img/settings:push_strategy=lazy')).toMatch(/push_strategy: expected one of eager/);
+    expect(await buildFails('//:good', '--@img_rules//img/settings:push_strategy=lazy')).toMatch(
+      /push_strategy: expected one of eager/,
+    );
   });
 
-  it('says what is not supported yet: estargz, optimize, and a non-tar file as a layer', async () => {
-    expect(await buildFails('//:estargz_enabled')).toMatch(/estargz: eStargz layers are not supported/);
-    expect(await buildFails('//:good', '--@img_rules//img/settings:estargz=enabled')).toMatch(
-      /estargz \(from --@img_rules\/\/img\/settings:estargz=enabled\)/,
+  it('says what is not supported: uncompressed or tar-converted eStargz, optimize, a non-tar file as a layer', async () => {
+    expect(await buildFails('//:estargz_uncompressed')).toMatch(
+      /estargz: an eStargz layer is compressed; set compress to gzip or zstd/,
+    );
+    expect(await buildFails('//:estargz_from_tar')).toMatch(
+      /estargz: turning an existing tar into eStargz is not supported/,
+    );
+    expect(await buildFails('//:plain_tar', '--@img_rules//img/settings:estargz=enabled')).toMatch(
+      /estargz \(from --@img_rules\/\/img\/settings:estargz=enabled\): turning an existing tar/,
     );
     expect(await buildFails('//:optimize')).toMatch(/optimize: rewriting a tar .* is not supported/);
     expect(await buildFails('//:manifest_with_blob_as_layer')).toMatch(
@@ -73,7 +90,9 @@ describe.skipIf(skip)('bad input to img_rules', () => {
   });
 
   it('rejects several manifests together with platforms in image_index', async () => {
-    expect(await buildFails('//:two_manifests_with_platforms')).toMatch(/manifests: with platforms, give exactly one manifest/);
+    expect(await buildFails('//:two_manifests_with_platforms')).toMatch(
+      /manifests: with platforms, give exactly one manifest/,
+    );
   });
 
   it('checks the host node version in the toolchain repository rule', async () => {

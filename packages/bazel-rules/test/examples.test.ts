@@ -2,7 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bazel, EXAMPLES, img, outputFiles, outputRoot, processSummary, readText, skipWithoutBazel } from './bazel.js';
+import {
+  bazel,
+  EXAMPLES,
+  img,
+  outputFiles,
+  outputRoot,
+  processSummary,
+  readText,
+  skipWithoutBazel,
+} from './bazel.js';
 
 // Real Bazel 7 (Debian sid chroot, offline), Bzlmod: build examples/bazel, validate what it produced,
 // check the manifest action never sees a layer blob, and that builds are reproducible.
@@ -10,8 +19,17 @@ const skip = skipWithoutBazel();
 const ROOT = outputRoot('examples');
 const opts = { root: ROOT };
 
-const IMAGES = ['//shell_app:image', '//multi_layer:image', '//rules_img_compat:my_app', '//rules_img_compat:app_arm64'];
-const INDEXES = ['//multi_platform:index', '//rules_img_compat:multiarch_app', '//rules_img_compat:explicit_index'];
+const IMAGES = [
+  '//shell_app:image',
+  '//multi_layer:image',
+  '//rules_img_compat:my_app',
+  '//rules_img_compat:app_arm64',
+];
+const INDEXES = [
+  '//multi_platform:index',
+  '//rules_img_compat:multiarch_app',
+  '//rules_img_compat:explicit_index',
+];
 const TOP = [...IMAGES, ...INDEXES];
 
 /** digest file of every image and index target -> its content. */
@@ -40,7 +58,9 @@ async function blobJson(dir: string, digest: string): Promise<Record<string, unk
 }
 
 function tarListing(file: string, flags = 'tv'): string[] {
-  return execFileSync('tar', [`-${flags}f`, file, '--numeric-owner'], { encoding: 'utf8' }).trimEnd().split('\n');
+  return execFileSync('tar', [`-${flags}f`, file, '--numeric-owner'], { encoding: 'utf8' })
+    .trimEnd()
+    .split('\n');
 }
 
 describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
@@ -61,7 +81,11 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
   it('runs img actions as persistent workers', () => {
     // After a cold start every img action is a worker spawn; on a warm output base there may be none.
     const summary = processSummary(buildLog);
-    expect(Object.keys(summary).filter((k) => !['internal', 'worker', 'disk cache hit', 'remote cache hit'].includes(k))).toEqual([]);
+    expect(
+      Object.keys(summary).filter(
+        (k) => !['internal', 'worker', 'disk cache hit', 'remote cache hit'].includes(k),
+      ),
+    ).toEqual([]);
   });
 
   it('produces OCI layouts that img validate accepts, directory and tarball', async () => {
@@ -84,7 +108,10 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
       { architecture: 'arm64', os: 'linux', variant: 'v8' },
     ]);
     expect(children[0]!.digest).toBe(first['//shell_app:image']);
-    const armConfig = await blobJson(dir, ((await blobJson(dir, children[1]!.digest)).config as { digest: string }).digest);
+    const armConfig = await blobJson(
+      dir,
+      ((await blobJson(dir, children[1]!.digest)).config as { digest: string }).digest,
+    );
     expect(armConfig.architecture).toBe('arm64');
     expect(armConfig.variant).toBe('v8');
   });
@@ -119,10 +146,14 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
       'tar+gzip', // base: shell app
       'tar+gzip', // vendor.tar.gz, untouched
       'tar+zstd', // static_layer, compress = "zstd"
+      'tar+gzip', // lazy_layer, eStargz
       'tar+gzip',
     ]);
-    expect(layers[3]!.annotations).toEqual({ 'org.example.layer': 'site' });
-    expect((manifest.annotations as Record<string, string>)['org.opencontainers.image.base.digest']).toBe(first['//shell_app:image']);
+    expect(Object.keys(layers[3]!.annotations ?? {})).toContain('containerd.io/snapshot/stargz/toc.digest');
+    expect(layers[4]!.annotations).toEqual({ 'org.example.layer': 'site' });
+    expect((manifest.annotations as Record<string, string>)['org.opencontainers.image.base.digest']).toBe(
+      first['//shell_app:image'],
+    );
     const config = await blobJson(dir, (manifest.config as { digest: string }).digest);
     expect(config.config).toMatchObject({
       User: '1000:1000',
@@ -135,7 +166,9 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
     // layer_from_tar without recompression: the layer blob is the source file, byte for byte.
     const vendorDigest = (manifest.layers as Array<{ digest: string }>)[1]!.digest;
     const vendor = await readFile(join(EXAMPLES, 'multi_layer', 'vendor.tar.gz'));
-    expect(vendorDigest).toBe(`sha256:${(await import('node:crypto')).createHash('sha256').update(vendor).digest('hex')}`);
+    expect(vendorDigest).toBe(
+      `sha256:${(await import('node:crypto')).createHash('sha256').update(vendor).digest('hex')}`,
+    );
   });
 
   it('gives the manifest action layer metadata only, never a layer blob (aquery)', async () => {
@@ -143,7 +176,7 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
     const inputs = [...r.stdout.matchAll(/^\s*Inputs: \[([^\]]*)\]/gm)].map((m) => m[1]!.split(', '));
     expect(inputs).toHaveLength(1);
     const files = inputs[0]!.filter((f) => !f.endsWith('img.cjs'));
-    expect(files.filter((f) => f.endsWith('_metadata.json'))).toHaveLength(3);
+    expect(files.filter((f) => f.endsWith('_metadata.json'))).toHaveLength(4);
     expect(files.filter((f) => /\.(tgz|tar|tar\.gz|tar\.zst)$/.test(f))).toEqual([]);
     expect(files.every((f) => f.endsWith('.json') || f.endsWith('.params'))).toBe(true);
   });
@@ -151,7 +184,10 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
   it('keeps the rules_img BUILD file identical apart from its load() lines', async () => {
     const original = await readFile(join(EXAMPLES, 'rules_img_compat', 'BUILD.rules_img'), 'utf8');
     const ours = await readFile(join(EXAMPLES, 'rules_img_compat', 'BUILD.bazel'), 'utf8');
-    const changed = original.split('\n').map((line, i) => [line, ours.split('\n')[i]] as const).filter(([a, b]) => a !== b);
+    const changed = original
+      .split('\n')
+      .map((line, i) => [line, ours.split('\n')[i]] as const)
+      .filter(([a, b]) => a !== b);
     expect(changed.length).toBeGreaterThan(0);
     for (const [a, b] of changed) {
       expect(a).toMatch(/^load\("@rules_img\/\//);
@@ -161,7 +197,9 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
     // The secure layer's per-file metadata (mode, mtime, pax_records) made it into the tar.
     const [blob] = await outputFiles(['//rules_img_compat:secure_layer'], [], opts);
     const listing = tarListing(blob!, 'tvz');
-    expect(listing.find((l) => l.endsWith(' etc/app/secret'))).toMatch(/^-rw------- 1000\/1000 .* 2024-01-01 00:00 etc\/app\/secret$/);
+    expect(listing.find((l) => l.endsWith(' etc/app/secret'))).toMatch(
+      /^-rw------- 1000\/1000 .* 2024-01-01 00:00 etc\/app\/secret$/,
+    );
     const explicit = await layoutOf('//rules_img_compat:explicit_index');
     const children = (await blobJson(explicit.dir, explicit.index.manifests[0]!.digest)).manifests as Array<{
       platform: Record<string, string>;

@@ -3,5 +3,7 @@ import { join } from 'node:path';
 
 /** Bazel actions run img/private/img.cjs: (re)bundle the CLI from source before any test (about 1 s). */
 export default function setup(): void {
-  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'bundle.mjs')], {
+    stdio: 'inherit',
+  });
 }

@@ -20,11 +20,17 @@ describe.skipIf(skip)('examples/bazel in WORKSPACE mode', () => {
 
   it('builds every example and runs img actions as workers', () => {
     const summary = processSummary(log);
-    expect(Object.keys(summary).every((k) => ['internal', 'worker', 'disk cache hit'].includes(k))).toBe(true);
+    expect(Object.keys(summary).every((k) => ['internal', 'worker', 'disk cache hit'].includes(k))).toBe(
+      true,
+    );
   });
 
   it('produces valid OCI layouts', async () => {
-    for (const target of ['//multi_layer:image', '//multi_platform:index', '//rules_img_compat:explicit_index']) {
+    for (const target of [
+      '//multi_layer:image',
+      '//multi_platform:index',
+      '//rules_img_compat:explicit_index',
+    ]) {
       const [dir] = await outputFiles([target], ['--output_groups=oci_layout'], opts);
       const r = await img(['validate', `oci:${dir}`]);
       expect(r.stdout, target).toMatch(/^PASS /);

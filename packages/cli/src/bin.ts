@@ -7,15 +7,15 @@ import {
 } from './worker.js';
 
 const argv = process.argv.slice(2);
-const run: () => Promise<number | void> = argv.includes(PERSISTENT_WORKER_FLAG)
-  ? () => runPersistentWorker()
+const run: () => Promise<number> = argv.includes(PERSISTENT_WORKER_FLAG)
+  ? () => runPersistentWorker().then(() => 0)
   : isParamFileInvocation(argv)
     ? () => runParamFileAction(argv)
     : () => main(argv);
 
 run().then(
   (code) => {
-    process.exitCode = code ?? 0;
+    process.exitCode = code;
   },
   (err) => {
     process.stderr.write(`img: ${String(err)}\n`);

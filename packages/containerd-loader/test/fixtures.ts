@@ -9,7 +9,6 @@ import {
   type Descriptor,
   type LayerCompression,
   MediaType,
-  type Platform,
   parsePlatform,
   sha256Digest,
 } from '@img/oci-spec';
@@ -85,8 +84,4 @@ export class TestContent {
   content(root: Descriptor): ImageContent {
     return { root, documents: this.documents, blobs: this.blobs };
   }
-}
-
-export function platformOf(text: string): Platform {
-  return parsePlatform(text);
 }

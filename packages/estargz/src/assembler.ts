@@ -113,7 +113,7 @@ export class EstargzAssembler {
     let off = 0;
     while (off < usable) {
       const cut = this.#cuts[this.#cutHead];
-      if (cut !== undefined && cut.pos === this.#pos) {
+      if (cut !== undefined && cut.pos <= this.#pos) {
         this.#cutHead++;
         await this.#startChunk(cut);
         continue;

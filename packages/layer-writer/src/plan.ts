@@ -1,70 +1,24 @@
 import { createHash } from 'node:crypto';
 import { LayerError } from './errors.js';
-import {
-  type MetadataOverrides,
-  parseFileMetadata,
-  type ResolvedMetadata,
-  resolveMetadata,
-} from './metadata.js';
-import { ancestorsOf, baseName, joinLayerPath, normalizeLayerPath, parentOf, pathSortKey } from './paths.js';
+import { type MetadataOverrides, parseFileMetadata, resolveMetadata } from './metadata.js';
+import { ancestorsOf, normalizeLayerPath, pathSortKey } from './paths.js';
 import { hashHostFile } from './source-io.js';
-import { DEFAULT_CREATE_PARENT_DIRECTORIES, type LayerEntry, type LayerSpec } from './spec.js';
-import { checkSourceDirectory, type HostFile, statSourceFile, walkDirectory } from './walk.js';
+import { DEFAULT_CREATE_PARENT_DIRECTORIES, type LayerSpec } from './spec.js';
+import { DEFAULT_DIRECTORY_MODE, type Draft, expand, type PlannedEntry, type PlannedSource } from './entries.js';
 
-export const WHITEOUT_PREFIX = '.wh.';
-export const OPAQUE_WHITEOUT = '.wh..wh..opq';
-
-/** Default modes; see the README's determinism rules. */
-export const DEFAULT_FILE_MODE = 0o644;
-export const DEFAULT_EXECUTABLE_MODE = 0o755;
-export const DEFAULT_DIRECTORY_MODE = 0o755;
-export const DEFAULT_SYMLINK_MODE = 0o777;
-
-export type PlannedSource =
-  | { readonly kind: 'host'; readonly file: HostFile }
-  | { readonly kind: 'bytes'; readonly data: Buffer };
-
-/** One entry of the layer, decided: normalised path, type, source and metadata. */
-export interface PlannedEntry {
-  /** Normalised path without trailing '/'. */
-  readonly path: string;
-  readonly kind: 'file' | 'directory' | 'symlink';
-  readonly size: number;
-  readonly source?: PlannedSource;
-  readonly target?: string;
-  readonly meta: ResolvedMetadata;
-  /** A `.wh.` marker: never deduplicated into a hardlink. */
-  readonly whiteout: boolean;
-}
-
-interface Draft {
-  path: string;
-  kind: PlannedEntry['kind'];
-  source?: PlannedSource;
-  target?: string;
-  baseMode: number;
-  /** Whether defaultMetadata.mode applies. */
-  regular: boolean;
-  whiteout: boolean;
-  origin: string;
-}
+export {
+  DEFAULT_DIRECTORY_MODE,
+  DEFAULT_EXECUTABLE_MODE,
+  DEFAULT_FILE_MODE,
+  DEFAULT_SYMLINK_MODE,
+  OPAQUE_WHITEOUT,
+  WHITEOUT_PREFIX,
+} from './entries.js';
+export type { PlannedEntry, PlannedSource } from './entries.js';
 
 export interface PlanOptions {
   /** mtime for entries without one in their metadata. */
   readonly baseMtime: number;
-}
-
-function describe(entry: LayerEntry, index: number): string {
-  return `entries[${index}] (${entry.type} ${JSON.stringify(entry.path)})`;
-}
-
-function checkName(path: string, origin: string): void {
-  if (baseName(path).startsWith(WHITEOUT_PREFIX)) {
-    throw new LayerError(
-      'IMG_LAYER_INVALID_PATH',
-      `${origin}: ${JSON.stringify(path)}: names starting with ".wh." are reserved for whiteouts`,
-    );
-  }
 }
 
 async function sameContent(a: PlannedSource, b: PlannedSource): Promise<boolean> {
@@ -88,164 +42,6 @@ async function identical(a: Draft, b: Draft): Promise<boolean> {
   if (a.kind === 'symlink') return a.target === b.target;
   if (a.baseMode !== b.baseMode) return false;
   return sameContent(a.source!, b.source!);
-}
-
-async function expand(entry: LayerEntry, index: number, add: (d: Draft) => Promise<void>): Promise<void> {
-  const origin = describe(entry, index);
-  if (typeof entry !== 'object' || entry === null) {
-    throw new LayerError('IMG_LAYER_INVALID_OPTION', `entries[${index}]: expected an object`);
-  }
-  const path = normalizeLayerPath(entry.path, `${origin}.path`);
-  const needPath = () => {
-    if (path === '') throw new LayerError('IMG_LAYER_INVALID_PATH', `${origin}: path must not be the root`);
-  };
-  switch (entry.type) {
-    case 'file': {
-      needPath();
-      checkName(path, origin);
-      const file = await statSourceFile(entry.source, origin);
-      const baseMode = file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
-      await add({
-        path,
-        kind: 'file',
-        source: { kind: 'host', file },
-        baseMode,
-        regular: true,
-        whiteout: false,
-        origin,
-      });
-      return;
-    }
-    case 'content': {
-      needPath();
-      checkName(path, origin);
-      if (typeof entry.content !== 'string' && !(entry.content instanceof Uint8Array)) {
-        throw new LayerError('IMG_LAYER_INVALID_OPTION', `${origin}.content: expected a string or bytes`);
-      }
-      const data =
-        typeof entry.content === 'string' ? Buffer.from(entry.content, 'utf8') : Buffer.from(entry.content);
-      await add({
-        path,
-        kind: 'file',
-        source: { kind: 'bytes', data },
-        baseMode: DEFAULT_FILE_MODE,
-        regular: true,
-        whiteout: false,
-        origin,
-      });
-      return;
-    }
-    case 'symlink': {
-      needPath();
-      checkName(path, origin);
-      if (typeof entry.target !== 'string' || entry.target === '' || entry.target.includes('\0')) {
-        throw new LayerError(
-          'IMG_LAYER_INVALID_PATH',
-          `${origin}.target: invalid symlink target ${JSON.stringify(entry.target)}`,
-        );
-      }
-      await add({
-        path,
-        kind: 'symlink',
-        target: entry.target,
-        baseMode: DEFAULT_SYMLINK_MODE,
-        regular: false,
-        whiteout: false,
-        origin,
-      });
-      return;
-    }
-    case 'directory': {
-      if (path !== '') {
-        checkName(path, origin);
-        await add({
-          path,
-          kind: 'directory',
-          baseMode: DEFAULT_DIRECTORY_MODE,
-          regular: false,
-          whiteout: false,
-          origin,
-        });
-      } else if (entry.source === undefined) {
-        throw new LayerError(
-          'IMG_LAYER_INVALID_PATH',
-          `${origin}: an empty directory entry cannot be the root`,
-        );
-      }
-      if (entry.source === undefined) return;
-      await checkSourceDirectory(entry.source, origin);
-      for (const node of await walkDirectory(entry.source, origin)) {
-        const child = joinLayerPath(path, node.rel);
-        const childOrigin = `${origin} -> ${JSON.stringify(child)}`;
-        checkName(child, childOrigin);
-        if (node.kind === 'file') {
-          const baseMode = node.file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
-          await add({
-            path: child,
-            kind: 'file',
-            source: { kind: 'host', file: node.file },
-            baseMode,
-            regular: true,
-            whiteout: false,
-            origin: childOrigin,
-          });
-        } else if (node.kind === 'symlink') {
-          await add({
-            path: child,
-            kind: 'symlink',
-            target: node.target,
-            baseMode: DEFAULT_SYMLINK_MODE,
-            regular: false,
-            whiteout: false,
-            origin: childOrigin,
-          });
-        } else {
-          await add({
-            path: child,
-            kind: 'directory',
-            baseMode: DEFAULT_DIRECTORY_MODE,
-            regular: false,
-            whiteout: false,
-            origin: childOrigin,
-          });
-        }
-      }
-      return;
-    }
-    case 'whiteout': {
-      needPath();
-      checkName(path, origin);
-      const marker = joinLayerPath(parentOf(path), `${WHITEOUT_PREFIX}${baseName(path)}`);
-      await add({
-        path: marker,
-        kind: 'file',
-        source: { kind: 'bytes', data: Buffer.alloc(0) },
-        baseMode: DEFAULT_FILE_MODE,
-        regular: false,
-        whiteout: true,
-        origin,
-      });
-      return;
-    }
-    case 'opaque': {
-      const marker = joinLayerPath(path, OPAQUE_WHITEOUT);
-      await add({
-        path: marker,
-        kind: 'file',
-        source: { kind: 'bytes', data: Buffer.alloc(0) },
-        baseMode: DEFAULT_FILE_MODE,
-        regular: false,
-        whiteout: true,
-        origin,
-      });
-      return;
-    }
-    default:
-      throw new LayerError(
-        'IMG_LAYER_INVALID_OPTION',
-        `entries[${index}]: unknown entry type ${JSON.stringify((entry as { type: unknown }).type)}`,
-      );
-  }
 }
 
 function parseMetadataMap(spec: LayerSpec): Map<string, { key: string; meta: MetadataOverrides }> {

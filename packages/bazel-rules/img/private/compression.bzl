@@ -17,12 +17,15 @@ def resolve_compress(ctx, value):
     """The compression of a rule's `compress` attribute, "auto" meaning //img/settings:compress."""
     return setting(ctx, "compress") if value == "auto" else value
 
-def check_estargz(ctx, value):
-    """Fails when eStargz is asked for (by the attribute or //img/settings:estargz): not written yet."""
-    resolved = setting(ctx, "estargz") if value == "auto" else value
-    if resolved == "enabled":
+def resolve_estargz(ctx, value):
+    """True when the rule's `estargz` attribute (or, for "auto", //img/settings:estargz) asks for eStargz."""
+    return (setting(ctx, "estargz") if value == "auto" else value) == "enabled"
+
+def check_no_estargz(ctx, value, why):
+    """Fails when eStargz is asked for where it cannot be written yet."""
+    if resolve_estargz(ctx, value):
         where = "estargz" if value == "enabled" else "estargz (from --@img_rules//img/settings:estargz=enabled)"
-        fail("%s: eStargz layers are not supported by img_rules yet; use estargz = \"disabled\"" % where)
+        fail("%s: %s; use estargz = \"disabled\"" % (where, why))
 
 def compression_level_args(ctx, fmt):
     """`--compression-level=N` from //img/settings:compression_level for `fmt`, or [] for the default."""

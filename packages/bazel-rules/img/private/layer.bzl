@@ -3,7 +3,7 @@
 One action (`img layer`) writes the blob and its metadata JSON in a single pass.
 """
 
-load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "check_estargz", "compression_level_args", "resolve_compress")
+load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "compression_level_args", "resolve_compress", "resolve_estargz")
 load(":file_metadata.bzl", "normalize_metadata_json")
 load(":paths.bzl", "normalize_image_path")
 load("//img/private/providers:layer_info.bzl", "LayerInfo")
@@ -141,7 +141,9 @@ def annotation_args(args, annotations, attribute = "annotations", flag = "--anno
 
 def _image_layer_impl(ctx):
     fmt = resolve_compress(ctx, ctx.attr.compress)
-    check_estargz(ctx, ctx.attr.estargz)
+    estargz = resolve_estargz(ctx, ctx.attr.estargz)
+    if estargz and fmt == "none":
+        fail("estargz: an eStargz layer is compressed; set compress to gzip or zstd (zstd gives zstd:chunked)")
     blob = ctx.actions.declare_file(ctx.label.name + BLOB_EXTENSIONS[fmt])
     metadata = ctx.actions.declare_file(ctx.label.name + "_metadata.json")
 
@@ -182,6 +184,8 @@ def _image_layer_impl(ctx):
     args.add("--created-by=" + created_by(ctx.label))
     args.add("--format=" + fmt)
     args.add_all(compression_level_args(ctx, fmt))
+    if estargz:
+        args.add("--estargz")
     args.add("--metadata=" + metadata.path)
     args.add(blob.path)
 
@@ -199,7 +203,7 @@ def _image_layer_impl(ctx):
             blob = blob,
             metadata = metadata,
             media_type = ctx.attr.media_type or MEDIA_TYPES[fmt],
-            estargz = False,
+            estargz = estargz,
             sources = [],
         ),
         OutputGroupInfo(layer = depset([blob]), metadata = depset([metadata])),
@@ -226,7 +230,7 @@ makes the key a directory. Entries get mode 0755 (files) and mtime 0 unless `def
             values = COMPRESS_VALUES,
         ),
         "estargz": attr.string(
-            doc = "eStargz (not supported yet: enabled fails); auto uses //img/settings:estargz.",
+            doc = "Write the layer as eStargz (lazy pulling; with zstd: zstd:chunked); auto uses //img/settings:estargz.",
             default = "auto",
             values = ESTARGZ_VALUES,
         ),

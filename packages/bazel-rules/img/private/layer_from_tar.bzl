@@ -1,6 +1,6 @@
 """layer_from_tar: an existing tar (.tar, .tar.gz/.tgz, .tar.zst/.tzst) as a layer."""
 
-load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "check_estargz", "compression_level_args")
+load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "check_no_estargz", "compression_level_args")
 load(":layer.bzl", "annotation_args", "created_by")
 load("//img/private/providers:layer_info.bzl", "LayerInfo")
 load(":run_img.bzl", "run_img")
@@ -64,7 +64,7 @@ def tar_layer(ctx, src, compress, name, annotations = {}, media_type = ""):
     return LayerInfo(blob = blob, metadata = metadata, media_type = media_type or MEDIA_TYPES[fmt], estargz = False, sources = [])
 
 def _layer_from_tar_impl(ctx):
-    check_estargz(ctx, ctx.attr.estargz)
+    check_no_estargz(ctx, ctx.attr.estargz, "turning an existing tar into eStargz is not supported by img_rules yet")
     if ctx.attr.optimize:
         fail("optimize: rewriting a tar (deduplication) is not supported by img_rules yet; drop optimize or set it to False")
     info = tar_layer(ctx, ctx.file.src, ctx.attr.compress, ctx.label.name, ctx.attr.annotations, ctx.attr.media_type)

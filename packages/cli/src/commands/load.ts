@@ -14,16 +14,18 @@ import {
 } from '@img/containerd-loader';
 import { type ImageContent, readLayout } from '@img/oci-layout';
 import { type BlobSource, parsePlatform } from '@img/oci-spec';
+import type { RegistryClient } from '@img/registry-client';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { collect } from '../util/flags.js';
+import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
 import { buildSpecContent } from './build.js';
 
 export type Daemon = 'containerd' | 'docker' | 'podman';
 
-export interface LoadFlags {
+export interface LoadFlags extends RegistryFlags {
   daemon: string;
   tag: string[];
   address?: string;
@@ -90,12 +92,32 @@ export async function runLoad(
   const workDir = await mkdtemp(join(tmpdir(), 'img-load-'));
   const progress = io.interactive && !io.quiet ? new BlobProgress() : undefined;
   const started = performance.now();
+  let client: RegistryClient | undefined;
+  // Base layers the runtime lacks and we don't have locally come from their registry, verified.
+  const fetchFromRegistry: FetchMissingBlob = async (descriptor, sources) => {
+    client ??= createRegistryClient(flags);
+    let lastError: unknown;
+    for (const source of sources) {
+      try {
+        return await client.fetchBlob(source, descriptor);
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw (
+      lastError ??
+      new CliError(
+        'IMG_CLI_INVALID_INPUT',
+        `layer ${descriptor.digest}: not available locally and no source registry is known`,
+      )
+    );
+  };
   try {
     const { content, blobSources } = await openSource(source, workDir);
     const common = {
       names: flags.tag,
       blobSources,
-      ...(options.fetchMissingBlob ? { fetchMissingBlob: options.fetchMissingBlob } : {}),
+      fetchMissingBlob: options.fetchMissingBlob ?? fetchFromRegistry,
       ...(progress ? { onProgress: (e: LoadProgressEvent) => progress.update(e) } : {}),
     };
     let result: LoadResult;
@@ -124,6 +146,7 @@ export async function runLoad(
     return result;
   } finally {
     progress?.stop();
+    await client?.close();
     await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -184,7 +207,7 @@ class BlobProgress {
 }
 
 export function registerLoad(program: Command, io: Io): void {
-  program
+  const cmd = program
     .command('load')
     .description('load an image into containerd, Docker or Podman, sending only the blobs the runtime lacks')
     .argument(
@@ -214,9 +237,10 @@ export function registerLoad(program: Command, io: Io): void {
       'after',
       `
 Names are qualified as Docker does (app:dev -> docker.io/library/app:dev).
-Podman: storage comes from podman's own configuration (CONTAINERS_STORAGE_CONF, --root is not passed).`,
-    )
-    .action(async (source: string, opts: LoadFlags) => {
-      await runLoad(source, opts, io);
-    });
+Podman: storage comes from podman's own configuration (CONTAINERS_STORAGE_CONF, --root is not passed).
+Layers of a shallow base (img pull) that the runtime lacks are streamed from their registry.`,
+    );
+  addRegistryFlags(cmd).action(async (source: string, opts: LoadFlags) => {
+    await runLoad(source, opts, io);
+  });
 }

@@ -130,4 +130,17 @@ describe('img load: bad input', () => {
     r = await img('load', spec, '--daemon', 'containerd', '-t', 'Bad Name');
     expect(r.code).toBe(1);
   });
+
+  it('names the docker socket it could not reach', async () => {
+    const spec = join(tmp.path, 'tiny.json');
+    await writeFile(join(tmp.path, 'tiny.txt'), 'tiny');
+    await writeFile(
+      spec,
+      JSON.stringify({ platform: 'linux/amd64', layers: [{ files: { '/tiny': 'tiny.txt' } }] }),
+    );
+    const sock = join(tmp.path, 'no-docker.sock');
+    const r = await img('load', spec, '--daemon', 'docker', '--address', `unix://${sock}`, '-t', 'tiny:1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`docker at unix://${sock}`);
+  });
 });

@@ -155,7 +155,7 @@ export function rpcError(err: unknown, what: string): LoadError {
   if (isServiceError(err)) {
     if (
       err.code === grpc.status.UNAVAILABLE &&
-      /connect|No connection|ENOENT|ECONNREFUSED/i.test(err.details)
+      /connect|No connection|ENOENT|ECONNREFUSED|EACCES/i.test(err.details)
     ) {
       return new LoadError('IMG_LOAD_CONNECT', `${what}: cannot connect to containerd (${err.details})`, {
         cause: err,
