@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { writeLayerToFile, writeLayerMetadata } = await import(join(root, 'packages/layer-writer/dist/index.js'));
+const { writeLayerToFile, writeLayerMetadata } = await import(
+  join(root, 'packages/layer-writer/dist/index.js')
+);
 const [dir, out, compression, level, metadataPath] = process.argv.slice(2);
 const meta = await writeLayerToFile({ entries: [{ type: 'directory', path: '/', source: dir }] }, out, {
   compression,

@@ -9,7 +9,17 @@
 //      BENCH_KEEP=1          keep the temp dir (printed) for inspection
 //      BENCH_REPEAT=1        runs per measurement; the fastest (wall) run is reported
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +124,8 @@ function generateTree(dir, totalMiB) {
   while (written < budget) {
     const size = Math.min(budget - written, (16 + rnd(48)) * MiB);
     const fd = openSync(join(dir, 'big', `blob${b++}.dat`), 'w');
-    for (let o = 0; o < size; o += 8 * MiB) writeSync(fd, slice(Math.min(8 * MiB, size - o), `big ${b} ${o}`));
+    for (let o = 0; o < size; o += 8 * MiB)
+      writeSync(fd, slice(Math.min(8 * MiB, size - o), `big ${b} ${o}`));
     closeSync(fd);
     written += size;
   }
@@ -148,7 +159,19 @@ function timedOnce(cmd, args, env) {
 function ours(node, dir, out, format, level) {
   const meta = `${out}.json`;
   if (existsSync(cliBin)) {
-    return timed(node, [cliBin, 'layer', '--add-dir', `/=${dir}`, '--format', format, '--compression-level', String(level), '--metadata', meta, out]);
+    return timed(node, [
+      cliBin,
+      'layer',
+      '--add-dir',
+      `/=${dir}`,
+      '--format',
+      format,
+      '--compression-level',
+      String(level),
+      '--metadata',
+      meta,
+      out,
+    ]);
   }
   return timed(node, [driver, dir, out, format, String(level), meta]);
 }
@@ -170,7 +193,9 @@ try {
   console.log(`generating a ${treeMiB} MiB tree in ${tree} ...`);
   const t0 = Date.now();
   const gen = generateTree(tree, treeMiB);
-  console.log(`  ${gen.files} files, ${(gen.bytes / MiB).toFixed(0)} MiB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  ${gen.files} files, ${(gen.bytes / MiB).toFixed(0)} MiB in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   // warm the page cache so that both sides read from memory
   execFileSync('sh', ['-c', `tar -C '${tree}' -cf - . | cat > /dev/null`]);
 
@@ -212,7 +237,11 @@ try {
     console.log('(set NODE24=/path/to/node to also time native zstd on Node >= 22.15)');
   }
   console.table(rows);
-  console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} after the runs`);
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} after the runs`,
+  );
 
   if (!process.env.BENCH_SKIP_BIG) {
     rmSync(tree, { recursive: true, force: true });
@@ -231,8 +260,20 @@ try {
       ['gzip', 1],
       ['zstd', 3],
     ]) {
-      const r = ours(node24 && format === 'zstd' && existsSync(node24) ? node24 : node, bigDir, join(work, `huge.${format}`), format, level);
-      big.push({ case: `4 GiB file, ${format} -${level}`, 'wall s': r.wall.toFixed(1), 'cpu s': r.cpu.toFixed(1), 'peak RSS MiB': r.rssMiB.toFixed(0), 'target MiB': 200 });
+      const r = ours(
+        node24 && format === 'zstd' && existsSync(node24) ? node24 : node,
+        bigDir,
+        join(work, `huge.${format}`),
+        format,
+        level,
+      );
+      big.push({
+        case: `4 GiB file, ${format} -${level}`,
+        'wall s': r.wall.toFixed(1),
+        'cpu s': r.cpu.toFixed(1),
+        'peak RSS MiB': r.rssMiB.toFixed(0),
+        'target MiB': 200,
+      });
       rmSync(join(work, `huge.${format}`), { force: true });
     }
     console.table(big);

@@ -1,6 +1,6 @@
 import { LayerError } from './errors.js';
-import { baseName, joinLayerPath, normalizeLayerPath, parentOf } from './paths.js';
 import type { ResolvedMetadata } from './metadata.js';
+import { baseName, joinLayerPath, normalizeLayerPath, parentOf } from './paths.js';
 import type { LayerEntry } from './spec.js';
 import { checkSourceDirectory, type HostFile, statSourceFile, walkDirectory } from './walk.js';
 
@@ -57,7 +57,11 @@ function checkName(path: string, origin: string): void {
 }
 
 /** Expand one spec entry into drafts (a source directory gives one per node below it). */
-export async function expand(entry: LayerEntry, index: number, add: (d: Draft) => Promise<void>): Promise<void> {
+export async function expand(
+  entry: LayerEntry,
+  index: number,
+  add: (d: Draft) => Promise<void>,
+): Promise<void> {
   const origin = describe(entry, index);
   if (typeof entry !== 'object' || entry === null) {
     throw new LayerError('IMG_LAYER_INVALID_OPTION', `entries[${index}]: expected an object`);
@@ -214,4 +218,3 @@ export async function expand(entry: LayerEntry, index: number, add: (d: Draft) =
       );
   }
 }
-

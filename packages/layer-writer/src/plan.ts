@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
+import {
+  DEFAULT_DIRECTORY_MODE,
+  type Draft,
+  expand,
+  type PlannedEntry,
+  type PlannedSource,
+} from './entries.js';
 import { LayerError } from './errors.js';
 import { type MetadataOverrides, parseFileMetadata, resolveMetadata } from './metadata.js';
 import { ancestorsOf, normalizeLayerPath, pathSortKey } from './paths.js';
 import { hashHostFile } from './source-io.js';
 import { DEFAULT_CREATE_PARENT_DIRECTORIES, type LayerSpec } from './spec.js';
-import { DEFAULT_DIRECTORY_MODE, type Draft, expand, type PlannedEntry, type PlannedSource } from './entries.js';
 
+export type { PlannedEntry, PlannedSource } from './entries.js';
 export {
   DEFAULT_DIRECTORY_MODE,
   DEFAULT_EXECUTABLE_MODE,
@@ -14,7 +21,6 @@ export {
   OPAQUE_WHITEOUT,
   WHITEOUT_PREFIX,
 } from './entries.js';
-export type { PlannedEntry, PlannedSource } from './entries.js';
 
 export interface PlanOptions {
   /** mtime for entries without one in their metadata. */

@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayoutError } from './errors.js';
 
+/**
+ * Read size of blob streams. Node's 64 KiB default costs a read, a socket write and a trip through
+ * the stream machinery per 64 KiB; 1 MiB reads halve the CPU of pushing or loading a layer.
+ */
+const READ_CHUNK = 1024 * 1024;
+
 /** Read access to the files of a layout, whether a directory or a tar archive. */
 export interface LayoutSource {
   /** What the layout is, for error messages (`oci:DIR` or `oci-archive:FILE`). */
@@ -32,7 +38,9 @@ export class DirectorySource implements LayoutSource {
   }
 
   async openFile(name: string): Promise<Readable | undefined> {
-    return (await this.size(name)) === undefined ? undefined : createReadStream(join(this.#root, name));
+    return (await this.size(name)) === undefined
+      ? undefined
+      : createReadStream(join(this.#root, name), { highWaterMark: READ_CHUNK });
   }
 
   async size(name: string): Promise<number | undefined> {
@@ -158,7 +166,11 @@ export class TarSource implements LayoutSource {
     const m = (await this.#index()).get(name);
     if (!m) return undefined;
     if (m.size === 0) return (await import('node:stream')).Readable.from([]);
-    return createReadStream(this.#path, { start: m.offset, end: m.offset + m.size - 1 });
+    return createReadStream(this.#path, {
+      start: m.offset,
+      end: m.offset + m.size - 1,
+      highWaterMark: READ_CHUNK,
+    });
   }
 
   async size(name: string): Promise<number | undefined> {

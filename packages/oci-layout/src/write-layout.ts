@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import {
   type BlobSource,
   canonicalJsonBytes,
@@ -79,8 +79,9 @@ export async function writeBlobs(
       );
     }
     const source = await handle.open();
-    const verified = source.pipe(createVerifyStream(layer, `layer ${layer.digest}`));
-    source.on('error', (e) => verified.destroy(e));
+    // pipeline() wires errors both ways; the sink sees a failure as an error of `verified`.
+    const verified = createVerifyStream(layer, `layer ${layer.digest}`);
+    pipeline(source, verified, () => {});
     await sink.addFile(blobPath(layer.digest), layer.size, verified);
     written.add(layer.digest);
   }

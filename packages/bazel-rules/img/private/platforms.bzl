@@ -21,29 +21,49 @@ _CPUS = [
     ("riscv64", "", "riscv64"),
 ]
 
-PLATFORM_ATTRS = dict(
-    [("_os_" + c, attr.label(default = Label("@platforms//os:" + c))) for _, c in _OSES] +
-    [("_cpu_" + c, attr.label(default = Label("@platforms//cpu:" + c))) for _, _, c in _CPUS],
+ImgPlatformInfo = provider(
+    doc = "The OCI platform of a configuration's target platform; os is None when it has no known constraints.",
+    fields = ["os", "architecture", "variant"],
 )
 
 def _has(ctx, name):
     return ctx.target_platform_has_constraint(getattr(ctx.attr, name)[platform_common.ConstraintValueInfo])
 
-def target_platform(ctx, attribute = "platform"):
-    """struct(os, architecture, variant) of the target platform; fails when it has no os/cpu constraint."""
+def _img_target_platform_impl(ctx):
     os = None
     for oci, c in _OSES:
         if _has(ctx, "_os_" + c):
             os = oci
             break
-    cpu = None
+    cpu = (None, None)
     for arch, variant, c in _CPUS:
         if _has(ctx, "_cpu_" + c):
             cpu = (arch, variant)
             break
-    if os == None or cpu == None:
+    if os == None or cpu[0] == None:
+        return [ImgPlatformInfo(os = None, architecture = None, variant = None)]
+    return [ImgPlatformInfo(os = os, architecture = cpu[0], variant = cpu[1])]
+
+# One target per configuration maps the target platform's constraints to an OCI platform, so image
+# rules need one dependency edge instead of one per known constraint value.
+img_target_platform = rule(
+    implementation = _img_target_platform_impl,
+    attrs = dict(
+        [("_os_" + c, attr.label(default = Label("@platforms//os:" + c))) for _, c in _OSES] +
+        [("_cpu_" + c, attr.label(default = Label("@platforms//cpu:" + c))) for _, _, c in _CPUS],
+    ),
+)
+
+PLATFORM_ATTRS = {
+    "_target_platform": attr.label(default = Label("//img/private:target_platform"), providers = [ImgPlatformInfo]),
+}
+
+def target_platform(ctx, attribute = "platform"):
+    """struct(os, architecture, variant) of the target platform; fails when it has no os/cpu constraint."""
+    p = ctx.attr._target_platform[ImgPlatformInfo]
+    if p.os == None:
         fail("%s: the target platform has no @platforms//os and @platforms//cpu constraint values this rule knows (os: linux, windows, freebsd, macos; cpu: x86_64, aarch64, armv7, arm, x86_32, ppc64le, s390x, riscv64); set `%s` to such a platform" % (attribute, attribute))
-    return struct(os = os, architecture = cpu[0], variant = cpu[1])
+    return p
 
 def platform_string(p):
     """os/architecture[/variant], the form `img manifest --platform` takes."""

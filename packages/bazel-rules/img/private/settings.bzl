@@ -51,13 +51,26 @@ SETTING_NAMES = [
     "credential_helper",
 ]
 
-# Private attributes of every img rule: one per setting, so a bad value of any setting fails the
-# analysis of the first img target, even for settings that only later rules (push, load) consume.
+ImgSettingsInfo = provider(
+    doc = "Every //img/settings value, read once per configuration by //img/private:settings.",
+    fields = SETTING_NAMES,
+)
+
+def _img_settings_impl(ctx):
+    return [ImgSettingsInfo(**{name: getattr(ctx.attr, name)[ImgSettingInfo].value for name in SETTING_NAMES})]
+
+# One target per configuration collects the settings, so each img rule has a single settings edge.
+# It depends on every setting, so a bad value of any of them fails the first img target's analysis,
+# even for settings that only later rules (push, load) consume.
+img_settings = rule(
+    implementation = _img_settings_impl,
+    attrs = {name: attr.label(default = _label(name), providers = [ImgSettingInfo]) for name in SETTING_NAMES},
+)
+
 SETTINGS_ATTRS = {
-    "_setting_" + name: attr.label(default = _label(name), providers = [ImgSettingInfo])
-    for name in SETTING_NAMES
+    "_settings": attr.label(default = Label("//img/private:settings"), providers = [ImgSettingsInfo]),
 }
 
 def setting(ctx, name):
     """The value of //img/settings:<name> as seen by this rule."""
-    return getattr(ctx.attr, "_setting_" + name)[ImgSettingInfo].value
+    return getattr(ctx.attr._settings[ImgSettingsInfo], name)

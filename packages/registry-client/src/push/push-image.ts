@@ -7,7 +7,7 @@ import { formatReference, type Reference, sameRegistry, toReference } from '../r
 import type { RequestStats, Transport } from '../transport/transport.js';
 import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
 import { type BlobPushContext, pushBlob } from './push-blob.js';
-import { putManifest } from './push-manifest.js';
+import { manifestDigestAt, putManifest } from './push-manifest.js';
 import { type PushImageInput, validatePushImage } from './validate-image.js';
 
 export interface PushOptions {
@@ -85,11 +85,16 @@ export async function pushImage(
     },
   };
 
-  const outcomes = await mapLimit(blobs, config.jobs, (blob) => pushBlob(blobCtx, blob));
-  for (const o of outcomes) {
-    if (o === 'uploaded') summary.blobsUploaded++;
-    else if (o === 'mounted') summary.blobsMounted++;
-    else summary.blobsSkipped++;
+  function finish(): PushResult {
+    summary.requests = stats.requests;
+    summary.retries = stats.retries;
+    summary.durationMs = Date.now() - started;
+    return {
+      descriptor: root.descriptor,
+      reference: { registry: dest.registry, repository: dest.repository, digest: root.descriptor.digest },
+      tags,
+      summary,
+    };
   }
 
   const put = async (doc: typeof root, reference: string) => {
@@ -98,6 +103,32 @@ export async function pushImage(
     const { digest, mediaType, size } = doc.descriptor;
     emit({ kind: 'manifest', digest, mediaType, size, reference });
   };
+  // crane's shortcut: where a tag (or the digest) already names the root, the registry holds the root
+  // and so everything it references; only the tags that name something else are put. Otherwise the
+  // HEAD costs one round trip before the blobs, as it does for crane.
+  const references = tags.length > 0 ? tags : [root.descriptor.digest];
+  const current = await mapLimit(references, config.jobs, (r) => manifestDigestAt(transport, dest, r, ctx));
+  const stale = references.filter((_, i) => current[i] !== root.descriptor.digest);
+  if (stale.length < references.length) {
+    for (const blob of blobs) {
+      const { digest, size } = blob.descriptor;
+      emit({ kind: 'blob', digest, size, state: 'skipped', bytes: size });
+    }
+    summary.blobsSkipped = blobs.length;
+    await mapLimit(stale, config.jobs, (tag) => put(root, tag));
+    return finish();
+  }
+
+  // Largest first: the last blob to start then is a small one, so the uploads end together instead of
+  // one big upload running alone at the end (the registry hashes each upload on one core).
+  const bySize = [...blobs].sort((a, b) => b.descriptor.size - a.descriptor.size);
+  const outcomes = await mapLimit(bySize, config.jobs, (blob) => pushBlob(blobCtx, blob));
+  for (const o of outcomes) {
+    if (o === 'uploaded') summary.blobsUploaded++;
+    else if (o === 'mounted') summary.blobsMounted++;
+    else summary.blobsSkipped++;
+  }
+
   const children = image.manifests ?? [];
   // Image manifests are independent of each other; nested indexes follow in the given order.
   await mapLimit(
@@ -107,19 +138,7 @@ export async function pushImage(
   );
   for (const doc of children.filter((d) => isIndex(d.descriptor.mediaType)))
     await put(doc, doc.descriptor.digest);
-  if (tags.length === 0) await put(root, root.descriptor.digest);
-  else {
-    await put(root, tags[0]!);
-    await mapLimit(tags.slice(1), config.jobs, (tag) => put(root, tag));
-  }
-
-  summary.requests = stats.requests;
-  summary.retries = stats.retries;
-  summary.durationMs = Date.now() - started;
-  return {
-    descriptor: root.descriptor,
-    reference: { registry: dest.registry, repository: dest.repository, digest: root.descriptor.digest },
-    tags,
-    summary,
-  };
+  await put(root, references[0]!);
+  await mapLimit(references.slice(1), config.jobs, (tag) => put(root, tag));
+  return finish();
 }

@@ -1,6 +1,5 @@
 /** The single requests of a blob upload session: POST, PATCH, PUT ?digest= and the status GET. */
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { type Descriptor, SpecError } from '@img/oci-spec';
 import { RegistryError } from '../errors.js';
 import { dump } from '../transport/body.js';
@@ -65,10 +64,16 @@ export async function startSession(ctx: UploadContext): Promise<URL> {
   return locationOf(ctx, res, undefined, 'POST blob upload');
 }
 
+/**
+ * A PATCH body: a stream (counted here as it flows), or chunks that report their own sizes through
+ * `onBytes` (a file read by `fileChunks`).
+ */
+export type PatchBody = Readable | AsyncIterable<Buffer>;
+
 export async function patch(
   ctx: UploadContext,
   location: URL,
-  body: Readable,
+  body: PatchBody,
   from: number,
   length: number,
   withRange: boolean,
@@ -78,7 +83,7 @@ export async function patch(
     'content-length': String(length),
   };
   if (withRange) headers['content-range'] = `${from}-${from + length - 1}`;
-  const counted = pipeline(body, countBytes(ctx.onBytes), () => {});
+  const counted = body instanceof Readable ? pipeline(body, countBytes(ctx.onBytes), () => {}) : body;
   let res: SendResponse;
   try {
     res = await ctx.transport.send({
@@ -95,7 +100,7 @@ export async function patch(
       signal: ctx.signal,
     });
   } catch (err) {
-    body.destroy();
+    if (body instanceof Readable) body.destroy();
     if (contentLengthMismatch(err)) {
       throw new SpecError(
         'IMG_SIZE_MISMATCH',

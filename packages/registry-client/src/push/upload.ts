@@ -7,8 +7,10 @@ import { blobExists } from '../pull/blob.js';
 import { backoffDelay, isRetryableNetworkError, sleep } from '../transport/retry.js';
 import type { Transport } from '../transport/transport.js';
 import { ByteSlicer, skipBytes } from './byte-streams.js';
+import { fileChunks, fileRangeOf } from './file-body.js';
 import {
   isSessionLost,
+  type PatchBody,
   PatchRejected,
   patch,
   putDigest,
@@ -99,6 +101,21 @@ function unwrap(err: unknown): unknown {
   return err instanceof PatchRejected ? err.cause : err;
 }
 
+/** `source` from `offset` to the end, verified on the way when the opener asks for it. */
+function fromOffset(
+  source: Readable,
+  verify: boolean,
+  descriptor: Descriptor,
+  offset: number,
+  where: string,
+): Readable {
+  const streams: NodeJS.ReadWriteStream[] = [];
+  if (verify) streams.push(createVerifyStream({ digest: descriptor.digest, size: descriptor.size }, where));
+  if (offset > 0) streams.push(skipBytes(offset));
+  if (streams.length === 0) return source;
+  return pipeline([source, ...streams], () => {}) as unknown as Readable;
+}
+
 /** Source bytes from `offset` to the end, verified on the way when the opener asks for it. */
 async function openFrom(
   opener: BlobOpener,
@@ -106,13 +123,7 @@ async function openFrom(
   offset: number,
   where: string,
 ): Promise<Readable> {
-  const streams: NodeJS.ReadWriteStream[] = [];
-  if (opener.verify)
-    streams.push(createVerifyStream({ digest: descriptor.digest, size: descriptor.size }, where));
-  if (offset > 0) streams.push(skipBytes(offset));
-  const source = await opener.open();
-  if (streams.length === 0) return source;
-  return pipeline([source, ...streams], () => {}) as unknown as Readable;
+  return fromOffset(await opener.open(), opener.verify, descriptor, offset, where);
 }
 
 async function patchRest(
@@ -123,7 +134,23 @@ async function patchRest(
   offset: number,
   where: string,
 ): Promise<URL> {
-  const body = await openFrom(opener, descriptor, offset, where);
+  const source = await opener.open();
+  const file = fileRangeOf(source);
+  let body: PatchBody;
+  if (file) {
+    // A file: read it ourselves into two recycled buffers (no allocation per chunk) and seek instead
+    // of skipping on a resume.
+    source.destroy();
+    body = fileChunks(file, descriptor, {
+      offset,
+      verify: opener.verify,
+      recycle: ctx.transport.ownsDispatchers,
+      onChunk: ctx.onBytes,
+      where,
+    });
+  } else {
+    body = fromOffset(source, opener.verify, descriptor, offset, where);
+  }
   // A fresh session gets the plain streaming PATCH (the de-facto protocol); a resume names its range.
   return patch(ctx, location, body, offset, descriptor.size - offset, offset > 0);
 }

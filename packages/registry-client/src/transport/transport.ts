@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ImgError } from '@img/oci-spec';
 import { Agent, type Dispatcher } from 'undici';
 import type { CredentialProvider } from '../auth/credentials.js';
@@ -35,7 +35,8 @@ export interface TransportConfig {
   readonly scrubber: SecretScrubber;
 }
 
-export type RequestBody = Uint8Array | string | Readable;
+/** Streams and async iterables are sent once: such a request is never retried here. */
+export type RequestBody = Uint8Array | string | Readable | AsyncIterable<Uint8Array>;
 
 export interface SendRequest {
   readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -45,7 +46,7 @@ export interface SendRequest {
   /** Token scopes the request needs (ignored when the registry needs no bearer token). */
   readonly scopes: readonly string[];
   readonly headers?: Readonly<Record<string, string>>;
-  /** A Readable body is sent once: the request is then never retried here (the caller resumes). */
+  /** A stream or iterable body is sent once: the request is then never retried here (the caller resumes). */
   readonly body?: RequestBody;
   /** Statuses handed back to the caller; any other one becomes a RegistryError. */
   readonly expect: readonly number[];
@@ -105,6 +106,14 @@ export class Transport {
     }
   }
 
+  /**
+   * True when requests go through our own undici Agents (HTTP/1.1 clients), not a caller's
+   * dispatcher: their body writing is known well enough to hand them recycled buffers.
+   */
+  get ownsDispatchers(): boolean {
+    return this.config.dispatcher === undefined;
+  }
+
   endpoints(registry: string): Endpoints {
     const r = normalizeRegistry(registry);
     let e = this.#endpoints.get(r);
@@ -132,7 +141,8 @@ export class Transport {
   /** Send a request through auth, redirects and retries; see SendRequest. */
   async send(req: SendRequest): Promise<SendResponse> {
     const { retry } = this.config;
-    const replayable = !(req.body instanceof Readable);
+    const replayable =
+      req.body === undefined || typeof req.body === 'string' || req.body instanceof Uint8Array;
     const registryOrigin = new URL(this.endpoints(req.registry).base).origin;
     const session = this.session(req.registry);
     let method: string = req.method;
@@ -162,7 +172,10 @@ export class Transport {
           path: `${url.pathname}${url.search}`,
           method: method as Dispatcher.HttpMethod,
           headers,
-          body: method === 'GET' || method === 'HEAD' ? undefined : req.body,
+          // undici takes async iterables too (documented; its typings lag behind).
+          body: (method === 'GET' || method === 'HEAD'
+            ? undefined
+            : req.body) as Dispatcher.DispatchOptions['body'],
           signal: req.signal,
         });
       } catch (err) {
