@@ -112,26 +112,84 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
     });
   });
 
-  it('re-pushes an unchanged image with only HEADs and manifest PUTs', async () => {
+  it('re-pushes an unchanged image with one manifest HEAD, like crane', async () => {
     const image = buildImage([randomLayer(200_000), randomLayer(10_000)]);
     const ref = `${registry.url}/pp/again:v1`;
     await client.pushImage(ref, image.input);
     const before = (await ours(registry)).length;
-    const again = await client.pushImage(ref, image.input);
+    const events: PushProgressEvent[] = [];
+    const again = await client.pushImage(ref, image.input, { onProgress: (e) => events.push(e) });
     expect(again.summary).toMatchObject({
       blobsUploaded: 0,
       blobsSkipped: 3,
       blobsMounted: 0,
       bytesUploaded: 0,
+      manifestsPushed: 0,
+      requests: 1,
     });
-    const requests = (await ours(registry)).slice(before);
-    expect(requests.map((r) => `${r.method} ${r.path.replace(/sha256:\w+/, 'D')}`).sort()).toEqual([
-      'HEAD /v2/pp/again/blobs/D',
-      'HEAD /v2/pp/again/blobs/D',
-      'HEAD /v2/pp/again/blobs/D',
-      'PUT /v2/pp/again/manifests/v1',
+    expect(events.map((e) => (e.kind === 'blob' ? e.state : e.kind))).toEqual([
+      'skipped',
+      'skipped',
+      'skipped',
     ]);
-    expect(again.summary.requests).toBe(4);
+    const requests = (await ours(registry)).slice(before);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['HEAD /v2/pp/again/manifests/v1']);
+
+    // Under a new tag: the blobs are HEADed (all present), then only the manifest is put.
+    const before2 = (await ours(registry)).length;
+    const tagged = await client.pushImage(`${registry.url}/pp/again:v2`, image.input);
+    expect(tagged.summary).toMatchObject({
+      blobsUploaded: 0,
+      blobsSkipped: 3,
+      manifestsPushed: 1,
+      requests: 5,
+    });
+    const requests2 = (await ours(registry)).slice(before2);
+    expect(requests2.map((r) => `${r.method} ${r.path.replace(/sha256:\w+/, 'D')}`).sort()).toEqual([
+      'HEAD /v2/pp/again/blobs/D',
+      'HEAD /v2/pp/again/blobs/D',
+      'HEAD /v2/pp/again/blobs/D',
+      'HEAD /v2/pp/again/manifests/v2',
+      'PUT /v2/pp/again/manifests/v2',
+    ]);
+
+    // A tag that names another image is moved; one that already names this one is left alone.
+    const other = buildImage([randomLayer(1_000)]);
+    await client.pushImage(`${registry.url}/pp/again:v3`, other.input);
+    const before3 = (await ours(registry)).length;
+    const moved = await client.pushImage(ref, image.input, { tags: ['v3', 'v4'] });
+    expect(moved.summary).toMatchObject({ blobsUploaded: 0, blobsSkipped: 3, manifestsPushed: 2 });
+    const requests3 = (await ours(registry)).slice(before3);
+    expect(requests3.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'HEAD /v2/pp/again/manifests/v1',
+      'HEAD /v2/pp/again/manifests/v3',
+      'HEAD /v2/pp/again/manifests/v4',
+      'PUT /v2/pp/again/manifests/v3',
+      'PUT /v2/pp/again/manifests/v4',
+    ]);
+    for (const tag of ['v1', 'v2', 'v3', 'v4']) {
+      expect((await client.headManifest(`${registry.url}/pp/again:${tag}`))?.digest).toBe(
+        image.input.root.descriptor.digest,
+      );
+    }
+  });
+
+  it('uploads the largest blobs first', async () => {
+    const sizes = [20_000, 600_000, 150_000, 2_000];
+    const image = buildImage(sizes.map((n) => randomLayer(n)));
+    const serial = new RegistryClient({ retry: fast, jobs: 1 });
+    const started: number[] = [];
+    try {
+      await serial.pushImage(`${registry.url}/pp/order:v1`, image.input, {
+        onProgress: (e) => {
+          if (e.kind === 'blob' && e.state === 'uploading' && e.bytes === 0) started.push(e.size);
+        },
+      });
+    } finally {
+      await serial.close();
+    }
+    expect(started).toHaveLength(5);
+    expect(started).toEqual([...started].sort((a, b) => b - a));
   });
 
   it('uploads in Content-Range chunks when asked, and crane validates the result', async () => {
