@@ -69,7 +69,7 @@ export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<
           flags.compressionLevel,
           '--compression-level',
           format === 'zstd' ? 1 : 0,
-          format === 'zstd' ? 22 : 9,
+          format === 'zstd' ? 19 : 9,
         );
   const fileMetadata: Record<string, FileMetadata> = {};
   for (const v of flags.fileMetadata ?? []) {
@@ -122,7 +122,7 @@ export function registerLayer(program: Command, io: Io): void {
     .option('--default-metadata <json>', 'metadata for every entry without its own')
     .option('--create-parent-directories', 'write entries for parent directories (default: omitted)')
     .option('--format <format>', 'gzip | zstd | none', 'gzip')
-    .option('--compression-level <n>', 'gzip 0-9 (default 6), zstd 1-22 (default 3)')
+    .option('--compression-level <n>', 'gzip 0-9 (default 6), zstd 1-19 (default 3)')
     .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
     .option('--created-by <text>', 'history created_by of this layer', undefined)
     .option('--media-type <type>', 'override the layer media type')

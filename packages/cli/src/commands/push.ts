@@ -8,7 +8,6 @@ import type { Io } from '../io.js';
 import { collect } from '../util/flags.js';
 import { createPushReporter } from '../util/push-progress.js';
 import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
-import { buildSpecContent } from './build.js';
 
 export interface PushFlags extends RegistryFlags {
   tag?: string[];
@@ -57,6 +56,8 @@ export async function runPush(source: string, ref: string, flags: PushFlags, io:
   if (await isSpecFile(source)) {
     const workDir = await mkdtemp(join(tmpdir(), 'img-push-'));
     try {
+      // Imported here: pushing a layout needs none of the image builders (nor their start-up time).
+      const { buildSpecContent } = await import('./build.js');
       const { content } = await buildSpecContent(source, workDir);
       await pushContent(content, ref, flags, io);
     } finally {

@@ -27,7 +27,7 @@ const layer = {
     defaultMetadata: metadata,
     createParentDirectories: { type: 'boolean' },
     compress: { enum: ['gzip', 'zstd', 'none'] },
-    compressionLevel: { type: 'integer', minimum: 0, maximum: 22 },
+    compressionLevel: { type: 'integer', minimum: 0, maximum: 19 },
     estargz: { type: 'boolean' },
     annotations: stringMap,
     createdBy: { type: 'string' },

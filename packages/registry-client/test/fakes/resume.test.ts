@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { canonicalJsonBytes, type Digest, MediaType, sha256Digest } from '@img/oci-spec';
+import { tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobFromBytes, RegistryClient } from '../../src/index.js';
+import { blobFromBytes, blobFromFile, RegistryClient } from '../../src/index.js';
 
 // distribution 2.8 cannot resume an interrupted PATCH (its upload state pins the offset, so the real-registry
 // fault test exercises the restart path). This tiny registry keeps what it received before a dropped
@@ -86,29 +88,44 @@ describe('resuming an interrupted upload', () => {
     await new Promise((r) => server.close(r));
   });
 
-  it('asks the session for its offset and sends only the rest with Content-Range', async () => {
-    const client = new RegistryClient({ jobs: 1, retry: { minDelayMs: 1 } });
-    try {
-      const layerBlob = blobFromBytes(
-        { mediaType: MediaType.OciLayerGzip, digest: layerDigest, size: layer.length },
-        layer,
-      );
-      const image = imageWith(layerDigest, layer.length);
-      const result = await client.pushImage(`${host}/r:v1`, {
-        root: image.root,
-        blobs: [layerBlob, image.config],
-      });
-      expect(result.summary.retries).toBe(1);
-    } finally {
-      await client.close();
-    }
-    expect(blobs.get(layerDigest)?.equals(layer)).toBe(true);
-    const layerPatches = patches.filter((p) => p.session === patches[0]!.session);
-    expect(layerPatches).toEqual([
-      { session: 's1', range: undefined, length: CUT_AT },
-      { session: 's1', range: `${CUT_AT}-${layer.length - 1}`, length: layer.length - CUT_AT },
-    ]);
-  });
+  // From memory (a stream that skips the prefix) and from a file (read from the offset, also verified).
+  it.each([
+    ['bytes', false],
+    ['a file', false],
+    ['a file', true],
+  ] as const)(
+    'asks the session for its offset and sends only the rest with Content-Range (%s, verifyUploads %s)',
+    async (from, verifyUploads) => {
+      cut = false;
+      sessions.clear();
+      blobs.clear();
+      patches.length = 0;
+      const client = new RegistryClient({ jobs: 1, retry: { minDelayMs: 1 }, verifyUploads });
+      const dir = await tempDir('resume-');
+      try {
+        const descriptor = { mediaType: MediaType.OciLayerGzip, digest: layerDigest, size: layer.length };
+        const path = dir.join('layer');
+        await writeFile(path, layer);
+        const layerBlob =
+          from === 'bytes' ? blobFromBytes(descriptor, layer) : blobFromFile(descriptor, path);
+        const image = imageWith(layerDigest, layer.length);
+        const result = await client.pushImage(`${host}/r:v1`, {
+          root: image.root,
+          blobs: [layerBlob, image.config],
+        });
+        expect(result.summary.retries).toBe(1);
+      } finally {
+        await client.close();
+        await dir.remove();
+      }
+      expect(blobs.get(layerDigest)?.equals(layer)).toBe(true);
+      const layerPatches = patches.filter((p) => p.session === patches[0]!.session);
+      expect(layerPatches).toEqual([
+        { session: 's1', range: undefined, length: CUT_AT },
+        { session: 's1', range: `${CUT_AT}-${layer.length - 1}`, length: layer.length - CUT_AT },
+      ]);
+    },
+  );
 });
 
 function imageWith(layer: Digest, size: number) {

@@ -1,7 +1,8 @@
+import { writeFile } from 'node:fs/promises';
 import { sha256Digest } from '@img/oci-spec';
-import { ciRequires, run, startRegistry, type TestRegistry } from '@img/test-utils';
+import { ciRequires, run, startRegistry, type TempDir, type TestRegistry, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobFromSources, RegistryClient } from '../../src/index.js';
+import { blobFromFile, blobFromSources, RegistryClient } from '../../src/index.js';
 import { mapLimit } from '../../src/limit.js';
 import {
   type Fault,
@@ -37,7 +38,9 @@ describe.skipIf(needs.skip)('pushes through a faulty network', () => {
   let registry: TestRegistry;
   let proxy: FaultProxy;
   let base: TestLayer[];
+  let files: TempDir;
   beforeAll(async () => {
+    files = await tempDir('faults-files-');
     registry = await startRegistry();
     base = [randomLayer(120_000), randomLayer(40_000)];
     const seed = new RegistryClient();
@@ -48,6 +51,7 @@ describe.skipIf(needs.skip)('pushes through a faulty network', () => {
   afterAll(async () => {
     await proxy?.stop();
     await registry?.stop();
+    await files?.remove();
   });
 
   it(`completes ${PUSHES} pushes of a multi-layer image, all valid`, async () => {
@@ -57,11 +61,16 @@ describe.skipIf(needs.skip)('pushes through a faulty network', () => {
       for (let i = 0; i < PUSHES; i++) {
         const own = [randomLayer(5_000 + ((i * 7919) % 200_000)), randomLayer(2_000), randomLayer(60_000)];
         const image = buildImage([...base, ...own]);
+        // The largest own layer is read from a file (the client's recycled-buffer path).
+        const file = files.join(`own-${i}.tgz`);
+        await writeFile(file, own[0]!.bytes);
         // The base layers come by reference only: mounted from faults/base.
         const blobs = image.input.blobs.map((b) =>
           base.some((l) => l.descriptor.digest === b.descriptor.digest)
             ? blobFromSources(b.descriptor, [{ registry: proxy.url, repository: 'faults/base' }])
-            : b,
+            : b.descriptor.digest === own[0]!.descriptor.digest
+              ? blobFromFile(b.descriptor, file)
+              : b,
         );
         const ref = `${proxy.url}/faults/app-${i % 5}:t${i}`;
         const result = await client.pushImage(ref, { ...image.input, blobs });
