@@ -368,6 +368,7 @@ try {
             throw new Error(`img pushed ${json.digest}, layout has ${image.digest}`);
           r.ownRequests = json.requests;
           r.ownBytes = json.bytesUploaded;
+          r.ownMs = json.durationMs;
         } else if (!r.out.includes(image.digest)) {
           throw new Error(`crane pushed something else: ${r.out.trim()}`);
         }
@@ -376,7 +377,7 @@ try {
           .map(([m, n]) => `${m} ${n}`)
           .join(', ');
         console.log(
-          `  #${i} ${tool.padEnd(5)} ${phase === 'first' ? 'first push' : 're-push   '} ${r.wall.toFixed(2)} s, cpu ${r.cpu.toFixed(2)} s (registry ${r.registryCpu.toFixed(2)} s), rss ${r.rssMb.toFixed(0)} MiB, ${r.requests} requests (${methods})${r.ownRequests !== undefined ? ` [--json: ${r.ownRequests} requests, ${fmtBytes(r.ownBytes)}]` : ''}, ${fmtBytes(r.wireBytes)} to the registry`,
+          `  #${i} ${tool.padEnd(5)} ${phase === 'first' ? 'first push' : 're-push   '} ${r.wall.toFixed(2)} s, cpu ${r.cpu.toFixed(2)} s (registry ${r.registryCpu.toFixed(2)} s), rss ${r.rssMb.toFixed(0)} MiB, ${r.requests} requests (${methods})${r.ownRequests !== undefined ? ` [--json: ${r.ownRequests} requests, ${fmtBytes(r.ownBytes)}, ${r.ownMs} ms in pushImage]` : ''}, ${fmtBytes(r.wireBytes)} to the registry`,
         );
       }
     }
@@ -418,7 +419,7 @@ try {
       'img/crane',
       ratio.toFixed(2),
       m.crane.cpu > 0 ? (m.img.cpu / m.crane.cpu).toFixed(1) : 'n/a',
-      (m.img.registryCpu / m.crane.registryCpu).toFixed(2),
+      m.crane.registryCpu > 0 ? (m.img.registryCpu / m.crane.registryCpu).toFixed(2) : 'n/a',
       (m.img.rss / m.crane.rss).toFixed(1),
       (m.img.requests / m.crane.requests).toFixed(2),
       m.crane.bytes ? (m.img.bytes / m.crane.bytes).toFixed(3) : 'n/a',

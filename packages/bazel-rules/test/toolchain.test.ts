@@ -1,5 +1,5 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { tempDir, type TempDir } from '@img/test-utils';
+import { type TempDir, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bazel, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
 
@@ -44,7 +44,9 @@ describe.skipIf(skip)('a hermetic node for img actions', () => {
     const build = await bazel('build', ['//:layer'], { root, cwd: ws.path });
     expect(build.stderr).toMatch(/1 worker/);
     const q = await bazel('aquery', ['mnemonic("ImgLayer", //:layer)'], { root, cwd: ws.path });
-    expect(q.stdout).toMatch(/Command Line: \(exec tools\/node \\\s*\n\s*external\/img_rules[~+]*\/img\/private\/img\.cjs/);
+    expect(q.stdout).toMatch(
+      /Command Line: \(exec tools\/node \\\s*\n\s*external\/img_rules[~+]*\/img\/private\/img\.cjs/,
+    );
     expect(q.stdout).toMatch(/Inputs: \[[^\]]*tools\/node/);
   });
 });

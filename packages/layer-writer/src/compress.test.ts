@@ -101,7 +101,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const otherNode = process.env.NODE24 ?? '/tmp/nodes/node_modules/node24/bin/node';
 const esbuild = resolve(here, '../../../node_modules/.bin/esbuild');
 describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node versions', () => {
-  it('gzip and zstd layers are byte-identical under this Node and under $NODE24', async () => {
+  it('gzip (single stream and block mode) and zstd layers are byte-identical under this Node and $NODE24', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const src = join(t.dir, 'src');
@@ -124,8 +124,8 @@ describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node 
       import { writeLayerToFile } from './bundle.mjs';
       const spec = { entries: [{ type: 'directory', path: '/', source: process.argv[2] }] };
       const out = [];
-      for (const [compression, level] of [['gzip', 6], ['zstd', 3], ['zstd', 9]]) {
-        out.push((await writeLayerToFile(spec, process.argv[3] + compression + level, { compression, level })).digest);
+      for (const [compression, level, compressorJobs] of [['gzip', 6], ['zstd', 3], ['zstd', 9], ['gzip', 6, 2], ['gzip', 1, 1]]) {
+        out.push((await writeLayerToFile(spec, process.argv[3] + compression + level + (compressorJobs ?? ''), { compression, level, compressorJobs })).digest);
       }
       console.log(JSON.stringify(out));`;
     writeFileSync(join(bundleDir, 'run.mjs'), script);
@@ -133,20 +133,19 @@ describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node 
       execFileSync(otherNode, [join(bundleDir, 'run.mjs'), src, join(t.dir, 'o-')]).toString(),
     );
     const ours = [];
-    for (const [compression, level] of [
-      ['gzip', 6],
-      ['zstd', 3],
-      ['zstd', 9],
+    for (const [compression, level, compressorJobs] of [
+      ['gzip', 6, undefined],
+      ['zstd', 3, undefined],
+      ['zstd', 9, undefined],
+      ['gzip', 6, 4], // block mode: the job count differs from the other Node's on purpose
+      ['gzip', 1, 3],
     ] as const) {
       ours.push(
         (
           await writeLayerToFile(
             { entries: [{ type: 'directory', path: '/', source: src }] },
-            join(t.dir, `m-${compression}${level}`),
-            {
-              compression,
-              level,
-            },
+            join(t.dir, `m-${compression}${level}${compressorJobs ?? ''}`),
+            { compression, level, compressorJobs },
           )
         ).digest,
       );

@@ -1,10 +1,12 @@
+import { availableParallelism } from 'node:os';
 import * as stream from 'node:stream';
 import { type Duplex, PassThrough, Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { LayerCompression } from '@img/oci-spec';
+import { defaultPoolSize } from './compress-workers.js';
 import { LayerError } from './errors.js';
-import { type ZstdFrameCompressor, zstdBackend } from './zstd-backend.js';
-import { defaultPoolSize, frameBuffers } from './zstd-workers.js';
+import { GZIP_BLOCK_SIZE, GzipBlocks } from './gzip-blocks.js';
+import { ZstdFrames } from './zstd-frames.js';
 
 export const DEFAULT_COMPRESSION: LayerCompression = 'gzip';
 export const DEFAULT_GZIP_LEVEL = 6;
@@ -27,6 +29,32 @@ export interface CompressorOptions {
    * compressor is done with that chunk (so it can be reused).
    */
   readonly fixedInputBlocks?: boolean;
+  /**
+   * Worker threads to compress with ('nproc': one per core). Unset: gzip is one classic deflate
+   * stream (zlib on the libuv threadpool) and zstd uses defaultPoolSize() threads. Set (any count,
+   * even 1): gzip switches to block mode (see GzipBlocks), whose bytes depend only on the level and
+   * `gzipBlockSize`, never on the count; zstd bytes never depend on it.
+   */
+  readonly jobs?: CompressorJobs;
+  /** gzip block mode: input bytes per block. Default GZIP_BLOCK_SIZE (1 MiB); part of the output format. */
+  readonly gzipBlockSize?: number;
+}
+
+/** A worker-thread count, or 'nproc' for one per core (os.availableParallelism()). */
+export type CompressorJobs = number | 'nproc';
+/** Upper bound of an explicit compressor job count. */
+export const MAX_COMPRESSOR_JOBS = 256;
+
+/** Validate a job count (number or 'nproc'); throws IMG_LAYER_INVALID_OPTION naming `field`. */
+export function resolveCompressorJobs(value: unknown, field = 'compressorJobs'): number {
+  if (value === 'nproc') return Math.min(MAX_COMPRESSOR_JOBS, availableParallelism());
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_COMPRESSOR_JOBS) {
+    return value;
+  }
+  throw new LayerError(
+    'IMG_LAYER_INVALID_OPTION',
+    `${field}: expected an integer from 1 to ${MAX_COMPRESSOR_JOBS} or "nproc", got ${JSON.stringify(value)}`,
+  );
 }
 
 const LEVELS: Record<LayerCompression, [min: number, max: number, def: number]> = {
@@ -59,24 +87,61 @@ export function resolveLevel(format: LayerCompression, level: number | undefined
 
 /**
  * A Transform that compresses a byte stream deterministically:
- * - gzip: one deflate stream (Node zlib), fed fixed 1 MiB blocks; header mtime 0, no name.
+ * - gzip: one deflate stream (Node zlib), fed fixed 1 MiB blocks; header mtime 0, no name, OS Unix.
+ *   With `jobs` set: block mode (GzipBlocks), blocks deflated on worker threads into one gzip member.
  * - zstd: the input is cut into ZSTD_FRAME_SIZE pieces, each compressed one-shot into an independent
- *   frame (native zstd or the pinned wasm build, whichever gives the pinned bytes; see zstdBackend).
+ *   frame on worker threads (native zstd or the pinned wasm build, whichever gives the pinned bytes;
+ *   see zstdBackend).
  * - none: bytes unchanged.
  */
 export function createCompressor(options: CompressorOptions): Duplex {
   const format = parseCompression(options.format, 'format');
   const level = resolveLevel(format, options.level);
+  const jobs = options.jobs === undefined ? undefined : resolveCompressorJobs(options.jobs, 'jobs');
   switch (format) {
     case 'gzip': {
-      const gzip = zlib.createGzip({ level, chunkSize: 256 * 1024 });
+      if (jobs !== undefined) {
+        return new GzipBlocks(level, jobs, resolveGzipBlockSize(options.gzipBlockSize));
+      }
+      const gzip = withUnixGzipHeader(zlib.createGzip({ level, chunkSize: 256 * 1024 }));
       return options.fixedInputBlocks ? gzip : compose(new FixedBlocks(GZIP_INPUT_BLOCK_SIZE), gzip);
     }
     case 'zstd':
-      return new ZstdFrames(level, ZSTD_FRAME_SIZE);
+      return new ZstdFrames(level, ZSTD_FRAME_SIZE, jobs ?? defaultPoolSize());
     default:
       return new PassThrough();
   }
+}
+
+function resolveGzipBlockSize(size: number | undefined): number {
+  if (size === undefined) return GZIP_BLOCK_SIZE;
+  if (!Number.isInteger(size) || size < 4096 || size > 256 * 1024 * 1024) {
+    throw new LayerError('IMG_LAYER_INVALID_OPTION', `gzipBlockSize: expected 4096 to 256 MiB, got ${size}`);
+  }
+  return size;
+}
+
+let zlibWritesUnix: boolean | undefined;
+
+/**
+ * Makes a zlib gzip stream write OS 3 (Unix) in its header: zlib writes the platform's code (19 on
+ * macOS, 10 on Windows), which would make the same layer differ across machines. A no-op where zlib
+ * writes 3 already. Patches the stream's output (push) so that its input side, and the meaning of a
+ * write's callback, stay zlib's own.
+ */
+export function withUnixGzipHeader(gzip: zlib.Gzip, force = false): zlib.Gzip {
+  zlibWritesUnix ??= zlib.gzipSync(Buffer.alloc(0))[9] === 3;
+  if (zlibWritesUnix && !force) return gzip;
+  let seen = 0;
+  const push = gzip.push.bind(gzip);
+  gzip.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk instanceof Uint8Array) {
+      if (seen <= 9 && seen + chunk.length > 9) chunk[9 - seen] = 3;
+      seen += chunk.length;
+    }
+    return push(chunk, encoding);
+  };
+  return gzip;
 }
 
 /** Re-chunks a byte stream into blocks of exactly `size` bytes (the last may be shorter). */
@@ -115,62 +180,5 @@ export class FixedBlocks extends Transform {
   override _flush(cb: TransformCallback): void {
     if (this.#fill > 0) this.push(this.#buf!.subarray(0, this.#fill));
     cb();
-  }
-}
-
-/**
- * zstd as a series of independent frames, each compressed one-shot in a worker thread; up to one frame
- * more than there are workers is in flight. Output order and bytes do not depend on the worker count.
- */
-class ZstdFrames extends Transform {
-  readonly #level: number;
-  readonly #frameSize: number;
-  #buf: Buffer | undefined;
-  #fill = 0;
-  readonly #pending: Promise<Buffer>[] = [];
-  #backend: Promise<ZstdFrameCompressor>;
-
-  constructor(level: number, frameSize: number) {
-    super();
-    this.#level = level;
-    this.#frameSize = frameSize;
-    this.#backend = zstdBackend(level);
-    this.#backend.catch(() => {});
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#take(chunk).then(() => cb(), cb);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    (async () => {
-      if (this.#fill > 0) await this.#submit(this.#buf!.subarray(0, this.#fill));
-      while (this.#pending.length > 0) this.push(await this.#pending.shift()!);
-    })().then(() => cb(), cb);
-  }
-
-  async #take(chunk: Buffer): Promise<void> {
-    let off = 0;
-    while (off < chunk.length) {
-      this.#buf ??= frameBuffers.acquire(this.#frameSize);
-      const n = Math.min(this.#frameSize - this.#fill, chunk.length - off);
-      chunk.copy(this.#buf, this.#fill, off, off + n);
-      this.#fill += n;
-      off += n;
-      if (this.#fill === this.#frameSize) {
-        const frame = this.#buf;
-        this.#buf = undefined;
-        this.#fill = 0;
-        await this.#submit(frame);
-      }
-    }
-  }
-
-  async #submit(frame: Buffer): Promise<void> {
-    const compress = await this.#backend;
-    const job = compress(frame, this.#level);
-    job.catch(() => {});
-    this.#pending.push(job);
-    while (this.#pending.length > defaultPoolSize()) this.push(await this.#pending.shift()!);
   }
 }

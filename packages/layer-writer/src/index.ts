@@ -1,4 +1,4 @@
-export type { CompressorOptions } from './compress.js';
+export type { CompressorJobs, CompressorOptions } from './compress.js';
 export {
   createCompressor,
   DEFAULT_COMPRESSION,
@@ -6,7 +6,9 @@ export {
   DEFAULT_ZSTD_LEVEL,
   FixedBlocks,
   GZIP_INPUT_BLOCK_SIZE,
+  MAX_COMPRESSOR_JOBS,
   parseCompression,
+  resolveCompressorJobs,
   resolveLevel,
   ZSTD_FRAME_SIZE,
 } from './compress.js';
@@ -15,6 +17,7 @@ export type { LayerErrorCode } from './errors.js';
 export { LayerError } from './errors.js';
 export type { LayerFromTarMode, LayerFromTarOptions } from './from-tar.js';
 export { DEFAULT_FROM_TAR_MODE, layerFromTar, layerFromTarToFile } from './from-tar.js';
+export { GZIP_BLOCK_SIZE } from './gzip-blocks.js';
 export type { WriteEntriesOptions } from './layer-tar.js';
 export { DEFAULT_DEDUPLICATE, storedName, writePlannedEntries } from './layer-tar.js';
 export type { FileMetadata, ResolvedMetadata } from './metadata.js';
@@ -65,3 +68,4 @@ export {
 } from './write-layer.js';
 export type { ZstdFrameCompressor } from './zstd-backend.js';
 export { zstdBackend, zstdBackendName } from './zstd-backend.js';
+export { gzipMatchesReference } from './gzip-reference.js';

@@ -12,7 +12,14 @@ import {
   type LayerMetadata,
   ociLayerMediaType,
 } from '@img/oci-spec';
-import { createCompressor, DEFAULT_COMPRESSION, parseCompression, resolveLevel } from './compress.js';
+import {
+  type CompressorJobs,
+  createCompressor,
+  DEFAULT_COMPRESSION,
+  parseCompression,
+  resolveCompressorJobs,
+  resolveLevel,
+} from './compress.js';
 import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE, writePlannedEntries } from './layer-tar.js';
 import { planLayer } from './plan.js';
@@ -30,6 +37,13 @@ export interface LayerOutputOptions {
   readonly mediaType?: string;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly history?: readonly History[];
+  /**
+   * Worker threads for compression: a count or 'nproc' (one per core). Unset (default): gzip is one
+   * classic deflate stream, zstd uses one thread per spare core (1-4). Set, even to 1: gzip uses block
+   * mode (1 MiB blocks deflated in parallel into one gzip member; other bytes than the classic stream,
+   * but the same for every count); zstd bytes never depend on it.
+   */
+  readonly compressorJobs?: CompressorJobs;
 }
 
 export interface WriteLayerOptions extends LayerOutputOptions {
@@ -52,6 +66,8 @@ export interface ResolvedOutput {
   readonly compression: LayerCompression;
   readonly level: number;
   readonly mediaType: string;
+  /** Undefined: the compressor's default. */
+  readonly jobs: number | undefined;
 }
 
 export function resolveOutput(options: LayerOutputOptions): ResolvedOutput {
@@ -61,7 +77,9 @@ export function resolveOutput(options: LayerOutputOptions): ResolvedOutput {
   if (typeof mediaType !== 'string' || mediaType === '') {
     throw new LayerError('IMG_LAYER_INVALID_OPTION', 'mediaType: expected a non-empty string');
   }
-  return { compression, level, mediaType };
+  const jobs =
+    options.compressorJobs === undefined ? undefined : resolveCompressorJobs(options.compressorJobs);
+  return { compression, level, mediaType, jobs };
 }
 
 function parseEpoch(value: number | undefined): number {
@@ -113,7 +131,7 @@ export function compressAndMeasure(source: Readable, options: LayerOutputOptions
   const stream = pipeline(
     source,
     diff,
-    createCompressor({ format: out.compression, level: out.level }),
+    createCompressor({ format: out.compression, level: out.level, jobs: out.jobs }),
     blob,
     (err) => {
       if (err) rejectMeta(err);
@@ -132,7 +150,12 @@ export function compressAndMeasure(source: Readable, options: LayerOutputOptions
 export function writeLayer(spec: LayerSpec, options: WriteLayerOptions = {}): LayerWriteResult {
   const out = resolveOutput(options);
   const baseMtime = parseEpoch(options.sourceDateEpoch);
-  const compressor = createCompressor({ format: out.compression, level: out.level, fixedInputBlocks: true });
+  const compressor = createCompressor({
+    format: out.compression,
+    level: out.level,
+    jobs: out.jobs,
+    fixedInputBlocks: true,
+  });
   const diff = new HashCounter();
   const blob = new DigestCounter();
   // Tar chunks go back to the pool once the compressor is done with them (gzip: deflated; zstd:

@@ -1,13 +1,17 @@
 import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
 import * as zlib from 'node:zlib';
-import { ZstdWorkerPool } from './zstd-workers.js';
+import { compressWorkers, defaultPoolSize } from './compress-workers.js';
 
 const log = debuglog('img:layer-writer');
 const require = createRequire(import.meta.url);
 
-/** Compresses one independent zstd frame. */
-export type ZstdFrameCompressor = (input: Buffer, level: number) => Promise<Buffer>;
+/**
+ * Compresses one independent zstd frame on a worker thread, using at most `workers` threads (default
+ * defaultPoolSize()). `input` is transferred to the worker: it must own its whole ArrayBuffer, and is
+ * unusable afterwards.
+ */
+export type ZstdFrameCompressor = (input: Buffer, level: number, workers?: number) => Promise<Buffer>;
 
 interface WasmZstd {
   init(): Promise<void>;
@@ -91,17 +95,17 @@ export async function zstdBackendName(level: number): Promise<'native' | 'wasm'>
   return b === nativeCompress ? 'native' : 'wasm';
 }
 
-let nativePool: ZstdWorkerPool | undefined;
-let wasmPool: ZstdWorkerPool | undefined;
-
-function nativeCompress(input: Buffer, level: number): Promise<Buffer> {
-  nativePool ??= new ZstdWorkerPool('native');
-  return nativePool.compress(input, level, nativeOptions(input.length, level).chunkSize);
+async function nativeCompress(input: Buffer, level: number, workers = defaultPoolSize()): Promise<Buffer> {
+  const task = { op: 'zstd', level, chunkSize: nativeOptions(input.length, level).chunkSize } as const;
+  return (await compressWorkers().run(task, input, workers)).output;
 }
 
-function wasmCompress(input: Buffer, level: number): Promise<Buffer> {
-  wasmPool ??= new ZstdWorkerPool('wasm', require.resolve('@bokuweb/zstd-wasm'));
-  return wasmPool.compress(input, level, 0);
+let wasmPath: string | undefined;
+
+async function wasmCompress(input: Buffer, level: number, workers = defaultPoolSize()): Promise<Buffer> {
+  wasmPath ??= require.resolve('@bokuweb/zstd-wasm');
+  const task = { op: 'zstd', level, chunkSize: 0, wasmPath } as const;
+  return (await compressWorkers().run(task, input, workers)).output;
 }
 
 async function selectBackend(level: number): Promise<ZstdFrameCompressor> {

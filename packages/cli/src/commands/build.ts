@@ -14,6 +14,7 @@ import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
 import { CliError } from '../util/errors.js';
 import { readJsonInput } from '../util/files.js';
 import { collect, sourceDateEpoch } from '../util/flags.js';
+import { warnIfGzipNotReference } from '../util/gzip-warning.js';
 import { type PushFlags, pushContent } from './push.js';
 
 export interface BuildResult {
@@ -76,8 +77,14 @@ async function buildPlatformImage(
 export async function buildSpecContent(
   specPath: string,
   workDir: string,
+  io?: Io,
 ): Promise<BuildResult & { content: ImageContent }> {
   const spec = await readImageSpec(specPath);
+  if (io) {
+    for (const layer of spec.images.flatMap((i) => i.layers)) {
+      if ((layer.compress ?? 'gzip') === 'gzip') warnIfGzipNotReference(io, layer.compressionLevel);
+    }
+  }
   const epoch = sourceDateEpoch();
   const collector = new ContentCollector();
   const images: BuiltImage[] = [];
@@ -108,7 +115,7 @@ export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Pro
   const target = flags.output ? parseOutputTarget(flags.output) : undefined;
   const workDir = await mkdtemp(join(tmpdir(), 'img-build-'));
   try {
-    const { root, images, content } = await buildSpecContent(specPath, workDir);
+    const { root, images, content } = await buildSpecContent(specPath, workDir, io);
     if (target) {
       await writeOutput(content, target, flags);
       io.out(`${flags.output}@${root.digest}`);

@@ -51,9 +51,9 @@ async function isSpecFile(source: string): Promise<boolean> {
 }
 
 /** An image from a layout (`oci:DIR[:REF]`, `oci-archive:FILE`) or built in-process from a spec file. */
-async function openSource(source: string, workDir: string): Promise<LoadSource> {
+async function openSource(source: string, workDir: string, io: Io): Promise<LoadSource> {
   if (await isSpecFile(source)) {
-    const built = await buildSpecContent(source, workDir);
+    const built = await buildSpecContent(source, workDir, io);
     const blobSources = new Map<string, readonly BlobSource[]>();
     for (const image of built.images)
       for (const l of image.layers) if (l.sources?.length) blobSources.set(l.digest, l.sources);
@@ -113,7 +113,7 @@ export async function runLoad(
     );
   };
   try {
-    const { content, blobSources } = await openSource(source, workDir);
+    const { content, blobSources } = await openSource(source, workDir, io);
     const common = {
       names: flags.tag,
       blobSources,

@@ -58,7 +58,7 @@ export async function runPush(source: string, ref: string, flags: PushFlags, io:
     try {
       // Imported here: pushing a layout needs none of the image builders (nor their start-up time).
       const { buildSpecContent } = await import('./build.js');
-      const { content } = await buildSpecContent(source, workDir);
+      const { content } = await buildSpecContent(source, workDir, io);
       await pushContent(content, ref, flags, io);
     } finally {
       await rm(workDir, { recursive: true, force: true });

@@ -43,6 +43,7 @@ export async function buildSpecLayer(
     {
       compression: layer.compress ?? 'gzip',
       ...(layer.compressionLevel !== undefined ? { level: layer.compressionLevel } : {}),
+      ...(layer.compressorJobs !== undefined ? { compressorJobs: layer.compressorJobs } : {}),
       ...(options.mtime !== undefined ? { sourceDateEpoch: options.mtime } : {}),
       ...(layer.annotations ? { annotations: layer.annotations } : {}),
       history: [{ created_by: layer.createdBy ?? 'img build' }],

@@ -16,6 +16,8 @@ export interface LayerSpecFile {
   readonly createParentDirectories?: boolean;
   readonly compress?: 'gzip' | 'zstd' | 'none';
   readonly compressionLevel?: number;
+  /** Compression worker threads (see layer-writer's `compressorJobs`); gzip then uses block mode. */
+  readonly compressorJobs?: number | 'nproc';
   /** Write the layer as eStargz (zstd:chunked with compress: zstd). */
   readonly estargz?: boolean;
   readonly annotations?: Record<string, string>;

@@ -28,6 +28,7 @@ const layer = {
     createParentDirectories: { type: 'boolean' },
     compress: { enum: ['gzip', 'zstd', 'none'] },
     compressionLevel: { type: 'integer', minimum: 0, maximum: 19 },
+    compressorJobs: { type: ['integer', 'string'], minimum: 1, maximum: 256, pattern: '^nproc$' },
     estargz: { type: 'boolean' },
     annotations: stringMap,
     createdBy: { type: 'string' },

@@ -5,7 +5,13 @@ import { Readable } from 'node:stream';
 import { sha256Digest } from '@img/oci-spec';
 import { tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FILE_CHUNK_SIZE, type FileChunksOptions, fileChunks, fileRangeOf } from './file-body.js';
+import {
+  FILE_CHUNK_SIZE,
+  type FileChunksOptions,
+  fileChunks,
+  fileRangeOf,
+  isRegularFile,
+} from './file-body.js';
 
 describe('file bodies', () => {
   const data = randomBytes(FILE_CHUNK_SIZE * 2 + 12_345);
@@ -47,6 +53,13 @@ describe('file bodies', () => {
     expect(fileRangeOf(flowing)).toBeUndefined();
     expect(fileRangeOf(Readable.from([data]))).toBeUndefined();
     for (const s of [whole, range, text, flowing]) s.destroy();
+  });
+
+  it('takes only regular files', async () => {
+    expect(await isRegularFile(path)).toBe(true);
+    expect(await isRegularFile(dir.path)).toBe(false);
+    expect(await isRegularFile('/dev/null')).toBe(false);
+    expect(await isRegularFile(dir.join('missing'))).toBe(false);
   });
 
   it('yields the file in chunks through two recycled buffers, reporting each size', async () => {

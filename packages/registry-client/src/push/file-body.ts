@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type Descriptor, SpecError } from '@img/oci-spec';
 
@@ -29,6 +29,11 @@ export function fileRangeOf(stream: Readable): FileRange | undefined {
   if (!Number.isSafeInteger(start) || start < 0) return undefined;
   if (end !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(end) || end < start - 1)) return undefined;
   return { path: s.path, start, end };
+}
+
+/** True for a regular file (a FIFO or a device has no size to check and is left to its stream). */
+export async function isRegularFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }
 
 export interface FileChunksOptions {

@@ -36,8 +36,9 @@ export interface PushConfig {
 }
 
 /**
- * Push an image: blobs first (`jobs` at a time: HEAD, mount, upload), then child manifests, then the
- * index or manifest root under each tag (or by digest when there is none).
+ * Push an image: nothing but the tags that name something else when a tag already names the root;
+ * else blobs first (largest first, `jobs` at a time: HEAD, mount, upload), then child manifests, then
+ * the index or manifest root under each tag (or by digest when there is none).
  */
 export async function pushImage(
   transport: Transport,

@@ -7,7 +7,7 @@ import { blobExists } from '../pull/blob.js';
 import { backoffDelay, isRetryableNetworkError, sleep } from '../transport/retry.js';
 import type { Transport } from '../transport/transport.js';
 import { ByteSlicer, skipBytes } from './byte-streams.js';
-import { fileChunks, fileRangeOf } from './file-body.js';
+import { fileChunks, fileRangeOf, isRegularFile } from './file-body.js';
 import {
   isSessionLost,
   type PatchBody,
@@ -137,7 +137,7 @@ async function patchRest(
   const source = await opener.open();
   const file = fileRangeOf(source);
   let body: PatchBody;
-  if (file) {
+  if (file && (await isRegularFile(file.path))) {
     // A file: read it ourselves into two recycled buffers (no allocation per chunk) and seek instead
     // of skipping on a resume.
     source.destroy();

@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ImgError } from '@img/oci-spec';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import undiciRequest from 'undici/lib/api/api-request.js';
+// undici's Agent and request() alone: the package index also loads fetch, WebSocket, caches and mocks
+// (~50 ms of CPU, a fifth of a re-push). undici-modules.test.ts checks they are the exported ones.
+import Agent from 'undici/lib/dispatcher/agent.js';
 import type { CredentialProvider } from '../auth/credentials.js';
 import { AuthSession } from '../auth/session.js';
 import { publishRequest, publishRetry } from '../diagnostics.js';
@@ -167,7 +171,8 @@ export class Transport {
       const started = Date.now();
       try {
         if (req.stats) req.stats.requests++;
-        res = await (req.blobPool ? this.#blobs : this.#api).request({
+        const dispatcher = req.blobPool ? this.#blobs : this.#api;
+        const options: Dispatcher.RequestOptions = {
           origin: url.origin,
           path: `${url.pathname}${url.search}`,
           method: method as Dispatcher.HttpMethod,
@@ -177,7 +182,12 @@ export class Transport {
             ? undefined
             : req.body) as Dispatcher.DispatchOptions['body'],
           signal: req.signal,
-        });
+        };
+        // Ours get Dispatcher#request by hand (only the undici index installs it); a caller's
+        // dispatcher, perhaps of another undici version, uses its own.
+        res = this.ownsDispatchers
+          ? await undiciRequest.call(dispatcher, options)
+          : await dispatcher.request(options);
       } catch (err) {
         publishRequest({ method, url: redactUrl(url), durationMs: Date.now() - started, error: String(err) });
         // Our own errors from a request body (a source failing digest verification) pass through.

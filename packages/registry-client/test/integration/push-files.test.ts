@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { ciRequires, run, startRegistry, type TempDir, type TestRegistry, tempDir } from '@img/test-utils';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobFromFile, type PushBlob, RegistryClient } from '../../src/index.js';
 import { buildImage, randomLayer, type TestImage } from '../helpers/images.js';
@@ -61,6 +62,27 @@ describe.skipIf(needs.skip)('pushing blobs from files', () => {
       expect(Buffer.concat(await body.toArray()).equals(layer.bytes)).toBe(true);
     }
     await run('crane', ['validate', '--insecure', '--remote', ref]);
+  });
+
+  it('sends files through a dispatcher of the caller (fresh buffers), byte for byte', async () => {
+    const layer = randomLayer(3_500_000);
+    const image = buildImage([layer]);
+    const path = dir.join('own-dispatcher.tgz');
+    await writeFile(path, layer.bytes);
+    const agent = new Agent({ connections: 2 });
+    const own = new RegistryClient({ retry: fast, dispatcher: agent });
+    try {
+      const blobs = replacing(image, layer.descriptor.digest, blobFromFile(layer.descriptor, path));
+      await own.pushImage(`${registry.url}/files/dispatcher:v1`, { ...image.input, blobs });
+      const body = await own.fetchBlob(
+        { registry: registry.url, repository: 'files/dispatcher' },
+        layer.descriptor,
+      );
+      expect(Buffer.concat(await body.toArray()).equals(layer.bytes)).toBe(true);
+    } finally {
+      await own.close();
+      await agent.close();
+    }
   });
 
   it.each([false, true])(

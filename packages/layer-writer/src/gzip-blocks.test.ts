@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCompressor, withUnixGzipHeader } from './compress.js';
+import { compressWorkers } from './compress-workers.js';
+import { crc32Combine } from './crc32-combine.js';
+import { GZIP_BLOCK_SIZE, GzipBlocks, gzipHeader } from './gzip-blocks.js';
+import { run, sha256Bytes, sha256File, tempDir, toolAvailable } from './test-helpers.js';
+import { writeLayerToFile } from './write-layer.js';
+
+const hasGzip = toolAvailable('gzip');
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+function tmp(): string {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+/** Deterministic data with text-like and incompressible stretches (so blocks differ in ratio). */
+function mixed(size: number, seed = 1): Buffer {
+  const words = ['import', 'from', 'const', 'layer', '{', '}', '\n', 'return', 'sha256', '  ', 'usr/lib'];
+  const b = Buffer.alloc(size);
+  let x = seed;
+  let o = 0;
+  while (o < size) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    if ((x >>> 20) % 17 === 0) {
+      for (let i = 0; i < 2000 && o < size; i++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        b[o++] = x >>> 24;
+      }
+    } else {
+      o += b.write(`${words[(x >>> 16) % words.length]} `, o);
+    }
+  }
+  return b;
+}
+
+async function compress(
+  input: Buffer,
+  chunkSize: number,
+  transform: NodeJS.ReadWriteStream,
+): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < input.length; i += chunkSize) parts.push(input.subarray(i, i + chunkSize));
+  const src = Readable.from(parts);
+  src.pipe(transform as unknown as NodeJS.WritableStream);
+  const out: Buffer[] = [];
+  for await (const c of transform as unknown as AsyncIterable<Buffer>) out.push(c);
+  return Buffer.concat(out);
+}
+
+/** The gzip member's parts; asserts there is exactly one deflate stream that ends at the trailer. */
+function oneMember(gz: Buffer, input: Buffer): void {
+  expect(gz.subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 8]));
+  // inflateRaw stops at the first final block: getting the whole input back means one stream
+  expect(zlib.inflateRawSync(gz.subarray(10, gz.length - 8)).equals(input)).toBe(true);
+  expect(gz.readUInt32LE(gz.length - 8)).toBe(zlib.crc32(input));
+  expect(gz.readUInt32LE(gz.length - 4)).toBe(input.length % 2 ** 32);
+}
+
+describe('crc32Combine', () => {
+  it('gives the CRC-32 of a concatenation from the parts, for any split', () => {
+    const data = mixed(300_000, 7);
+    for (const cut of [0, 1, 31, 4096, 65_537, 299_999, 300_000]) {
+      const a = data.subarray(0, cut);
+      const b = data.subarray(cut);
+      expect(crc32Combine(zlib.crc32(a), zlib.crc32(b), b.length)).toBe(zlib.crc32(data));
+    }
+  });
+});
+
+describe('gzip block mode', () => {
+  it('gives the same bytes for 1, 2 and 4 jobs and any input chunking, as one valid gzip member', async () => {
+    const input = mixed(3 * GZIP_BLOCK_SIZE + 12_345);
+    const one = await compress(input, GZIP_BLOCK_SIZE, createCompressor({ format: 'gzip', jobs: 1 }));
+    const two = await compress(input, 7919, createCompressor({ format: 'gzip', jobs: 2 }));
+    const four = await compress(input, 3 * GZIP_BLOCK_SIZE, createCompressor({ format: 'gzip', jobs: 4 }));
+    expect(sha256Bytes(two)).toBe(sha256Bytes(one));
+    expect(sha256Bytes(four)).toBe(sha256Bytes(one));
+    oneMember(one, input);
+    // 4 blocks deflated separately: the classic single stream is a different (equally valid) encoding
+    const classic = await compress(input, GZIP_BLOCK_SIZE, createCompressor({ format: 'gzip' }));
+    expect(classic.equals(one)).toBe(false);
+    // priming each block with the previous block's tail keeps the size close to the single stream
+    expect(one.length).toBeLessThan(classic.length * 1.01);
+  });
+
+  it('writes the single-stream header bytes, and handles every level, tiny blocks and edge sizes', async () => {
+    for (const level of [0, 1, 2, 6, 9]) {
+      const classic = await compress(Buffer.from('x'), 1, createCompressor({ format: 'gzip', level }));
+      expect(gzipHeader(level)).toEqual(classic.subarray(0, 10));
+      const input = mixed(200_000, level + 3);
+      const a = await compress(input, 1000, new GzipBlocks(level, 3, 16_384));
+      const b = await compress(input, 50_000, new GzipBlocks(level, 1, 16_384));
+      expect(a.equals(b)).toBe(true);
+      expect(a.subarray(0, 10)).toEqual(gzipHeader(level));
+      oneMember(a, input);
+    }
+    for (const size of [0, 1, 65_536, 65_537, 4 * 65_536]) {
+      const input = mixed(size, 5);
+      const gz = await compress(input, 4096, new GzipBlocks(6, 2, 65_536));
+      oneMember(gz, input);
+      expect(zlib.gunzipSync(gz).equals(input)).toBe(true);
+    }
+  });
+
+  it.skipIf(!hasGzip)('is accepted by GNU gzip (-t, -dc)', async () => {
+    const dir = tmp();
+    const input = mixed(2 * GZIP_BLOCK_SIZE + 999, 11);
+    const gz = await compress(input, 65_536, createCompressor({ format: 'gzip', level: 6, jobs: 2 }));
+    writeFileSync(join(dir, 'x.gz'), gz);
+    run('gzip', ['-t', join(dir, 'x.gz')]);
+    expect(run('gzip', ['-dc', join(dir, 'x.gz')]).equals(input)).toBe(true);
+  });
+
+  it('respects back-pressure: with nobody reading, only a few blocks are taken from the source', async () => {
+    let pulled = 0;
+    // incompressible: each block's output fills the readable buffer (back-pressure counts output bytes)
+    const source = new Readable({
+      read() {
+        pulled += 16_384;
+        this.push(pulled > 256 * 65_536 ? null : randomBytes(16_384));
+      },
+    });
+    const gz = new GzipBlocks(1, 2, 65_536);
+    source.pipe(gz);
+    await new Promise((r) => setTimeout(r, 500));
+    // 2 x jobs blocks in flight, one filling, one held, plus stream buffers; never the whole 16 MiB
+    expect(pulled).toBeGreaterThan(65_536);
+    expect(pulled).toBeLessThan(12 * 65_536);
+    source.unpipe(gz);
+    source.destroy();
+    gz.destroy();
+  });
+
+  it('uses at most `jobs` worker threads per stream', async () => {
+    const input = mixed(8 * 65_536, 2);
+    await compress(input, 65_536, new GzipBlocks(6, 1, 65_536));
+    expect(compressWorkers().size).toBeGreaterThanOrEqual(1);
+    const before = compressWorkers().size;
+    await compress(input, 65_536, new GzipBlocks(6, 1, 65_536));
+    expect(compressWorkers().size).toBe(before);
+  });
+
+  it('rejects bad job counts and block sizes, naming the option', () => {
+    for (const jobs of [0, -1, 1.5, 257, 'abc', '2']) {
+      expect(() => createCompressor({ format: 'gzip', jobs: jobs as number })).toThrow(
+        expect.objectContaining({
+          code: 'IMG_LAYER_INVALID_OPTION',
+          message: expect.stringMatching(/^jobs: /),
+        }),
+      );
+    }
+    expect(() => createCompressor({ format: 'gzip', jobs: 2, gzipBlockSize: 100 })).toThrow(/gzipBlockSize/);
+    expect(createCompressor({ format: 'gzip', jobs: 'nproc' })).toBeInstanceOf(GzipBlocks);
+  });
+
+  it('single-stream mode: the OS-byte patch leaves Unix output unchanged', async () => {
+    const input = mixed(300_000, 9);
+    const plain = zlib.gzipSync(input, { level: 6, chunkSize: 256 * 1024 });
+    const patched = await compress(
+      input,
+      300_000,
+      withUnixGzipHeader(zlib.createGzip({ level: 6, chunkSize: 256 * 1024 }), true),
+    );
+    expect(patched[9]).toBe(3);
+    expect(patched.equals(plain)).toBe(plain[9] === 3);
+  });
+});
+
+describe('writeLayerToFile with compressorJobs', () => {
+  function tree(): string {
+    const src = join(tmp(), 'src');
+    mkdirSync(join(src, 'a'), { recursive: true });
+    writeFileSync(join(src, 'a', 'big.txt'), mixed(2 * GZIP_BLOCK_SIZE + 300_000, 3));
+    writeFileSync(join(src, 'a', 'small.txt'), 'hello\n');
+    writeFileSync(join(src, 'blob.bin'), mixed(700_000, 4));
+    return src;
+  }
+
+  it('gzip: the same digest for jobs 1, 2, 4 and nproc; diff_id unchanged; gzip -dc gives the tar', async () => {
+    const src = tree();
+    const dir = tmp();
+    const spec = { entries: [{ type: 'directory' as const, path: '/', source: src }] };
+    const classic = await writeLayerToFile(spec, join(dir, 'classic.tgz'));
+    const metas = [];
+    for (const jobs of [1, 2, 4, 'nproc'] as const) {
+      metas.push(await writeLayerToFile(spec, join(dir, `j${jobs}.tgz`), { compressorJobs: jobs }));
+    }
+    for (const m of metas) {
+      expect(m.digest).toBe(metas[0]!.digest);
+      expect(m.diff_id).toBe(classic.diff_id);
+      expect(m.uncompressed_size).toBe(classic.uncompressed_size);
+    }
+    expect(metas[0]!.digest).toBe(sha256File(join(dir, 'j1.tgz')));
+    expect(metas[0]!.digest).not.toBe(classic.digest);
+    if (!hasGzip) return;
+    run('gzip', ['-t', join(dir, 'j2.tgz')]);
+    expect(sha256Bytes(run('gzip', ['-dc', join(dir, 'j4.tgz')]))).toBe(classic.diff_id);
+  });
+
+  it('zstd: the same bytes whatever the job count', async () => {
+    const src = tree();
+    const dir = tmp();
+    const spec = { entries: [{ type: 'directory' as const, path: '/', source: src }] };
+    const base = await writeLayerToFile(spec, join(dir, 'd.tzst'), { compression: 'zstd' });
+    for (const jobs of [1, 3]) {
+      const m = await writeLayerToFile(spec, join(dir, `j${jobs}.tzst`), {
+        compression: 'zstd',
+        compressorJobs: jobs,
+      });
+      expect(m.digest).toBe(base.digest);
+    }
+  });
+
+  it('rejects a bad compressorJobs, naming it, and leaves no file', async () => {
+    const dir = tmp();
+    for (const bad of [0, 'abc', 2.5]) {
+      await expect(
+        writeLayerToFile({ entries: [] }, join(dir, 'x'), { compressorJobs: bad as number }),
+      ).rejects.toThrow(/compressorJobs: expected an integer from 1 to 256 or "nproc"/);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
