@@ -12,10 +12,11 @@
 //    store with one untimed push (so every timed first push meets the same registry state), then per
 //    iteration (order alternates): first push of img and crane, each to a fresh repository, then a
 //    re-push of both (unchanged layout, same repository).
-// 4. Prints per push: wall time, CPU (user+sys) and max RSS of the client (/usr/bin/time), requests
-//    (from the registry access log; ours also from `--json`), bytes sent to the registry port (an
-//    iptables byte counter on the port: TCP payload + headers; falls back to ours-only --json bytes),
-//    then the medians over iterations and the ratio img/crane.
+// 4. Prints per push: wall time, CPU (user+sys) and max RSS of the client (/usr/bin/time), the
+//    registry's CPU (/proc), requests (from the registry access log; ours also from `--json`), bytes
+//    sent to the registry port (an iptables byte counter on the port, removed at the end: TCP payload +
+//    headers; without iptables only ours, from --json), then the medians over iterations, the ratio
+//    img/crane, and the start-up time of each tool alone (`img --help`, `crane version`).
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';

@@ -1,7 +1,7 @@
 // Bundles the img CLI (packages/cli/src/bin.ts, every @img/* package from source and every npm
 // dependency inlined, zstd's wasm embedded) into ONE file the ruleset ships: img/private/img.cjs.
 // Run by `pnpm build` in this package; Bazel actions run it with the Node toolchain.
-import { readFile, rename, rm } from 'node:fs/promises';
+import { cp, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,16 @@ const inlineZstdWasm = {
   },
 };
 
+/** containerd's .proto files (for `img load --daemon containerd`) go beside the bundle: img/private/proto. */
+async function copyProtos() {
+  const target = join(pkg, 'img', 'private', 'proto');
+  const staging = `${target}.tmp-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await cp(join(pkg, '..', 'containerd-loader', 'proto'), staging, { recursive: true });
+  await rm(target, { recursive: true, force: true });
+  await rename(staging, target);
+}
+
 const temp = `${outfile}.tmp-${process.pid}`;
 try {
   const result = await build({
@@ -88,6 +98,7 @@ try {
     metafile: true,
   });
   await rename(temp, outfile);
+  await copyProtos();
   const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
   process.stdout.write(`bundled packages/cli/src/bin.ts -> ${outfile} (${(bytes / 1024).toFixed(0)} KiB)\n`);
 } catch (err) {

@@ -50,6 +50,8 @@ export interface BazelOptions {
   mode?: BazelMode;
   allowFailure?: boolean;
   timeoutMs?: number;
+  /** Extra environment for the Bazel client (e.g. IMG_BAZEL_ENV: variables passed into the chroot). */
+  env?: Record<string, string>;
 }
 
 const QUIET = ['--curses=no', '--color=no', '--show_progress_rate_limit=30'];
@@ -76,6 +78,7 @@ export function bazel(command: string, args: readonly string[], opts: BazelOptio
       cwd: opts.cwd ?? EXAMPLES,
       timeoutMs: opts.timeoutMs ?? 600_000,
       allowFailure: opts.allowFailure ?? false,
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     },
   );
 }

@@ -10,12 +10,20 @@ const tmp = useTempDir('cli-compressor-jobs-');
 const hasGzip = toolAvailable('gzip');
 const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
+let dataWritten: Promise<void> | undefined;
+
 /** ~2.5 MiB of text-like data: three 1 MiB gzip blocks. */
 async function dataFile(): Promise<string> {
-  const lines: string[] = [];
-  for (let i = 0; lines.join('').length < 2_600_000; i++) lines.push(`line ${i} ${(i * 7919) % 10007}\n`);
   const path = tmp.join('data.txt');
-  await writeFile(path, lines.join(''));
+  dataWritten ??= (async () => {
+    const lines: string[] = [];
+    for (let i = 0, size = 0; size < 2_600_000; i++) {
+      lines.push(`line ${i} ${(i * 7919) % 10007}\n`);
+      size += lines[i]!.length;
+    }
+    await writeFile(path, lines.join(''));
+  })();
+  await dataWritten;
   return path;
 }
 

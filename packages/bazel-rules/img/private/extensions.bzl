@@ -1,6 +1,7 @@
 """Module extension creating the img toolchain repository (@img_rules_node)."""
 
 load(":node_repository.bzl", "img_node_repository")
+load(":pull.bzl", "pull")
 
 _toolchain_tag = tag_class(
     doc = "Use a hermetic Node.js for img actions instead of the host's node. Only the root module's tag counts.",
@@ -21,4 +22,32 @@ def _img_node_impl(mctx):
 img_node = module_extension(
     implementation = _img_node_impl,
     tag_classes = {"toolchain": _toolchain_tag},
+)
+
+_pull_tag = tag_class(
+    doc = "Pull an image by digest into the repository `name` (use_repo(images, name)).",
+    attrs = {
+        "name": attr.string(doc = "Repository name.", mandatory = True),
+        "registry": attr.string(doc = "Registry host[:port].", default = "index.docker.io"),
+        "repository": attr.string(doc = "Repository, e.g. library/ubuntu.", mandatory = True),
+        "tag": attr.string(doc = "Informational; the digest decides what is pulled."),
+        "digest": attr.string(doc = "Required: sha256:<64 hex> of the manifest or index."),
+    },
+)
+
+def _images_impl(mctx):
+    seen = {}
+    for mod in mctx.modules:
+        for tag in mod.tags.pull:
+            if tag.name in seen:
+                if seen[tag.name] != (tag.registry, tag.repository, tag.digest):
+                    fail("images.pull(name = %r): pulled twice with different images" % tag.name)
+                continue
+            seen[tag.name] = (tag.registry, tag.repository, tag.digest)
+            pull(name = tag.name, registry = tag.registry, repository = tag.repository, tag = tag.tag, digest = tag.digest)
+
+images = module_extension(
+    implementation = _images_impl,
+    doc = "Pulled base images for Bzlmod: images.pull(name, registry, repository, tag, digest), then use_repo(images, name).",
+    tag_classes = {"pull": _pull_tag},
 )

@@ -22,7 +22,13 @@ def _layout_action(ctx, out, target, index, manifests):
                 continue
             seen[layer.metadata.path] = True
             if layer.blob == None:
-                fail("%s: layer %s has no blob (shallow base); an OCI layout needs every blob" % (ctx.label, layer.metadata.short_path))
+                if not layer.sources:
+                    fail("%s: layer %s has neither a blob nor sources to fetch it from" % (ctx.label, layer.metadata.short_path))
+
+                # A pulled base layer stays in its registry: the layout lists it in img-sources.json.
+                args.add("--layer=" + layer.metadata.path)
+                inputs.append(layer.metadata)
+                continue
             args.add("--layer=" + layer.metadata.path + "=" + layer.blob.path)
             inputs.extend([layer.metadata, layer.blob])
     args.add("--output=" + target)

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { BlobHandle } from '@img/oci-layout';
 import {
+  type BlobSource,
   type Descriptor,
   documentKind,
   type ImageConfig,
@@ -75,13 +76,24 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
     throw new CliError('IMG_CLI_USAGE', 'give --index, or exactly one --manifest');
   }
   const blobs = new Map<string, BlobHandle>();
-  for (const pair of flags.layer ?? []) {
-    const [metaPath, blobPath] = splitPair(pair, '--layer');
+  const sources = new Map<string, readonly BlobSource[]>();
+  for (const value of flags.layer ?? []) {
+    // META=BLOB, or META alone for a shallow layer whose metadata names its sources (a pulled base).
+    const [metaPath, blobPath] = value.includes('=') ? splitPair(value, '--layer') : [value, undefined];
     const meta = parseLayerMetadata(await readInput(metaPath, '--layer'), `--layer ${metaPath}`);
-    blobs.set(meta.digest, { descriptor: meta, open: async () => createReadStream(blobPath) });
+    if (blobPath !== undefined) {
+      blobs.set(meta.digest, { descriptor: meta, open: async () => createReadStream(blobPath) });
+    } else if (meta.sources?.length) {
+      sources.set(meta.digest, meta.sources);
+    } else {
+      throw new CliError(
+        'IMG_CLI_USAGE',
+        `--layer ${metaPath}: no blob given and the metadata names no sources (expected META=BLOB)`,
+      );
+    }
   }
   await writeOutput(
-    { root: root!, documents, blobs },
+    { root: root!, documents, blobs, ...(sources.size ? { sources } : {}) },
     target,
     flags.allowMissingBlobs ? { allowMissingBlobs: true } : {},
   );
@@ -97,7 +109,11 @@ export function registerLayout(program: Command, io: Io): void {
     .option('--index <file>', 'root index (its manifests and configs given with --manifest/--config)')
     .option('--manifest <file>', 'image manifest (repeatable)', collect)
     .option('--config <file>', 'image config (repeatable)', collect)
-    .option('--layer <meta.json=blob>', 'layer metadata and blob file (repeatable)', collect)
+    .option(
+      '--layer <meta.json[=blob]>',
+      'layer metadata and blob file, or metadata alone for a base layer with sources (repeatable)',
+      collect,
+    )
     .requiredOption('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
     .option('--allow-missing-blobs', 'write a shallow layout when layer blobs are absent')
     .action(async (flags: LayoutFlags) => runLayout(flags, io));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { sha256Digest } from '@img/oci-spec';
 import { tempDir } from '@img/test-utils';
@@ -109,6 +109,27 @@ describe('file bodies', () => {
     expect(delivered).toBe(FILE_CHUNK_SIZE * 2);
     // Without verification the registry is the judge: the bytes go out as they are.
     expect(Buffer.concat(await collect(fileChunks(whole, wrongDigest, options()))).equals(data)).toBe(true);
+  });
+
+  it('fails with IMG_SIZE_MISMATCH when the file shrinks while it is sent', async () => {
+    const shrinking = dir.join('shrinking');
+    await writeFile(shrinking, data);
+    const chunks = fileChunks(
+      { path: shrinking, start: 0, end: Number.POSITIVE_INFINITY },
+      descriptor,
+      options(),
+    );
+    const consume = async () => {
+      for await (const _ of chunks) {
+        await truncate(shrinking, 1_200_000);
+        // A read-ahead failing now is reported when the next chunk is asked for, not as unhandled.
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await expect(consume()).rejects.toMatchObject({
+      code: 'IMG_SIZE_MISMATCH',
+      message: expect.stringContaining('ended before the descriptor size'),
+    });
   });
 
   it('closes the file when the consumer stops early', async () => {

@@ -95,7 +95,11 @@ export async function* fileChunks(
       if (!options.recycle) buffers[which] = Buffer.allocUnsafeSlow(FILE_CHUNK_SIZE);
       const at = position;
       position += length;
-      return readFully(fh, buffers[which]!, length, file.start + at, options.where, file.path);
+      const read = readFully(fh, buffers[which]!, length, file.start + at, options.where, file.path);
+      // It is awaited only when the consumer asks for the next chunk: until then, a failure (the file
+      // shrank) must not count as an unhandled rejection.
+      read.catch(() => {});
+      return read;
     };
     pending = readNext();
     for (;;) {

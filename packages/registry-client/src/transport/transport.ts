@@ -1,3 +1,4 @@
+/// <reference path="./undici-modules.d.ts" />
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ImgError } from '@img/oci-spec';

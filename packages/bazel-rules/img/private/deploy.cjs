@@ -1,0 +1,133 @@
+'use strict';
+// Runs one deploy request of image_push / image_load (`run`), or expands {{.KEY}} templates of a
+// request from Bazel's workspace status files (`stamp`, a build action). Plain Node, no dependencies.
+//
+//   node deploy.cjs run <request.json> <img.cjs> [extra img flags...]
+//   node deploy.cjs stamp <template.json> <out.json> [stable-status.txt volatile-status.txt...]
+const { spawnSync } = require('node:child_process');
+const { readFileSync, writeFileSync, renameSync } = require('node:fs');
+const { isAbsolute, join } = require('node:path');
+
+const TEMPLATE = /\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+const TEMPLATED_FIELDS = ['registry', 'repository', 'tags'];
+
+function die(message) {
+  process.stderr.write(`img_rules deploy: ${message}\n`);
+  process.exit(1);
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    return die(`${path}: ${err.message}`);
+  }
+}
+
+/** `KEY VALUE` lines of stable-status.txt / volatile-status.txt. */
+function readStatus(paths) {
+  const vars = {};
+  for (const path of paths) {
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const space = line.indexOf(' ');
+      if (space > 0) vars[line.slice(0, space)] = line.slice(space + 1);
+      else if (line) vars[line] = '';
+    }
+  }
+  return vars;
+}
+
+function expand(value, vars, field) {
+  return value.replace(TEMPLATE, (_, key) => {
+    if (!Object.hasOwn(vars, key)) {
+      die(
+        `${field}: ${JSON.stringify(value)} uses {{.${key}}}, which the workspace status does not define (keys: ${Object.keys(vars).sort().join(', ')})`,
+      );
+    }
+    return vars[key];
+  });
+}
+
+function stamp([template, out, ...statusFiles]) {
+  const request = readJson(template);
+  const vars = readStatus(statusFiles);
+  for (const field of TEMPLATED_FIELDS) {
+    if (Array.isArray(request[field]))
+      request[field] = request[field].map((v, i) => expand(v, vars, `${field}[${i}]`));
+    else if (typeof request[field] === 'string') request[field] = expand(request[field], vars, field);
+  }
+  request.stamped = true;
+  writeFileSync(`${out}.tmp`, JSON.stringify(request));
+  renameSync(`${out}.tmp`, out);
+}
+
+function checkNoTemplates(request) {
+  for (const field of TEMPLATED_FIELDS) {
+    const values = Array.isArray(request[field]) ? request[field] : [request[field]];
+    const templated = values.find((v) => typeof v === 'string' && v.includes('{{'));
+    if (templated !== undefined) {
+      die(
+        `${request.target}: ${field} ${JSON.stringify(templated)} is a template but stamping is off; build with --stamp (or stamp = "force", --@img_rules//img/settings:stamp=force)`,
+      );
+    }
+  }
+}
+
+function isLocal(registry) {
+  const host = registry.startsWith('[')
+    ? registry.slice(0, registry.indexOf(']') + 1)
+    : registry.split(':')[0];
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+function hasFlag(args, flag) {
+  return args.some((a) => a === flag || a.startsWith(`${flag}=`));
+}
+
+function imgArgs(request, layout, extra) {
+  if (request.command === 'push') {
+    const [first, ...more] = request.tags;
+    const ref = `${request.registry}/${request.repository}${first ? `:${first}` : ''}`;
+    const args = ['push', `oci:${layout}`, ref, ...more.flatMap((t) => ['--tag', t])];
+    if (isLocal(request.registry) && !hasFlag(extra, '--insecure')) args.push('--insecure');
+    return [...args, ...extra];
+  }
+  const args = [
+    'load',
+    `oci:${layout}`,
+    '--daemon',
+    request.daemon,
+    ...request.tags.flatMap((t) => ['--tag', t]),
+  ];
+  // ctr's own variables choose the containerd socket and namespace unless flags are given.
+  if (request.daemon === 'containerd') {
+    if (process.env.CONTAINERD_ADDRESS && !hasFlag(extra, '--address'))
+      args.push('--address', process.env.CONTAINERD_ADDRESS);
+    if (process.env.CONTAINERD_NAMESPACE && !hasFlag(extra, '--namespace'))
+      args.push('--namespace', process.env.CONTAINERD_NAMESPACE);
+  }
+  const sources = request.sources ?? [];
+  if (sources.some(isLocal) && !hasFlag(extra, '--insecure')) args.push('--insecure');
+  return [...args, ...extra];
+}
+
+function runRequest([requestPath, imgPath, ...extra]) {
+  const request = readJson(requestPath);
+  if (!request.stamped) checkNoTemplates(request);
+  const runfiles = process.env.RUNFILES_DIR;
+  const layout = isAbsolute(request.layout) || !runfiles ? request.layout : join(runfiles, request.layout);
+  const args = imgArgs(request, layout, extra);
+  const result = spawnSync(process.execPath, [imgPath, ...args], { stdio: 'inherit' });
+  if (result.error) die(`${request.target}: ${result.error.message}`);
+  if (result.status !== 0) {
+    process.stderr.write(
+      `img_rules deploy: ${request.target}: img ${request.command} failed (exit ${result.status ?? result.signal})\n`,
+    );
+    process.exit(result.status || 1);
+  }
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === 'run') runRequest(rest);
+else if (mode === 'stamp') stamp(rest);
+else die(`unknown mode ${JSON.stringify(mode)} (expected run or stamp)`);

@@ -1,0 +1,352 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ciRequires,
+  run,
+  startContainerd,
+  startRegistry,
+  type TestContainerd,
+  type TestRegistry,
+  useTempDir,
+} from '@img/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+
+// pull -> image_manifest over the pulled (shallow) base -> image_push to a real registry and
+// image_load into a real containerd, all with real Bazel in the chroot (which shares /tmp and the
+// network with this process, so the registry and the containerd socket are reachable from it).
+const skipBazel = skipWithoutBazel();
+const needs = ciRequires('docker-registry', 'crane', 'containerd', 'ctr', 'runc', 'busybox', { root: true });
+const skip = skipBazel || needs.skip;
+const tmp = useTempDir('bazel-deploy-');
+const ROOT = outputRoot('deploy');
+
+/** A busybox image spec for `img push` (gzip layers: crane cannot read zstd). */
+async function busyboxSpec(dir: string, platform: string): Promise<string> {
+  const spec = {
+    platform,
+    layers: [
+      {
+        files: { '/bin/busybox': '/bin/busybox' },
+        symlinks: { '/bin/sh': 'busybox', '/bin/echo': 'busybox', '/bin/cat': 'busybox' },
+        metadata: { '/bin/busybox': { mode: '0755' } },
+        compress: 'gzip',
+      },
+    ],
+    config: { env: { BASE: 'busybox' } },
+  };
+  const path = join(dir, `base-${platform.replace(/\//g, '_')}.json`);
+  await writeFile(path, JSON.stringify(spec));
+  return path;
+}
+
+const BUILD = (registry: string) => `
+load("@img_rules//img:image.bzl", "image_manifest")
+load("@img_rules//img:layer.bzl", "image_layer")
+load("@img_rules//img:load.bzl", "image_load")
+load("@img_rules//img:multi_deploy.bzl", "multi_deploy")
+load("@img_rules//img:push.bzl", "image_push")
+
+image_layer(
+    name = "msg",
+    srcs = {"/etc/msg": "msg.txt"},
+    compress = "gzip",
+)
+
+image_manifest(
+    name = "image",
+    base = "@base",
+    layers = [":msg"],
+    cmd = ["/bin/sh", "-c", "echo from-bazel-$(cat /etc/msg)-$BASE"],
+)
+
+image_push(
+    name = "push",
+    image = ":image",
+    registry = "${registry}",
+    repository = "e2e/app",
+    tag = "v1",
+    tag_list = ["latest"],
+)
+
+image_push(
+    name = "push_stamped",
+    image = ":image",
+    registry = "${registry}",
+    repository = "e2e/app",
+    tag = "build-{{.BUILD_EMBED_LABEL}}",
+)
+
+image_load(
+    name = "load",
+    image = ":image",
+    daemon = "containerd",
+    tag = "imgtest/bazel:dev",
+)
+
+image_push(
+    name = "push_multi",
+    image = ":image",
+    registry = "${registry}",
+    repository = "e2e/multi",
+    tag = "v2",
+)
+
+image_load(
+    name = "load_multi",
+    image = ":image",
+    daemon = "containerd",
+    tag = "imgtest/bazel:multi",
+)
+
+multi_deploy(
+    name = "deploy",
+    operations = [":push_multi", ":load_multi"],
+)
+`;
+
+describe.skipIf(skip)(
+  'pull, image_push, image_load, multi_deploy (Bzlmod, real registry and containerd)',
+  () => {
+    let registry: TestRegistry;
+    let ctrd: TestContainerd;
+    let ws: string;
+    let indexDigest: string;
+    const opts = () => ({ root: ROOT, cwd: ws });
+
+    beforeAll(async () => {
+      registry = await startRegistry({ auth: 'none' });
+      ctrd = await startContainerd();
+      // A two-platform base index in the registry: amd64 and arm64 images, joined by crane.
+      const refs: string[] = [];
+      for (const [platform, tag] of [
+        ['linux/amd64', 'amd64'],
+        ['linux/arm64/v8', 'arm64'],
+      ] as const) {
+        const out = await img([
+          'push',
+          await busyboxSpec(tmp.path, platform),
+          `${registry.url}/e2e/base:${tag}`,
+        ]);
+        expect(out.code, out.stderr).toBe(0);
+        refs.push(`${registry.url}/e2e/base:${tag}`);
+      }
+      await run('crane', [
+        'index',
+        'append',
+        '--insecure',
+        ...refs.flatMap((r) => ['-m', r]),
+        '-t',
+        `${registry.url}/e2e/base:index`,
+      ]);
+      indexDigest = (
+        await run('crane', ['digest', '--insecure', `${registry.url}/e2e/base:index`])
+      ).stdout.trim();
+      expect(indexDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+      ws = tmp.join('ws');
+      await mkdir(ws);
+      await writeFile(
+        join(ws, 'MODULE.bazel'),
+        `module(name = "deploy_e2e")
+
+bazel_dep(name = "img_rules", version = "0.1.0")
+local_path_override(module_name = "img_rules", path = "${RULES_DIR}")
+
+bazel_dep(name = "platforms", version = "0.0.10")
+
+images = use_extension("@img_rules//img:extensions.bzl", "images")
+images.pull(
+    name = "base",
+    registry = "${registry.url}",
+    repository = "e2e/base",
+    tag = "index",
+    digest = "${indexDigest}",
+)
+use_repo(images, "base")
+`,
+      );
+      await writeFile(join(ws, 'WORKSPACE.bzlmod'), '');
+      await writeFile(join(ws, 'msg.txt'), 'hello');
+      await writeFile(join(ws, 'BUILD.bazel'), BUILD(registry.url));
+    });
+
+    afterAll(async () => {
+      if (ws) await bazel('shutdown', [], { ...opts(), allowFailure: true });
+      await ctrd?.stop();
+      await registry?.stop();
+    });
+
+    it('pulls the base shallowly: the image builds over it and its layout holds no base layer', async () => {
+      const r = await bazel('build', ['--output_groups=+oci_layout', '//:image'], opts());
+      expect(r.code, r.stderr).toBe(0);
+      const fetched = await bazel('query', ['@base//:all'], opts());
+      expect(fetched.stdout).toMatch(/@base\/\/:index/);
+      expect(fetched.stdout).toMatch(/@base\/\/:image_1/);
+      const [layout] = await outputFiles(['//:image'], ['--output_groups=oci_layout'], opts());
+      const manifest = JSON.parse(
+        (await run('crane', ['manifest', '--insecure', `${registry.url}/e2e/base:amd64`])).stdout,
+      ) as { layers: Array<{ digest: string }> };
+      const baseLayer = manifest.layers[0]!.digest;
+      const sources = JSON.parse(await readFile(join(layout!, 'img-sources.json'), 'utf8'));
+      expect(sources).toEqual({ [baseLayer]: [{ registry: registry.url, repository: 'e2e/base' }] });
+      expect(existsSync(join(layout!, 'blobs', 'sha256', baseLayer.slice(7)))).toBe(false);
+      expect((await img(['validate', '--allow-missing-blobs', `oci:${layout}`])).stdout).toMatch(/^PASS /);
+    });
+
+    it('bazel run of image_push pushes a valid image (base layers mounted) with every tag', async () => {
+      const r = await bazel('run', ['//:push'], opts());
+      expect(r.code, r.stderr).toBe(0);
+      for (const tag of ['v1', 'latest']) {
+        const v = await run(
+          'crane',
+          ['validate', '--insecure', '--remote', `${registry.url}/e2e/app:${tag}`],
+          {
+            allowFailure: true,
+          },
+        );
+        expect(v.code, v.stderr + v.stdout).toBe(0);
+        expect(v.stdout).toMatch(/PASS/);
+      }
+      const config = JSON.parse(
+        (await run('crane', ['config', '--insecure', `${registry.url}/e2e/app:v1`])).stdout,
+      );
+      expect(config.architecture).toBe('amd64');
+      expect(config.config.Env).toContain('BASE=busybox');
+      const manifest = JSON.parse(
+        (await run('crane', ['manifest', '--insecure', `${registry.url}/e2e/app:v1`])).stdout,
+      );
+      expect(manifest.layers).toHaveLength(2);
+      // The base layer came by cross-repository mount, not by upload from the shallow layout.
+      const log = await registry.log();
+      expect(log).toMatch(/mount=sha256/);
+    });
+
+    it('bazel run of image_load loads into containerd, streaming the base layer from the registry', async () => {
+      const ns = ctrd.newNamespace('bazel');
+      const r = await bazel('run', ['//:load', '--', '--address', ctrd.address, '--namespace', ns], opts());
+      expect(r.code, r.stderr).toBe(0);
+      const ls = await ctrd.ctr(['images', 'ls', '-q'], { namespace: ns });
+      expect(ls.stdout).toContain('docker.io/imgtest/bazel:dev');
+      const out = await ctrd.ctr(['run', '--rm', 'docker.io/imgtest/bazel:dev', `bazel-${Date.now()}`], {
+        namespace: ns,
+      });
+      expect(out.stdout.trim()).toBe('from-bazel-hello-busybox');
+    });
+
+    it('stamps {{.KEY}} tags from the workspace status with --stamp, and refuses templates without it', async () => {
+      const r = await bazel('run', ['--stamp', '--embed_label=e2e42', '//:push_stamped'], opts());
+      expect(r.code, r.stderr).toBe(0);
+      const tags = (await run('crane', ['ls', '--insecure', `${registry.url}/e2e/app`])).stdout.split('\n');
+      expect(tags).toContain('build-e2e42');
+      const unstamped = await bazel('run', ['//:push_stamped'], { ...opts(), allowFailure: true });
+      expect(unstamped.code).not.toBe(0);
+      expect(unstamped.stderr).toMatch(
+        /tags "build-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
+      );
+    });
+
+    it('multi_deploy runs a push and a load as one command', async () => {
+      const ns = ctrd.newNamespace('multi');
+      const r = await bazel('run', ['//:deploy'], {
+        ...opts(),
+        env: { IMG_BAZEL_ENV: `CONTAINERD_ADDRESS=${ctrd.address} CONTAINERD_NAMESPACE=${ns}` },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const v = await run('crane', ['validate', '--insecure', '--remote', `${registry.url}/e2e/multi:v2`], {
+        allowFailure: true,
+      });
+      expect(v.code, v.stderr + v.stdout).toBe(0);
+      const ls = await ctrd.ctr(['images', 'ls', '-q'], { namespace: ns });
+      expect(ls.stdout).toContain('docker.io/imgtest/bazel:multi');
+    });
+  },
+);
+
+describe.skipIf(skip)('pull in WORKSPACE mode', () => {
+  let registry: TestRegistry;
+  let ws: string;
+  const opts = () => ({ root: outputRoot('deploy-workspace'), cwd: ws, mode: 'workspace' as const });
+
+  beforeAll(async () => {
+    registry = await startRegistry({ auth: 'none' });
+    const out = await img(['push', await busyboxSpec(tmp.path, 'linux/amd64'), `${registry.url}/ws/base:v1`]);
+    expect(out.code, out.stderr).toBe(0);
+    const digest = (await run('crane', ['digest', '--insecure', `${registry.url}/ws/base:v1`])).stdout.trim();
+    ws = tmp.join('ws-workspace');
+    await mkdir(ws);
+    await writeFile(
+      join(ws, 'WORKSPACE.bazel'),
+      `workspace(name = "pull_ws")
+
+local_repository(
+    name = "img_rules",
+    path = "${RULES_DIR}",
+)
+
+load("@img_rules//img:repositories.bzl", "img_register_toolchains")
+
+img_register_toolchains()
+
+load("@img_rules//img:pull.bzl", "pull")
+
+pull(
+    name = "base",
+    registry = "${registry.url}",
+    repository = "ws/base",
+    digest = "${digest}",
+)
+
+pull(
+    name = "unpinned",
+    registry = "${registry.url}",
+    repository = "ws/base",
+    tag = "v1",
+)
+`,
+    );
+    await writeFile(join(ws, 'msg.txt'), 'hello');
+    await writeFile(
+      join(ws, 'BUILD.bazel'),
+      `load("@img_rules//img:image.bzl", "image_manifest")
+load("@img_rules//img:layer.bzl", "image_layer")
+
+image_layer(
+    name = "msg",
+    srcs = {"/etc/msg": "msg.txt"},
+)
+
+image_manifest(
+    name = "image",
+    base = "@base",
+    layers = [":msg"],
+)
+
+image_manifest(
+    name = "unpinned_image",
+    base = "@unpinned",
+)
+`,
+    );
+  });
+
+  afterAll(async () => {
+    if (ws) await bazel('shutdown', [], { ...opts(), allowFailure: true });
+    await registry?.stop();
+  });
+
+  it('builds an image over a single-platform base pulled by digest', async () => {
+    const r = await bazel('build', ['//:image'], opts());
+    expect(r.code, r.stderr).toBe(0);
+    const [manifestFile] = await outputFiles(['//:image'], [], opts());
+    const manifest = JSON.parse(await readFile(manifestFile!, 'utf8')) as { layers: unknown[] };
+    expect(manifest.layers).toHaveLength(2);
+  });
+
+  it('fails a pull without digest, naming the attribute', async () => {
+    const r = await bazel('build', ['//:unpinned_image'], { ...opts(), allowFailure: true });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/pull\(name = "unpinned"\): digest is required/);
+  });
+});
