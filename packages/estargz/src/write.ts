@@ -1,10 +1,10 @@
-import { pipeline } from 'node:stream';
 import {
   DEFAULT_DEDUPLICATE,
   DigestCounter,
   type LayerSpec,
   type LayerWriteResult,
   parseCompression,
+  pipeToResult,
   planLayer,
   readableFromProducer,
   resolveLevel,
@@ -142,17 +142,9 @@ export function writeEstargzLayer(spec: LayerSpec, options: EstargzLayerOptions 
     assembled = await assembler.finish();
   });
   const blob = new DigestCounter();
-  let resolveMeta!: (m: LayerMetadata) => void;
-  let rejectMeta!: (e: unknown) => void;
-  const metadata = new Promise<LayerMetadata>((res, rej) => {
-    resolveMeta = res;
-    rejectMeta = rej;
-  });
-  metadata.catch(() => {});
-  const stream = pipeline(source, blob, (err) => {
-    if (err) rejectMeta(err);
-    else resolveMeta(metadataOf(assembled!, blob, resolved.mediaType, options));
-  });
+  const { stream, metadata } = pipeToResult(source, blob, () =>
+    metadataOf(assembled!, blob, resolved.mediaType, options),
+  );
   return { stream, metadata };
 }
 

@@ -1,6 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 
 // Runs in each worker: one block or frame per message, compressed one-shot with the same calls and
@@ -17,14 +15,17 @@ try {
   collect = require('node:vm').runInNewContext('gc');
 } catch {}
 let bytes = 0;
-let wasm;
+// One init per worker: a second init() while the first is pending re-instantiates the module
+// under it, and a frame compressed in between comes out corrupt.
+let wasmReady;
 async function zstd(buf, { level, chunkSize, wasmPath }) {
   if (wasmPath !== undefined) {
-    if (wasm === undefined) {
+    wasmReady ??= (async () => {
       const m = require(wasmPath);
       await m.init();
-      wasm = m;
-    }
+      return m;
+    })();
+    const wasm = await wasmReady;
     return { out: wasm.compress(buf, level) };
   }
   const out = zlib.zstdCompressSync(buf, {
@@ -48,9 +49,14 @@ parentPort.on('message', async (msg) => {
   try {
     const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const r = op === 'zstd' ? await zstd(buf, msg) : deflate(buf, msg);
-    // Hand back an exactly-sized copy of the output and the input buffer (for reuse), both transferred.
-    const output = new Uint8Array(r.out.length);
-    output.set(r.out);
+    // Hand back the output and the input buffer (for reuse), both transferred. The output keeps its own
+    // buffer unless that is mostly unused: one more multi-MiB allocation per frame for a copy, freed
+    // late by the main thread, fragments this thread's malloc arena (+70 MiB peak RSS for zstd).
+    let output = new Uint8Array(r.out.buffer, r.out.byteOffset, r.out.byteLength);
+    if (output.byteLength < r.out.buffer.byteLength / 8 || r.out.buffer.byteLength <= 64 * 1024) {
+      output = new Uint8Array(r.out.length);
+      output.set(r.out);
+    }
     parentPort.postMessage({ id, output, crc: r.crc, input }, [output.buffer, input.buffer]);
     if (r.native && (bytes += input.byteLength) >= 32 * 1024 * 1024) {
       bytes = 0;
@@ -115,35 +121,6 @@ export interface DeflateTask {
   readonly chunkSize: number;
 }
 
-/** Compressed bytes received from workers between two young-generation collections. */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
-let collectYoung: (() => void) | undefined;
-
-/**
- * A young-generation GC of this thread (cheap: ~1 ms). The workers' outputs arrive as new ArrayBuffers
- * that die as soon as they are written; V8 frees such external memory only after ~64 MiB have piled
- * up, which (with glibc keeping the freed chunks in the worker's arena) adds ~60 MiB to peak RSS.
- */
-function collectYoungGeneration(): void {
-  if (collectYoung === undefined) {
-    collectYoung = () => {};
-    const existing = (globalThis as { gc?: (options: object) => void }).gc;
-    try {
-      let gc = existing;
-      if (gc === undefined) {
-        setFlagsFromString('--expose-gc');
-        gc = runInNewContext('gc') as (options: object) => void;
-        setFlagsFromString('--no-expose-gc');
-      }
-      const collect = gc;
-      collectYoung = () => collect({ type: 'minor' });
-    } catch {
-      // no GC control here: memory is still bounded, by V8's own limits
-    }
-  }
-  collectYoung();
-}
-
 interface Job {
   readonly resolve: (r: WorkerResult) => void;
   readonly reject: (e: Error) => void;
@@ -170,7 +147,6 @@ export class CompressWorkerPool {
   readonly #jobs = new Map<number, Job>();
   #nextId = 0;
   #next = 0;
-  #received = 0;
 
   /** Workers running now. */
   get size(): number {
@@ -220,11 +196,6 @@ export class CompressWorkerPool {
       if (msg.error !== undefined) job.reject(new Error(`compression worker: ${msg.error}`));
       else {
         const out = msg.output!;
-        this.#received += out.byteLength;
-        if (this.#received >= COLLECT_EVERY_BYTES) {
-          this.#received = 0;
-          setImmediate(collectYoungGeneration); // once the output before this one has been written
-        }
         job.resolve({ output: Buffer.from(out.buffer, out.byteOffset, out.byteLength), crc: msg.crc ?? 0 });
       }
     });

