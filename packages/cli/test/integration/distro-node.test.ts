@@ -10,14 +10,30 @@ import { REPO_ROOT } from '../helpers.js';
 const CHROOT = join(process.env.IMG_BAZEL_CHROOT ?? '/var/cache/img-bazel-chroot', 'root');
 const BIN = join(REPO_ROOT, 'packages/cli/dist/bin.js');
 const available = existsSync(join(CHROOT, 'usr/bin/node')) && existsSync(join(CHROOT, BIN));
-if (!available && isCI()) throw new Error(`the Bazel chroot at ${CHROOT} is required under CI=true; run scripts/setup-bazel-chroot.sh`);
+if (!available && isCI())
+  throw new Error(
+    `the Bazel chroot at ${CHROOT} is required under CI=true; run scripts/setup-bazel-chroot.sh`,
+  );
 const tmp = useTempDir('img-cli-distro-node-');
 
 async function layer(node: 'host' | 'distro', format: string, name: string) {
   const out = join(tmp.path, `${name}.blob`);
   const meta = join(tmp.path, `${name}.json`);
-  const args = [BIN, 'layer', '--add', `/data.txt=${join(tmp.path, 'data.txt')}`, '--format', format, '--metadata', meta, out];
-  const r = node === 'host' ? await run(process.execPath, args) : await run('chroot', [CHROOT, '/usr/bin/node', ...args]);
+  const args = [
+    BIN,
+    'layer',
+    '--add',
+    `/data.txt=${join(tmp.path, 'data.txt')}`,
+    '--format',
+    format,
+    '--metadata',
+    meta,
+    out,
+  ];
+  const r =
+    node === 'host'
+      ? await run(process.execPath, args)
+      : await run('chroot', [CHROOT, '/usr/bin/node', ...args]);
   return { digest: JSON.parse(await readFile(meta, 'utf8')).digest as string, stderr: r.stderr };
 }
 
@@ -32,7 +48,9 @@ describe.skipIf(!available)('layers written by a distribution Node build (system
     const hostGzip = await layer('host', 'gzip', 'hg');
     const distroGzip = await layer('distro', 'gzip', 'dg');
     expect(hostGzip.stderr).toBe('');
-    expect(distroGzip.stderr).toMatch(/warning: this Node \(v\d+.*zlib .*\) compresses gzip differently from official Node\.js builds/);
+    expect(distroGzip.stderr).toMatch(
+      /warning: this Node \(v\d+.*zlib .*\) compresses gzip differently from official Node\.js builds/,
+    );
     expect(distroGzip.digest).not.toBe(hostGzip.digest);
   });
 });
