@@ -110,7 +110,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
             flags.compressionLevel,
             '--compression-level',
             target === 'zstd' ? 1 : 0,
-            target === 'zstd' ? 22 : 9,
+            target === 'zstd' ? 19 : 9,
           );
     const tar = createReadStream(src).pipe(createDecompressor(source));
     metadata = await writeResultToFile(
@@ -139,7 +139,7 @@ export function registerLayerFromTar(program: Command, io: Io): void {
       'keep',
     )
     .option('--output <blob>', 'where to write the blob (a copy when the compression does not change)')
-    .option('--compression-level <n>', 'gzip 0-9, zstd 1-22')
+    .option('--compression-level <n>', 'gzip 0-9, zstd 1-19')
     .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
     .option('--created-by <text>', 'history created_by of this layer')
     .option('--media-type <type>', 'override the layer media type')
