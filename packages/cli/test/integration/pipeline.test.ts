@@ -8,6 +8,21 @@ import { EXAMPLE_DIR, img, imgOk } from '../helpers.js';
 const tmp = useTempDir('img-cli-pipeline-');
 const p = (...parts: string[]) => join(tmp.path, ...parts);
 
+/** `img layout` of the arm64 image, with `l1Blob` as the first layer's blob. */
+const armLayoutArgs = (l1Blob: string, output: string) => [
+  'layout',
+  '--manifest',
+  p('arm.m.json'),
+  '--config',
+  p('arm.c.json'),
+  '--layer',
+  `${p('l1.json')}=${l1Blob}`,
+  '--layer',
+  `${p('l2.json')}=${p('l2.tzst')}`,
+  '--output',
+  output,
+];
+
 describe('img layer | manifest | index | layout', () => {
   it('matches rules_img golden digests for an image with no layers', async () => {
     const r = await imgOk('manifest', '--manifest', p('g.manifest.json'), '--config', p('g.config.json'));
@@ -173,37 +188,13 @@ describe('img layer | manifest | index | layout', () => {
     const v = await imgOk('validate', `oci:${p('layout')}`);
     expect(v.stdout).toMatch(/2 image\(s\), 2 layer\(s\) checked/);
     expect(v.stdout).toContain(ix.stdout);
-    await imgOk(
-      'layout',
-      '--manifest',
-      p('arm.m.json'),
-      '--config',
-      p('arm.c.json'),
-      '--layer',
-      `${p('l1.json')}=${p('l1.tgz')}`,
-      '--layer',
-      `${p('l2.json')}=${p('l2.tzst')}`,
-      '--output',
-      `oci-archive:${p('arm.tar')}`,
-    );
+    await imgOk(...armLayoutArgs(p('l1.tgz'), `oci-archive:${p('arm.tar')}`));
     await imgOk('validate', `oci-archive:${p('arm.tar')}`);
   });
 
   it('refuses a layer blob that does not match its metadata', async () => {
     await writeFile(p('fake.tgz'), 'not the layer');
-    const r = await img(
-      'layout',
-      '--manifest',
-      p('arm.m.json'),
-      '--config',
-      p('arm.c.json'),
-      '--layer',
-      `${p('l1.json')}=${p('fake.tgz')}`,
-      '--layer',
-      `${p('l2.json')}=${p('l2.tzst')}`,
-      '--output',
-      `oci:${p('bad-layout')}`,
-    );
+    const r = await img(...armLayoutArgs(p('fake.tgz'), `oci:${p('bad-layout')}`));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^img: layer sha256:[0-9a-f]{64}: expected \d+ bytes, got 13$/);
     expect(await readdir(tmp.path)).not.toContain('bad-layout');
