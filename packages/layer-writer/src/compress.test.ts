@@ -3,19 +3,16 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCompressor, ZSTD_FRAME_SIZE } from './compress.js';
 import { createDecompressor, detectCompression } from './decompress.js';
 import { LayerError } from './errors.js';
-import { run, tempDir, toolAvailable } from './test-helpers.js';
+import { perTestCleanup, run, tempDir, toolAvailable } from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
 import { zstdBackendName } from './zstd-backend.js';
 
 const hasZstd = toolAvailable('zstd');
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const { defer } = perTestCleanup();
 
 /** Text-like deterministic data that compresses like source code. */
 function textish(size: number): Buffer {
@@ -55,7 +52,7 @@ describe('createCompressor', () => {
     'zstd writes one independent frame per 8 MiB of input, independent of chunking',
     async () => {
       const t = tempDir();
-      cleanups.push(t.cleanup);
+      defer(t.cleanup);
       const input = textish(2 * ZSTD_FRAME_SIZE + 5000);
       const a = await pump(input, 100_003, createCompressor({ format: 'zstd', level: 3 }));
       const b = await pump(input, ZSTD_FRAME_SIZE, createCompressor({ format: 'zstd', level: 3 }));
@@ -110,13 +107,13 @@ if (process.env.CI === 'true' && !(existsSync(otherNode) && existsSync(esbuild))
 describe.runIf(existsSync(otherNode) && existsSync(esbuild))('bytes across Node versions', () => {
   it('gzip (single stream and block mode) and zstd layers are byte-identical under this Node and $NODE24', async () => {
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    defer(t.cleanup);
     const src = join(t.dir, 'src');
     mkdirSync(src);
     writeFileSync(join(src, 'text'), textish(ZSTD_FRAME_SIZE + 300_000));
     writeFileSync(join(src, 'small'), 'hello\n');
     const bundleDir = join(here, '..', '.tmp-xnode');
-    cleanups.push(() => rmSync(bundleDir, { recursive: true, force: true }));
+    defer(() => rmSync(bundleDir, { recursive: true, force: true }));
     execFileSync(esbuild, [
       join(here, 'index.ts'),
       '--bundle',

@@ -1,20 +1,12 @@
 import { linkSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LayerSpec } from './spec.js';
-import { run, tarList, tempDir, toolAvailable } from './test-helpers.js';
+import { perTestCleanup, run, tarList, toolAvailable } from './test-helpers.js';
 import { writeLayer, writeLayerToFile } from './write-layer.js';
 
 const hasTar = toolAvailable('tar');
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function tmp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const { tmp } = perTestCleanup();
 
 /** Deterministic, poorly compressible data (so the blob size shows whether content was stored). */
 function noise(size: number, seed: number): Buffer {

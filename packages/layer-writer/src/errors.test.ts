@@ -1,17 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImgError } from '@img/oci-spec';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LayerError } from './errors.js';
 import { normalizeLayerPath } from './paths.js';
 import type { LayerSpec } from './spec.js';
-import { tempDir } from './test-helpers.js';
+import { perTestCleanup, tempDir } from './test-helpers.js';
 import { type WriteLayerOptions, writeLayer } from './write-layer.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const { defer } = perTestCleanup();
 
 async function failure(spec: LayerSpec, options: WriteLayerOptions = {}): Promise<LayerError> {
   try {
@@ -51,7 +48,7 @@ describe('rejections (each names the path or field)', () => {
 
   it('a missing source file or directory', async () => {
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    defer(t.cleanup);
     const missing = join(t.dir, 'nope.txt');
     let err = await failure({ entries: [{ type: 'file', path: '/x', source: missing }] });
     expect(err.code).toBe('IMG_LAYER_SOURCE_MISSING');
@@ -134,7 +131,7 @@ describe('rejections (each names the path or field)', () => {
     let err = await failure({ entries: [{ type: 'content', path: '/etc/.wh.x', content: '' }] });
     expect(err.code).toBe('IMG_LAYER_INVALID_PATH');
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    defer(t.cleanup);
     mkdirSync(join(t.dir, 'd'));
     writeFileSync(join(t.dir, 'f'), '');
     err = await failure({ entries: [{ type: 'file', path: '/x', source: join(t.dir, 'd') }] });
@@ -148,7 +145,7 @@ describe('source files that change while the layer is written', () => {
   it('IMG_LAYER_SOURCE_CHANGED names the file when its size differs from the plan', async () => {
     const { TarWriter } = await import('./tar-writer.js');
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    defer(t.cleanup);
     const small = join(t.dir, 'small');
     const large = join(t.dir, 'large');
     writeFileSync(small, 'abc');

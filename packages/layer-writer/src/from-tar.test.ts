@@ -8,20 +8,25 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { layerFromTar, layerFromTarToFile } from './from-tar.js';
 import { type TarEntryInfo, TarParser } from './tar-reader.js';
 import { TarWriter } from './tar-writer.js';
-import { run, sha256Bytes, sha256File, tarList, tempDir, toolAvailable } from './test-helpers.js';
+import {
+  perTestCleanup,
+  run,
+  sha256Bytes,
+  sha256File,
+  tarList,
+  tempDir,
+  toolAvailable,
+} from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
 
 const tools =
   toolAvailable('tar') && toolAvailable('gzip') && toolAvailable('zstd') && toolAvailable('bzip2');
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const { defer } = perTestCleanup();
 
 let dir: string;
 let tree: string;
@@ -220,7 +225,7 @@ describe.runIf(tools)('layerFromTar', () => {
 describe.runIf(tools)('TarParser', () => {
   it('reads GNU long names and base-256 ids, and PAX records', () => {
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    defer(t.cleanup);
     const names = [`${'n'.repeat(150)}`, 'short'];
     for (const n of names) writeFileSync(join(t.dir, n), n);
     symlinkSync('t'.repeat(130), join(t.dir, 'sym'));

@@ -3,24 +3,16 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCompressor, withUnixGzipHeader } from './compress.js';
 import { compressWorkers } from './compress-workers.js';
 import { crc32Combine } from './crc32-combine.js';
 import { GZIP_BLOCK_SIZE, GzipBlocks, gzipHeader } from './gzip-blocks.js';
-import { run, sha256Bytes, sha256File, tempDir, toolAvailable } from './test-helpers.js';
+import { perTestCleanup, run, sha256Bytes, sha256File, toolAvailable } from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
 
 const hasGzip = toolAvailable('gzip');
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function tmp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const { tmp } = perTestCleanup();
 
 /** Deterministic data with text-like and incompressible stretches (so blocks differ in ratio). */
 function mixed(size: number, seed = 1): Buffer {

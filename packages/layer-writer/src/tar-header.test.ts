@@ -1,9 +1,9 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BLOCK_SIZE, encodePaxRecords, encodeTarHeader, type TarHeader } from './tar-header.js';
 import { TarWriter } from './tar-writer.js';
-import { run, tarList, tempDir, toolAvailable } from './test-helpers.js';
+import { perTestCleanup, run, tarList, tempDir, toolAvailable } from './test-helpers.js';
 
 const hasTar = toolAvailable('tar');
 
@@ -21,10 +21,7 @@ async function buildTar(entries: Array<[TarHeader, Uint8Array?]>): Promise<Buffe
 }
 
 const base = { mode: 0o644, uid: 0, gid: 0, mtime: 0 } as const;
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+const { defer } = perTestCleanup();
 
 describe('encodeTarHeader', () => {
   it('writes a single USTAR block when every field fits', () => {
@@ -137,7 +134,7 @@ describe.runIf(hasTar)('GNU tar reads what we write', () => {
 
   it('extracts to the same tree (modes, symlinks, hardlinks, content)', async () => {
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    defer(t.cleanup);
     const tar = await buildTar([
       [{ ...base, mode: 0o750, name: 'd', type: 'directory' }],
       [{ ...base, mode: 0o755, name: 'd/exe', type: 'file' }, Buffer.from('run')],

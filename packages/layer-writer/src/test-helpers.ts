@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 /**
  * Whether a command-line tool is on PATH. Under CI=true a missing tool is a failure, not a skip,
@@ -48,4 +49,26 @@ export function tarNames(tar: Uint8Array): string[] {
     .toString('utf8')
     .split('\n')
     .filter((l) => l !== '');
+}
+
+/**
+ * Per-test cleanup for the calling test file: `defer(fn)` runs `fn` after the current test, and
+ * `tmp()` makes a temp dir removed then.
+ */
+export function perTestCleanup(): { defer: (fn: () => void) => void; tmp: () => string } {
+  const fns: Array<() => void> = [];
+  afterEach(() => {
+    for (const f of fns.splice(0)) f();
+  });
+  const defer = (fn: () => void) => {
+    fns.push(fn);
+  };
+  return {
+    defer,
+    tmp: () => {
+      const t = tempDir();
+      defer(t.cleanup);
+      return t.dir;
+    },
+  };
 }

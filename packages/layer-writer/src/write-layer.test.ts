@@ -11,24 +11,24 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { parseLayerMetadata } from '@img/oci-spec';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LayerSpec } from './spec.js';
-import { run, sha256Bytes, sha256File, tarList, tarNames, tempDir, toolAvailable } from './test-helpers.js';
+import {
+  perTestCleanup,
+  run,
+  sha256Bytes,
+  sha256File,
+  tarList,
+  tarNames,
+  toolAvailable,
+} from './test-helpers.js';
 import { writeLayer, writeLayerMetadata, writeLayerToFile } from './write-layer.js';
 
 const hasTar = toolAvailable('tar');
 const hasGzip = toolAvailable('gzip');
 const hasZstd = toolAvailable('zstd');
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function tmp(): string {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const { tmp } = perTestCleanup();
 
 /** A small tree with files, an executable, a subdir, an empty dir and symlinks. */
 function makeTree(root: string): string {
