@@ -13,6 +13,7 @@ export {
 export type { ImageRecord, ImageRecordChange } from './containerd/images.js';
 export { getImage, upsertImage } from './containerd/images.js';
 export { DEFAULT_LEASE_EXPIRATION_MS, LEASE_EXPIRE_LABEL } from './containerd/leases.js';
+export { chainIds, DEFAULT_SNAPSHOTTER, gcSnapshotLabel } from './containerd/snapshots.js';
 export type { DockerEndpoint } from './docker/engine-api.js';
 export { DEFAULT_DOCKER_HOST, dockerEndpoint } from './docker/engine-api.js';
 export type { DockerLoadOptions } from './docker/load-docker.js';

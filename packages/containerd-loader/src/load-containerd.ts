@@ -10,6 +10,7 @@ import {
 } from './containerd/content-store.js';
 import { upsertImage } from './containerd/images.js';
 import { createLease, DEFAULT_LEASE_EXPIRATION_MS, deleteLease, leaseContent } from './containerd/leases.js';
+import { chainIds, DEFAULT_SNAPSHOTTER, deepestSnapshot, gcSnapshotLabel } from './containerd/snapshots.js';
 import { LoadError } from './errors.js';
 import { normalizeImageName } from './image-name.js';
 import { type LoadPlan, type PlannedBlob, type PlatformSelection, planLoad } from './plan.js';
@@ -58,6 +59,8 @@ export interface ContainerdLoadOptions {
   readonly leaseExpirationMs?: number;
   /** Directory of the vendored protos (default: found next to the module or bundle). */
   readonly protoDir?: string;
+  /** Snapshotter whose unpacked layers the new image keeps alive. Default DEFAULT_SNAPSHOTTER. */
+  readonly snapshotter?: string;
 }
 
 /**
@@ -84,7 +87,8 @@ export async function loadIntoContainerd(
     await client.version();
     const lease = await createLease(client, options.leaseExpirationMs ?? DEFAULT_LEASE_EXPIRATION_MS);
     try {
-      const blobs = await loadBlobs(client, lease, content, plan, options);
+      const withSnapshots = await keepUnpackedLayers(client, content, plan, options.snapshotter);
+      const blobs = await loadBlobs(client, lease, content, withSnapshots, options);
       for (const name of names) await upsertImage(client, name, plan.root);
       return summarize('containerd', plan.root, names, blobs);
     } finally {
@@ -92,6 +96,41 @@ export async function loadIntoContainerd(
     }
   } finally {
     client.close();
+  }
+}
+
+/**
+ * Label each config with the deepest snapshot of its layer chain that is already unpacked, as
+ * containerd's unpacker does. Without it, moving a name off an older image that shares base layers
+ * leaves their snapshots unreferenced, and the collector can delete a parent while the next
+ * `ctr run` / `nerdctl run` unpacks on top of it ("parent snapshot ... does not exist").
+ */
+async function keepUnpackedLayers(
+  client: ContainerdClient,
+  content: ImageContent,
+  plan: LoadPlan,
+  snapshotter = DEFAULT_SNAPSHOTTER,
+): Promise<LoadPlan> {
+  const documents = await Promise.all(
+    plan.documents.map(async (d) => {
+      const bytes = d.kind === 'config' ? content.documents.get(d.descriptor.digest) : undefined;
+      if (!bytes) return d;
+      const diffIds = diffIdsOf(bytes);
+      const deepest =
+        diffIds.length > 0 ? await deepestSnapshot(client, snapshotter, chainIds(diffIds)) : undefined;
+      return deepest ? { ...d, labels: { ...d.labels, [gcSnapshotLabel(snapshotter)]: deepest } } : d;
+    }),
+  );
+  return { ...plan, documents };
+}
+
+function diffIdsOf(config: Uint8Array): string[] {
+  try {
+    const ids = (JSON.parse(Buffer.from(config).toString('utf8')) as { rootfs?: { diff_ids?: unknown } })
+      .rootfs?.diff_ids;
+    return Array.isArray(ids) && ids.every((x) => typeof x === 'string') ? ids : [];
+  } catch {
+    return [];
   }
 }
 

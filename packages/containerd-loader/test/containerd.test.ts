@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { ciRequires, startContainerd, type TestContainerd, useTempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerdClient, getImage, type LoadResult, loadIntoContainerd } from '../src/index.js';
+import { ContainerdClient, chainIds, getImage, type LoadResult, loadIntoContainerd } from '../src/index.js';
 import { busyboxEntries, TestContent } from './fixtures.js';
-import { activeIngests, contentDigests, imageCheck } from './helpers.js';
+import { activeIngests, collectGarbage, contentDigests, imageCheck, snapshotKeys } from './helpers.js';
 
 const needs = ciRequires('containerd', 'ctr', 'runc', 'busybox', { root: true });
 const tmp = useTempDir('ctrd-load-');
@@ -66,8 +66,20 @@ describe.skipIf(needs.skip)('loadIntoContainerd against a real containerd', () =
     } finally {
       client.close();
     }
+    // The old image's snapshots lost their last reference when the name moved; a collection now must
+    // still keep the shared base layer's snapshot, which the new config names (else `ctr run` can race
+    // the collector: "parent snapshot ... does not exist").
+    await collectGarbage(ctrd, ns);
+    const baseChain = v2.config.rootfs.diff_ids[0]!;
+    expect(await snapshotKeys(ctrd, ns)).toContain(baseChain);
+    const configLine = (await ctrd.ctr(['content', 'ls'], { namespace: ns })).stdout
+      .split('\n')
+      .find((l) => l.startsWith(v2.manifest.config.digest));
+    expect(configLine).toContain(`containerd.io/gc.ref.snapshot.overlayfs=${baseChain}`);
     const run2 = await ctrd.ctr(['run', '--rm', 'docker.io/imgtest/bb:dev', `t2-${ns}`], { namespace: ns });
     expect(run2.stdout.trim()).toBe('loaded-two');
+    // containerd's unpacker named the new top snapshot by the chain ID we compute.
+    expect(await snapshotKeys(ctrd, ns)).toContain(chainIds(v2.config.rootfs.diff_ids).at(-1));
     // The manifest carries the gc labels that keep its config and layers alive.
     const labels = (await ctrd.ctr(['content', 'ls'], { namespace: ns })).stdout
       .split('\n')

@@ -32,6 +32,7 @@ export interface LoadFlags extends RegistryFlags {
   namespace?: string;
   platform?: string;
   containerdAddress?: string;
+  snapshotter?: string;
 }
 
 export interface RunLoadOptions {
@@ -126,6 +127,7 @@ export async function runLoad(
         ...common,
         address: flags.address ?? DEFAULT_CONTAINERD_ADDRESS,
         namespace: flags.namespace ?? DEFAULT_CONTAINERD_NAMESPACE,
+        ...(flags.snapshotter ? { snapshotter: flags.snapshotter } : {}),
         ...(platform ? { platform } : {}),
       });
     } else if (daemon === 'docker') {
@@ -223,6 +225,10 @@ export function registerLoad(program: Command, io: Io): void {
       '--namespace <ns>',
       `containerd namespace: moby (Docker), k8s.io (Kubernetes), default (ctr)`,
       DEFAULT_CONTAINERD_NAMESPACE,
+    )
+    .option(
+      '--snapshotter <name>',
+      'containerd: the snapshotter whose already-unpacked layers the image keeps (default overlayfs)',
     )
     .option(
       '--platform <os/arch[/variant]|all>',

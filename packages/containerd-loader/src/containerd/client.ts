@@ -9,6 +9,7 @@ const PROTO_FILES = [
   `${API}/content/v1/content.proto`,
   `${API}/images/v1/images.proto`,
   `${API}/leases/v1/leases.proto`,
+  `${API}/snapshots/v1/snapshots.proto`,
   `${API}/version/v1/version.proto`,
 ];
 
@@ -21,6 +22,7 @@ interface Services {
   content: ServiceCtor;
   images: ServiceCtor;
   leases: ServiceCtor;
+  snapshots: ServiceCtor;
   version: ServiceCtor;
 }
 
@@ -44,6 +46,7 @@ function loadServices(protoDir: string): Services {
       content: svc.content!.v1.Content!,
       images: svc.images!.v1.Images!,
       leases: svc.leases!.v1.Leases!,
+      snapshots: svc.snapshots!.v1.Snapshots!,
       version: svc.version!.v1.Version!,
     };
     loaded.set(protoDir, s);
@@ -66,7 +69,7 @@ type Unary = (
   cb: (err: grpc.ServiceError | null, res: unknown) => void,
 ) => void;
 
-/** Thin promise wrapper over containerd's content, images, leases and version services on one channel. */
+/** Thin promise wrapper over containerd's content, images, leases, snapshots and version services on one channel. */
 export class ContainerdClient {
   readonly address: string;
   readonly namespace: string;
@@ -85,6 +88,7 @@ export class ContainerdClient {
       content,
       images: new services.images(target, credentials, shared),
       leases: new services.leases(target, credentials, shared),
+      snapshots: new services.snapshots(target, credentials, shared),
       version: new services.version(target, credentials, shared),
     };
   }
