@@ -260,6 +260,14 @@ use_repo(images, "base")
       expect(v.code, v.stderr + v.stdout).toBe(0);
       const ls = await ctrd.ctr(['images', 'ls', '-q'], { namespace: ns });
       expect(ls.stdout).toContain('docker.io/imgtest/bazel:multi');
+      // Arguments after -- reach each operation's img command (here one img refuses, so the run stops).
+      const bad = await bazel('run', ['//:deploy', '--', '--no-such-flag'], {
+        ...opts(),
+        allowFailure: true,
+      });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain("unknown option '--no-such-flag'");
+      expect(bad.stderr).toMatch(/\/\/:push_multi.*img push failed/);
     });
   },
 );

@@ -73,7 +73,7 @@ describe.skipIf(skip)('bad input to img_rules', () => {
     );
   });
 
-  it('says what is not supported: uncompressed or tar-converted eStargz, optimize, a non-tar file as a layer', async () => {
+  it('says what is not supported: uncompressed or tar-converted eStargz, a non-tar file as a layer', async () => {
     expect(await buildFails('//:estargz_uncompressed')).toMatch(
       /estargz: an eStargz layer is compressed; set compress to gzip or zstd/,
     );
@@ -83,7 +83,6 @@ describe.skipIf(skip)('bad input to img_rules', () => {
     expect(await buildFails('//:plain_tar', '--@img_rules//img/settings:estargz=enabled')).toMatch(
       /estargz \(from --@img_rules\/\/img\/settings:estargz=enabled\): turning an existing tar/,
     );
-    expect(await buildFails('//:optimize')).toMatch(/optimize: rewriting a tar .* is not supported/);
     expect(await buildFails('//:manifest_with_blob_as_layer')).toMatch(
       /in layers attribute of image_manifest rule \/\/:manifest_with_blob_as_layer: source file '\/\/:file\.txt' is misplaced here \(expected \.tar/,
     );

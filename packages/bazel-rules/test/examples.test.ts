@@ -138,6 +138,17 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
     expect(listing.find((l) => l.includes(' srv/current -> '))).toMatch(/^l.* srv\/current -> \/srv\/site$/);
   });
 
+  it('rewrites a tar with optimize: sorted, mtime 0, names cleared, the duplicate hardlinked', async () => {
+    const [blob] = await outputFiles(['//multi_layer:tool_layer'], [], opts);
+    expect(tarListing(blob!, 'tvz').map((l) => l.replace(/ +/g, ' '))).toEqual([
+      'drwxr-xr-x 1000/50 0 1970-01-01 00:00 opt/',
+      'drwxr-xr-x 1000/50 0 1970-01-01 00:00 opt/tool/',
+      '-rw-r--r-- 1000/50 8 1970-01-01 00:00 opt/tool/README',
+      '-rw-r--r-- 1000/50 4053 1970-01-01 00:00 opt/tool/data-copy.txt',
+      'hrw-r--r-- 1000/50 0 1970-01-01 00:00 opt/tool/data.txt link to opt/tool/data-copy.txt',
+    ]);
+  });
+
   it('assembles the multi-layer image over its base with the configured config', async () => {
     const { index, dir } = await layoutOf('//multi_layer:image');
     const manifest = await blobJson(dir, index.manifests[0]!.digest);

@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseLayerMetadata } from '@img/oci-spec';
 import { useTempDir } from '@img/test-utils';
@@ -89,5 +91,50 @@ describe('img layer-from-tar', () => {
     expect(usage.code).toBe(1);
     expect(usage.stderr).toMatch(/--format "brotli"/);
     await expect(readFile(tmp.join('x.json'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('--rewrite normalises a tar and hardlinks identical files, whatever the source mtimes and order', async () => {
+    const gnuTar = async (name: string, mtime: number, order: string[]) => {
+      const dir = tmp.join(`src-${name}`);
+      await mkdir(join(dir, 'app'), { recursive: true });
+      for (const f of ['a.bin', 'b.bin']) {
+        await writeFile(join(dir, 'app', f), 'same bytes\n'.repeat(1000));
+        await utimes(join(dir, 'app', f), mtime, mtime);
+      }
+      const out = tmp.join(`${name}.tar`);
+      execFileSync('tar', ['-cf', out, '-C', dir, '--no-recursion', 'app', ...order.map((f) => `app/${f}`)]);
+      return out;
+    };
+    const one = await gnuTar('one', 1_000_000, ['b.bin', 'a.bin']);
+    const two = await gnuTar('two', 2_000_000, ['a.bin', 'b.bin']);
+    for (const [src, name] of [
+      [one, 'one'],
+      [two, 'two'],
+    ] as const) {
+      await imgOk(
+        'layer-from-tar',
+        src,
+        '--rewrite',
+        '--format=gzip',
+        `--output=${tmp.join(`${name}.tgz`)}`,
+        `--metadata=${tmp.join(`${name}.json`)}`,
+      );
+    }
+    const [m1, m2] = [await meta('one.json'), await meta('two.json')];
+    expect(m1.digest).toBe(m2.digest);
+    expect(m1.digest).toBe(sha256(await readFile(tmp.join('one.tgz'))));
+    const listing = execFileSync('tar', ['-tvzf', tmp.join('one.tgz')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    expect(listing.map((l) => l.slice(l.indexOf(' app') + 1))).toEqual([
+      'app/',
+      'app/a.bin',
+      'app/b.bin link to app/a.bin',
+    ]);
+    expect(listing[1]).toContain('1970-01-01');
+    // A rewrite is a new tar: without --output there is nowhere to put it.
+    const noOut = await img('layer-from-tar', one, '--rewrite', `--metadata=${tmp.join('x.json')}`);
+    expect(noOut.code).toBe(1);
+    expect(noOut.stderr).toContain('--output is required to rewrite');
   });
 });

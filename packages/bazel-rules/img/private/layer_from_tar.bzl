@@ -20,7 +20,7 @@ def source_compression(f):
 def is_tar(f):
     return any([f.basename.endswith(ext) for ext in TAR_EXTENSIONS])
 
-def tar_layer(ctx, src, compress, name, annotations = {}, media_type = ""):
+def tar_layer(ctx, src, compress, name, annotations = {}, media_type = "", optimize = False):
     """Register the action making `src` a layer; returns its LayerInfo.
 
     Args:
@@ -31,20 +31,24 @@ def tar_layer(ctx, src, compress, name, annotations = {}, media_type = ""):
       name: output name prefix.
       annotations: layer descriptor annotations.
       media_type: override the media type.
+      optimize: rewrite the tar under the determinism rules (sorted, mtime 0, identical files
+        hardlinked); the blob is always a new file.
     """
     args = ctx.actions.args()
     args.add("layer-from-tar")
     args.add(src.path)
     metadata = ctx.actions.declare_file(name + "_metadata.json")
-    if compress == "auto":
+    if compress == "auto" and not optimize:
         fmt = source_compression(src)
         blob = src
         args.add("--format=keep")
         outputs = [metadata]
     else:
-        fmt = compress
+        fmt = source_compression(src) if compress == "auto" else compress
         blob = ctx.actions.declare_file(name + BLOB_EXTENSIONS[fmt])
         args.add("--format=" + fmt)
+        if optimize:
+            args.add("--rewrite")
         args.add("--output=" + blob.path)
         args.add_all(compression_level_args(ctx, fmt))
         outputs = [blob, metadata]
@@ -59,15 +63,13 @@ def tar_layer(ctx, src, compress, name, annotations = {}, media_type = ""):
         args = args,
         inputs = [src],
         outputs = outputs,
-        progress_message = "Hashing layer %s of %%{label}" % src.short_path,
+        progress_message = ("Rewriting layer %s of %%{label}" if optimize else "Hashing layer %s of %%{label}") % src.short_path,
     )
     return LayerInfo(blob = blob, metadata = metadata, media_type = media_type or MEDIA_TYPES[fmt], estargz = False, sources = [])
 
 def _layer_from_tar_impl(ctx):
     check_no_estargz(ctx, ctx.attr.estargz, "turning an existing tar into eStargz is not supported by img_rules yet")
-    if ctx.attr.optimize:
-        fail("optimize: rewriting a tar (deduplication) is not supported by img_rules yet; drop optimize or set it to False")
-    info = tar_layer(ctx, ctx.file.src, ctx.attr.compress, ctx.label.name, ctx.attr.annotations, ctx.attr.media_type)
+    info = tar_layer(ctx, ctx.file.src, ctx.attr.compress, ctx.label.name, ctx.attr.annotations, ctx.attr.media_type, ctx.attr.optimize)
     return [
         DefaultInfo(files = depset([info.blob])),
         info,
@@ -88,7 +90,7 @@ size and diff_id); gzip/zstd/none recompress it (the tar bytes, hence the diff_i
             values = COMPRESS_VALUES,
         ),
         "estargz": attr.string(doc = "Not supported yet (enabled fails).", default = "auto", values = ESTARGZ_VALUES),
-        "optimize": attr.bool(doc = "Rewrite and deduplicate the tar (not supported yet: True fails).", default = False),
+        "optimize": attr.bool(doc = "Rewrite the tar by img's determinism rules: entries sorted, mtime 0 (or SOURCE_DATE_EPOCH), user/group names cleared, identical files hardlinked. The blob is a new file (compress auto keeps the source's compression).", default = False),
         "annotations": attr.string_dict(doc = "Annotations of the layer descriptor."),
         "media_type": attr.string(doc = "Override the layer media type."),
     }, **SETTINGS_ATTRS),

@@ -8,6 +8,7 @@ import {
   createDecompressor,
   DigestCounter,
   detectCompression,
+  layerFromTar,
   writeLayerMetadata,
   writeResultToFile,
 } from '@img/layer-writer';
@@ -15,7 +16,7 @@ import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@i
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
-import { collect, pairsToRecord, parseIntFlag } from '../util/flags.js';
+import { collect, pairsToRecord, parseIntFlag, sourceDateEpoch } from '../util/flags.js';
 
 interface LayerFromTarFlags {
   output?: string;
@@ -25,6 +26,7 @@ interface LayerFromTarFlags {
   createdBy?: string;
   mediaType?: string;
   metadata: string;
+  rewrite?: boolean;
 }
 
 const FORMATS = ['keep', 'gzip', 'zstd', 'none'] as const;
@@ -89,8 +91,34 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
   const target = flags.format === 'keep' ? source : (flags.format as LayerCompression);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
   const history = [{ created_by: flags.createdBy ?? 'img layer-from-tar' }];
+  const level = () =>
+    flags.compressionLevel === undefined
+      ? undefined
+      : parseIntFlag(
+          flags.compressionLevel,
+          '--compression-level',
+          target === 'zstd' ? 1 : 0,
+          target === 'zstd' ? 19 : 9,
+        );
   let metadata: LayerMetadata;
-  if (target === source && flags.compressionLevel === undefined) {
+  if (flags.rewrite) {
+    if (!flags.output)
+      throw new CliError('IMG_CLI_USAGE', `--output is required to rewrite ${src} (a new tar is written)`);
+    const lvl = level();
+    const epoch = sourceDateEpoch();
+    metadata = await writeResultToFile(
+      layerFromTar(src, {
+        mode: 'rewrite',
+        compression: target,
+        ...(lvl !== undefined ? { level: lvl } : {}),
+        ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+        ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
+        ...(annotations ? { annotations } : {}),
+        history,
+      }),
+      flags.output,
+    );
+  } else if (target === source && flags.compressionLevel === undefined) {
     if (flags.output) await copyAtomic(src, flags.output);
     metadata = {
       ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source))),
@@ -103,20 +131,12 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
         'IMG_CLI_USAGE',
         `--output is required to recompress ${src} (${source}) to ${target}`,
       );
-    const level =
-      flags.compressionLevel === undefined
-        ? undefined
-        : parseIntFlag(
-            flags.compressionLevel,
-            '--compression-level',
-            target === 'zstd' ? 1 : 0,
-            target === 'zstd' ? 19 : 9,
-          );
+    const lvl = level();
     const tar = createReadStream(src).pipe(createDecompressor(source));
     metadata = await writeResultToFile(
       compressAndMeasure(tar, {
         compression: target,
-        ...(level !== undefined ? { level } : {}),
+        ...(lvl !== undefined ? { level: lvl } : {}),
         ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
         ...(annotations ? { annotations } : {}),
         history,
@@ -143,6 +163,10 @@ export function registerLayerFromTar(program: Command, io: Io): void {
     .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
     .option('--created-by <text>', 'history created_by of this layer')
     .option('--media-type <type>', 'override the layer media type')
+    .option(
+      '--rewrite',
+      'write the tar again under the determinism rules (sorted, normalised metadata, identical files hardlinked; mtime 0 or SOURCE_DATE_EPOCH); needs --output',
+    )
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .action(async (src: string, flags: LayerFromTarFlags) => runLayerFromTar(src, flags, io));
 }
