@@ -12,7 +12,13 @@ export {
 } from './containerd/content-store.js';
 export type { ImageRecord, ImageRecordChange } from './containerd/images.js';
 export { getImage, upsertImage } from './containerd/images.js';
-export { DEFAULT_LEASE_EXPIRATION_MS, LEASE_EXPIRE_LABEL } from './containerd/leases.js';
+export {
+  DEFAULT_LEASE_EXPIRATION_MS,
+  deleteStaleLeases,
+  LEASE_EXPIRE_LABEL,
+  LEASE_HOST_LABEL,
+  LEASE_PID_LABEL,
+} from './containerd/leases.js';
 export { chainIds, DEFAULT_SNAPSHOTTER, gcSnapshotLabel } from './containerd/snapshots.js';
 export type { DockerEndpoint } from './docker/engine-api.js';
 export { DEFAULT_DOCKER_HOST, dockerEndpoint } from './docker/engine-api.js';

@@ -9,7 +9,13 @@ import {
   writeBlob,
 } from './containerd/content-store.js';
 import { upsertImage } from './containerd/images.js';
-import { createLease, DEFAULT_LEASE_EXPIRATION_MS, deleteLease, leaseContent } from './containerd/leases.js';
+import {
+  createLease,
+  DEFAULT_LEASE_EXPIRATION_MS,
+  deleteLease,
+  deleteStaleLeases,
+  leaseContent,
+} from './containerd/leases.js';
 import { chainIds, DEFAULT_SNAPSHOTTER, deepestSnapshot, gcSnapshotLabel } from './containerd/snapshots.js';
 import { LoadError } from './errors.js';
 import { normalizeImageName } from './image-name.js';
@@ -90,6 +96,8 @@ export async function loadIntoContainerd(
       const withSnapshots = await keepUnpackedLayers(client, content, plan, options.snapshotter);
       const blobs = await loadBlobs(client, lease, content, withSnapshots, options);
       for (const name of names) await upsertImage(client, name, plan.root);
+      // Best effort: a lease a killed load left behind would otherwise hold its blobs for 24 hours.
+      await deleteStaleLeases(client).catch(() => {});
       return summarize('containerd', plan.root, names, blobs);
     } finally {
       await deleteLease(client, lease).catch(() => {});
