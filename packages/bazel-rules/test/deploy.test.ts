@@ -110,6 +110,7 @@ describe.skipIf(skip)(
   'pull, image_push, image_load, multi_deploy (Bzlmod, real registry and containerd)',
   () => {
     let registry: TestRegistry;
+    let mirror: TestRegistry;
     let ctrd: TestContainerd;
     let ws: string;
     let indexDigest: string;
@@ -117,6 +118,8 @@ describe.skipIf(skip)(
 
     beforeAll(async () => {
       registry = await startRegistry({ auth: 'none' });
+      // A mirror that lacks the image: pull tries it first, then falls back to the registry.
+      mirror = await startRegistry({ auth: 'none' });
       ctrd = await startContainerd();
       // A two-platform base index in the registry: amd64 and arm64 images, joined by crane.
       const refs: string[] = [];
@@ -160,6 +163,7 @@ images = use_extension("@img_rules//img:extensions.bzl", "images")
 images.pull(
     name = "base",
     registry = "${registry.url}",
+    registries = ["${mirror.url}"],
     repository = "e2e/base",
     tag = "index",
     digest = "${indexDigest}",
@@ -176,6 +180,7 @@ use_repo(images, "base")
       if (ws) await bazel('shutdown', [], { ...opts(), allowFailure: true });
       await ctrd?.stop();
       await registry?.stop();
+      await mirror?.stop();
     });
 
     it('pulls the base shallowly: the image builds over it and its layout holds no base layer', async () => {
@@ -190,7 +195,16 @@ use_repo(images, "base")
       ) as { layers: Array<{ digest: string }> };
       const baseLayer = manifest.layers[0]!.digest;
       const sources = JSON.parse(await readFile(join(layout!, 'img-sources.json'), 'utf8'));
-      expect(sources).toEqual({ [baseLayer]: [{ registry: registry.url, repository: 'e2e/base' }] });
+      // The registry that answered comes first; the mirror (asked first, lacking the image) follows.
+      expect(sources).toEqual({
+        [baseLayer]: [
+          { registry: registry.url, repository: 'e2e/base' },
+          { registry: mirror.url, repository: 'e2e/base' },
+        ],
+      });
+      expect(await mirror.log()).toMatch(
+        /"GET \/v2\/e2e\/base\/manifests\/sha256%3A[0-9a-f]{64} HTTP\/1.1" 404 /,
+      );
       expect(existsSync(join(layout!, 'blobs', 'sha256', baseLayer.slice(7)))).toBe(false);
       expect((await img(['validate', '--allow-missing-blobs', `oci:${layout}`])).stdout).toMatch(/^PASS /);
     });

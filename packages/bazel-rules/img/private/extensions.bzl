@@ -29,6 +29,7 @@ _pull_tag = tag_class(
     attrs = {
         "name": attr.string(doc = "Repository name.", mandatory = True),
         "registry": attr.string(doc = "Registry host[:port].", default = "index.docker.io"),
+        "registries": attr.string_list(doc = "Mirrors tried in order before registry."),
         "repository": attr.string(doc = "Repository, e.g. library/ubuntu.", mandatory = True),
         "tag": attr.string(doc = "Informational; the digest decides what is pulled."),
         "digest": attr.string(doc = "Required: sha256:<64 hex> of the manifest or index."),
@@ -40,11 +41,11 @@ def _images_impl(mctx):
     for mod in mctx.modules:
         for tag in mod.tags.pull:
             if tag.name in seen:
-                if seen[tag.name] != (tag.registry, tag.repository, tag.digest):
+                if seen[tag.name] != (tag.registry, tag.repository, tag.digest, tag.registries):
                     fail("images.pull(name = %r): pulled twice with different images" % tag.name)
                 continue
-            seen[tag.name] = (tag.registry, tag.repository, tag.digest)
-            pull(name = tag.name, registry = tag.registry, repository = tag.repository, tag = tag.tag, digest = tag.digest)
+            seen[tag.name] = (tag.registry, tag.repository, tag.digest, tag.registries)
+            pull(name = tag.name, registry = tag.registry, registries = tag.registries, repository = tag.repository, tag = tag.tag, digest = tag.digest)
 
 images = module_extension(
     implementation = _images_impl,

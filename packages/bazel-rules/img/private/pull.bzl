@@ -90,18 +90,32 @@ def _pull_impl(rctx):
         fail("pull(name = %r): repository is required" % _apparent_name(rctx))
     node, _ = find_host_node(rctx)
     img = rctx.path(Label("//img/private:img.cjs"))
-    reference = "%s/%s@%s" % (rctx.attr.registry, rctx.attr.repository, digest)
-    argv = [node, str(img), "pull", reference, "--output", str(rctx.path("layout"))]
-    if _is_local(rctx.attr.registry):
-        argv.append("--insecure")
     env = {k: rctx.os.environ[k] for k in _AUTH_ENV if k in rctx.os.environ}
-    rctx.report_progress("Pulling %s (manifests and configs)" % reference)
-    result = rctx.execute(argv, environment = env, timeout = 600)
-    if result.return_code != 0:
-        fail("pull(name = %r): img pull %s failed (exit %d):\n%s" % (_apparent_name(rctx), reference, result.return_code, result.stderr))
+    registries = rctx.attr.registries + [rctx.attr.registry]
+    failures = []
+    reference = None
+    for registry in registries:
+        candidate = "%s/%s@%s" % (registry, rctx.attr.repository, digest)
+        rctx.delete("layout")
+        argv = [node, str(img), "pull", candidate, "--output", str(rctx.path("layout"))]
+        if _is_local(registry):
+            argv.append("--insecure")
+        rctx.report_progress("Pulling %s (manifests and configs)" % candidate)
+        result = rctx.execute(argv, environment = env, timeout = 600)
+        if result.return_code == 0:
+            reference = candidate
+            break
+        failures.append("%s (exit %d):\n%s" % (candidate, result.return_code, result.stderr.strip()))
+    if reference == None:
+        fail("pull(name = %r): img pull failed from every registry:\n%s" % (_apparent_name(rctx), "\n".join(failures)))
 
     base = _read_json(rctx, "layout/img-base.json")
+
+    # Where push and load find the layers: the registry that answered first, then the other mirrors.
     sources = [{"registry": base["registry"], "repository": base["repository"]}]
+    for registry in registries:
+        if registry != base["registry"]:
+            sources.append({"registry": registry, "repository": rctx.attr.repository})
     root = _read_json(rctx, "layout/index.json")["manifests"][0]
     if root["digest"] != digest:
         fail("pull(name = %r): the registry served %s for %s" % (_apparent_name(rctx), root["digest"], reference))
@@ -158,6 +172,7 @@ from. Auth: the Docker config / credential helpers, as the img CLI finds them (D
 REGISTRY_AUTH_FILE, HOME are passed through).""",
     attrs = {
         "registry": attr.string(doc = "Registry host[:port].", default = "index.docker.io"),
+        "registries": attr.string_list(doc = "Mirrors tried in order before registry (the digest is verified whichever answers); all of them become layer sources for push and load."),
         "repository": attr.string(doc = "Repository, e.g. library/ubuntu.", mandatory = True),
         "tag": attr.string(doc = "Informational; the digest decides what is pulled."),
         "digest": attr.string(doc = "Required: sha256:<64 hex> of the manifest or index."),
