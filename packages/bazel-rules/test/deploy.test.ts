@@ -47,6 +47,12 @@ load("@img_rules//img:layer.bzl", "image_layer")
 load("@img_rules//img:load.bzl", "image_load")
 load("@img_rules//img:multi_deploy.bzl", "multi_deploy")
 load("@img_rules//img:push.bzl", "image_push")
+load("@bazel_skylib//rules:common_settings.bzl", "string_flag")
+
+string_flag(
+    name = "environment",
+    build_setting_default = "dev",
+)
 
 image_layer(
     name = "msg",
@@ -76,6 +82,16 @@ image_push(
     registry = "${registry}",
     repository = "e2e/app",
     tag = "build-{{.BUILD_EMBED_LABEL}}",
+)
+
+# rules_img's templating: {{.KEY}} from a build setting, combined with a stamp variable.
+image_push(
+    name = "push_settings",
+    image = ":image",
+    registry = "${registry}",
+    repository = "e2e/{{.environment}}",
+    tag_list = ["{{.environment}}-latest", "{{ .environment }}-{{.BUILD_EMBED_LABEL}}"],
+    build_settings = {"environment": ":environment"},
 )
 
 image_load(
@@ -158,6 +174,7 @@ bazel_dep(name = "img_rules", version = "0.1.0")
 local_path_override(module_name = "img_rules", path = "${RULES_DIR}")
 
 bazel_dep(name = "platforms", version = "0.0.10")
+bazel_dep(name = "bazel_skylib", version = "1.7.1")
 
 images = use_extension("@img_rules//img:extensions.bzl", "images")
 images.pull(
@@ -258,6 +275,24 @@ use_repo(images, "base")
       expect(unstamped.code).not.toBe(0);
       expect(unstamped.stderr).toMatch(
         /tags "build-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
+      );
+    });
+
+    it('expands build_settings in repository and tags, with or without stamp variables', async () => {
+      const r = await bazel(
+        'run',
+        ['--stamp', '--embed_label=e7', '//:push_settings', '--//:environment=prod'],
+        opts(),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const tags = (await run('crane', ['ls', '--insecure', `${registry.url}/e2e/prod`])).stdout
+        .trim()
+        .split('\n');
+      expect(tags.sort()).toEqual(['prod-e7', 'prod-latest']);
+      // The default value, and still a clear error for the stamp variable without --stamp.
+      const unstamped = await bazel('run', ['//:push_settings'], { ...opts(), allowFailure: true });
+      expect(unstamped.stderr).toMatch(
+        /tags "dev-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
       );
     });
 

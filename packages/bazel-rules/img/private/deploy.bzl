@@ -1,5 +1,6 @@
 """image_push, image_load and multi_deploy: `bazel run` targets that push or load an image's OCI layout."""
 
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
 load(":settings.bzl", "SETTINGS_ATTRS", "setting")
@@ -58,6 +59,24 @@ def _sources(manifests):
                 registries[s.registry] = True
     return sorted(registries.keys())
 
+def _expand_build_settings(ctx, request):
+    """Replace {{.KEY}} by the value of the build setting build_settings[KEY] (known at analysis)."""
+    values = {key: str(target[BuildSettingInfo].value) for key, target in ctx.attr.build_settings.items()}
+    if not values:
+        return request
+
+    def expand(text):
+        for key, value in values.items():
+            text = text.replace("{{.%s}}" % key, value).replace("{{ .%s }}" % key, value)
+        return text
+
+    out = dict(request)
+    for field in ("registry", "repository"):
+        if field in out:
+            out[field] = expand(out[field])
+    out["tags"] = [expand(t) for t in out["tags"]]
+    return out
+
 def _stamping(ctx, request):
     """rules_img's rule: force stamps when a value is a template; auto also needs Bazel's --stamp."""
     mode = ctx.attr.stamp
@@ -79,6 +98,7 @@ def deploy_executable(ctx, command, request, what):
     if len(layouts) != 1:
         fail("image: %s has no oci_layout output group (give an image_manifest or image_index)" % ctx.attr.image.label)
     layout = layouts[0]
+    request = _expand_build_settings(ctx, request)
     request = dict(request, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
     request_file = ctx.actions.declare_file(ctx.label.name + "_request.json")
     if _stamping(ctx, request):
@@ -147,6 +167,10 @@ _IMAGE_ATTR = attr.label(
 )
 
 DEPLOY_ATTRS = dict({
+    "build_settings": attr.string_keyed_label_dict(
+        doc = "Template variables from build settings: {KEY: label of a string_flag}; {{.KEY}} in registry, repository, tag and tag_list becomes the flag's value (no --stamp needed).",
+        providers = [BuildSettingInfo],
+    ),
     "stamp": attr.string(doc = "Expand {{.KEY}} from the workspace status: auto (with --stamp or //img/settings:stamp=force), force, disabled.", default = "auto", values = ["auto", "force", "disabled"]),
     "_deploy": attr.label(default = Label("//img/private:deploy.cjs"), allow_single_file = True),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
