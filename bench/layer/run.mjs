@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { generateTree, makePool } from './tree.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cliBin = join(root, 'packages/cli/dist/bin.js');
+const cliBin = join(root, 'packages/cli/dist/bin.cjs');
 const driver = join(root, 'bench/layer/driver.mjs');
 const MiB = 1024 * 1024;
 const treeMiB = Number(process.env.BENCH_TREE_MIB ?? 1024);

@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
 const sizeMib = Number(args['size-mib']);
 const layerCount = Number(args.layers);
 const iterations = Number(args.iterations);
-const cli = join(repo, 'packages/cli/dist/bin.js');
+const cli = join(repo, 'packages/cli/dist/bin.cjs');
 const crane = join(repo, '.tools/bin/crane');
 
 function fail(message) {

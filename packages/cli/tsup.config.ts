@@ -1,16 +1,5 @@
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tsup.base';
 
-export default defineConfig([
-  baseConfig,
-  {
-    ...baseConfig,
-    entry: { bin: 'src/bin.ts' },
-    format: ['esm'],
-    // Each subcommand in its own chunk, loaded when it runs (see COMMANDS in src/main.ts).
-    splitting: true,
-    dts: false,
-    clean: false,
-    banner: { js: '#!/usr/bin/env node' },
-  },
-]);
+// The library only: the `img` bin is ONE bundled file, dist/bin.cjs, written by scripts/bundle.mjs.
+export default defineConfig(baseConfig);

@@ -1,4 +1,5 @@
 import { main } from './main.js';
+import { markOneShotProcess } from './util/wasm-tiering.js';
 import {
   isParamFileInvocation,
   PERSISTENT_WORKER_FLAG,
@@ -7,7 +8,9 @@ import {
 } from './worker.js';
 
 const argv = process.argv.slice(2);
-const run: () => Promise<number> = argv.includes(PERSISTENT_WORKER_FLAG)
+const persistentWorker = argv.includes(PERSISTENT_WORKER_FLAG);
+if (!persistentWorker) markOneShotProcess();
+const run: () => Promise<number> = persistentWorker
   ? () => runPersistentWorker().then(() => 0)
   : isParamFileInvocation(argv)
     ? () => runParamFileAction(argv)

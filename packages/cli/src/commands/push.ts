@@ -16,8 +16,8 @@ export interface PushFlags extends RegistryFlags {
 
 /** Push an ImageContent to `ref`; prints `REF@sha256:...` per pushed reference. */
 export async function pushContent(content: ImageContent, ref: string, flags: PushFlags, io: Io) {
+  const reporter = await createPushReporter(io);
   const client = createRegistryClient(flags);
-  const reporter = createPushReporter(io);
   try {
     const result = await client.pushImage(ref, pushInputFromContent(content), {
       ...(flags.tag?.length ? { tags: flags.tag } : {}),

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Platform, parseJson, parsePlatform } from '@img/oci-spec';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
 import { IMAGE_SPEC_SCHEMA } from './schema.js';
@@ -57,8 +57,15 @@ export interface ImageSpec {
   readonly indexAnnotations?: Record<string, string>;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-const validateSpec = ajv.compile(IMAGE_SPEC_SCHEMA);
+let compiledSpecValidator: ValidateFunction | undefined;
+
+/** The spec schema's validator, compiled on first use: compiling is start-up time no other command needs. */
+function specValidator(): ValidateFunction {
+  compiledSpecValidator ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(
+    IMAGE_SPEC_SCHEMA,
+  );
+  return compiledSpecValidator;
+}
 
 function resolveFrom(dir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(dir, p);
@@ -81,6 +88,7 @@ function resolveBase(dir: string, base: string): string {
 /** Read and check an image spec file; every error names the file and the field. */
 export async function readImageSpec(path: string): Promise<ImageSpec> {
   const doc = parseJson(await readInput(path, 'image spec'), `image spec ${path}`);
+  const validateSpec = specValidator();
   if (!validateSpec(doc)) {
     const e = validateSpec.errors![0]!;
     const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(root)';

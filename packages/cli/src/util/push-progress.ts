@@ -1,5 +1,5 @@
 import type { PushProgressEvent } from '@img/registry-client';
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { Io } from '../io.js';
 
 export interface PushReporter {
@@ -12,9 +12,9 @@ const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
 /**
  * Push progress: a bar per blob on a terminal (bytes, rate, final state), one line per blob
- * otherwise, nothing with --quiet.
+ * otherwise, nothing with --quiet. cli-progress is loaded only for a terminal.
  */
-export function createPushReporter(io: Io): PushReporter {
+export async function createPushReporter(io: Io): Promise<PushReporter> {
   if (io.quiet) return { onProgress() {}, stop() {} };
   if (!io.interactive) {
     return {
@@ -27,6 +27,7 @@ export function createPushReporter(io: Io): PushReporter {
       stop() {},
     };
   }
+  const { MultiBar, Presets } = await import('cli-progress');
   const multi = new MultiBar(
     {
       format: ' {digest} [{bar}] {percentage}% | {value}/{total} bytes | {speed} | {state}',

@@ -1,6 +1,7 @@
 import { RegistryClient } from '@img/registry-client';
 import type { Command } from 'commander';
 import { parseIntFlag } from './flags.js';
+import { skipWasmTierUpInOneShotProcess } from './wasm-tiering.js';
 
 export interface RegistryFlags {
   insecure?: boolean;
@@ -16,6 +17,7 @@ export function addRegistryFlags(cmd: Command): Command {
 
 /** One client per command: connections, tokens and credential lookups are shared. */
 export function createRegistryClient(flags: RegistryFlags): RegistryClient {
+  skipWasmTierUpInOneShotProcess();
   return new RegistryClient({
     ...(flags.insecure ? { insecure: true } : {}),
     ...(flags.jobs !== undefined ? { jobs: parseIntFlag(flags.jobs, '--jobs', 1, 64) } : {}),

@@ -8,7 +8,7 @@ import { REPO_ROOT } from '../helpers.js';
 // The Bazel chroot (scripts/setup-bazel-chroot.sh) has Debian's nodejs, linked against the system
 // zlib: a real "other Node build". It bind-mounts the repo and /tmp at the same paths.
 const CHROOT = join(process.env.IMG_BAZEL_CHROOT ?? '/var/cache/img-bazel-chroot', 'root');
-const BIN = join(REPO_ROOT, 'packages/cli/dist/bin.js');
+const BIN = join(REPO_ROOT, 'packages/cli/dist/bin.cjs');
 const available = existsSync(join(CHROOT, 'usr/bin/node')) && existsSync(join(CHROOT, BIN));
 if (!available && isCI())
   throw new Error(
