@@ -41,7 +41,7 @@ async function busyboxSpec(dir: string, platform: string): Promise<string> {
   return path;
 }
 
-const BUILD = (registry: string) => `
+const BUILD = (registry: string, secured: string) => `
 load("@img_rules//img:image.bzl", "image_manifest")
 load("@img_rules//img:layer.bzl", "image_layer")
 load("@img_rules//img:load.bzl", "image_load")
@@ -82,6 +82,15 @@ image_push(
     registry = "${registry}",
     repository = "e2e/app",
     tag = "build-{{.BUILD_EMBED_LABEL}}",
+)
+
+# A registry with htpasswd auth: credentials come from the credential_helper setting.
+image_push(
+    name = "push_secured",
+    image = ":image",
+    registry = "${secured}",
+    repository = "e2e/secured",
+    tag = "v1",
 )
 
 # rules_img's templating: {{.KEY}} from a build setting, combined with a stamp variable.
@@ -127,15 +136,18 @@ describe.skipIf(skip)(
   () => {
     let registry: TestRegistry;
     let mirror: TestRegistry;
+    let secured: TestRegistry;
     let ctrd: TestContainerd;
     let ws: string;
     let indexDigest: string;
+    let securedDigest: string;
     const opts = () => ({ root: ROOT, cwd: ws });
 
     beforeAll(async () => {
       registry = await startRegistry({ auth: 'none' });
       // A mirror that lacks the image: pull tries it first, then falls back to the registry.
       mirror = await startRegistry({ auth: 'none' });
+      secured = await startRegistry({ auth: 'htpasswd' });
       ctrd = await startContainerd();
       // A two-platform base index in the registry: amd64 and arm64 images, joined by crane.
       const refs: string[] = [];
@@ -165,7 +177,23 @@ describe.skipIf(skip)(
       expect(indexDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
       ws = tmp.join('ws');
-      await mkdir(ws);
+      await mkdir(join(ws, 'tools'), { recursive: true });
+      // A Bazel-protocol credential helper answering only for the secured registry.
+      const basic = Buffer.from(secured.auth.creds).toString('base64');
+      await writeFile(
+        join(ws, 'tools', 'helper.sh'),
+        `#!/bin/sh\nread -r request\ncase "$request" in\n  *${secured.url}*) echo '{"headers":{"Authorization":["Basic ${basic}"]}}' ;;\n  *) echo '{}' ;;\nesac\n`,
+        { mode: 0o755 },
+      );
+      const securedBase = await img([
+        'push',
+        await busyboxSpec(tmp.path, 'linux/amd64'),
+        `${secured.url}/e2e/base:amd64`,
+        '--credential-helper',
+        join(ws, 'tools', 'helper.sh'),
+      ]);
+      expect(securedBase.code, securedBase.stderr).toBe(0);
+      securedDigest = securedBase.stdout.trim().split('@').at(-1)!;
       await writeFile(
         join(ws, 'MODULE.bazel'),
         `module(name = "deploy_e2e")
@@ -185,12 +213,19 @@ images.pull(
     tag = "index",
     digest = "${indexDigest}",
 )
-use_repo(images, "base")
+images.pull(
+    name = "secured_base",
+    registry = "${secured.url}",
+    repository = "e2e/base",
+    digest = "${securedDigest}",
+    credential_helper = "tools/helper.sh",
+)
+use_repo(images, "base", "secured_base")
 `,
       );
       await writeFile(join(ws, 'WORKSPACE.bzlmod'), '');
       await writeFile(join(ws, 'msg.txt'), 'hello');
-      await writeFile(join(ws, 'BUILD.bazel'), BUILD(registry.url));
+      await writeFile(join(ws, 'BUILD.bazel'), BUILD(registry.url, secured.url));
     });
 
     afterAll(async () => {
@@ -198,6 +233,7 @@ use_repo(images, "base")
       await ctrd?.stop();
       await registry?.stop();
       await mirror?.stop();
+      await secured?.stop();
     });
 
     it('pulls the base shallowly: the image builds over it and its layout holds no base layer', async () => {
@@ -294,6 +330,21 @@ use_repo(images, "base")
       expect(unstamped.stderr).toMatch(
         /tags "dev-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
       );
+    });
+
+    it('authenticates pull and push through the credential helper (attribute and setting)', async () => {
+      const pulled = await bazel('build', ['@secured_base//:image'], opts());
+      expect(pulled.code, pulled.stderr).toBe(0);
+      const denied = await bazel('run', ['//:push_secured'], { ...opts(), allowFailure: true });
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toMatch(/401|unauthori[sz]ed/i);
+      const r = await bazel(
+        'run',
+        ['//:push_secured', '--@img_rules//img/settings:credential_helper=tools/helper.sh'],
+        opts(),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(await secured.log()).toMatch(/"PUT \/v2\/e2e\/secured\/manifests\/v1 HTTP\/1.1" 201 /);
     });
 
     it('multi_deploy runs a push and a load as one command', async () => {

@@ -99,6 +99,9 @@ def deploy_executable(ctx, command, request, what):
         fail("image: %s has no oci_layout output group (give an image_manifest or image_index)" % ctx.attr.image.label)
     layout = layouts[0]
     request = _expand_build_settings(ctx, request)
+    helper = setting(ctx, "credential_helper")
+    if helper:
+        request = dict(request, credential_helper = helper)
     request = dict(request, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
     request_file = ctx.actions.declare_file(ctx.label.name + "_request.json")
     if _stamping(ctx, request):

@@ -111,12 +111,21 @@ function imgArgs(request, layout, extra) {
   return [...args, ...extra];
 }
 
+/** --credential-helper from //img/settings:credential_helper; a relative path is the workspace's. */
+function credentialHelperArgs(request, extra) {
+  const helper = request.credential_helper;
+  if (!helper || hasFlag(extra, '--credential-helper')) return [];
+  const workspace = process.env.BUILD_WORKSPACE_DIRECTORY;
+  const path = helper.includes('/') && !isAbsolute(helper) && workspace ? join(workspace, helper) : helper;
+  return ['--credential-helper', path];
+}
+
 function runRequest([requestPath, imgPath, ...extra]) {
   const request = readJson(requestPath);
   if (!request.stamped) checkNoTemplates(request);
   const runfiles = process.env.RUNFILES_DIR;
   const layout = isAbsolute(request.layout) || !runfiles ? request.layout : join(runfiles, request.layout);
-  const args = imgArgs(request, layout, extra);
+  const args = imgArgs(request, layout, [...credentialHelperArgs(request, extra), ...extra]);
   const result = spawnSync(process.execPath, [imgPath, ...args], { stdio: 'inherit' });
   if (result.error) die(`${request.target}: ${result.error.message}`);
   if (result.status !== 0) {

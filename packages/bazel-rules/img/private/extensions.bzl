@@ -33,6 +33,7 @@ _pull_tag = tag_class(
         "repository": attr.string(doc = "Repository, e.g. library/ubuntu.", mandatory = True),
         "tag": attr.string(doc = "Informational; the digest decides what is pulled."),
         "digest": attr.string(doc = "Required: sha256:<64 hex> of the manifest or index."),
+        "credential_helper": attr.string(doc = "A Bazel-protocol credential helper (workspace-relative path, absolute path or name on PATH)."),
     },
 )
 
@@ -45,7 +46,7 @@ def _images_impl(mctx):
                     fail("images.pull(name = %r): pulled twice with different images" % tag.name)
                 continue
             seen[tag.name] = (tag.registry, tag.repository, tag.digest, tag.registries)
-            pull(name = tag.name, registry = tag.registry, registries = tag.registries, repository = tag.repository, tag = tag.tag, digest = tag.digest)
+            pull(name = tag.name, registry = tag.registry, registries = tag.registries, repository = tag.repository, tag = tag.tag, digest = tag.digest, credential_helper = tag.credential_helper)
 
 images = module_extension(
     implementation = _images_impl,

@@ -2,7 +2,7 @@
 
 load(":node_repository.bzl", "find_host_node")
 
-_AUTH_ENV = ["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "HOME", "XDG_RUNTIME_DIR"]
+_AUTH_ENV = ["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "HOME", "XDG_RUNTIME_DIR", "IMG_CREDENTIAL_HELPER"]
 _INDEX_TYPES = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"]
 
 def _check_digest(rctx):
@@ -92,6 +92,9 @@ def _pull_impl(rctx):
     img = rctx.path(Label("//img/private:img.cjs"))
     env = {k: rctx.os.environ[k] for k in _AUTH_ENV if k in rctx.os.environ}
     registries = rctx.attr.registries + [rctx.attr.registry]
+    helper = rctx.attr.credential_helper
+    if helper and "/" in helper and not helper.startswith("/"):
+        helper = str(rctx.workspace_root.get_child(helper))
     failures = []
     reference = None
     for registry in registries:
@@ -100,6 +103,8 @@ def _pull_impl(rctx):
         argv = [node, str(img), "pull", candidate, "--output", str(rctx.path("layout"))]
         if _is_local(registry):
             argv.append("--insecure")
+        if helper:
+            argv.extend(["--credential-helper", helper])
         rctx.report_progress("Pulling %s (manifests and configs)" % candidate)
         result = rctx.execute(argv, environment = env, timeout = 600)
         if result.return_code == 0:
@@ -176,6 +181,7 @@ REGISTRY_AUTH_FILE, HOME are passed through).""",
         "repository": attr.string(doc = "Repository, e.g. library/ubuntu.", mandatory = True),
         "tag": attr.string(doc = "Informational; the digest decides what is pulled."),
         "digest": attr.string(doc = "Required: sha256:<64 hex> of the manifest or index."),
+        "credential_helper": attr.string(doc = "A Bazel-protocol credential helper (path relative to the workspace, absolute, or a name on PATH), asked before the Docker config; default $IMG_CREDENTIAL_HELPER."),
     },
     environ = _AUTH_ENV + ["IMG_RULES_NODE", "PATH"],
 )

@@ -15,6 +15,7 @@ import { CliError } from '../util/errors.js';
 import { readJsonInput } from '../util/files.js';
 import { collect, sourceDateEpoch } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
+import { addRegistryFlags } from '../util/registry.js';
 import { type PushFlags, pushContent } from './push.js';
 
 export interface BuildResult {
@@ -128,16 +129,15 @@ export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Pro
 }
 
 export function registerBuild(program: Command, io: Io): void {
-  program
+  const cmd = program
     .command('build')
     .description('build an image (or a multi-platform index) from an image spec JSON file')
     .argument('<spec>', 'image spec JSON file (paths inside are relative to it)')
     .option('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
     .option('--push <reference>', 'push the result to registry/repository[:tag]')
     .option('-t, --tag <tag>', 'with --push: another tag (repeatable)', collect)
-    .option('--json', 'with --push: print a JSON summary')
-    .option('--insecure', 'plain HTTP / any TLS certificate for registries (localhost always uses HTTP)')
-    .option('--jobs <n>', 'blobs transferred in parallel (default 4)')
+    .option('--json', 'with --push: print a JSON summary');
+  addRegistryFlags(cmd)
     .addHelpText(
       'after',
       `

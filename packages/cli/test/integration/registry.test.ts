@@ -177,4 +177,47 @@ describe.skipIf(tools.skip)('registry authentication from the docker config', ()
       }
     });
   }
+
+  it('pushes and pulls with a Bazel-protocol credential helper (--credential-helper, IMG_CREDENTIAL_HELPER)', async () => {
+    const registry = await startRegistry({ auth: 'htpasswd' });
+    const saved = process.env.DOCKER_CONFIG;
+    try {
+      const configDir = join(tmp.path, 'docker-empty');
+      await mkdir(configDir, { recursive: true });
+      await writeFile(join(configDir, 'config.json'), JSON.stringify({ auths: {} }));
+      process.env.DOCKER_CONFIG = configDir;
+      // The helper answers only for this registry's URI and logs what it was asked.
+      const asked = join(tmp.path, 'helper-asked.log');
+      const helper = join(tmp.path, 'bazel-helper.sh');
+      const basic = Buffer.from(registry.auth.creds).toString('base64');
+      await writeFile(
+        helper,
+        `#!/bin/sh
+[ "$1" = get ] || exit 2
+read -r request
+echo "$request" >> ${asked}
+case "$request" in
+  *'"https://${registry.url}/'*|*'"http://${registry.url}/'*) echo '{"headers":{"Authorization":["Basic ${basic}"]}}' ;;
+  *) echo '{}' ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      const layout = join(tmp.path, 'hello');
+      const ref = `${registry.url}/helper/hello:1`;
+      await imgOk('push', `oci:${layout}`, ref, '--credential-helper', helper);
+      expect(await readFile(asked, 'utf8')).toMatch(new RegExp(`"uri":\\s*"https?://${registry.url}/v2/`));
+      process.env.IMG_CREDENTIAL_HELPER = helper;
+      await imgOk('pull', ref, '--output', join(tmp.path, 'pulled-helper'));
+      delete process.env.IMG_CREDENTIAL_HELPER;
+      const denied = await img('pull', ref, '--output', join(tmp.path, 'pulled-denied'));
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).not.toContain(basic);
+    } finally {
+      delete process.env.IMG_CREDENTIAL_HELPER;
+      if (saved === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved;
+      await registry.stop();
+    }
+  });
 });
