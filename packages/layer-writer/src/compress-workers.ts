@@ -45,25 +45,24 @@ function deflate(buf, { dictLength, offset, length, level, last, chunkSize }) {
   return { out: zlib.deflateRawSync(data, options), crc: zlib.crc32(data), native: true };
 }
 parentPort.on('message', async (msg) => {
-  const { id, op, input } = msg;
+  const { id, op, input, output } = msg;
   try {
     const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    const r = op === 'zstd' ? await zstd(buf, msg) : deflate(buf, msg);
-    // Hand back the output and the input buffer (for reuse), both transferred. The output keeps its own
-    // buffer unless that is mostly unused: one more multi-MiB allocation per frame for a copy, freed
-    // late by the main thread, fragments this thread's malloc arena (+70 MiB peak RSS for zstd).
-    let output = new Uint8Array(r.out.buffer, r.out.byteOffset, r.out.byteLength);
-    if (output.byteLength < r.out.buffer.byteLength / 8 || r.out.buffer.byteLength <= 64 * 1024) {
-      output = new Uint8Array(r.out.length);
+    const r = op === 'zstd' ? await zstd(buf.subarray(0, msg.length), msg) : deflate(buf, msg);
+    // The output goes into the block's shared output space: nothing is allocated for the main thread.
+    if (r.out.length <= output.byteLength) {
       output.set(r.out);
+      parentPort.postMessage({ id, length: r.out.length, crc: r.crc });
+    } else {
+      const overflow = new Uint8Array(r.out); // not expected: the output space fits the bound
+      parentPort.postMessage({ id, overflow, crc: r.crc }, [overflow.buffer]);
     }
-    parentPort.postMessage({ id, output, crc: r.crc, input }, [output.buffer, input.buffer]);
-    if (r.native && (bytes += input.byteLength) >= 32 * 1024 * 1024) {
+    if (r.native && (bytes += buf.byteLength) >= 32 * 1024 * 1024) {
       bytes = 0;
       collect();
     }
   } catch (err) {
-    parentPort.postMessage({ id, error: String((err && err.stack) || err), input }, [input.buffer]);
+    parentPort.postMessage({ id, error: String((err && err.stack) || err) });
   }
 });
 `;
@@ -74,28 +73,48 @@ export function defaultPoolSize(): number {
 }
 
 /**
- * Reusable input buffers: they travel to a worker and back (transferred, never copied), so a multi-GiB
- * layer allocates a handful of block buffers instead of one per block.
+ * Buffers over SharedArrayBuffers, reused: workers read their input and write their output in place,
+ * so no buffer is transferred or allocated per block on the main thread (V8 counts every new
+ * ArrayBuffer towards its next full GC: with a buffer per frame, a 1 GiB layer cost dozens of them).
+ * Each buffer is either free here or lent to one user, who hands it back with release().
  */
-class TransferBuffers {
-  readonly #free: ArrayBuffer[] = [];
+class SharedBuffers {
+  readonly #free: Buffer[] = [];
+  // Weak: a buffer whose user went away without handing it back (a destroyed stream) is collected.
+  readonly #lent = new WeakSet<Buffer>();
+  readonly #whole = new WeakMap<ArrayBufferLike, Buffer>();
 
   acquire(size: number): Buffer {
-    const i = this.#free.findIndex((b) => b.byteLength === size);
-    if (i >= 0) return Buffer.from(this.#free.splice(i, 1)[0]!);
-    return Buffer.from(new ArrayBuffer(size));
+    const i = this.#free.findIndex((b) => b.length === size);
+    const buf = i >= 0 ? this.#free.splice(i, 1)[0]! : Buffer.from(new SharedArrayBuffer(size));
+    this.#whole.set(buf.buffer, buf);
+    this.#lent.add(buf);
+    return buf;
   }
 
-  release(buffer: ArrayBuffer): void {
-    if (this.#free.length < 2 * pool.size + 2) this.#free.push(buffer);
+  /** The lent buffer that `chunk` is a view of from its start, if any. */
+  lent(chunk: Uint8Array): Buffer | undefined {
+    if (chunk.byteOffset !== 0) return undefined;
+    const buf = this.#whole.get(chunk.buffer);
+    return buf && this.#lent.has(buf) ? buf : undefined;
+  }
+
+  /** Hand back a lent buffer (or a view from its start); anything else is ignored. */
+  release(chunk: Uint8Array): void {
+    const buf = this.lent(chunk);
+    if (buf === undefined) return;
+    this.#lent.delete(buf);
+    this.#free.push(buf);
+    if (this.#free.length > 4 * (pool.size + 1)) this.#free.shift();
   }
 }
 
-/** Buffers to hand to CompressWorkerPool (acquire a buffer of the size needed; the pool returns it). */
-export const transferBuffers = new TransferBuffers();
+/** The buffers to hand to CompressWorkerPool.run. */
+export const sharedBuffers = new SharedBuffers();
 
 /** What a worker sends back: the compressed bytes and, for deflate, the CRC-32 of the input. */
 export interface WorkerResult {
+  /** A view of the task's output buffer (or, if the output did not fit there, a buffer of its own). */
   readonly output: Buffer;
   readonly crc: number;
 }
@@ -103,6 +122,8 @@ export interface WorkerResult {
 export interface ZstdTask {
   readonly op: 'zstd';
   readonly level: number;
+  /** The frame is input[0, length). */
+  readonly length: number;
   /** Native: output chunk size (compressBound, for a single pass). */
   readonly chunkSize: number;
   /** Path of the pinned wasm module to require in the worker; undefined = Node's native zstd. */
@@ -122,15 +143,18 @@ export interface DeflateTask {
 }
 
 interface Job {
+  readonly output: Buffer;
   readonly resolve: (r: WorkerResult) => void;
   readonly reject: (e: Error) => void;
 }
 
 interface Reply {
   id: number;
-  output?: Uint8Array;
+  /** Output bytes in the block's output space. */
+  length?: number;
+  /** Output that did not fit the output space. */
+  overflow?: Uint8Array;
   crc?: number;
-  input?: Uint8Array;
   error?: string;
 }
 
@@ -154,20 +178,38 @@ export class CompressWorkerPool {
   }
 
   /**
-   * Run a task on one of the first `maxWorkers` workers. `input` must be a transferBuffers buffer (or a
-   * view of one): it is transferred to the worker (unusable here afterwards) and comes back to
-   * transferBuffers for reuse.
+   * Run a task on one of the first `maxWorkers` workers: it reads `input` and writes into `output`,
+   * both sharedBuffers buffers that stay the caller's but must not be touched until the promise settles.
    */
-  run(task: ZstdTask | DeflateTask, input: Buffer, maxWorkers: number): Promise<WorkerResult> {
+  run(
+    task: ZstdTask | DeflateTask,
+    input: Buffer,
+    output: Buffer,
+    maxWorkers: number,
+  ): Promise<WorkerResult> {
     const worker = this.#pick(Math.max(1, maxWorkers));
     const id = this.#nextId++;
     return new Promise<WorkerResult>((resolve, reject) => {
-      this.#jobs.set(id, { resolve, reject });
+      this.#jobs.set(id, { output, resolve, reject });
       this.#busy.set(worker, (this.#busy.get(worker) ?? 0) + 1);
       worker.ref();
-      const view = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-      worker.postMessage({ ...task, id, input: view }, [input.buffer as ArrayBuffer]);
+      worker.postMessage({ ...task, id, input, output });
     });
+  }
+
+  /** run(), with the output copied into a buffer of its own and `output` handed back to sharedBuffers. */
+  async runCopied(
+    task: ZstdTask | DeflateTask,
+    input: Buffer,
+    output: Buffer,
+    maxWorkers: number,
+  ): Promise<WorkerResult> {
+    try {
+      const r = await this.run(task, input, output, maxWorkers);
+      return r.output.buffer === output.buffer ? { ...r, output: Buffer.from(r.output) } : r;
+    } finally {
+      sharedBuffers.release(output);
+    }
   }
 
   #pick(limit: number): Worker {
@@ -186,7 +228,6 @@ export class CompressWorkerPool {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
     worker.on('message', (msg: Reply) => {
-      if (msg.input) transferBuffers.release(msg.input.buffer as ArrayBuffer);
       const job = this.#jobs.get(msg.id);
       this.#jobs.delete(msg.id);
       const left = (this.#busy.get(worker) ?? 1) - 1;
@@ -195,8 +236,10 @@ export class CompressWorkerPool {
       if (!job) return;
       if (msg.error !== undefined) job.reject(new Error(`compression worker: ${msg.error}`));
       else {
-        const out = msg.output!;
-        job.resolve({ output: Buffer.from(out.buffer, out.byteOffset, out.byteLength), crc: msg.crc ?? 0 });
+        const output = msg.overflow
+          ? Buffer.from(msg.overflow.buffer, msg.overflow.byteOffset, msg.overflow.byteLength)
+          : job.output.subarray(0, msg.length);
+        job.resolve({ output, crc: msg.crc ?? 0 });
       }
     });
     worker.on('error', (err) => this.#fail(worker, err));

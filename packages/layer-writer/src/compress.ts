@@ -95,6 +95,14 @@ export function resolveLevel(format: LayerCompression, level: number | undefined
  * - none: bytes unchanged.
  */
 export function createCompressor(options: CompressorOptions): Duplex {
+  return createLayerCompressor(options);
+}
+
+/**
+ * createCompressor, plus (internal) `lendOutput`: zstd frames are emitted as views of reusable buffers
+ * that the consumer hands back with releaseCompressedChunk (see ZstdFrames).
+ */
+export function createLayerCompressor(options: CompressorOptions, lendOutput = false): Duplex {
   const format = parseCompression(options.format, 'format');
   const level = resolveLevel(format, options.level);
   const jobs = options.jobs === undefined ? undefined : resolveCompressorJobs(options.jobs, 'jobs');
@@ -107,7 +115,7 @@ export function createCompressor(options: CompressorOptions): Duplex {
       return options.fixedInputBlocks ? gzip : compose(new FixedBlocks(GZIP_INPUT_BLOCK_SIZE), gzip);
     }
     case 'zstd':
-      return new ZstdFrames(level, ZSTD_FRAME_SIZE, jobs ?? defaultPoolSize());
+      return new ZstdFrames(level, ZSTD_FRAME_SIZE, jobs ?? defaultPoolSize(), { lendOutput });
     default:
       return new PassThrough();
   }

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { compressWorkers, transferBuffers, type WorkerResult } from './compress-workers.js';
+import { compressWorkers, sharedBuffers, type WorkerResult } from './compress-workers.js';
 import { crc32Combine } from './crc32-combine.js';
 import { InOrder } from './in-order.js';
 
@@ -99,7 +99,7 @@ export class GzipBlocks extends Transform {
 
   /** A new block, primed with the held block's tail; the held block is then known not to be the last. */
   async #startBlock(): Promise<Block> {
-    const buf = transferBuffers.acquire(DICTIONARY_SIZE + this.#blockSize);
+    const buf = sharedBuffers.acquire(DICTIONARY_SIZE + this.#blockSize);
     const prev = this.#held;
     if (prev === undefined) return { buf, dictLength: 0 };
     const end = DICTIONARY_SIZE + this.#blockSize;
@@ -120,8 +120,9 @@ export class GzipBlocks extends Transform {
       last,
       chunkSize: this.#outChunkSize,
     } as const;
-    const job = compressWorkers().run(task, block.buf, this.#jobs);
-    this.#results.add(job.then((r) => ({ ...r, length })));
+    const output = sharedBuffers.acquire(this.#outChunkSize);
+    const job = compressWorkers().runCopied(task, block.buf, output, this.#jobs);
+    this.#results.add(job.then((r) => ({ ...r, length })).finally(() => sharedBuffers.release(block.buf)));
     await this.#results.settle(2 * this.#jobs, (r) => this.#emit(r));
   }
 

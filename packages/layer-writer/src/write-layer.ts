@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
 import {
   canonicalJsonBytes,
   type Digest,
@@ -15,10 +13,12 @@ import {
 import {
   type CompressorJobs,
   createCompressor,
+  createLayerCompressor,
   DEFAULT_COMPRESSION,
   parseCompression,
   resolveCompressorJobs,
   resolveLevel,
+  ZSTD_FRAME_SIZE,
 } from './compress.js';
 import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE, writePlannedEntries } from './layer-tar.js';
@@ -32,7 +32,8 @@ import {
   waitForDrain,
   yieldToEventLoop,
 } from './streams.js';
-import { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';
+import { DEFAULT_TAR_CHUNK_SIZE, TarWriter, type TarWriterOptions } from './tar-writer.js';
+import { releaseCompressedChunk, zstdFrameBuffer } from './zstd-frames.js';
 
 /** Options that shape the blob and its metadata document. */
 export interface LayerOutputOptions {
@@ -145,31 +146,36 @@ export function compressAndMeasure(source: Readable, options: LayerOutputOptions
  * `stream`. Bad options throw at once.
  */
 export function writeLayer(spec: LayerSpec, options: WriteLayerOptions = {}): LayerWriteResult {
+  return startLayer(spec, options, false);
+}
+
+/**
+ * writeLayer; with `lendOutput`, the stream's chunks may be views of reusable buffers that its
+ * consumer must hand back with releaseCompressedChunk once done with them (writeResultToFile does).
+ */
+function startLayer(spec: LayerSpec, options: WriteLayerOptions, lendOutput: boolean): LayerWriteResult {
   const out = resolveOutput(options);
   const baseMtime = parseEpoch(options.sourceDateEpoch);
-  const compressor = createCompressor({
-    format: out.compression,
-    level: out.level,
-    jobs: out.jobs,
-    fixedInputBlocks: true,
-  });
+  const compressor = createLayerCompressor(
+    { format: out.compression, level: out.level, jobs: out.jobs, fixedInputBlocks: true },
+    lendOutput,
+  );
   const diff = new HashCounter();
   const blob = new DigestCounter();
-  // Tar chunks go back to the pool once the compressor is done with them (gzip: deflated; zstd:
-  // copied into a frame), so a multi-GiB layer does not leave GiBs of garbage for the GC to find.
-  const pool = out.compression === 'none' ? undefined : new BufferPool(DEFAULT_TAR_CHUNK_SIZE);
+  const chunks = tarChunks(out.compression);
+  const { release } = chunks;
   const { stream, metadata } = pipeToResult(compressor, blob, () =>
     buildMetadata(diff, blob.counter, out.mediaType, options),
   );
   const sink = async (chunk: Buffer): Promise<void> => {
     diff.update(chunk);
-    const more = compressor.write(chunk, pool ? () => pool.release(chunk) : undefined);
+    const more = compressor.write(chunk, release ? () => release(chunk) : undefined);
     if (more) await yieldToEventLoop();
     else await waitForDrain(compressor);
   };
   (async () => {
     const entries = await planLayer(spec, { baseMtime });
-    const writer = new TarWriter(sink, pool ? { allocate: () => pool.acquire() } : {});
+    const writer = new TarWriter(sink, chunks);
     await writePlannedEntries(writer, entries, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
     await writer.finish();
     diff.finish();
@@ -180,16 +186,46 @@ export function writeLayer(spec: LayerSpec, options: WriteLayerOptions = {}): La
   return { stream, metadata };
 }
 
+interface TarChunks extends TarWriterOptions {
+  /** Called once the compressor is done with a chunk. */
+  readonly release?: (chunk: Buffer) => void;
+}
+
+/**
+ * Where the tar writer's chunks come from, so that a multi-GiB layer does not leave GiBs of garbage for
+ * the GC to find. zstd: whole frames that the compressor takes over without a copy (reused once
+ * compressed). gzip: 1 MiB chunks back to a pool once deflated.
+ */
+function tarChunks(compression: LayerCompression): TarChunks {
+  if (compression === 'zstd') {
+    return { chunkSize: ZSTD_FRAME_SIZE, allocate: () => zstdFrameBuffer(ZSTD_FRAME_SIZE) };
+  }
+  if (compression === 'none') return {};
+  const pool = new BufferPool(DEFAULT_TAR_CHUNK_SIZE);
+  return { allocate: () => pool.acquire(), release: (chunk) => pool.release(chunk) };
+}
+
 /** A temp name beside `path`, so the final rename is atomic on the same filesystem. */
 export function tempPathBeside(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
-/** Write a result's stream to `path` (temp file + rename; the temp file is removed on error). */
+/**
+ * Write a result's stream to `path` (temp file + rename; the temp file is removed on error). Chunks
+ * lent by the compressor are handed back once written.
+ */
 export async function writeResultToFile(result: LayerWriteResult, path: string): Promise<LayerMetadata> {
   const tmp = tempPathBeside(path);
   try {
-    await pipelineAsync(result.stream, createWriteStream(tmp));
+    const file = await open(tmp, 'w');
+    try {
+      for await (const chunk of result.stream as AsyncIterable<Buffer>) {
+        for (let off = 0; off < chunk.length; ) off += (await file.write(chunk, off)).bytesWritten;
+        releaseCompressedChunk(chunk);
+      }
+    } finally {
+      await file.close();
+    }
     const meta = await result.metadata;
     await rename(tmp, path);
     return meta;
@@ -206,7 +242,7 @@ export async function writeLayerToFile(
   blobPath: string,
   options: WriteLayerOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(writeLayer(spec, options), blobPath);
+  return await writeResultToFile(startLayer(spec, options, true), blobPath);
 }
 
 /** Write a layer metadata document (canonical JSON) to `path` via temp file + rename. */

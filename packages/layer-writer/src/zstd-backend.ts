@@ -1,17 +1,16 @@
 import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
 import * as zlib from 'node:zlib';
-import { compressWorkers, defaultPoolSize } from './compress-workers.js';
+import { compressWorkers, defaultPoolSize, sharedBuffers, type ZstdTask } from './compress-workers.js';
 
 const log = debuglog('img:layer-writer');
 const require = createRequire(import.meta.url);
 
 /**
- * Compresses one independent zstd frame on a worker thread, using at most `workers` threads (default
- * defaultPoolSize()). `input` is transferred to the worker: it must own its whole ArrayBuffer, and is
- * unusable afterwards.
+ * Compresses `input` into one independent zstd frame on a worker thread, using at most `workers`
+ * threads (default defaultPoolSize()). `input` is copied before the call returns.
  */
-export type ZstdFrameCompressor = (input: Buffer, level: number, workers?: number) => Promise<Buffer>;
+export type ZstdFrameCompressor = (input: Uint8Array, level: number, workers?: number) => Promise<Buffer>;
 
 interface WasmZstd {
   init(): Promise<void>;
@@ -48,7 +47,7 @@ function nativeOptions(size: number, level: number) {
   // chunkSize >= compressBound makes Node call ZSTD_compressStream2(ZSTD_e_end) once with room for the
   // whole frame: the same single-pass path as ZSTD_compress (wasm). Smaller chunks change the bytes.
   return {
-    chunkSize: Math.max(zstdCompressBound(size), 64 * 1024),
+    chunkSize: zstdOutputSize(size),
     params: { [z.constants.ZSTD_c_compressionLevel!]: level },
   };
 }
@@ -73,14 +72,14 @@ function probeBuffer(): Buffer {
   return buf;
 }
 
-const backends = new Map<number, Promise<ZstdFrameCompressor>>();
+const backends = new Map<number, Promise<'native' | 'wasm'>>();
 
 /**
- * The zstd frame compressor for a level: Node's native zstd (Node >= 22.15) when, on a probe buffer,
- * it produces exactly the bytes of the pinned wasm build; otherwise the wasm build. So the bytes of a
- * layer never depend on the Node version. Checked once per level per process.
+ * Which implementation compresses a level's frames: Node's native zstd (Node >= 22.15) when, on a probe
+ * buffer, it produces exactly the bytes of the pinned wasm build; otherwise the wasm build. So the
+ * bytes of a layer never depend on the Node version. Checked once per level per process.
  */
-export function zstdBackend(level: number): Promise<ZstdFrameCompressor> {
+export function zstdBackendName(level: number): Promise<'native' | 'wasm'> {
   let backend = backends.get(level);
   if (backend === undefined) {
     backend = selectBackend(level);
@@ -89,29 +88,44 @@ export function zstdBackend(level: number): Promise<ZstdFrameCompressor> {
   return backend;
 }
 
-/** Which implementation zstdBackend chose for a level ('native' or 'wasm'); for diagnostics and tests. */
-export async function zstdBackendName(level: number): Promise<'native' | 'wasm'> {
-  const b = await zstdBackend(level);
-  return b === nativeCompress ? 'native' : 'wasm';
-}
-
-async function nativeCompress(input: Buffer, level: number, workers = defaultPoolSize()): Promise<Buffer> {
-  const task = { op: 'zstd', level, chunkSize: nativeOptions(input.length, level).chunkSize } as const;
-  return (await compressWorkers().run(task, input, workers)).output;
-}
-
 let wasmPath: string | undefined;
 
-async function wasmCompress(input: Buffer, level: number, workers = defaultPoolSize()): Promise<Buffer> {
+/** The worker task that compresses a frame of `length` bytes at `level` with the level's backend. */
+export async function zstdTask(level: number, length: number): Promise<ZstdTask> {
+  if ((await zstdBackendName(level)) === 'native') {
+    return { op: 'zstd', level, length, chunkSize: nativeOptions(length, level).chunkSize };
+  }
   wasmPath ??= require.resolve('@bokuweb/zstd-wasm');
-  const task = { op: 'zstd', level, chunkSize: 0, wasmPath } as const;
-  return (await compressWorkers().run(task, input, workers)).output;
+  return { op: 'zstd', level, length, chunkSize: 0, wasmPath };
 }
 
-async function selectBackend(level: number): Promise<ZstdFrameCompressor> {
+/** Output space for a frame of `size` input bytes (the worst case, so any frame fits). */
+export function zstdOutputSize(size: number): number {
+  return Math.max(zstdCompressBound(size), 64 * 1024);
+}
+
+async function compressFrame(input: Uint8Array, level: number, workers?: number): Promise<Buffer> {
+  const task = await zstdTask(level, input.length);
+  const shared = sharedBuffers.acquire(input.length);
+  shared.set(input);
+  const output = sharedBuffers.acquire(zstdOutputSize(input.length));
+  try {
+    return (await compressWorkers().runCopied(task, shared, output, workers ?? defaultPoolSize())).output;
+  } finally {
+    sharedBuffers.release(shared);
+  }
+}
+
+/** The zstd frame compressor for a level (see zstdBackendName for which implementation runs). */
+export async function zstdBackend(level: number): Promise<ZstdFrameCompressor> {
+  await zstdBackendName(level);
+  return compressFrame;
+}
+
+async function selectBackend(level: number): Promise<'native' | 'wasm'> {
   if (typeof z.zstdCompressSync !== 'function') {
     log('zstd level %d: wasm (no native zstd in this Node)', level);
-    return wasmCompress;
+    return 'wasm';
   }
   const wasm = await loadWasm();
   const probe = probeBuffer();
@@ -124,5 +138,5 @@ async function selectBackend(level: number): Promise<ZstdFrameCompressor> {
     log('zstd level %d: native zstd failed the self-check: %s', level, String(err));
   }
   log('zstd level %d: %s', level, same ? 'native' : 'wasm (native output differs)');
-  return same ? nativeCompress : wasmCompress;
+  return same ? 'native' : 'wasm';
 }
