@@ -10,8 +10,9 @@
 //    and builds a 5-layer image into an OCI layout with `img build` (or reuses --layout DIR).
 // 3. Starts Debian's docker-registry on 127.0.0.1 (startRegistry from @img/test-utils), warms its blob
 //    store with one untimed push (so every timed first push meets the same registry state), then per
-//    iteration (order alternates): first push of img and crane, each to a fresh repository, then a
-//    re-push of both (unchanged layout, same repository).
+//    iteration (order alternates): first push of img (--no-blob-cache) and crane, each to a fresh
+//    repository, then a re-push of both (unchanged layout, same repository), then one more img push to
+//    a fresh repository with img's blob memory on (it mounts what an untimed img push stored).
 // 4. Prints per push: wall time, CPU (user+sys) and max RSS of the client (/usr/bin/time), the
 //    registry's CPU (/proc), requests (from the registry access log; ours also from `--json`), bytes
 //    sent to the registry port (an iptables byte counter on the port, removed at the end: TCP payload +
@@ -326,6 +327,15 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+function report(i, tool, what, r) {
+  const methods = Object.entries(r.methods)
+    .map(([m, n]) => `${m} ${n}`)
+    .join(', ');
+  console.log(
+    `  #${i} ${tool.padEnd(5)} ${what} ${r.wall.toFixed(2)} s, cpu ${r.cpu.toFixed(2)} s (registry ${r.registryCpu.toFixed(2)} s), rss ${r.rssMb.toFixed(0)} MiB, ${r.requests} requests (${methods})${r.ownRequests !== undefined ? ` [--json: ${r.ownRequests} requests, ${fmtBytes(r.ownBytes)}, ${r.ownMs} ms in pushImage]` : ''}, ${fmtBytes(r.wireBytes)} to the registry`,
+  );
+}
+
 try {
   let layout = args.layout && resolve(args.layout);
   if (!layout) {
@@ -342,16 +352,23 @@ try {
   if (!counter) console.log('  (iptables unavailable: crane bytes not measured; ours from --json)');
   const logOffset = { value: 0 };
   const jobsFlag = args.jobs ? ['--jobs', args.jobs] : [];
+  // img remembers where it pushed blobs (to mount them into the next repository): like-for-like pushes
+  // run with --no-blob-cache; one extra img push per round shows what the memory gives.
+  process.env.IMG_CACHE_DIR = join(work, 'img-cache');
   const tools = {
-    img: (ref) => ['node', cli, 'push', `oci:${layout}`, ref, '--json', ...jobsFlag],
+    img: (ref) => ['node', cli, 'push', `oci:${layout}`, ref, '--json', '--no-blob-cache', ...jobsFlag],
+    imgRemembering: (ref) => ['node', cli, 'push', `oci:${layout}`, ref, '--json', ...jobsFlag],
     crane: (ref) => [crane, 'push', layout, ref, '--insecure'],
   };
 
-  // Warm-up (untimed): the blob store then holds every blob, as it does for all timed pushes.
+  // Warm-up (untimed): the blob store then holds every blob, as it does for all timed pushes; img's
+  // memory learns that img-warmup holds them.
   await run(tools.crane(`${registry.url}/warmup:1`)[0], tools.crane(`${registry.url}/warmup:1`).slice(1));
+  const warmImg = tools.imgRemembering(`${registry.url}/img-warmup:1`);
+  await run(warmImg[0], warmImg.slice(1));
   logOffset.value = (await settledLog(registry.logPath, 0)).size;
 
-  const results = { img: { first: [], again: [] }, crane: { first: [], again: [] } };
+  const results = { img: { first: [], again: [], remembered: [] }, crane: { first: [], again: [] } };
   console.log(
     `registry ${registry.url}; load average ${loadavg()
       .map((l) => l.toFixed(2))
@@ -374,14 +391,21 @@ try {
           throw new Error(`crane pushed something else: ${r.out.trim()}`);
         }
         results[tool][phase].push(r);
-        const methods = Object.entries(r.methods)
-          .map(([m, n]) => `${m} ${n}`)
-          .join(', ');
-        console.log(
-          `  #${i} ${tool.padEnd(5)} ${phase === 'first' ? 'first push' : 're-push   '} ${r.wall.toFixed(2)} s, cpu ${r.cpu.toFixed(2)} s (registry ${r.registryCpu.toFixed(2)} s), rss ${r.rssMb.toFixed(0)} MiB, ${r.requests} requests (${methods})${r.ownRequests !== undefined ? ` [--json: ${r.ownRequests} requests, ${fmtBytes(r.ownBytes)}, ${r.ownMs} ms in pushImage]` : ''}, ${fmtBytes(r.wireBytes)} to the registry`,
-        );
+        report(i, tool, phase === 'first' ? 'first push' : 're-push   ', r);
       }
     }
+    // img with its memory of pushed blobs, into a fresh repository: mounts from img-warmup.
+    const r = await timedChild(
+      tools.imgRemembering(`${registry.url}/img-remembered-${i}:1`),
+      registry,
+      counter,
+      logOffset,
+      parseAccessLog,
+    );
+    const json = JSON.parse(r.out.trim().split('\n').pop());
+    Object.assign(r, { ownRequests: json.requests, ownBytes: json.bytesUploaded, ownMs: json.durationMs });
+    results.img.remembered.push(r);
+    report(i, 'img', `first push, ${json.blobsMounted} blobs mounted (blob memory on)`, r);
   }
 
   const rows = [['', 'tool', 'wall s', 'cpu s', 'registry cpu s', 'rss MiB', 'requests', 'bytes sent']];
@@ -426,6 +450,20 @@ try {
       m.crane.bytes ? (m.img.bytes / m.crane.bytes).toFixed(3) : 'n/a',
     ]);
   }
+  const rem = results.img.remembered;
+  const remWall = median(rem.map((r) => r.wall));
+  const craneFirst = median(results.crane.first.map((r) => r.wall));
+  rows.push([
+    'first push, blob memory',
+    'img',
+    remWall.toFixed(2),
+    median(rem.map((r) => r.cpu)).toFixed(2),
+    median(rem.map((r) => r.registryCpu)).toFixed(2),
+    median(rem.map((r) => r.rssMb)).toFixed(0),
+    median(rem.map((r) => r.requests)),
+    fmtBytes(counter ? median(rem.map((r) => r.wireBytes)) : median(rem.map((r) => r.ownBytes))),
+  ]);
+  rows.push(['', 'img/crane first', (remWall / craneFirst).toFixed(2), '', '', '', '', '']);
   // Start-up alone: what a re-push cannot go below.
   const startup = {};
   for (const [tool, argv] of [
@@ -447,7 +485,7 @@ try {
     `\nstart-up (median of 5): img --help ${startup.img.toFixed(3)} s, crane version ${startup.crane.toFixed(3)} s`,
   );
   console.log(
-    `ratio img/crane wall time: first push ${ratios[0].toFixed(2)}, re-push ${ratios[1].toFixed(2)} (target <= 1.0)`,
+    `ratio img/crane wall time: first push ${ratios[0].toFixed(2)}, re-push ${ratios[1].toFixed(2)} (target <= 1.0); first push with img's blob memory ${(remWall / craneFirst).toFixed(2)}`,
   );
   console.log(
     `load average at the end ${loadavg()

@@ -6,6 +6,7 @@ describe('public API', () => {
   it('exports exactly these values', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
+        'CACHE_DIR_ENV',
         'CHANNELS',
         'DEFAULT_CHUNK_SIZE',
         'DEFAULT_HELPER_TIMEOUT_MS',
@@ -18,12 +19,16 @@ describe('public API', () => {
         'DOCKER_HUB_AUTH_KEY',
         'DOCKER_HUB_REGISTRY',
         'DockerKeychain',
+        'FileBlobLocations',
+        'MAX_BLOBS_PER_REGISTRY',
+        'MAX_REPOSITORIES_PER_BLOB',
         'RegistryClient',
         'RegistryError',
         'authFilePaths',
         'blobFromBytes',
         'blobFromFile',
         'blobFromSources',
+        'defaultCacheDir',
         'formatReference',
         'isDockerHub',
         'normalizeRegistry',

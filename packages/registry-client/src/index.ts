@@ -19,6 +19,14 @@ export {
 export type { RawDocument } from './pull/manifest.js';
 export type { LayerSink, PulledImage, PulledManifest, PullOptions } from './pull/pull-image.js';
 export { blobFromBytes, blobFromFile, blobFromSources } from './push/blob-helpers.js';
+export type { BlobLocations } from './push/blob-locations.js';
+export {
+  CACHE_DIR_ENV,
+  defaultCacheDir,
+  FileBlobLocations,
+  MAX_BLOBS_PER_REGISTRY,
+  MAX_REPOSITORIES_PER_BLOB,
+} from './push/blob-locations.js';
 export type {
   BlobOutcome,
   BlobProgressEvent,

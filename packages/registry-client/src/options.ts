@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { CredentialProvider } from './auth/credentials.js';
 import { DockerKeychain, type KeychainOptions } from './auth/keychain.js';
 import { RegistryError } from './errors.js';
+import type { BlobLocations } from './push/blob-locations.js';
 import { SecretScrubber } from './redact.js';
 import { type RetryOptions, resolveRetry } from './transport/retry.js';
 import type { TransportConfig } from './transport/transport.js';
@@ -56,6 +57,11 @@ export interface RegistryClientOptions {
    * when both share a machine. Blobs streamed from another registry are always verified.
    */
   readonly verifyUploads?: boolean;
+  /**
+   * Where blobs were pushed before (e.g. a FileBlobLocations): a push mounts a blob the registry
+   * holds in another repository instead of uploading it, and records what it pushed. Default none.
+   */
+  readonly blobLocations?: BlobLocations;
 }
 
 export interface ResolvedOptions {
@@ -65,6 +71,7 @@ export interface ResolvedOptions {
   readonly uploadMode: UploadMode;
   readonly chunkSize: number;
   readonly verifyUploads: boolean;
+  readonly blobLocations?: BlobLocations;
   readonly transport: TransportConfig;
 }
 
@@ -111,6 +118,7 @@ export function resolveOptions(options: RegistryClientOptions = {}): ResolvedOpt
     uploadMode: options.uploadMode ?? 'stream',
     chunkSize: positiveInt(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE),
     verifyUploads: options.verifyUploads ?? false,
+    ...(options.blobLocations && { blobLocations: options.blobLocations }),
     transport: {
       insecure,
       retry,

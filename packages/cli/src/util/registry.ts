@@ -1,4 +1,4 @@
-import { RegistryClient } from '@img/registry-client';
+import { FileBlobLocations, RegistryClient } from '@img/registry-client';
 import type { Command } from 'commander';
 import { parseIntFlag } from './flags.js';
 import { skipWasmTierUpInOneShotProcess } from './wasm-tiering.js';
@@ -7,6 +7,8 @@ export interface RegistryFlags {
   insecure?: boolean;
   jobs?: string;
   credentialHelper?: string;
+  /** false with --no-blob-cache. */
+  blobCache?: boolean;
 }
 
 /** Environment variable naming a Bazel-protocol credential helper when --credential-helper is not given. */
@@ -20,6 +22,10 @@ export function addRegistryFlags(cmd: Command): Command {
     .option(
       '--credential-helper <path>',
       `a Bazel-protocol credential helper (\`<path> get\`, {"uri"} in, {"headers"} out), asked before the Docker config; default $${CREDENTIAL_HELPER_ENV}`,
+    )
+    .option(
+      '--no-blob-cache',
+      'do not remember where blobs were pushed (by default a push into a new repository mounts blobs the registry holds in repositories img pushed them to before; cache in $IMG_CACHE_DIR, else ~/.cache/img)',
     );
 }
 
@@ -29,6 +35,7 @@ export function createRegistryClient(flags: RegistryFlags): RegistryClient {
   const helper = flags.credentialHelper || process.env[CREDENTIAL_HELPER_ENV] || undefined;
   return new RegistryClient({
     ...(helper ? { auth: { bazelCredentialHelper: helper } } : {}),
+    ...(flags.blobCache === false ? {} : { blobLocations: new FileBlobLocations() }),
     ...(flags.insecure ? { insecure: true } : {}),
     ...(flags.jobs !== undefined ? { jobs: parseIntFlag(flags.jobs, '--jobs', 1, 64) } : {}),
   });

@@ -5,8 +5,9 @@ import { mapLimit } from '../limit.js';
 import type { UploadMode } from '../options.js';
 import { formatReference, type Reference, sameRegistry, toReference } from '../reference.js';
 import type { RequestStats, Transport } from '../transport/transport.js';
+import type { BlobLocations } from './blob-locations.js';
 import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
-import { type BlobPushContext, pushBlob } from './push-blob.js';
+import { type BlobPushContext, type PushBlob, pushBlob } from './push-blob.js';
 import { manifestDigestAt, putManifest } from './push-manifest.js';
 import { type PushImageInput, validatePushImage } from './validate-image.js';
 
@@ -33,6 +34,7 @@ export interface PushConfig {
   readonly uploadMode: UploadMode;
   readonly chunkSize: number;
   readonly verifyUploads: boolean;
+  readonly blobLocations?: BlobLocations;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function pushImage(
   options: PushOptions = {},
 ): Promise<PushResult> {
   const started = Date.now();
-  const blobs = validatePushImage(image);
+  const blobs = await withRememberedSources(validatePushImage(image), target, config.blobLocations);
   const root = image.root;
   if (target.digest && target.digest !== root.descriptor.digest) {
     throw new RegistryError(
@@ -86,7 +88,14 @@ export async function pushImage(
     },
   };
 
-  function finish(): PushResult {
+  async function finish(): Promise<PushResult> {
+    await config.blobLocations
+      ?.record(
+        dest.registry,
+        dest.repository,
+        blobs.map((b) => b.descriptor.digest),
+      )
+      .catch(() => {});
     summary.requests = stats.requests;
     summary.retries = stats.retries;
     summary.durationMs = Date.now() - started;
@@ -142,4 +151,29 @@ export async function pushImage(
   await put(root, references[0]!);
   await mapLimit(references.slice(1), config.jobs, (tag) => put(root, tag));
   return finish();
+}
+
+/**
+ * Add, after each blob's own sources, the repositories of the destination registry where it was
+ * pushed before (from `locations`): pushBlob mounts from the first same-registry source it may use.
+ */
+async function withRememberedSources(
+  blobs: readonly PushBlob[],
+  target: Reference,
+  locations: BlobLocations | undefined,
+): Promise<PushBlob[]> {
+  if (!locations) return [...blobs];
+  return Promise.all(
+    blobs.map(async (blob) => {
+      const repos = await locations.lookup(target.registry, blob.descriptor.digest).catch(() => []);
+      const remembered = repos
+        .filter((r) => r !== target.repository)
+        .map((repository) => ({ registry: target.registry, repository }));
+      if (remembered.length === 0) return blob;
+      const sources = [...(blob.sources ?? []), ...remembered];
+      return blob.open
+        ? { descriptor: blob.descriptor, sources, open: () => blob.open!() }
+        : { descriptor: blob.descriptor, sources };
+    }),
+  );
 }
