@@ -302,6 +302,18 @@ use_repo(images, "base", "secured_base")
       expect(out.stdout.trim()).toBe('from-bazel-hello-busybox');
     });
 
+    it('builds the tarball output group of image_load: a docker-save tar with the base layer fetched', async () => {
+      const built = await bazel('build', ['--output_groups=tarball', '//:load'], opts());
+      expect(built.code, built.stderr).toBe(0);
+      const [tar] = await outputFiles(['//:load'], ['--output_groups=tarball'], opts());
+      expect(tar).toMatch(/load\.tar$/);
+      const v = await run('crane', ['validate', '--tarball', tar!], { allowFailure: true });
+      expect(v.code, v.stderr + v.stdout).toBe(0);
+      const manifest = JSON.parse((await run('tar', ['-xOf', tar!, 'manifest.json'])).stdout);
+      expect(manifest[0].RepoTags).toEqual(['imgtest/bazel:dev']);
+      expect(manifest[0].Layers).toHaveLength(2); // the pulled base's layer and ours
+    });
+
     it('stamps {{.KEY}} tags from the workspace status with --stamp, and refuses templates without it', async () => {
       const r = await bazel('run', ['--stamp', '--embed_label=e2e42', '//:push_stamped'], opts());
       expect(r.code, r.stderr).toBe(0);

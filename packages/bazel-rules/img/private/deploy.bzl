@@ -3,6 +3,7 @@
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
+load(":layout.bzl", "docker_tarball")
 load(":settings.bzl", "SETTINGS_ATTRS", "setting")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
@@ -90,7 +91,7 @@ def _stamping(ctx, request):
         return True
     return ctx.attr._bazel_stamp[StampDetectInfo].enabled
 
-def deploy_executable(ctx, command, request, what):
+def deploy_executable(ctx, command, request, what, output_groups = {}):
     """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo."""
     tool = ctx.toolchains[TOOLCHAIN_TYPE].img
     groups = ctx.attr.image[OutputGroupInfo] if OutputGroupInfo in ctx.attr.image else None
@@ -140,7 +141,7 @@ def deploy_executable(ctx, command, request, what):
     return [
         DefaultInfo(executable = launcher, files = depset([launcher, request_file]), runfiles = runfiles),
         DeployInfo(launcher = launcher, runfiles = runfiles, command = command),
-        OutputGroupInfo(deploy_request = depset([request_file])),
+        OutputGroupInfo(deploy_request = depset([request_file]), **output_groups),
     ]
 
 def _image_push_impl(ctx):
@@ -156,12 +157,18 @@ def _image_load_impl(ctx):
     if daemon == "auto":
         daemon = setting(ctx, "load_daemon")
     if daemon == "tar":
-        fail("daemon: \"tar\" is not supported by image_load; build the image's oci_tarball output group instead")
+        fail("daemon: \"tar\" is not a daemon; build the docker-save tar with `bazel build %s --output_groups=tarball` (or the image's oci_tarball group)" % ctx.label)
     tags = ([ctx.attr.tag] if ctx.attr.tag else []) + ctx.attr.tag_list
     if not tags:
         fail("image_load: give tag (or tag_list): the name the image gets in the daemon")
     request = {"daemon": daemon, "tags": tags, "sources": _sources(_image_info(ctx)), "strategy": setting(ctx, "load_strategy")}
-    return deploy_executable(ctx, "load", request, "img load into %s" % daemon)
+
+    # `bazel build :load --output_groups=tarball`: the image as a docker-save tar, for `docker load -i`.
+    tarball = ctx.actions.declare_file(ctx.label.name + ".tar")
+    tag = _expand_build_settings(ctx, {"tags": tags[:1]})["tags"][0]
+    index = ctx.attr.image[ImageIndexInfo].index if ImageIndexInfo in ctx.attr.image else None
+    docker_tarball(ctx, tarball, "" if "{{" in tag else tag, index, _image_info(ctx))
+    return deploy_executable(ctx, "load", request, "img load into %s" % daemon, {"tarball": depset([tarball])})
 
 _IMAGE_ATTR = attr.label(
     doc = "An image_manifest or image_index (its oci_layout output group is what is deployed).",

@@ -1,8 +1,9 @@
-"""The `oci_layout` (directory) and `oci_tarball` output groups of image_manifest and image_index."""
+"""The `oci_layout` (directory) and `oci_tarball` output groups of image_manifest and image_index, and
+image_load's `tarball` (docker-save)."""
 
 load(":run_img.bzl", "run_img")
 
-def _layout_action(ctx, out, target, index, manifests):
+def _layout_action(ctx, out, target, index, manifests, worker = True):
     args = ctx.actions.args()
     args.add("layout")
     inputs = []
@@ -39,6 +40,7 @@ def _layout_action(ctx, out, target, index, manifests):
         inputs = inputs,
         outputs = [out],
         progress_message = "Writing OCI layout %{output}",
+        worker = worker,
     )
 
 def layout_output_groups(ctx, index, manifests):
@@ -48,3 +50,13 @@ def layout_output_groups(ctx, index, manifests):
     _layout_action(ctx, directory, "oci:" + directory.path, index, manifests)
     _layout_action(ctx, tarball, "oci-archive:" + tarball.path, index, manifests)
     return {"oci_layout": depset([directory]), "oci_tarball": depset([tarball])}
+
+def docker_tarball(ctx, out, repo_tag, index, manifests):
+    """A docker-save tar of the image (for an index: the exec platform's image) named repo_tag.
+
+    Base layers of a pulled (shallow) base are streamed from their registry by the action.
+    """
+    target = "docker-archive:" + out.path + (":" + repo_tag if repo_tag else "")
+
+    # Not a worker: the action may read base layers from a registry, which a shared worker should not.
+    _layout_action(ctx, out, target, index, manifests, worker = False)
