@@ -4,7 +4,6 @@ import { copyFile, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
-  compressAndMeasure,
   createDecompressor,
   DigestCounter,
   detectCompression,
@@ -16,7 +15,7 @@ import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@i
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
-import { collect, pairsToRecord, parseIntFlag, sourceDateEpoch } from '../util/flags.js';
+import { collect, pairsToRecord, parseCompressionLevel, sourceDateEpoch } from '../util/flags.js';
 
 interface LayerFromTarFlags {
   output?: string;
@@ -91,34 +90,8 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
   const target = flags.format === 'keep' ? source : (flags.format as LayerCompression);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
   const history = [{ created_by: flags.createdBy ?? 'img layer-from-tar' }];
-  const level = () =>
-    flags.compressionLevel === undefined
-      ? undefined
-      : parseIntFlag(
-          flags.compressionLevel,
-          '--compression-level',
-          target === 'zstd' ? 1 : 0,
-          target === 'zstd' ? 19 : 9,
-        );
   let metadata: LayerMetadata;
-  if (flags.rewrite) {
-    if (!flags.output)
-      throw new CliError('IMG_CLI_USAGE', `--output is required to rewrite ${src} (a new tar is written)`);
-    const lvl = level();
-    const epoch = sourceDateEpoch();
-    metadata = await writeResultToFile(
-      layerFromTar(src, {
-        mode: 'rewrite',
-        compression: target,
-        ...(lvl !== undefined ? { level: lvl } : {}),
-        ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
-        ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
-        ...(annotations ? { annotations } : {}),
-        history,
-      }),
-      flags.output,
-    );
-  } else if (target === source && flags.compressionLevel === undefined) {
+  if (!flags.rewrite && target === source && flags.compressionLevel === undefined) {
     if (flags.output) await copyAtomic(src, flags.output);
     metadata = {
       ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source))),
@@ -126,17 +99,23 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
       history,
     };
   } else {
-    if (!flags.output)
+    const mode = flags.rewrite ? 'rewrite' : 'recompress';
+    if (!flags.output) {
       throw new CliError(
         'IMG_CLI_USAGE',
-        `--output is required to recompress ${src} (${source}) to ${target}`,
+        flags.rewrite
+          ? `--output is required to rewrite ${src} (a new tar is written)`
+          : `--output is required to recompress ${src} (${source}) to ${target}`,
       );
-    const lvl = level();
-    const tar = createReadStream(src).pipe(createDecompressor(source));
+    }
+    const level = parseCompressionLevel(flags.compressionLevel, target);
+    const epoch = flags.rewrite ? sourceDateEpoch() : undefined;
     metadata = await writeResultToFile(
-      compressAndMeasure(tar, {
+      layerFromTar(src, {
+        mode,
         compression: target,
-        ...(lvl !== undefined ? { level: lvl } : {}),
+        ...(level !== undefined ? { level } : {}),
+        ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
         ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
         ...(annotations ? { annotations } : {}),
         history,

@@ -12,7 +12,7 @@ import { CliError } from '../util/errors.js';
 import {
   collect,
   pairsToRecord,
-  parseIntFlag,
+  parseCompressionLevel,
   parseJsonFlag,
   sourceDateEpoch,
   splitPair,
@@ -81,15 +81,7 @@ export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<
     );
   }
   const format = flags.format as Format;
-  const level =
-    flags.compressionLevel === undefined
-      ? undefined
-      : parseIntFlag(
-          flags.compressionLevel,
-          '--compression-level',
-          format === 'zstd' ? 1 : 0,
-          format === 'zstd' ? 19 : 9,
-        );
+  const level = parseCompressionLevel(flags.compressionLevel, format);
   if (format === 'gzip') warnIfGzipNotReference(io, level);
   const compressorJobs =
     flags.compressorJobs === undefined ? undefined : parseCompressorJobs(flags.compressorJobs);

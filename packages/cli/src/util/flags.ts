@@ -36,6 +36,13 @@ export function parseIntFlag(value: string, flag: string, min: number, max: numb
   return Number(value);
 }
 
+/** `--compression-level` for a compression: gzip 0-9, zstd 1-19; undefined when not given. */
+export function parseCompressionLevel(value: string | undefined, compression: string): number | undefined {
+  if (value === undefined) return undefined;
+  const zstd = compression === 'zstd';
+  return parseIntFlag(value, '--compression-level', zstd ? 1 : 0, zstd ? 19 : 9);
+}
+
 export function parseJsonFlag(value: string, flag: string): unknown {
   try {
     return JSON.parse(value);
