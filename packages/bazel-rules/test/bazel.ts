@@ -1,11 +1,20 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCI, type RunResult, repoRoot, run, TestUtilsError } from '@img/test-utils';
+import {
+  bazelChrootBase,
+  bazelChrootProblem,
+  bazelChrootRoot,
+  isCI,
+  type RunResult,
+  repoRoot,
+  run,
+  TestUtilsError,
+} from '@img/test-utils';
 
 /** Where scripts/setup-bazel-chroot.sh keeps the Debian sid chroot with Bazel 7. */
-export const CHROOT_BASE = process.env.IMG_BAZEL_CHROOT ?? '/var/cache/img-bazel-chroot';
-export const CHROOT_ROOT = join(CHROOT_BASE, 'root');
+export const CHROOT_BASE = bazelChrootBase();
+export const CHROOT_ROOT = bazelChrootRoot();
 export const BAZEL = join(CHROOT_BASE, 'bin', 'bazel');
 export const EXAMPLES = join(repoRoot(), 'examples', 'bazel');
 export const RULES_DIR = join(repoRoot(), 'packages', 'bazel-rules');
@@ -19,20 +28,21 @@ export function outputRoot(name: string): string {
   return `/var/cache/img-bazel/${name}`;
 }
 
-/** True when the chroot is there and mounted (the repository visible inside it). */
+/** Why the chroot can't run Bazel for these tests (repo and temp dirs shared), or undefined. */
+function chrootProblem(): string | undefined {
+  return bazelChrootProblem([tmpdir()]);
+}
+
+/** True when the chroot is there and mounted (the repository and temp dir visible inside it). */
 export function bazelAvailable(): boolean {
-  return existsSync(BAZEL) && existsSync(join(CHROOT_ROOT, repoRoot(), 'pnpm-workspace.yaml'));
+  return chrootProblem() === undefined;
 }
 
 /** Whether to skip Bazel tests: never under CI, where a missing chroot throws (a failure). */
 export function skipWithoutBazel(): boolean {
-  if (bazelAvailable()) return false;
-  if (isCI()) {
-    throw new TestUtilsError(
-      'IMG_TESTUTILS_MISSING_TOOL',
-      `Bazel 7 chroot missing or not mounted at ${CHROOT_BASE}: run bash scripts/setup-bazel-chroot.sh`,
-    );
-  }
+  const problem = chrootProblem();
+  if (problem === undefined) return false;
+  if (isCI()) throw new TestUtilsError('IMG_TESTUTILS_MISSING_TOOL', problem);
   return true;
 }
 

@@ -1,3 +1,4 @@
+export { bazelChrootBase, bazelChrootProblem, bazelChrootRoot } from './bazel-chroot.js';
 export type { CtrOptions, StartContainerdOptions, TestContainerd } from './containerd/start-containerd.js';
 export {
   DEFAULT_CONTAINERD_NAMESPACE,

@@ -1,19 +1,17 @@
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isCI, run, useTempDir } from '@img/test-utils';
+import { bazelChrootProblem, bazelChrootRoot, isCI, run, useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers.js';
 
 // The Bazel chroot (scripts/setup-bazel-chroot.sh) has Debian's nodejs, linked against the system
 // zlib: a real "other Node build". It bind-mounts the repo and /tmp at the same paths.
-const CHROOT = join(process.env.IMG_BAZEL_CHROOT ?? '/var/cache/img-bazel-chroot', 'root');
+const CHROOT = bazelChrootRoot();
 const BIN = join(REPO_ROOT, 'packages/cli/dist/bin.cjs');
-const available = existsSync(join(CHROOT, 'usr/bin/node')) && existsSync(join(CHROOT, BIN));
-if (!available && isCI())
-  throw new Error(
-    `the Bazel chroot at ${CHROOT} is required under CI=true; run scripts/setup-bazel-chroot.sh`,
-  );
+const problem = bazelChrootProblem([REPO_ROOT, tmpdir()]);
+const available = problem === undefined;
+if (problem !== undefined && isCI()) throw new Error(`required under CI=true: ${problem}`);
 const tmp = useTempDir('img-cli-distro-node-');
 
 async function layer(node: 'host' | 'distro', format: string, name: string) {

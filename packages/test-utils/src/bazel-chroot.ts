@@ -1,0 +1,55 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './repo.js';
+
+/** Where scripts/setup-bazel-chroot.sh keeps the Debian sid chroot (Bazel 7, Debian's nodejs). */
+export function bazelChrootBase(): string {
+  return process.env.IMG_BAZEL_CHROOT ?? '/var/cache/img-bazel-chroot';
+}
+
+/** The chroot's root directory. */
+export function bazelChrootRoot(): string {
+  return join(bazelChrootBase(), 'root');
+}
+
+function sameDir(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.isDirectory() && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why the chroot cannot run the tests, or undefined when it can: the wrapper and tools exist, and the
+ * repository (plus `extraDirs`) is the same directory inside the chroot as outside. The text names each
+ * missing path and lists the mounts below the chroot, so a CI log says what went wrong.
+ */
+export function bazelChrootProblem(extraDirs: readonly string[] = []): string | undefined {
+  const base = bazelChrootBase();
+  const root = bazelChrootRoot();
+  const problems: string[] = [];
+  for (const file of [join(base, 'bin', 'bazel'), join(root, 'usr/bin/bazel'), join(root, 'usr/bin/node')]) {
+    if (!existsSync(file)) problems.push(`missing ${file}`);
+  }
+  for (const dir of new Set([repoRoot(), ...extraDirs])) {
+    if (!sameDir(dir, join(root, dir))) problems.push(`${dir} is not visible at ${join(root, dir)}`);
+  }
+  if (problems.length === 0) return undefined;
+  let mounts = '';
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .filter((line) => line.split(' ')[1]?.startsWith(`${root}/`))
+      .map((line) => line.split(' ')[1])
+      .join(', ');
+  } catch {
+    // not Linux: nothing more to say
+  }
+  return (
+    `Bazel chroot at ${base} not usable: ${problems.join('; ')}` +
+    `; mounts below it: ${mounts || 'none'}. Run: bash scripts/setup-bazel-chroot.sh`
+  );
+}
