@@ -13,6 +13,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -138,8 +139,8 @@ try {
   const node = process.execPath;
   const out = (name) => join(work, name);
   const size = (p) => statSync(p).size;
-  const ours = (mode, file, level) =>
-    best(3, () => timed(node, [driver, mode, tree, out(file), String(level)]));
+  const ours = (mode, file, level, jobs = '') =>
+    best(3, () => timed(node, [driver, mode, tree, out(file), String(level), jobs]));
   const rows = [];
   const row = (name, m, file, base, baseFile) =>
     rows.push({
@@ -158,6 +159,17 @@ try {
   row('plain gzip -6 (ours)', gzip, 'plain.tgz');
   const esgz = ours('estargz', 'esgz.tgz', 6);
   row('eStargz gzip -6 (ours)', esgz, 'esgz.tgz', gzip, 'plain.tgz');
+  for (const jobs of ['1', '2']) {
+    const file = `esgz-j${jobs}.tgz`;
+    row(
+      `eStargz gzip -6 (ours, --compressor-jobs ${jobs})`,
+      ours('estargz', file, 6, jobs),
+      file,
+      gzip,
+      'plain.tgz',
+    );
+    if (!readFileSync(out(file)).equals(readFileSync(out('esgz.tgz')))) throw new Error(`${file} differs`);
+  }
   if (existsSync(oracle)) {
     execFileSync(node, [driver, 'none', tree, out('plain.tar'), '0']);
     const ref = best(3, () => timed(oracle, ['build', '-level', '6', out('plain.tar'), out('ref.tgz')]));

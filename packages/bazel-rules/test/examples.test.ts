@@ -218,6 +218,26 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
     expect(children.map((m) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
   });
 
+  it('passes compression_jobs to the layer actions; small layers keep their digest', async () => {
+    const layerArgs = async (jobs: string) => {
+      const flag = `--@img_rules//img/settings:compression_jobs=${jobs}`;
+      const r = await bazel(
+        'aquery',
+        ['--include_param_files', flag, 'mnemonic("ImgLayer", //shell_app:*)'],
+        opts,
+      );
+      return r.stdout;
+    };
+    expect(await layerArgs('2')).toContain('--compressor-jobs=2');
+    expect(await layerArgs('nproc')).toContain('--compressor-jobs=nproc');
+    expect(await layerArgs('auto')).not.toContain('--compressor-jobs');
+    // Below one 1 MiB block, gzip block mode writes the bytes of the single stream.
+    const target = '//shell_app:image';
+    const flag = '--@img_rules//img/settings:compression_jobs=2';
+    const [file] = await outputFiles([target], ['--output_groups=digest', flag], opts);
+    expect(await readText(file!)).toBe(first[target]);
+  });
+
   it('gives the same digests after bazel clean and in a second output base', async () => {
     await bazel('clean', [], opts);
     const r = await bazel('build', ['--output_groups=+digest', '//...'], opts);

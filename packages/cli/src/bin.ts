@@ -9,7 +9,14 @@ import {
 
 const argv = process.argv.slice(2);
 const persistentWorker = argv.includes(PERSISTENT_WORKER_FLAG);
-if (!persistentWorker) markOneShotProcess();
+if (!persistentWorker) {
+  markOneShotProcess();
+  // `img ... | head`: the reader went away; stop quietly, as other Unix tools do, without a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 const run: () => Promise<number> = persistentWorker
   ? () => runPersistentWorker().then(() => 0)
   : isParamFileInvocation(argv)

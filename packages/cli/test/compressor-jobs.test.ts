@@ -82,6 +82,29 @@ describe('img layer --compressor-jobs', () => {
   });
 });
 
+describe('img layer-from-tar --compressor-jobs', () => {
+  it('recompresses a tar to the gzip blocks of img layer --compressor-jobs, for every N', async () => {
+    const viaLayer = await layer('ft-ref', '--compressor-jobs=2');
+    await layer('ft-tar', '--format=none');
+    const tar = tmp.join('ft-tar.tgz');
+    const digests = new Set<string>();
+    for (const jobs of ['1', '3']) {
+      const out = tmp.join(`ft-${jobs}.tgz`);
+      const meta = tmp.join(`ft-${jobs}.json`);
+      await imgOk(
+        'layer-from-tar',
+        tar,
+        '--format=gzip',
+        `--compressor-jobs=${jobs}`,
+        `--output=${out}`,
+        `--metadata=${meta}`,
+      );
+      digests.add(parseLayerMetadata(await readFile(meta), meta).digest);
+    }
+    expect([...digests]).toEqual([viaLayer.digest]);
+  });
+});
+
 describe('img build: compressorJobs in a spec layer', () => {
   async function spec(name: string, compressorJobs: unknown): Promise<string> {
     const path = tmp.join(`${name}.json`);

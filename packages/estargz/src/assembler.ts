@@ -27,6 +27,11 @@ export interface AssemblerOptions {
   readonly minChunkSize: number;
   /** Receives the blob bytes in order; its promise applies back-pressure. */
   readonly output: (bytes: Buffer) => Promise<void>;
+  /**
+   * Members compressed at the same time (compressorJobs); the rest of the in-flight members wait
+   * their turn. Default: as many as the threadpool runs.
+   */
+  readonly compressJobs?: number;
 }
 
 export interface AssembledLayer {
@@ -69,6 +74,9 @@ export class EstargzAssembler {
   readonly #chunkSize: number;
   readonly #minChunkSize: number;
   readonly #output: (bytes: Buffer) => Promise<void>;
+  readonly #compressJobs: number;
+  #compressing = 0;
+  readonly #waitingToCompress: Array<() => void> = [];
   readonly #parser: TarParser;
   readonly #factory = new TocEntryFactory();
   readonly #entries: TocEntry[] = [];
@@ -98,6 +106,7 @@ export class EstargzAssembler {
     this.#chunkSize = options.chunkSize;
     this.#minChunkSize = options.minChunkSize;
     this.#output = options.output;
+    this.#compressJobs = options.compressJobs ?? Number.POSITIVE_INFINITY;
     this.#parser = new TarParser({ onEntry: (info) => this.#onEntry(info) });
   }
 
@@ -237,12 +246,28 @@ export class EstargzAssembler {
     this.#member = [];
     this.#memberLength = 0;
     this.#memberIndex++;
-    const job = this.#codec.member(data);
+    const job = this.#compress(data);
     job.catch(() => {});
     this.#inFlight.push({ job, bytes: data.length });
     this.#bytesInFlight += data.length;
     while (this.#inFlight.length >= MEMBERS_IN_FLIGHT || this.#bytesInFlight > BYTES_IN_FLIGHT) {
       await this.#emitOldest();
+    }
+  }
+
+  async #compress(data: Buffer): Promise<Buffer> {
+    if (this.#compressing >= this.#compressJobs) {
+      // Woken by a finishing job, which hands its slot over (the count stays as it is).
+      await new Promise<void>((resolve) => this.#waitingToCompress.push(resolve));
+    } else {
+      this.#compressing++;
+    }
+    try {
+      return await this.#codec.member(data);
+    } finally {
+      const next = this.#waitingToCompress.shift();
+      if (next) next();
+      else this.#compressing--;
     }
   }
 

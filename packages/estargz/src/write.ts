@@ -7,6 +7,7 @@ import {
   pipeToResult,
   planLayer,
   readableFromProducer,
+  resolveCompressorJobs,
   resolveLevel,
   TarWriter,
   type WriteLayerOptions,
@@ -30,6 +31,8 @@ import { orderForEstargz } from './order.js';
  * `compression` 'gzip' (default) writes eStargz, 'zstd' writes zstd:chunked; 'none' is rejected.
  */
 export interface EstargzLayerOptions extends WriteLayerOptions {
+  // compressorJobs: members compressed at once (each payload member is an independent gzip or zstd
+  // frame, so the bytes never depend on it). Default 16 in flight on the libuv threadpool.
   /** Files larger than this are split into chunks of this size. Default DEFAULT_CHUNK_SIZE (4 MiB). */
   readonly chunkSize?: number;
   /**
@@ -52,6 +55,7 @@ interface ResolvedEstargzOptions {
   readonly chunkSize: number;
   readonly minChunkSize: number;
   readonly baseMtime: number;
+  readonly compressJobs: number | undefined;
 }
 
 function positiveInteger(value: number | undefined, field: string, fallback: number, min: number): number {
@@ -87,6 +91,8 @@ function resolveOptions(options: EstargzLayerOptions): ResolvedEstargzOptions {
     chunkSize: positiveInteger(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE, 1),
     minChunkSize: positiveInteger(options.minChunkSize, 'minChunkSize', DEFAULT_MIN_CHUNK_SIZE, 0),
     baseMtime: positiveInteger(options.sourceDateEpoch, 'sourceDateEpoch', 0, 0),
+    compressJobs:
+      options.compressorJobs === undefined ? undefined : resolveCompressorJobs(options.compressorJobs),
   };
 }
 
@@ -131,6 +137,7 @@ export function writeEstargzLayer(spec: LayerSpec, options: EstargzLayerOptions 
       codec: resolved.codec(),
       chunkSize: resolved.chunkSize,
       minChunkSize: resolved.minChunkSize,
+      ...(resolved.compressJobs !== undefined ? { compressJobs: resolved.compressJobs } : {}),
       output: async (bytes) => {
         await sink(bytes);
       },

@@ -1,7 +1,10 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { writeLayerToFile } from '@img/layer-writer';
 import { useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EstargzAssembler } from '../src/assembler.js';
+import { gzipCodec, type MemberCodec } from '../src/codec.js';
 import {
   FOOTER_SIZE,
   NO_PREFETCH_LANDMARK,
@@ -128,6 +131,48 @@ describe('writeEstargzLayer (gzip)', () => {
     const b = await writeOurs(tree.spec, work.join('det-b.blob'), { prioritizedFiles: ['app/main.js'] });
     expect(a.metadata).toEqual(b.metadata);
     expect((await readFile(a.path)).equals(await readFile(b.path))).toBe(true);
+  });
+
+  it('compressorJobs changes how many members are compressed at once, never the bytes', async () => {
+    const digests = new Set<string>();
+    for (const compressorJobs of [undefined, 1, 2, 4] as const) {
+      const ours = await writeOurs(tree.spec, work.join(`jobs-${compressorJobs}.blob`), {
+        ...(compressorJobs === undefined ? {} : { compressorJobs }),
+      });
+      digests.add(ours.metadata.digest);
+    }
+    expect(digests.size).toBe(1);
+
+    await writeLayerToFile(tree.spec, work.join('jobs.tar'), { compression: 'none' });
+    const tar = await readFile(work.join('jobs.tar'));
+    for (const compressJobs of [1, 3]) {
+      let running = 0;
+      let most = 0;
+      const gzip = gzipCodec(1);
+      const codec: MemberCodec = {
+        ...gzip,
+        async member(data) {
+          most = Math.max(most, ++running);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          try {
+            return await gzip.member(data);
+          } finally {
+            running--;
+          }
+        },
+      };
+      const assembler = new EstargzAssembler({
+        codec,
+        chunkSize: 64 * 1024,
+        minChunkSize: 0,
+        compressJobs,
+        output: async () => {},
+      });
+      assembler.endEntries(tar.length - 1024);
+      await assembler.write(tar);
+      await assembler.finish();
+      expect(most).toBe(compressJobs);
+    }
   });
 
   it('keeps user annotations and history; its own annotations win', async () => {

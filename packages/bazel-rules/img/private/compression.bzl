@@ -43,3 +43,8 @@ def compression_level_args(ctx, fmt):
     if fmt == "zstd" and n < 1:
         n = 1
     return ["--compression-level=%d" % n]
+
+def compression_jobs_args(ctx):
+    """`--compressor-jobs=N` from //img/settings:compression_jobs, or [] for `auto`."""
+    jobs = setting(ctx, "compression_jobs")
+    return [] if jobs == "auto" else ["--compressor-jobs=" + jobs]

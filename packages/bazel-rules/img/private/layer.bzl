@@ -3,7 +3,7 @@
 One action (`img layer`) writes the blob and its metadata JSON in a single pass.
 """
 
-load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "compression_level_args", "resolve_compress", "resolve_estargz")
+load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "compression_jobs_args", "compression_level_args", "resolve_compress", "resolve_estargz")
 load(":file_metadata.bzl", "normalize_metadata_json")
 load(":paths.bzl", "normalize_image_path")
 load("//img/private/providers:layer_info.bzl", "LayerInfo")
@@ -184,6 +184,7 @@ def _image_layer_impl(ctx):
     args.add("--created-by=" + created_by(ctx.label))
     args.add("--format=" + fmt)
     args.add_all(compression_level_args(ctx, fmt))
+    args.add_all(compression_jobs_args(ctx))
     if estargz:
         args.add("--estargz")
     args.add("--metadata=" + metadata.path)

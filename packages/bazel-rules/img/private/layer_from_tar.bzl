@@ -1,6 +1,6 @@
 """layer_from_tar: an existing tar (.tar, .tar.gz/.tgz, .tar.zst/.tzst) as a layer."""
 
-load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "check_no_estargz", "compression_level_args")
+load(":compression.bzl", "BLOB_EXTENSIONS", "COMPRESS_VALUES", "ESTARGZ_VALUES", "MEDIA_TYPES", "check_no_estargz", "compression_jobs_args", "compression_level_args")
 load(":layer.bzl", "annotation_args", "created_by")
 load("//img/private/providers:layer_info.bzl", "LayerInfo")
 load(":run_img.bzl", "run_img")
@@ -51,6 +51,7 @@ def tar_layer(ctx, src, compress, name, annotations = {}, media_type = "", optim
             args.add("--rewrite")
         args.add("--output=" + blob.path)
         args.add_all(compression_level_args(ctx, fmt))
+        args.add_all(compression_jobs_args(ctx))
         outputs = [blob, metadata]
     annotation_args(args, annotations)
     if media_type:

@@ -15,12 +15,19 @@ import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@i
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
-import { collect, pairsToRecord, parseCompressionLevel, sourceDateEpoch } from '../util/flags.js';
+import {
+  collect,
+  pairsToRecord,
+  parseCompressionLevel,
+  parseCompressorJobs,
+  sourceDateEpoch,
+} from '../util/flags.js';
 
 interface LayerFromTarFlags {
   output?: string;
   format: string;
   compressionLevel?: string;
+  compressorJobs?: string;
   annotation?: string[];
   createdBy?: string;
   mediaType?: string;
@@ -109,12 +116,14 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
       );
     }
     const level = parseCompressionLevel(flags.compressionLevel, target);
+    const jobs = flags.compressorJobs === undefined ? undefined : parseCompressorJobs(flags.compressorJobs);
     const epoch = flags.rewrite ? sourceDateEpoch() : undefined;
     metadata = await writeResultToFile(
       layerFromTar(src, {
         mode,
         compression: target,
         ...(level !== undefined ? { level } : {}),
+        ...(jobs !== undefined ? { compressorJobs: jobs } : {}),
         ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
         ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
         ...(annotations ? { annotations } : {}),
@@ -139,6 +148,10 @@ export function registerLayerFromTar(program: Command, io: Io): void {
     )
     .option('--output <blob>', 'where to write the blob (a copy when the compression does not change)')
     .option('--compression-level <n>', 'gzip 0-9, zstd 1-19')
+    .option(
+      '--compressor-jobs <n|nproc>',
+      'compress on N worker threads (gzip: 1 MiB blocks, the same bytes for every N)',
+    )
     .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
     .option('--created-by <text>', 'history created_by of this layer')
     .option('--media-type <type>', 'override the layer media type')

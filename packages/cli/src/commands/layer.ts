@@ -1,11 +1,4 @@
-import {
-  type CompressorJobs,
-  type FileMetadata,
-  type LayerEntry,
-  MAX_COMPRESSOR_JOBS,
-  writeLayerMetadata,
-  writeLayerToFile,
-} from '@img/layer-writer';
+import { type FileMetadata, type LayerEntry, writeLayerMetadata, writeLayerToFile } from '@img/layer-writer';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
@@ -13,6 +6,7 @@ import {
   collect,
   pairsToRecord,
   parseCompressionLevel,
+  parseCompressorJobs,
   parseJsonFlag,
   sourceDateEpoch,
   splitPair,
@@ -41,16 +35,6 @@ interface LayerFlags extends EstargzLayerFlags {
 
 const FORMATS = ['gzip', 'zstd', 'none'] as const;
 type Format = (typeof FORMATS)[number];
-
-/** `--compressor-jobs N|nproc`. */
-export function parseCompressorJobs(value: string, flag = '--compressor-jobs'): CompressorJobs {
-  if (value === 'nproc') return 'nproc';
-  if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_COMPRESSOR_JOBS) return Number(value);
-  throw new CliError(
-    'IMG_CLI_USAGE',
-    `${flag} ${JSON.stringify(value)}: expected an integer from 1 to ${MAX_COMPRESSOR_JOBS} or "nproc"`,
-  );
-}
 
 /** The layer-writer entries the flags describe, in flag order (the writer sorts them). */
 export function entriesFromFlags(flags: LayerFlags): LayerEntry[] {
@@ -140,7 +124,7 @@ export function registerLayer(program: Command, io: Io): void {
     .option('--compression-level <n>', 'gzip 0-9 (default 6), zstd 1-19 (default 3)')
     .option(
       '--compressor-jobs <n|nproc>',
-      'compress on N worker threads; gzip then writes 1 MiB blocks (same bytes for every N, not the default single stream)',
+      'compress on N worker threads; gzip then writes 1 MiB blocks (same bytes for every N, not the default single stream); with --estargz: members compressed at once (bytes unchanged)',
     )
     .option('--annotation <K=V>', 'layer descriptor annotation (repeatable)', collect)
     .option('--created-by <text>', 'history created_by of this layer', undefined)

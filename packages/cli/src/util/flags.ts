@@ -1,3 +1,4 @@
+import { type CompressorJobs, MAX_COMPRESSOR_JOBS } from '@img/layer-writer';
 import { CliError } from './errors.js';
 
 /** Commander collector for repeatable flags. */
@@ -58,4 +59,14 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | 
   if (!/^\d+$/.test(v))
     throw new CliError('IMG_CLI_USAGE', `SOURCE_DATE_EPOCH ${JSON.stringify(v)}: expected Unix seconds`);
   return Number(v);
+}
+
+/** `--compressor-jobs N|nproc`. */
+export function parseCompressorJobs(value: string, flag = '--compressor-jobs'): CompressorJobs {
+  if (value === 'nproc') return 'nproc';
+  if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_COMPRESSOR_JOBS) return Number(value);
+  throw new CliError(
+    'IMG_CLI_USAGE',
+    `${flag} ${JSON.stringify(value)}: expected an integer from 1 to ${MAX_COMPRESSOR_JOBS} or "nproc"`,
+  );
 }
