@@ -73,15 +73,12 @@ describe.skipIf(skip)('bad input to img_rules', () => {
     );
   });
 
-  it('says what is not supported: uncompressed or tar-converted eStargz, a non-tar file as a layer', async () => {
+  it('says what is not supported: uncompressed eStargz (built or from a tar), a non-tar file as a layer', async () => {
     expect(await buildFails('//:estargz_uncompressed')).toMatch(
       /estargz: an eStargz layer is compressed; set compress to gzip or zstd/,
     );
     expect(await buildFails('//:estargz_from_tar')).toMatch(
-      /estargz: turning an existing tar into eStargz is not supported/,
-    );
-    expect(await buildFails('//:plain_tar', '--@img_rules//img/settings:estargz=enabled')).toMatch(
-      /estargz \(from --@img_rules\/\/img\/settings:estargz=enabled\): turning an existing tar/,
+      /estargz: an eStargz layer is compressed; set compress to gzip or zstd/,
     );
     expect(await buildFails('//:manifest_with_blob_as_layer')).toMatch(
       /in layers attribute of image_manifest rule \/\/:manifest_with_blob_as_layer: source file '\/\/:file\.txt' is misplaced here \(expected \.tar/,

@@ -149,6 +149,23 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
     ]);
   });
 
+  it('converts a tar to eStargz with layer_from_tar(estargz = "enabled")', async () => {
+    const target = '//multi_layer:vendor_lazy_layer';
+    const [blob] = await outputFiles([target], [], opts);
+    const [metadata] = await outputFiles([target], ['--output_groups=metadata'], opts);
+    await img(['estargz', 'verify', blob!, `--metadata=${metadata}`]);
+    expect(tarListing(blob!, 'tz')).toEqual([
+      '.no.prefetch.landmark',
+      'opt/',
+      'opt/vendor/',
+      'opt/vendor/LICENSE',
+      'opt/vendor/README',
+      'stargz.index.json',
+    ]);
+    const meta = JSON.parse(await readText(metadata!));
+    expect(meta.annotations['containerd.io/snapshot/stargz/toc.digest']).toMatch(/^sha256:/);
+  });
+
   it('assembles the multi-layer image over its base with the configured config', async () => {
     const { index, dir } = await layoutOf('//multi_layer:image');
     const manifest = await blobJson(dir, index.manifests[0]!.digest);

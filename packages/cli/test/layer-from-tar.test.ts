@@ -137,4 +137,43 @@ describe('img layer-from-tar', () => {
     expect(noOut.code).toBe(1);
     expect(noOut.stderr).toContain('--output is required to rewrite');
   });
+
+  it('--estargz converts a tar to eStargz (or zstd:chunked) that img estargz verify accepts', async () => {
+    const { tar } = await tarFixture();
+    const out = tmp.join('e.esgz');
+    await imgOk('layer-from-tar', tar, '--estargz', `--output=${out}`, `--metadata=${tmp.join('e.json')}`);
+    const m = await meta('e.json');
+    expect(m.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    expect(m.digest).toBe(sha256(await readFile(out)));
+    expect(m.annotations?.['containerd.io/snapshot/stargz/toc.digest']).toMatch(/^sha256:/);
+    await imgOk('estargz', 'verify', out, `--metadata=${tmp.join('e.json')}`);
+    const ls = await imgOk('estargz', 'ls', out);
+    expect(ls.stdout).toContain('opt/f.txt');
+    const listing = execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing[0]).toBe('.no.prefetch.landmark');
+    expect(listing.at(-1)).toBe('stargz.index.json');
+
+    await imgOk(
+      'layer-from-tar',
+      tar,
+      '--estargz',
+      '--rewrite',
+      '--format=zstd',
+      `--output=${tmp.join('e.zst')}`,
+      `--metadata=${tmp.join('ez.json')}`,
+    );
+    expect((await meta('ez.json')).mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+    await imgOk('estargz', 'verify', tmp.join('e.zst'), `--metadata=${tmp.join('ez.json')}`);
+
+    const bad = await img(
+      'layer-from-tar',
+      tar,
+      '--estargz',
+      '--format=none',
+      `--output=${tmp.join('n')}`,
+      `--metadata=${tmp.join('n.json')}`,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--estargz needs --format gzip or zstd');
+  });
 });

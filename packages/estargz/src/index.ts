@@ -17,6 +17,8 @@ export {
 } from './constants.js';
 export type { EstargzErrorCode } from './errors.js';
 export { EstargzError } from './errors.js';
+export type { EstargzFromTarOptions } from './from-tar.js';
+export { estargzFromTar, estargzFromTarToFile } from './from-tar.js';
 export type { ParsedFooter } from './gzip-member.js';
 export { estargzFooter, parseGzipFooter } from './gzip-member.js';
 export { orderForEstargz } from './order.js';

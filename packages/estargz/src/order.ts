@@ -2,9 +2,9 @@ import { normalizeLayerPath, type PlannedEntry } from '@img/layer-writer';
 import { LANDMARK_CONTENTS, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME } from './constants.js';
 import { EstargzError } from './errors.js';
 
-const RESERVED = new Set([PREFETCH_LANDMARK, NO_PREFETCH_LANDMARK, TOC_TAR_NAME]);
+export const RESERVED_NAMES = new Set([PREFETCH_LANDMARK, NO_PREFETCH_LANDMARK, TOC_TAR_NAME]);
 
-function landmark(name: string): PlannedEntry {
+export function landmark(name: string): PlannedEntry {
   return {
     path: name,
     kind: 'file',
@@ -36,7 +36,7 @@ export function orderForEstargz(
   where = 'prioritizedFiles',
 ): PlannedEntry[] {
   for (const entry of planned) {
-    if (RESERVED.has(entry.path)) {
+    if (RESERVED_NAMES.has(entry.path)) {
       throw new EstargzError(
         'IMG_ESTARGZ_RESERVED_PATH',
         `${JSON.stringify(entry.path)} is reserved in eStargz layers (landmark or TOC name); rename it`,

@@ -25,7 +25,11 @@ export class TocEntryFactory {
     const type = TOC_TYPE[info.type];
     const entry: TocEntry = { name: info.name, type };
     if (type === 'reg' && info.size > 0) entry.size = info.size;
-    if (info.mtime !== 0) entry.modtime = unixToRfc3339(info.mtime);
+    // As the reference writer: whole seconds, a PAX fraction rounded (time.Round(time.Second)).
+    if (info.mtime !== 0) {
+      const exact = info.paxMtime === undefined ? info.mtime : Math.round(Number.parseFloat(info.paxMtime));
+      entry.modtime = unixToRfc3339(exact);
+    }
     if ((type === 'symlink' || type === 'hardlink') && info.linkname !== '') entry.linkName = info.linkname;
     if (info.mode !== 0) entry.mode = info.mode;
     if (info.uid !== 0) entry.uid = info.uid;

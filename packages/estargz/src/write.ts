@@ -49,7 +49,7 @@ export interface EstargzLayerOptions extends WriteLayerOptions {
   readonly minChunkSize?: number;
 }
 
-interface ResolvedEstargzOptions {
+export interface ResolvedEstargzOptions {
   readonly codec: () => MemberCodec;
   readonly mediaType: string;
   readonly chunkSize: number;
@@ -69,7 +69,7 @@ function positiveInteger(value: number | undefined, field: string, fallback: num
   return value;
 }
 
-function resolveOptions(options: EstargzLayerOptions): ResolvedEstargzOptions {
+export function resolveOptions(options: EstargzLayerOptions): ResolvedEstargzOptions {
   const compression = parseCompression(options.compression ?? 'gzip');
   if (compression === 'none') {
     throw new EstargzError(
@@ -96,7 +96,7 @@ function resolveOptions(options: EstargzLayerOptions): ResolvedEstargzOptions {
   };
 }
 
-function metadataOf(
+export function metadataOf(
   assembled: AssembledLayer,
   blob: DigestCounter,
   mediaType: string,

@@ -12,6 +12,8 @@ export interface TarEntryInfo {
   readonly gname: string;
   /** Unix seconds (fractions from PAX dropped). */
   readonly mtime: number;
+  /** The PAX `mtime` record as written (with its fraction), when the entry has one. */
+  readonly paxMtime?: string;
   readonly size: number;
   readonly linkname: string;
   readonly devmajor: number;
@@ -281,6 +283,7 @@ export class TarParser {
       uname: pax.uname ?? cString(b, 265, 32).toString('utf8'),
       gname: pax.gname ?? cString(b, 297, 32).toString('utf8'),
       mtime: num('mtime', 136, 12, 'mtime'),
+      ...(pax.mtime !== undefined ? { paxMtime: pax.mtime } : {}),
       size: type === 'file' ? entrySize : 0,
       linkname,
       devmajor: isUstar || magic === 'ustar ' ? parseNumeric(b, 329, 8, 'devmajor', at) : 0,

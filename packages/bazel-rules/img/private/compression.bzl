@@ -21,12 +21,6 @@ def resolve_estargz(ctx, value):
     """True when the rule's `estargz` attribute (or, for "auto", //img/settings:estargz) asks for eStargz."""
     return (setting(ctx, "estargz") if value == "auto" else value) == "enabled"
 
-def check_no_estargz(ctx, value, why):
-    """Fails when eStargz is asked for where it cannot be written yet."""
-    if resolve_estargz(ctx, value):
-        where = "estargz" if value == "enabled" else "estargz (from --@img_rules//img/settings:estargz=enabled)"
-        fail("%s: %s; use estargz = \"disabled\"" % (where, why))
-
 def compression_level_args(ctx, fmt):
     """`--compression-level=N` from //img/settings:compression_level for `fmt`, or [] for the default."""
     level = setting(ctx, "compression_level")

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { estargzFromTarToFile } from '@img/estargz';
 import {
   createDecompressor,
   DigestCounter,
@@ -20,6 +21,7 @@ import {
   pairsToRecord,
   parseCompressionLevel,
   parseCompressorJobs,
+  parseIntFlag,
   sourceDateEpoch,
 } from '../util/flags.js';
 
@@ -33,6 +35,8 @@ interface LayerFromTarFlags {
   mediaType?: string;
   metadata: string;
   rewrite?: boolean;
+  estargz?: boolean;
+  estargzChunkSize?: string;
 }
 
 const FORMATS = ['keep', 'gzip', 'zstd', 'none'] as const;
@@ -86,6 +90,62 @@ async function copyAtomic(src: string, dest: string): Promise<void> {
   }
 }
 
+/**
+ * `--estargz`: the tar (rewritten first with --rewrite) as an eStargz layer, or zstd:chunked with
+ * --format zstd (keep: the source's compression, gzip for a plain tar).
+ */
+async function convertToEstargz(
+  src: string,
+  source: LayerCompression,
+  flags: LayerFromTarFlags,
+  history: Array<{ created_by: string }>,
+): Promise<LayerMetadata> {
+  const target =
+    flags.format === 'keep' ? (source === 'none' ? 'gzip' : source) : (flags.format as LayerCompression);
+  if (target === 'none') {
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      '--estargz needs --format gzip or zstd (eStargz layers are compressed)',
+    );
+  }
+  if (!flags.output) throw new CliError('IMG_CLI_USAGE', `--output is required to convert ${src} to eStargz`);
+  const level = parseCompressionLevel(flags.compressionLevel, target);
+  const jobs = flags.compressorJobs === undefined ? undefined : parseCompressorJobs(flags.compressorJobs);
+  const chunkSize =
+    flags.estargzChunkSize === undefined
+      ? undefined
+      : parseIntFlag(flags.estargzChunkSize, '--estargz-chunk-size', 1, 2 ** 31);
+  const annotations = pairsToRecord(flags.annotation, '--annotation');
+  const options = {
+    compression: target,
+    ...(level !== undefined ? { level } : {}),
+    ...(jobs !== undefined ? { compressorJobs: jobs } : {}),
+    ...(chunkSize !== undefined ? { chunkSize } : {}),
+    ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
+    ...(annotations ? { annotations } : {}),
+    history,
+  };
+  if (!flags.rewrite) return await estargzFromTarToFile(src, flags.output, options);
+  const epoch = sourceDateEpoch();
+  const rewritten = join(
+    dirname(flags.output),
+    `.${basename(flags.output)}.rewrite-${process.pid}-${randomBytes(6).toString('hex')}.tar`,
+  );
+  try {
+    await writeResultToFile(
+      layerFromTar(src, {
+        mode: 'rewrite',
+        compression: 'none',
+        ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+      }),
+      rewritten,
+    );
+    return await estargzFromTarToFile(rewritten, flags.output, options);
+  } finally {
+    await rm(rewritten, { force: true });
+  }
+}
+
 export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io: Io): Promise<void> {
   if (!(FORMATS as readonly string[]).includes(flags.format)) {
     throw new CliError(
@@ -97,6 +157,15 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
   const target = flags.format === 'keep' ? source : (flags.format as LayerCompression);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
   const history = [{ created_by: flags.createdBy ?? 'img layer-from-tar' }];
+  if (flags.estargz) {
+    const metadata = await convertToEstargz(src, source, flags, history);
+    await writeLayerMetadata(flags.metadata, metadata);
+    io.out(metadata.digest);
+    return;
+  }
+  if (flags.estargzChunkSize !== undefined) {
+    throw new CliError('IMG_CLI_USAGE', '--estargz-chunk-size needs --estargz');
+  }
   let metadata: LayerMetadata;
   if (!flags.rewrite && target === source && flags.compressionLevel === undefined) {
     if (flags.output) await copyAtomic(src, flags.output);
@@ -159,6 +228,11 @@ export function registerLayerFromTar(program: Command, io: Io): void {
       '--rewrite',
       'write the tar again under the determinism rules (sorted, normalised metadata, identical files hardlinked; mtime 0 or SOURCE_DATE_EPOCH); needs --output',
     )
+    .option(
+      '--estargz',
+      'convert to eStargz (zstd:chunked with --format zstd) for lazy pulling; needs --output',
+    )
+    .option('--estargz-chunk-size <bytes>', 'with --estargz: split files larger than this (default 4 MiB)')
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .action(async (src: string, flags: LayerFromTarFlags) => runLayerFromTar(src, flags, io));
 }
