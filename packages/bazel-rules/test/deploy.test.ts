@@ -103,6 +103,44 @@ image_push(
     build_settings = {"environment": ":environment"},
 )
 
+genrule(
+    name = "tags",
+    outs = ["tags.txt"],
+    cmd = "printf '# computed tags\\nfrom-file-1\\n\\nfrom-file-2\\n' > $@",
+)
+
+image_push(
+    name = "push_tag_file",
+    image = ":image",
+    registry = "${registry}",
+    repository = "e2e/tagfile",
+    tag_file = ":tags",
+    strategy = "eager",
+)
+
+genrule(
+    name = "bad_tags",
+    outs = ["bad_tags.txt"],
+    cmd = "printf 'ok\\nnot a tag\\n' > $@",
+)
+
+image_push(
+    name = "push_bad_tag_file",
+    image = ":image",
+    registry = "${registry}",
+    repository = "e2e/tagfile",
+    tag_file = ":bad_tags",
+)
+
+image_push(
+    name = "push_lazy",
+    image = ":image",
+    registry = "${registry}",
+    repository = "e2e/lazy",
+    strategy = "lazy",
+    tags = ["manual"],
+)
+
 image_load(
     name = "load",
     image = ":image",
@@ -288,6 +326,21 @@ use_repo(images, "base", "secured_base")
       // The base layer came by cross-repository mount, not by upload from the shallow layout.
       const log = await registry.log();
       expect(log).toMatch(/mount=sha256/);
+    });
+
+    it('pushes the tags of tag_file (computed by a genrule), refuses a bad one and strategies other than eager', async () => {
+      const r = await bazel('run', ['//:push_tag_file'], opts());
+      expect(r.code, r.stderr).toBe(0);
+      const tags = (await run('crane', ['ls', '--insecure', `${registry.url}/e2e/tagfile`])).stdout.split(
+        '\n',
+      );
+      expect(tags.filter(Boolean).sort()).toEqual(['from-file-1', 'from-file-2']);
+      const bad = await bazel('run', ['//:push_bad_tag_file'], { ...opts(), allowFailure: true });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/tag_file .*bad_tags\.txt:2: "not a tag" is not a valid tag/);
+      const lazy = await bazel('build', ['//:push_lazy'], { ...opts(), allowFailure: true });
+      expect(lazy.code).not.toBe(0);
+      expect(lazy.stderr).toMatch(/strategy: "lazy" is not supported by img_rules; use "eager"/);
     });
 
     it('bazel run of image_load loads into containerd, streaming the base layer from the registry', async () => {

@@ -104,6 +104,9 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     if helper:
         request = dict(request, credential_helper = helper)
     request = dict(request, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
+    tag_file = ctx.file.tag_file
+    if tag_file:
+        request = dict(request, tag_file = rlocation(ctx, tag_file))
     request_file = ctx.actions.declare_file(ctx.label.name + "_request.json")
     if _stamping(ctx, request):
         template = ctx.actions.declare_file(ctx.label.name + "_request_template.json")
@@ -134,7 +137,7 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         img = rlocation(ctx, tool.img),
     ), is_executable = True)
     runfiles = ctx.runfiles(
-        files = [launcher, request_file, layout, ctx.file._deploy, tool.img],
+        files = [launcher, request_file, layout, ctx.file._deploy, tool.img] + ([tag_file] if tag_file else []),
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
         transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else [])),
     )
@@ -144,10 +147,22 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         OutputGroupInfo(deploy_request = depset([request_file]), **output_groups),
     ]
 
+# rules_img's strategies; img_rules implements eager (the others need a remote cache or BES).
+STRATEGY_VALUES = ["auto", "eager", "lazy", "cas_registry", "bes"]
+
+def _strategy(ctx, setting_name):
+    """The `strategy` attribute, `auto` meaning //img/settings:<setting_name>; only eager is built."""
+    strategy = ctx.attr.strategy
+    if strategy == "auto":
+        return setting(ctx, setting_name)
+    if strategy != "eager":
+        fail("strategy: \"%s\" is not supported by img_rules; use \"eager\" (or \"auto\")" % strategy)
+    return strategy
+
 def _image_push_impl(ctx):
     if not ctx.attr.registry or not ctx.attr.repository:
         fail("image_push: registry and repository are required")
-    strategy = setting(ctx, "push_strategy")
+    strategy = _strategy(ctx, "push_strategy")
     tags = ([ctx.attr.tag] if ctx.attr.tag else []) + ctx.attr.tag_list
     request = {"registry": ctx.attr.registry, "repository": ctx.attr.repository, "tags": tags, "strategy": strategy}
     return deploy_executable(ctx, "push", request, "img push to %s/%s" % (ctx.attr.registry, ctx.attr.repository))
@@ -159,13 +174,13 @@ def _image_load_impl(ctx):
     if daemon == "tar":
         fail("daemon: \"tar\" is not a daemon; build the docker-save tar with `bazel build %s --output_groups=tarball` (or the image's oci_tarball group)" % ctx.label)
     tags = ([ctx.attr.tag] if ctx.attr.tag else []) + ctx.attr.tag_list
-    if not tags:
-        fail("image_load: give tag (or tag_list): the name the image gets in the daemon")
-    request = {"daemon": daemon, "tags": tags, "sources": _sources(_image_info(ctx)), "strategy": setting(ctx, "load_strategy")}
+    if not tags and not ctx.file.tag_file:
+        fail("image_load: give tag (or tag_list, tag_file): the name the image gets in the daemon")
+    request = {"daemon": daemon, "tags": tags, "sources": _sources(_image_info(ctx)), "strategy": _strategy(ctx, "load_strategy")}
 
     # `bazel build :load --output_groups=tarball`: the image as a docker-save tar, for `docker load -i`.
     tarball = ctx.actions.declare_file(ctx.label.name + ".tar")
-    tag = _expand_build_settings(ctx, {"tags": tags[:1]})["tags"][0]
+    tag = _expand_build_settings(ctx, {"tags": tags[:1]})["tags"][0] if tags else ""
     index = ctx.attr.image[ImageIndexInfo].index if ImageIndexInfo in ctx.attr.image else None
     docker_tarball(ctx, tarball, "" if "{{" in tag else tag, index, _image_info(ctx))
     return deploy_executable(ctx, "load", request, "img load into %s" % daemon, {"tarball": depset([tarball])})
@@ -182,6 +197,8 @@ DEPLOY_ATTRS = dict({
         providers = [BuildSettingInfo],
     ),
     "stamp": attr.string(doc = "Expand {{.KEY}} from the workspace status: auto (with --stamp or //img/settings:stamp=force), force, disabled.", default = "auto", values = ["auto", "force", "disabled"]),
+    "tag_file": attr.label(doc = "A file of more tags (load: names), one per line; blank lines and # comments skipped. Read at bazel run, so a genrule can compute them.", allow_single_file = True),
+    "strategy": attr.string(doc = "eager (every missing blob is sent at bazel run); auto uses //img/settings:push_strategy or load_strategy. rules_img's lazy, cas_registry and bes fail: not supported.", default = "auto", values = STRATEGY_VALUES),
     "_deploy": attr.label(default = Label("//img/private:deploy.cjs"), allow_single_file = True),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
     "_bazel_stamp": attr.label(default = Label("//img/private:bazel_stamp"), providers = [StampDetectInfo]),

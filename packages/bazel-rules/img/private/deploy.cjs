@@ -120,11 +120,39 @@ function credentialHelperArgs(request, extra) {
   return ['--credential-helper', path];
 }
 
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Tags (push) or names (load) of tag_file, one per line; blank lines and `#` comments skipped. */
+function readTagFile(request, path) {
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return die(`${request.target}: tag_file ${path}: ${err.message}`);
+  }
+  const tags = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (request.command === 'push' && !TAG.test(line)) {
+      die(`${request.target}: tag_file ${path}:${i + 1}: ${JSON.stringify(line)} is not a valid tag`);
+    }
+    tags.push(line);
+  }
+  return tags;
+}
+
 function runRequest([requestPath, imgPath, ...extra]) {
   const request = readJson(requestPath);
   if (!request.stamped) checkNoTemplates(request);
   const runfiles = process.env.RUNFILES_DIR;
-  const layout = isAbsolute(request.layout) || !runfiles ? request.layout : join(runfiles, request.layout);
+  const inRunfiles = (path) => (isAbsolute(path) || !runfiles ? path : join(runfiles, path));
+  const layout = inRunfiles(request.layout);
+  if (request.tag_file)
+    request.tags = [...request.tags, ...readTagFile(request, inRunfiles(request.tag_file))];
+  if (request.command === 'load' && request.tags.length === 0) {
+    die(`${request.target}: no name to load the image as (tag, tag_list and tag_file are empty)`);
+  }
   const args = imgArgs(request, layout, [...credentialHelperArgs(request, extra), ...extra]);
   const result = spawnSync(process.execPath, [imgPath, ...args], { stdio: 'inherit' });
   if (result.error) die(`${request.target}: ${result.error.message}`);
