@@ -44,6 +44,11 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# One run at a time (test set-ups of several packages may call this at once).
+mkdir -p "$CHROOT_BASE"
+exec 9>"$CHROOT_BASE/.lock"
+flock 9
+
 mounted() { mountpoint -q "$1"; }
 
 same_dir() { # same_dir A B: both exist and are the same directory (device and inode)

@@ -1,4 +1,7 @@
 import { defineProject, mergeConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.ts';
 
-export default mergeConfig(sharedConfig, defineProject({ test: { name: 'cli' } }));
+export default mergeConfig(
+  sharedConfig,
+  defineProject({ test: { name: 'cli', globalSetup: ['test/global-setup.ts'] } }),
+);

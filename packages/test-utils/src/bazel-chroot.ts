@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './repo.js';
+import { isCI, isRoot } from './tools.js';
 
 /** Where scripts/setup-bazel-chroot.sh keeps the Debian sid chroot (Bazel 7, Debian's nodejs). */
 export function bazelChrootBase(): string {
@@ -52,4 +54,25 @@ export function bazelChrootProblem(extraDirs: readonly string[] = []): string | 
     `Bazel chroot at ${base} not usable: ${problems.join('; ')}` +
     `; mounts below it: ${mounts || 'none'}. Run: bash scripts/setup-bazel-chroot.sh`
   );
+}
+
+/**
+ * Like bazelChrootProblem, but first repairs what scripts/setup-bazel-chroot.sh can repair: as root,
+ * when the chroot is cached (or under CI=true, where it is required), it runs the script, which mounts
+ * the repository and temp dirs again (and makes the chroot when missing). For test set-ups: the mounts
+ * then exist in the tests' own mount namespace, whatever happened to those of an earlier step.
+ */
+export function ensureBazelChroot(extraDirs: readonly string[] = []): string | undefined {
+  const problem = bazelChrootProblem(extraDirs);
+  if (problem === undefined) return undefined;
+  const script = join(repoRoot(), 'scripts', 'setup-bazel-chroot.sh');
+  const cached = existsSync(join(bazelChrootRoot(), 'etc', 'img-bazel-chroot.stamp'));
+  if (!isRoot() || !existsSync(script) || !(cached || isCI())) return problem;
+  process.stderr.write(`${problem}\nrunning ${script}\n`);
+  try {
+    execFileSync('bash', [script], { stdio: ['ignore', process.stderr, process.stderr] });
+  } catch (err) {
+    return `${problem}; ${script} failed: ${(err as Error).message}`;
+  }
+  return bazelChrootProblem(extraDirs);
 }

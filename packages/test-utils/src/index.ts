@@ -1,4 +1,9 @@
-export { bazelChrootBase, bazelChrootProblem, bazelChrootRoot } from './bazel-chroot.js';
+export {
+  bazelChrootBase,
+  bazelChrootProblem,
+  bazelChrootRoot,
+  ensureBazelChroot,
+} from './bazel-chroot.js';
 export type { CtrOptions, StartContainerdOptions, TestContainerd } from './containerd/start-containerd.js';
 export {
   DEFAULT_CONTAINERD_NAMESPACE,
