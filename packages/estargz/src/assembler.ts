@@ -4,7 +4,8 @@ import type { Digest } from '@img/oci-spec';
 import type { MemberCodec } from './codec.js';
 import { EMPTY_SHA256, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK } from './constants.js';
 import { EstargzError } from './errors.js';
-import { cleanEntryName, serializeToc, type TocEntry } from './toc.js';
+import { TarSplitBuilder } from './tar-split.js';
+import { cleanEntryName, type TocEntry } from './toc.js';
 import { TocEntryFactory } from './toc-entry.js';
 
 /**
@@ -49,6 +50,8 @@ interface Cut {
   readonly pos: number;
   readonly length: number;
   readonly entry: TocEntry;
+  /** The file's first entry (for chunks after the first: the entry whose endOffset they extend). */
+  readonly file: TocEntry;
   /** Total size of the file, on the first chunk of a file. */
   readonly fileSize?: number;
   readonly forceNewMember: boolean;
@@ -82,6 +85,15 @@ export class EstargzAssembler {
   readonly #entries: TocEntry[] = [];
   /** Member index of every data entry, resolved to offsets once the members are written. */
   readonly #memberOf = new Map<TocEntry, number>();
+  /** containers/storage: member index where each data entry's payload ends (endOffset). */
+  readonly #endMemberOf = new Map<TocEntry, number>();
+  /** containers/storage: the tar-split, and the entries it has yet to reach. */
+  readonly #tarSplit: TarSplitBuilder | undefined;
+  readonly #splitEntries: Array<{ name: string; dataOffset: number; size: number }> = [];
+  #splitHead = 0;
+  #splitFileEnd = -1;
+  /** The current member holds a payload chunk (containers/storage closes it at the payload's end). */
+  #inPayload = false;
   readonly #cuts: Cut[] = [];
   #cutHead = 0;
   #pos = 0;
@@ -97,6 +109,7 @@ export class EstargzAssembler {
   readonly #inFlight: Array<{ job: Promise<Buffer>; bytes: number }> = [];
   #bytesInFlight = 0;
   readonly #memberOffsets: number[] = [];
+  readonly #memberEnds: number[] = [];
   #compressedPos = 0;
   readonly #diff = createHash('sha256');
   #uncompressed = 0;
@@ -107,6 +120,7 @@ export class EstargzAssembler {
     this.#minChunkSize = options.minChunkSize;
     this.#output = options.output;
     this.#compressJobs = options.compressJobs ?? Number.POSITIVE_INFINITY;
+    this.#tarSplit = options.codec.containersStorage ? new TarSplitBuilder() : undefined;
     this.#parser = new TarParser({ onEntry: (info) => this.#onEntry(info) });
   }
 
@@ -121,6 +135,11 @@ export class EstargzAssembler {
     const usable = Math.max(0, Math.min(chunk.length, this.#limit - this.#pos));
     let off = 0;
     while (off < usable) {
+      if (this.#inPayload && this.#pos >= this.#payloadEnd && this.#codec.containersStorage) {
+        this.#inPayload = false;
+        await this.#closeMember();
+        continue;
+      }
       const cut = this.#cuts[this.#cutHead];
       if (cut !== undefined && cut.pos <= this.#pos) {
         this.#cutHead++;
@@ -146,6 +165,10 @@ export class EstargzAssembler {
       this.#cuts.splice(0, this.#cutHead);
       this.#cutHead = 0;
     }
+    if (this.#splitHead > 1024) {
+      this.#splitEntries.splice(0, this.#splitHead);
+      this.#splitHead = 0;
+    }
   }
 
   /** Close the last member, write the TOC and the footer; resolves with the layer's digests. */
@@ -160,8 +183,18 @@ export class EstargzAssembler {
       const offset = this.#memberOffsets[member]!;
       if (offset !== 0) entry.offset = offset;
     }
-    const tocJson = serializeToc({ version: 1, entries: this.#entries });
-    const tail = await this.#codec.tail(tocJson, this.#compressedPos);
+    for (const [entry, member] of this.#endMemberOf) entry.endOffset = this.#memberEnds[member]!;
+    let tarSplit: Buffer | undefined;
+    if (this.#tarSplit !== undefined) {
+      this.#splitTo(this.#pos);
+      tarSplit = this.#tarSplit.finish();
+    }
+    const tail = await this.#codec.tail(
+      { version: 1, entries: this.#entries },
+      this.#compressedPos,
+      tarSplit,
+    );
+    const { tocJson } = tail;
     this.#diff.update(tail.streamBytes);
     this.#uncompressed += tail.streamBytes.length;
     for (const bytes of tail.blobBytes) await this.#emit(bytes);
@@ -178,6 +211,9 @@ export class EstargzAssembler {
   #onEntry(info: TarEntryInfo): void {
     const entry = this.#factory.entryFor(info);
     this.#entries.push(entry);
+    if (this.#tarSplit !== undefined) {
+      this.#splitEntries.push({ name: info.name, dataOffset: info.dataOffset, size: info.size });
+    }
     if (entry.type !== 'reg') return;
     if (info.size === 0) {
       entry.digest = EMPTY_SHA256;
@@ -195,12 +231,16 @@ export class EstargzAssembler {
         chunkEntry.chunkOffset = chunkOffset;
         this.#entries.push(chunkEntry);
       }
-      // As the reference writer: chunkSize on every chunk but a last one shorter than the chunk size.
-      if (remain >= this.#chunkSize) chunkEntry.chunkSize = this.#chunkSize;
+      // As the reference writer: chunkSize on every chunk but a last one shorter than the chunk size;
+      // containers/storage gives every chunk of a chunked file its size.
+      if (remain >= this.#chunkSize || (this.#codec.containersStorage && info.size > this.#chunkSize)) {
+        chunkEntry.chunkSize = length;
+      }
       this.#cuts.push({
         pos: info.dataOffset + chunkOffset,
         length,
         entry: chunkEntry,
+        file: entry,
         ...(chunkOffset === 0 ? { fileSize: info.size } : {}),
         forceNewMember: chunkOffset === 0 && forceNewMember,
       });
@@ -209,13 +249,22 @@ export class EstargzAssembler {
 
   async #startChunk(cut: Cut): Promise<void> {
     if (cut.pos !== this.#pos) throw new Error(`internal: cut at ${cut.pos} reached at ${this.#pos}`);
-    const share = this.#minChunkSize > 0 && !cut.forceNewMember && this.#memberLength < this.#minChunkSize;
+    const share =
+      this.#minChunkSize > 0 &&
+      !this.#codec.containersStorage &&
+      !cut.forceNewMember &&
+      this.#memberLength < this.#minChunkSize;
     if (share && this.#memberLength > 0) {
       cut.entry.innerOffset = this.#memberLength;
     } else if (this.#memberLength > 0) {
       await this.#closeMember();
     }
     this.#memberOf.set(cut.entry, this.#memberIndex);
+    if (this.#codec.containersStorage) {
+      this.#inPayload = true;
+      this.#endMemberOf.set(cut.entry, this.#memberIndex);
+      this.#endMemberOf.set(cut.file, this.#memberIndex);
+    }
     this.#payloadEnd = cut.pos + cut.length;
     // A file of one chunk gets its digest from the chunk's hash; no second pass over its bytes.
     const wholeFile = cut.fileSize === cut.length;
@@ -226,6 +275,7 @@ export class EstargzAssembler {
   }
 
   #append(bytes: Buffer): void {
+    if (this.#tarSplit !== undefined) this.#split(bytes, this.#pos);
     this.#member.push(bytes);
     this.#memberLength += bytes.length;
     this.#diff.update(bytes);
@@ -239,6 +289,48 @@ export class EstargzAssembler {
     this.#file = hashInto(this.#file, bytes, start, (range, digest) => {
       range.entry.digest = digest;
     });
+  }
+
+  /** Feed tar-split the bytes at tar position `start`: file data, or segments between entries. */
+  #split(bytes: Buffer, start: number): void {
+    const split = this.#tarSplit!;
+    let off = 0;
+    while (off < bytes.length) {
+      const at = start + off;
+      if (at < this.#splitFileEnd) {
+        const n = Math.min(bytes.length - off, this.#splitFileEnd - at);
+        split.fileData(bytes.subarray(off, off + n));
+        off += n;
+        if (at + n === this.#splitFileEnd) split.endFile();
+        continue;
+      }
+      const next = this.#splitEntries[this.#splitHead];
+      if (next !== undefined && next.dataOffset <= at) {
+        this.#startSplitFile(next);
+        continue;
+      }
+      const n = Math.min(
+        bytes.length - off,
+        next === undefined ? Number.POSITIVE_INFINITY : next.dataOffset - at,
+      );
+      split.segment(bytes.subarray(off, off + n));
+      off += n;
+    }
+  }
+
+  /** Entries whose headers end at or before `position` (the stream's end) that tar-split has not seen. */
+  #splitTo(position: number): void {
+    for (;;) {
+      const next = this.#splitEntries[this.#splitHead];
+      if (next === undefined || next.dataOffset > position) return;
+      this.#startSplitFile(next);
+    }
+  }
+
+  #startSplitFile(entry: { name: string; dataOffset: number; size: number }): void {
+    this.#splitHead++;
+    this.#tarSplit!.startFile(entry.name, entry.size);
+    if (entry.size > 0) this.#splitFileEnd = entry.dataOffset + entry.size;
   }
 
   async #closeMember(): Promise<void> {
@@ -280,6 +372,7 @@ export class EstargzAssembler {
   async #emit(bytes: Buffer): Promise<void> {
     this.#memberOffsets.push(this.#compressedPos);
     this.#compressedPos += bytes.length;
+    this.#memberEnds.push(this.#compressedPos);
     await this.#output(bytes);
   }
 }

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { END_OF_ARCHIVE_SIZE, encodeTarHeader, paddingFor, zstdBackend } from '@img/layer-writer';
 import {
+  CS_MANIFEST_CHECKSUM_ANNOTATION,
+  CS_MANIFEST_POSITION_ANNOTATION,
+  CS_TARSPLIT_CHECKSUM_ANNOTATION,
+  CS_TARSPLIT_POSITION_ANNOTATION,
+  CS_ZSTD_CHUNKED_FOOTER_SIZE,
   TOC_TAR_NAME,
   ZSTD_CHUNKED_FOOTER_SIZE,
   ZSTD_CHUNKED_MANIFEST_CHECKSUM_ANNOTATION,
@@ -8,11 +13,21 @@ import {
   ZSTD_SKIPPABLE_FRAME_HEADER_SIZE,
 } from './constants.js';
 import { estargzFooter, gzipMember } from './gzip-member.js';
+import { serializeToc, type Toc } from './toc.js';
 
 export type EstargzFormat = 'estargz' | 'zstd:chunked';
 
+/**
+ * The two zstd:chunked layouts: containers/storage's (what podman and CRI-O pull partially: a frame
+ * per payload, `endOffset`, a tar-split, a 64-byte footer) and stargz-snapshotter's (its zstdchunked
+ * package: members as in eStargz, a 40-byte footer).
+ */
+export type ZstdChunkedVariant = 'containers-storage' | 'stargz-snapshotter';
+
 /** What follows the last payload member: the TOC and the footer. */
 export interface BlobTail {
+  /** The TOC JSON (its sha256 is the TOC digest annotation). */
+  readonly tocJson: Buffer;
   /** Uncompressed bytes the tail adds to the layer's tar stream (gzip: the TOC entry and archive end). */
   readonly streamBytes: Buffer;
   /** Compressed bytes to append to the blob, in order. */
@@ -29,8 +44,15 @@ export interface MemberCodec {
    * dropped because the TOC entry's member carries them (eStargz).
    */
   readonly keepsArchiveEnd: boolean;
+  /**
+   * containers/storage's layout: a payload chunk's member holds only its bytes (headers and padding
+   * go into members of their own), the TOC records `endOffset` and every chunk's size, and a
+   * tar-split of the stream goes into the tail.
+   */
+  readonly containersStorage: boolean;
   member(data: Buffer): Promise<Buffer>;
-  tail(tocJson: Buffer, tocOffset: number): Promise<BlobTail>;
+  /** The tail for `toc`, starting at blob offset `tocOffset`; `tarSplit` when containersStorage. */
+  tail(toc: Toc, tocOffset: number, tarSplit?: Buffer): Promise<BlobTail>;
 }
 
 /** gzip eStargz: gzip members; the TOC is the tar entry `stargz.index.json` in its own member. */
@@ -38,8 +60,10 @@ export function gzipCodec(level: number): MemberCodec {
   return {
     format: 'estargz',
     keepsArchiveEnd: false,
+    containersStorage: false,
     member: (data) => gzipMember(data, level),
-    async tail(tocJson, tocOffset) {
+    async tail(toc, tocOffset) {
+      const tocJson = serializeToc(toc);
       const header = encodeTarHeader({
         name: TOC_TAR_NAME,
         type: 'file',
@@ -55,6 +79,7 @@ export function gzipCodec(level: number): MemberCodec {
         Buffer.alloc(paddingFor(tocJson.length) + END_OF_ARCHIVE_SIZE),
       ]);
       return {
+        tocJson,
         streamBytes,
         blobBytes: [await gzipMember(streamBytes, level), estargzFooter(tocOffset)],
         annotations: {},
@@ -66,6 +91,8 @@ export function gzipCodec(level: number): MemberCodec {
 const SKIPPABLE_FRAME_MAGIC = Buffer.from([0x50, 0x2a, 0x4d, 0x18]);
 /** Footer magic of stargz-snapshotter's zstd:chunked ("GnUlInUx"). */
 export const ZSTD_CHUNKED_FOOTER_MAGIC = Buffer.from([0x47, 0x6e, 0x55, 0x6c, 0x49, 0x6e, 0x55, 0x78]);
+/** Footer magic of containers/storage's zstd:chunked ("GNUlInUx"). */
+export const CS_ZSTD_CHUNKED_FOOTER_MAGIC = Buffer.from('GNUlInUx', 'latin1');
 const MANIFEST_TYPE_CRFS = 1n;
 
 function skippableFrame(payload: Buffer): Buffer {
@@ -75,35 +102,87 @@ function skippableFrame(payload: Buffer): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/**
- * zstd:chunked as stargz-snapshotter writes it: one zstd frame per member; the TOC JSON compressed
- * into a skippable frame (not part of the tar stream); a 40-byte footer (TOC offset, compressed and
- * uncompressed TOC size, manifest type 1, magic) in a second skippable frame.
- */
-export function zstdChunkedCodec(level: number): MemberCodec {
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** zstd:chunked in `variant`'s layout (default containers/storage's). */
+export function zstdChunkedCodec(
+  level: number,
+  variant: ZstdChunkedVariant = 'containers-storage',
+): MemberCodec {
   const backend = zstdBackend(level);
   backend.catch(() => {});
+  const compress = async (data: Buffer) => (await backend)(data, level);
   return {
     format: 'zstd:chunked',
     keepsArchiveEnd: true,
-    member: async (data) => (await backend)(data, level),
-    async tail(tocJson, tocFrameOffset) {
-      const compressed = await (await backend)(tocJson, level);
-      const tocOffset = tocFrameOffset + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
-      const footer = Buffer.alloc(ZSTD_CHUNKED_FOOTER_SIZE);
-      footer.writeBigUInt64LE(BigInt(tocOffset), 0);
-      footer.writeBigUInt64LE(BigInt(compressed.length), 8);
-      footer.writeBigUInt64LE(BigInt(tocJson.length), 16);
-      footer.writeBigUInt64LE(MANIFEST_TYPE_CRFS, 24);
-      ZSTD_CHUNKED_FOOTER_MAGIC.copy(footer, 32);
-      return {
-        streamBytes: Buffer.alloc(0),
-        blobBytes: [skippableFrame(compressed), skippableFrame(footer)],
-        annotations: {
-          [ZSTD_CHUNKED_MANIFEST_CHECKSUM_ANNOTATION]: `sha256:${createHash('sha256').update(compressed).digest('hex')}`,
-          [ZSTD_CHUNKED_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressed.length}:${tocJson.length}:1`,
-        },
-      };
-    },
+    containersStorage: variant === 'containers-storage',
+    member: compress,
+    tail: variant === 'containers-storage' ? containersStorageTail(compress) : stargzTail(compress),
+  };
+}
+
+/**
+ * stargz-snapshotter's tail: the TOC JSON compressed into a skippable frame (not part of the tar
+ * stream); a 40-byte footer (TOC offset, compressed and uncompressed TOC size, manifest type 1,
+ * magic) in a second skippable frame.
+ */
+function stargzTail(compress: (data: Buffer) => Promise<Buffer>): MemberCodec['tail'] {
+  return async (toc, tocFrameOffset) => {
+    const tocJson = serializeToc(toc);
+    const compressed = await compress(tocJson);
+    const tocOffset = tocFrameOffset + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
+    const footer = Buffer.alloc(ZSTD_CHUNKED_FOOTER_SIZE);
+    footer.writeBigUInt64LE(BigInt(tocOffset), 0);
+    footer.writeBigUInt64LE(BigInt(compressed.length), 8);
+    footer.writeBigUInt64LE(BigInt(tocJson.length), 16);
+    footer.writeBigUInt64LE(MANIFEST_TYPE_CRFS, 24);
+    ZSTD_CHUNKED_FOOTER_MAGIC.copy(footer, 32);
+    return {
+      tocJson,
+      streamBytes: Buffer.alloc(0),
+      blobBytes: [skippableFrame(compressed), skippableFrame(footer)],
+      annotations: {
+        [ZSTD_CHUNKED_MANIFEST_CHECKSUM_ANNOTATION]: sha256(compressed),
+        [ZSTD_CHUNKED_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressed.length}:${tocJson.length}:1`,
+      },
+    };
+  };
+}
+
+/**
+ * containers/storage's tail: the TOC ("manifest", with the tar-split's digest in `tarsplit-digest`)
+ * and the tar-split, each compressed into a skippable frame, then the 64-byte footer (manifest offset,
+ * compressed and uncompressed size, type 1; tar-split offset and sizes; magic) in a third.
+ */
+function containersStorageTail(compress: (data: Buffer) => Promise<Buffer>): MemberCodec['tail'] {
+  return async (toc, frameOffset, tarSplit) => {
+    if (tarSplit === undefined)
+      throw new Error('internal: containers/storage zstd:chunked needs a tar-split');
+    const compressedTarSplit = await compress(tarSplit);
+    const tarSplitDigest = sha256(compressedTarSplit);
+    const tocJson = serializeToc({ ...toc, tarSplitDigest });
+    const compressedToc = await compress(tocJson);
+    const tocOffset = frameOffset + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
+    const tarSplitOffset = tocOffset + compressedToc.length + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
+    const footer = Buffer.alloc(CS_ZSTD_CHUNKED_FOOTER_SIZE);
+    footer.writeBigUInt64LE(BigInt(tocOffset), 0);
+    footer.writeBigUInt64LE(BigInt(compressedToc.length), 8);
+    footer.writeBigUInt64LE(BigInt(tocJson.length), 16);
+    footer.writeBigUInt64LE(MANIFEST_TYPE_CRFS, 24);
+    footer.writeBigUInt64LE(BigInt(tarSplitOffset), 32);
+    footer.writeBigUInt64LE(BigInt(compressedTarSplit.length), 40);
+    footer.writeBigUInt64LE(BigInt(tarSplit.length), 48);
+    CS_ZSTD_CHUNKED_FOOTER_MAGIC.copy(footer, 56);
+    return {
+      tocJson,
+      streamBytes: Buffer.alloc(0),
+      blobBytes: [skippableFrame(compressedToc), skippableFrame(compressedTarSplit), skippableFrame(footer)],
+      annotations: {
+        [CS_MANIFEST_CHECKSUM_ANNOTATION]: sha256(compressedToc),
+        [CS_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressedToc.length}:${tocJson.length}:1`,
+        [CS_TARSPLIT_CHECKSUM_ANNOTATION]: tarSplitDigest,
+        [CS_TARSPLIT_POSITION_ANNOTATION]: `${tarSplitOffset}:${compressedTarSplit.length}:${tarSplit.length}`,
+      },
+    };
   };
 }

@@ -7,6 +7,8 @@ export const LEGACY_FOOTER_SIZE = 47;
 /** zstd:chunked footer payload (stargz-snapshotter layout), inside an 8-byte skippable frame header. */
 export const ZSTD_CHUNKED_FOOTER_SIZE = 40;
 export const ZSTD_SKIPPABLE_FRAME_HEADER_SIZE = 8;
+/** zstd:chunked footer payload of containers/storage (manifest and tar-split positions, magic). */
+export const CS_ZSTD_CHUNKED_FOOTER_SIZE = 64;
 
 /** Layer descriptor annotation with the digest of the TOC JSON; the snapshotter verifies against it. */
 export const TOC_DIGEST_ANNOTATION = 'containerd.io/snapshot/stargz/toc.digest';
@@ -15,6 +17,11 @@ export const UNCOMPRESSED_SIZE_ANNOTATION = 'io.containers.estargz.uncompressed-
 /** zstd:chunked annotations as stargz-snapshotter writes them. */
 export const ZSTD_CHUNKED_MANIFEST_CHECKSUM_ANNOTATION = 'io.containers.zstd-chunked.manifest-checksum';
 export const ZSTD_CHUNKED_MANIFEST_POSITION_ANNOTATION = 'io.containers.zstd-chunked.manifest-position';
+/** zstd:chunked annotations as containers/storage writes (and podman reads) them. */
+export const CS_MANIFEST_CHECKSUM_ANNOTATION = 'io.github.containers.zstd-chunked.manifest-checksum';
+export const CS_MANIFEST_POSITION_ANNOTATION = 'io.github.containers.zstd-chunked.manifest-position';
+export const CS_TARSPLIT_CHECKSUM_ANNOTATION = 'io.github.containers.zstd-chunked.tarsplit-checksum';
+export const CS_TARSPLIT_POSITION_ANNOTATION = 'io.github.containers.zstd-chunked.tarsplit-position';
 
 /** Marks the end of the prioritized files: the runtime prefetches everything before it. */
 export const PREFETCH_LANDMARK = '.prefetch.landmark';

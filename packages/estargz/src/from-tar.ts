@@ -14,6 +14,7 @@ import {
 } from '@img/layer-writer';
 import type { LayerMetadata } from '@img/oci-spec';
 import { type AssembledLayer, EstargzAssembler } from './assembler.js';
+import type { ZstdChunkedVariant } from './codec.js';
 import { NO_PREFETCH_LANDMARK } from './constants.js';
 import { EstargzError } from './errors.js';
 import { landmark, RESERVED_NAMES } from './order.js';
@@ -25,6 +26,8 @@ export interface EstargzFromTarOptions extends LayerOutputOptions {
   readonly chunkSize?: number;
   /** As for writeEstargzLayer; default 0 (one member per payload). */
   readonly minChunkSize?: number;
+  /** As for writeEstargzLayer (compression 'zstd'). */
+  readonly zstdChunkedVariant?: ZstdChunkedVariant;
 }
 
 const BLOCK = 512;

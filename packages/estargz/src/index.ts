@@ -1,5 +1,10 @@
-export type { BlobTail, EstargzFormat, MemberCodec } from './codec.js';
+export type { BlobTail, EstargzFormat, MemberCodec, ZstdChunkedVariant } from './codec.js';
 export {
+  CS_MANIFEST_CHECKSUM_ANNOTATION,
+  CS_MANIFEST_POSITION_ANNOTATION,
+  CS_TARSPLIT_CHECKSUM_ANNOTATION,
+  CS_TARSPLIT_POSITION_ANNOTATION,
+  CS_ZSTD_CHUNKED_FOOTER_SIZE,
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MIN_CHUNK_SIZE,
   EMPTY_SHA256,

@@ -4,8 +4,13 @@ import { Readable } from 'node:stream';
 import { createDecompressor, TarParser } from '@img/layer-writer';
 import type { Digest } from '@img/oci-spec';
 import type { EstargzFormat } from './codec.js';
-import { ZSTD_CHUNKED_FOOTER_MAGIC } from './codec.js';
-import { TOC_TAR_NAME, ZSTD_CHUNKED_FOOTER_SIZE, ZSTD_SKIPPABLE_FRAME_HEADER_SIZE } from './constants.js';
+import { CS_ZSTD_CHUNKED_FOOTER_MAGIC, ZSTD_CHUNKED_FOOTER_MAGIC } from './codec.js';
+import {
+  CS_ZSTD_CHUNKED_FOOTER_SIZE,
+  TOC_TAR_NAME,
+  ZSTD_CHUNKED_FOOTER_SIZE,
+  ZSTD_SKIPPABLE_FRAME_HEADER_SIZE,
+} from './constants.js';
 import { EstargzError } from './errors.js';
 import { parseGzipFooter } from './gzip-member.js';
 
@@ -21,7 +26,7 @@ export interface LocatedToc {
   readonly tocDigest: Digest;
 }
 
-const TAIL_SIZE = 64;
+const TAIL_SIZE = CS_ZSTD_CHUNKED_FOOTER_SIZE + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
 
 export async function readRange(
   fh: FileHandle,
@@ -119,19 +124,48 @@ async function gzipToc(
   return { format: 'estargz', blobSize, tocOffset: dataEnd, dataEnd, tocJson, tocDigest: sha256(tocJson) };
 }
 
+const SKIPPABLE_MAGIC = 0x184d2a50;
+
+/**
+ * Size of the zstd:chunked footer at the end of `tail`: containers/storage's 64 bytes (magic
+ * "GNUlInUx"; its skippable frame header says 64) or stargz-snapshotter's 40 ("GnUlInUx"); undefined
+ * when neither is there.
+ */
+function zstdFooterSize(tail: Buffer): number | undefined {
+  if (tail.length < ZSTD_CHUNKED_FOOTER_SIZE + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE) return undefined;
+  const magic = tail.subarray(tail.length - 8);
+  const sizes = magic.equals(CS_ZSTD_CHUNKED_FOOTER_MAGIC)
+    ? [CS_ZSTD_CHUNKED_FOOTER_SIZE]
+    : magic.equals(ZSTD_CHUNKED_FOOTER_MAGIC)
+      ? [CS_ZSTD_CHUNKED_FOOTER_SIZE, ZSTD_CHUNKED_FOOTER_SIZE]
+      : [];
+  for (const size of sizes) {
+    const header = tail.length - size - ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
+    if (
+      header >= 0 &&
+      tail.readUInt32LE(header) === SKIPPABLE_MAGIC &&
+      tail.readUInt32LE(header + 4) === size
+    ) {
+      return size;
+    }
+  }
+  return undefined;
+}
+
 async function zstdToc(
   fh: FileHandle,
   where: string,
   blobSize: number,
   tail: Buffer,
 ): Promise<LocatedToc | undefined> {
-  if (tail.length < ZSTD_CHUNKED_FOOTER_SIZE + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE) return undefined;
-  const footer = tail.subarray(tail.length - ZSTD_CHUNKED_FOOTER_SIZE);
-  if (!footer.subarray(32, 40).equals(ZSTD_CHUNKED_FOOTER_MAGIC)) return undefined;
+  const footerSize = zstdFooterSize(tail);
+  if (footerSize === undefined) return undefined;
+  // Both layouts start with the manifest's offset, compressed and uncompressed size.
+  const footer = tail.subarray(tail.length - footerSize);
   const tocOffset = Number(footer.readBigUInt64LE(0));
   const compressedSize = Number(footer.readBigUInt64LE(8));
   const rawSize = Number(footer.readBigUInt64LE(16));
-  const footerFrame = blobSize - ZSTD_CHUNKED_FOOTER_SIZE - ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
+  const footerFrame = blobSize - footerSize - ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
   if (
     !Number.isSafeInteger(tocOffset) ||
     tocOffset < ZSTD_SKIPPABLE_FRAME_HEADER_SIZE ||

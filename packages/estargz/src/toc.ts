@@ -26,6 +26,8 @@ export interface TocEntry {
   offset?: number;
   /** Uncompressed offset of the chunk inside that member, when several payloads share one. */
   innerOffset?: number;
+  /** containers/storage zstd:chunked: end of the frame(s) holding this payload (chunk or file). */
+  endOffset?: number;
   devMajor?: number;
   devMinor?: number;
   /** Extended attributes, values base64 (Go's `[]byte` JSON). */
@@ -41,6 +43,8 @@ export interface TocEntry {
 export interface Toc {
   version: number;
   entries: TocEntry[];
+  /** containers/storage zstd:chunked: digest of the compressed tar-split (`tarsplit-digest`). */
+  tarSplitDigest?: string;
 }
 
 const TYPES = new Set<TocEntryType>(['dir', 'reg', 'symlink', 'hardlink', 'char', 'block', 'fifo', 'chunk']);
@@ -51,6 +55,7 @@ const NUMBER_FIELDS = [
   'gid',
   'offset',
   'innerOffset',
+  'endOffset',
   'devMajor',
   'devMinor',
   'chunkOffset',
@@ -71,6 +76,7 @@ const FIELD_ORDER = [
   'groupName',
   'offset',
   'innerOffset',
+  'endOffset',
   'devMajor',
   'devMinor',
   'xattrs',
@@ -117,7 +123,8 @@ export function serializeToc(toc: Toc): Buffer {
     return `\t\t{\n${lines.join(',\n')}\n\t\t}`;
   });
   const list = entries.length === 0 ? 'null' : `[\n${entries.join(',\n')}\n\t]`;
-  return Buffer.from(`{\n\t"version": ${toc.version},\n\t"entries": ${list}\n}`, 'utf8');
+  const tarSplit = toc.tarSplitDigest ? `,\n\t"tarsplit-digest": ${goString(toc.tarSplitDigest)}` : '';
+  return Buffer.from(`{\n\t"version": ${toc.version},\n\t"entries": ${list}${tarSplit}\n}`, 'utf8');
 }
 
 function invalid(where: string, message: string): EstargzError {
@@ -134,7 +141,17 @@ export function parseToc(json: Buffer, where: string): Toc {
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw invalid(where, 'expected an object');
-  const { version, entries } = doc as { version?: unknown; entries?: unknown };
+  const {
+    version,
+    entries,
+    'tarsplit-digest': tarSplitDigest,
+  } = doc as {
+    version?: unknown;
+    entries?: unknown;
+    'tarsplit-digest'?: unknown;
+  };
+  if (tarSplitDigest !== undefined && typeof tarSplitDigest !== 'string')
+    throw invalid(where, 'tarsplit-digest: expected a string');
   if (typeof version !== 'number' || !Number.isInteger(version))
     throw invalid(where, 'version: expected an integer');
   if (entries !== null && !Array.isArray(entries)) throw invalid(where, 'entries: expected an array');
@@ -175,7 +192,7 @@ export function parseToc(json: Buffer, where: string): Toc {
     }
     out.push(entry);
   }
-  return { version, entries: out };
+  return { version, entries: out, ...(tarSplitDigest ? { tarSplitDigest } : {}) };
 }
 
 /** The entry name as the reference reader normalises it: relative to '/', no '.', '..' or trailing '/'. */

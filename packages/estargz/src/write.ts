@@ -16,7 +16,7 @@ import {
 } from '@img/layer-writer';
 import { type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
 import { type AssembledLayer, EstargzAssembler } from './assembler.js';
-import { gzipCodec, type MemberCodec, zstdChunkedCodec } from './codec.js';
+import { gzipCodec, type MemberCodec, type ZstdChunkedVariant, zstdChunkedCodec } from './codec.js';
 import {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_MIN_CHUNK_SIZE,
@@ -47,6 +47,11 @@ export interface EstargzLayerOptions extends WriteLayerOptions {
    * Default DEFAULT_MIN_CHUNK_SIZE (0: one member per payload). See the README before using it.
    */
   readonly minChunkSize?: number;
+  /**
+   * With `compression: 'zstd'`: containers/storage's zstd:chunked (default; podman and CRI-O pull it
+   * partially) or stargz-snapshotter's (its zstdchunked package).
+   */
+  readonly zstdChunkedVariant?: ZstdChunkedVariant;
 }
 
 export interface ResolvedEstargzOptions {
@@ -85,8 +90,15 @@ export function resolveOptions(options: EstargzLayerOptions): ResolvedEstargzOpt
   if (options.prioritizedFiles !== undefined && !Array.isArray(options.prioritizedFiles)) {
     throw new EstargzError('IMG_ESTARGZ_INVALID_OPTION', 'prioritizedFiles: expected an array of paths');
   }
+  const variant = options.zstdChunkedVariant ?? 'containers-storage';
+  if (variant !== 'containers-storage' && variant !== 'stargz-snapshotter') {
+    throw new EstargzError(
+      'IMG_ESTARGZ_INVALID_OPTION',
+      `zstdChunkedVariant: expected "containers-storage" or "stargz-snapshotter", got ${JSON.stringify(variant)}`,
+    );
+  }
   return {
-    codec: () => (compression === 'zstd' ? zstdChunkedCodec(level) : gzipCodec(level)),
+    codec: () => (compression === 'zstd' ? zstdChunkedCodec(level, variant) : gzipCodec(level)),
     mediaType,
     chunkSize: positiveInteger(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE, 1),
     minChunkSize: positiveInteger(options.minChunkSize, 'minChunkSize', DEFAULT_MIN_CHUNK_SIZE, 0),

@@ -1,4 +1,5 @@
 // Fixtures and tool wrappers for this package's tests (not exported from index.ts).
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -130,6 +131,24 @@ export async function oracleVerify(
   return JSON.parse(r.stdout) as OracleVerify;
 }
 
+export interface OracleZstdChunked {
+  diffId: string;
+  files: number;
+  manifestChecksum: string;
+  manifestPosition: string;
+  tarSplitChecksum: string;
+  tarSplitPosition: string;
+}
+
+/**
+ * `estargz-oracle zstdchunked`: a containers/storage zstd:chunked blob read back as containers/storage
+ * reads it, every file fetched from its frames, the tar rebuilt by tar-split (CRC-64 checked).
+ */
+export async function oracleZstdChunked(blob: string): Promise<OracleZstdChunked> {
+  const r = await run(ORACLE!, ['zstdchunked', blob]);
+  return JSON.parse(r.stdout) as OracleZstdChunked;
+}
+
 /** `estargz-oracle verify` expected to fail; returns its error output. */
 export async function oracleRejects(blob: string, tocDigest: string, flags: string[] = []): Promise<string> {
   const r = await run(ORACLE!, ['verify', ...flags, blob, tocDigest], { allowFailure: true });
@@ -152,6 +171,11 @@ export async function oracleBuild(tar: string, out: string, flags: string[] = []
 /** Decompress a whole blob with the system tool (`gzip -dc` / `zstd -dc`): the layer's tar stream. */
 export async function systemDecompress(blob: string, format: 'gzip' | 'zstd' = 'gzip'): Promise<Buffer> {
   return (await run(format, ['-dc', blob])).stdoutBytes;
+}
+
+/** Decompress zstd frames in memory with the system tool (Node 20's zlib has no zstd). */
+export function unzstd(data: Uint8Array): Buffer {
+  return execFileSync('zstd', ['-dcq'], { input: data, maxBuffer: 1 << 28 });
 }
 
 /** Entry names of an uncompressed tar in archive order (GNU tar). */

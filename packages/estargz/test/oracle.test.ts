@@ -2,10 +2,15 @@
 // in test/oracles/estargz/go.mod): its verifier accepts our blobs, ours accepts blobs it builds from
 // the same tar, and both describe the same tree.
 import { readFile, writeFile } from 'node:fs/promises';
-import { useTempDir } from '@img/test-utils';
+import { run, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  CS_MANIFEST_CHECKSUM_ANNOTATION,
+  CS_MANIFEST_POSITION_ANNOTATION,
+  CS_TARSPLIT_CHECKSUM_ANNOTATION,
+  CS_TARSPLIT_POSITION_ANNOTATION,
   type EstargzLayerOptions,
+  estargzFromTarToFile,
   openEstargz,
   parseToc,
   serializeToc,
@@ -21,6 +26,7 @@ import {
   oracleBuild,
   oracleRejects,
   oracleVerify,
+  oracleZstdChunked,
   sha256,
   systemDecompress,
   writeOurs,
@@ -65,7 +71,7 @@ const VARIANTS: Variant[] = [
   },
   {
     name: 'zstd:chunked',
-    options: { compression: 'zstd', prioritizedFiles: PRIORITIZED },
+    options: { compression: 'zstd', zstdChunkedVariant: 'stargz-snapshotter', prioritizedFiles: PRIORITIZED },
     buildFlags: ['-zstdchunked', '-prioritized', 'PRIORITIZED'],
     verifyFlags: ['-zstdchunked'],
     decompress: 'zstd',
@@ -179,5 +185,54 @@ describe.skipIf(ORACLE === undefined)('reference estargz library', () => {
     const reader = await openEstargz(ours.path);
     await expect(reader.verify(wrong)).rejects.toMatchObject({ code: 'IMG_ESTARGZ_TOC_DIGEST_MISMATCH' });
     expect((await readFile(ours.path)).length).toBe(ours.metadata.size);
+  });
+
+  describe('zstd:chunked, containers/storage layout (tar-split)', () => {
+    it('is read back as containers/storage reads it and rebuilt by tar-split to the diff_id', async () => {
+      for (const [name, options] of [
+        ['default chunks', {}],
+        ['1 MiB chunks, prioritized', { chunkSize: MiB, prioritizedFiles: PRIORITIZED }],
+      ] as const) {
+        const ours = await writeOurs(tree.spec, work.join(`cs-${name.replace(/\W+/g, '-')}.blob`), {
+          compression: 'zstd',
+          ...options,
+        });
+        const seen = await oracleZstdChunked(ours.path);
+        const a = ours.metadata.annotations!;
+        expect(seen.diffId, name).toBe(ours.metadata.diff_id);
+        const { toc } = await openEstargz(ours.path);
+        expect(seen.files).toBe(toc.entries.filter((e) => e.type === 'reg' && (e.size ?? 0) > 0).length);
+        expect(seen.files).toBeGreaterThan(8);
+        expect(seen.manifestChecksum).toBe(a[CS_MANIFEST_CHECKSUM_ANNOTATION]);
+        expect(seen.manifestPosition).toBe(a[CS_MANIFEST_POSITION_ANNOTATION]);
+        expect(seen.tarSplitChecksum).toBe(a[CS_TARSPLIT_CHECKSUM_ANNOTATION]);
+        expect(seen.tarSplitPosition).toBe(a[CS_TARSPLIT_POSITION_ANNOTATION]);
+      }
+    });
+
+    it('a tar converted with estargzFromTar (GNU headers, long names) rebuilds to its diff_id too', async () => {
+      const gnu = work.join('cs-gnu.tar');
+      await run('tar', ['--sort=name', '--format=gnu', '-C', tree.root, '-cf', gnu, '.']);
+      const out = work.join('cs-gnu.zst');
+      const meta = await estargzFromTarToFile(gnu, out, { compression: 'zstd' });
+      expect((await oracleZstdChunked(out)).diffId).toBe(meta.diff_id);
+    });
+
+    it('rejects a blob whose file data was altered (CRC-64 / digest checks)', async () => {
+      const ours = await writeOurs(tree.spec, work.join('cs-bad.blob'), { compression: 'zstd' });
+      const reader = await openEstargz(ours.path);
+      const entry = reader.toc.entries.find((e) => e.name === 'app/main.js')!;
+      const blob = await readFile(ours.path);
+      const other = reader.toc.entries.find((e) => e.name === 'bin/tool')!;
+      // Swap in another file's frame: sizes and digests no longer match the manifest.
+      const bad = Buffer.concat([
+        blob.subarray(0, entry.offset!),
+        blob.subarray(other.offset!, other.endOffset!),
+        blob.subarray(entry.endOffset!),
+      ]);
+      await writeFile(work.join('cs-bad2.blob'), bad);
+      const r = await run(ORACLE!, ['zstdchunked', work.join('cs-bad2.blob')], { allowFailure: true });
+      expect(r.code).not.toBe(0);
+    });
   });
 });

@@ -3,7 +3,7 @@ import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gzipCodec } from '../src/codec.js';
-import { FOOTER_SIZE, openEstargz, serializeToc, type Toc } from '../src/index.js';
+import { FOOTER_SIZE, openEstargz, type Toc } from '../src/index.js';
 import { type FixtureTree, fixtureTree, MiB, ORACLE, oracleRejects, sha256, writeOurs } from './helpers.js';
 
 const work = useTempDir('estargz-reader-');
@@ -20,8 +20,8 @@ async function withToc(name: string, edit: (toc: Toc) => void): Promise<{ path: 
   const reader = await openEstargz(good.path);
   const toc: Toc = structuredClone(reader.toc);
   edit(toc);
-  const json = serializeToc(toc);
-  const tail = await gzipCodec(6).tail(json, reader.tocOffset);
+  const tail = await gzipCodec(6).tail(toc, reader.tocOffset);
+  const json = tail.tocJson;
   const blob = await readFile(good.path);
   const path = work.join(name);
   await writeFile(path, Buffer.concat([blob.subarray(0, reader.tocOffset), ...tail.blobBytes]));

@@ -6,6 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EstargzAssembler } from '../src/assembler.js';
 import { gzipCodec, type MemberCodec } from '../src/codec.js';
 import {
+  CS_MANIFEST_CHECKSUM_ANNOTATION,
+  CS_MANIFEST_POSITION_ANNOTATION,
+  CS_TARSPLIT_CHECKSUM_ANNOTATION,
+  CS_TARSPLIT_POSITION_ANNOTATION,
   FOOTER_SIZE,
   NO_PREFETCH_LANDMARK,
   openEstargz,
@@ -24,6 +28,7 @@ import {
   sha256,
   systemDecompress,
   tarNames,
+  unzstd,
   writeOurs,
 } from './helpers.js';
 
@@ -198,8 +203,11 @@ describe('writeEstargzLayer (gzip)', () => {
 });
 
 describe('writeEstargzLayer (zstd:chunked)', () => {
-  it('writes zstd frames per payload, the TOC in a skippable frame and a 40-byte footer', async () => {
-    const ours = await writeOurs(tree.spec, work.join('zstd.blob'), { compression: 'zstd' });
+  it('stargz-snapshotter variant: zstd frames per payload, the TOC in a skippable frame, a 40-byte footer', async () => {
+    const ours = await writeOurs(tree.spec, work.join('zstd.blob'), {
+      compression: 'zstd',
+      zstdChunkedVariant: 'stargz-snapshotter',
+    });
     expect(ours.metadata.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
     const blob = await readFile(ours.path);
     const reader = await openEstargz(ours.path);
@@ -221,6 +229,65 @@ describe('writeEstargzLayer (zstd:chunked)', () => {
     expect(ours.metadata.diff_id).toBe(sha256(stream));
     expect(raw).toBe(serializeToc(reader.toc).length);
     await reader.verify(ours.tocDigest);
+  });
+
+  it('containers/storage variant (default): payload-only frames with endOffset, a tar-split, a 64-byte footer', async () => {
+    const ours = await writeOurs(tree.spec, work.join('cs.blob'), {
+      compression: 'zstd',
+      chunkSize: 4 * MiB,
+    });
+    const blob = await readFile(ours.path);
+    const reader = await openEstargz(ours.path);
+    expect(reader.format).toBe('zstd:chunked');
+    await reader.verify(ours.tocDigest);
+    // Every payload frame decompresses to exactly its bytes: no padding, no following header.
+    for (const e of reader.toc.entries.filter((x) => x.offset !== undefined)) {
+      const frame = unzstd(blob.subarray(e.offset!, e.endOffset!));
+      if (e.type === 'reg' && e.chunkSize === undefined) expect(frame.length, e.name).toBe(e.size);
+      if (e.type === 'chunk' || e.chunkSize !== undefined)
+        expect(sha256(frame.subarray(0, e.chunkSize))).toBe(e.chunkDigest);
+    }
+    // A chunked file's first entry spans all its frames; every chunk carries its size.
+    const big = reader.toc.entries.filter((e) => e.name === 'big.bin');
+    expect(big.map((e) => e.chunkSize)).toEqual([4 * MiB, 4 * MiB, 2 * MiB]);
+    expect(big[0]!.endOffset).toBe(big[2]!.endOffset);
+    expect(
+      unzstd(blob.subarray(big[0]!.offset!, big[0]!.endOffset!)).equals(tree.files.get('big.bin')!),
+    ).toBe(true);
+    // Footer: skippable frame of 64 bytes; the positions match the annotations.
+    const footer = blob.subarray(blob.length - 64);
+    expect(blob.readUInt32LE(blob.length - 72)).toBe(0x184d2a50);
+    expect(blob.readUInt32LE(blob.length - 68)).toBe(64);
+    expect(footer.subarray(56).toString('latin1')).toBe('GNUlInUx');
+    const a = ours.metadata.annotations!;
+    const position = [0, 8, 16, 24].map((o) => Number(footer.readBigUInt64LE(o))).join(':');
+    expect(a[CS_MANIFEST_POSITION_ANNOTATION]).toBe(position);
+    const tarSplitPos = [32, 40, 48].map((o) => Number(footer.readBigUInt64LE(o)));
+    expect(a[CS_TARSPLIT_POSITION_ANNOTATION]).toBe(tarSplitPos.join(':'));
+    const compressedTarSplit = blob.subarray(tarSplitPos[0]!, tarSplitPos[0]! + tarSplitPos[1]!);
+    expect(a[CS_TARSPLIT_CHECKSUM_ANNOTATION]).toBe(sha256(compressedTarSplit));
+    expect(reader.toc.tarSplitDigest).toBe(a[CS_TARSPLIT_CHECKSUM_ANNOTATION]);
+    const [manifestOffset, manifestLength] = a[CS_MANIFEST_POSITION_ANNOTATION]!.split(':').map(Number);
+    expect(a[CS_MANIFEST_CHECKSUM_ANNOTATION]).toBe(
+      sha256(blob.subarray(manifestOffset!, manifestOffset! + manifestLength!)),
+    );
+    // The tar-split: segments and files in stream order, rebuilding the whole tar.
+    const lines = unzstd(compressedTarSplit)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.position)).toEqual(lines.map((_, i) => i));
+    const files = new Map(lines.filter((l) => l.type === 1).map((l) => [l.name, l]));
+    expect(files.get('big.bin')).toMatchObject({ size: 10 * MiB });
+    expect(files.get('empty.txt')).toMatchObject({ payload: null });
+    const stream = await systemDecompress(ours.path, 'zstd');
+    expect(ours.metadata.diff_id).toBe(sha256(stream));
+    const segments = Buffer.concat(
+      lines.filter((l) => l.type === 2).map((l) => Buffer.from(l.payload, 'base64')),
+    );
+    const data = [...files.values()].reduce((n, l) => n + (l.size ?? 0), 0);
+    expect(segments.length + data).toBe(stream.length);
   });
 });
 

@@ -78,18 +78,27 @@ export function defaultPoolSize(): number {
  * ArrayBuffer towards its next full GC: with a buffer per frame, a 1 GiB layer cost dozens of them).
  * Each buffer is either free here or lent to one user, who hands it back with release().
  */
+const SMALLEST = 64 * 1024;
+const SMALL_LIMIT = 1024 * 1024;
+
 class SharedBuffers {
   readonly #free: Buffer[] = [];
   // Weak: a buffer whose user went away without handing it back (a destroyed stream) is collected.
   readonly #lent = new WeakSet<Buffer>();
   readonly #whole = new WeakMap<ArrayBufferLike, Buffer>();
 
+  /**
+   * A buffer of exactly `size` bytes (a view from the start of a pooled one). Small sizes come from
+   * power-of-two classes, so that frames of many different small sizes (tar headers between file
+   * payloads) reuse a few buffers instead of allocating one each.
+   */
   acquire(size: number): Buffer {
-    const i = this.#free.findIndex((b) => b.length === size);
-    const buf = i >= 0 ? this.#free.splice(i, 1)[0]! : Buffer.from(new SharedArrayBuffer(size));
+    const capacity = size >= SMALL_LIMIT ? size : Math.max(SMALLEST, 2 ** Math.ceil(Math.log2(size || 1)));
+    const i = this.#free.findIndex((b) => b.length === capacity);
+    const buf = i >= 0 ? this.#free.splice(i, 1)[0]! : Buffer.from(new SharedArrayBuffer(capacity));
     this.#whole.set(buf.buffer, buf);
     this.#lent.add(buf);
-    return buf;
+    return capacity === size ? buf : buf.subarray(0, size);
   }
 
   /** The lent buffer that `chunk` is a view of from its start, if any. */

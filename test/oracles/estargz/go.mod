@@ -9,6 +9,6 @@ require (
 )
 
 require (
-	github.com/vbatts/tar-split v0.12.2 // indirect
+	github.com/vbatts/tar-split v0.12.2
 	golang.org/x/sync v0.19.0 // indirect
 )

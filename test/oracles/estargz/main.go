@@ -8,6 +8,8 @@
 //	estargz-oracle build [-zstdchunked] [-chunk-size N] [-min-chunk-size N] [-level N]
 //	                     [-prioritized FILE] IN.tar OUT_BLOB
 //	    estargz.Build of a plain tar; prints {"tocDigest","diffId","annotations"} on stdout.
+//	estargz-oracle zstdchunked BLOB
+//	    containers/storage's zstd:chunked read back and rebuilt with tar-split (zstdchunked.go).
 //
 // Test tooling only; the product is TypeScript.
 package main
@@ -251,13 +253,15 @@ func build(args []string) {
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: estargz-oracle verify|build ...")
+		fail("usage: estargz-oracle verify|build|zstdchunked ...")
 	}
 	switch os.Args[1] {
 	case "verify":
 		verify(os.Args[2:])
 	case "build":
 		build(os.Args[2:])
+	case "zstdchunked":
+		zstdChunked(os.Args[2:])
 	default:
 		fail("unknown command %q", os.Args[1])
 	}

@@ -8,6 +8,7 @@ import {
   openEstargz,
   TOC_DIGEST_ANNOTATION,
   writeEstargzLayerToFile,
+  type ZstdChunkedVariant,
 } from '@img/estargz';
 import type { LayerSpec } from '@img/layer-writer';
 import { type LayerMetadata, parseLayerMetadata } from '@img/oci-spec';
@@ -22,6 +23,19 @@ export interface EstargzLayerFlags {
   estargz?: boolean;
   prioritizedFiles?: string;
   estargzChunkSize?: string;
+  zstdChunked?: string;
+}
+
+const ZSTD_CHUNKED_VARIANTS = ['containers-storage', 'stargz-snapshotter'] as const;
+
+/** `--zstd-chunked containers-storage|stargz-snapshotter` (the layout of zstd:chunked layers). */
+export function parseZstdChunkedVariant(value: string | undefined): ZstdChunkedVariant | undefined {
+  if (value === undefined) return undefined;
+  if ((ZSTD_CHUNKED_VARIANTS as readonly string[]).includes(value)) return value as ZstdChunkedVariant;
+  throw new CliError(
+    'IMG_CLI_USAGE',
+    `--zstd-chunked ${JSON.stringify(value)}: expected one of ${ZSTD_CHUNKED_VARIANTS.join(', ')}`,
+  );
 }
 
 /** A prioritized-files list: one path per line; blank lines and lines starting with '#' are skipped. */
@@ -39,8 +53,12 @@ export function writeEstargzLayerFromFlags(
 ): (spec: LayerSpec, out: string, options: EstargzLayerOptions) => Promise<LayerMetadata> {
   return async (spec, out, options) => {
     if (!flags.estargz) {
-      throw new CliError('IMG_CLI_USAGE', '--prioritized-files and --estargz-chunk-size need --estargz');
+      throw new CliError(
+        'IMG_CLI_USAGE',
+        '--prioritized-files, --estargz-chunk-size and --zstd-chunked need --estargz',
+      );
     }
+    const variant = parseZstdChunkedVariant(flags.zstdChunked);
     const prioritized = flags.prioritizedFiles
       ? await readPrioritizedFiles(flags.prioritizedFiles)
       : undefined;
@@ -54,6 +72,7 @@ export function writeEstargzLayerFromFlags(
         ? { prioritizedFiles: prioritized, prioritizedFilesSource: flags.prioritizedFiles }
         : {}),
       ...(chunkSize !== undefined ? { chunkSize } : {}),
+      ...(variant !== undefined ? { zstdChunkedVariant: variant } : {}),
     });
   };
 }

@@ -24,6 +24,7 @@ import {
   parseIntFlag,
   sourceDateEpoch,
 } from '../util/flags.js';
+import { parseZstdChunkedVariant } from './estargz.js';
 
 interface LayerFromTarFlags {
   output?: string;
@@ -37,6 +38,7 @@ interface LayerFromTarFlags {
   rewrite?: boolean;
   estargz?: boolean;
   estargzChunkSize?: string;
+  zstdChunked?: string;
 }
 
 const FORMATS = ['keep', 'gzip', 'zstd', 'none'] as const;
@@ -116,8 +118,10 @@ async function convertToEstargz(
       ? undefined
       : parseIntFlag(flags.estargzChunkSize, '--estargz-chunk-size', 1, 2 ** 31);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
+  const variant = parseZstdChunkedVariant(flags.zstdChunked);
   const options = {
     compression: target,
+    ...(variant !== undefined ? { zstdChunkedVariant: variant } : {}),
     ...(level !== undefined ? { level } : {}),
     ...(jobs !== undefined ? { compressorJobs: jobs } : {}),
     ...(chunkSize !== undefined ? { chunkSize } : {}),
@@ -163,8 +167,8 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
     io.out(metadata.digest);
     return;
   }
-  if (flags.estargzChunkSize !== undefined) {
-    throw new CliError('IMG_CLI_USAGE', '--estargz-chunk-size needs --estargz');
+  if (flags.estargzChunkSize !== undefined || flags.zstdChunked !== undefined) {
+    throw new CliError('IMG_CLI_USAGE', '--estargz-chunk-size and --zstd-chunked need --estargz');
   }
   let metadata: LayerMetadata;
   if (!flags.rewrite && target === source && flags.compressionLevel === undefined) {
@@ -233,6 +237,10 @@ export function registerLayerFromTar(program: Command, io: Io): void {
       'convert to eStargz (zstd:chunked with --format zstd) for lazy pulling; needs --output',
     )
     .option('--estargz-chunk-size <bytes>', 'with --estargz: split files larger than this (default 4 MiB)')
+    .option(
+      '--zstd-chunked <layout>',
+      'with --estargz --format zstd: containers-storage (default) or stargz-snapshotter',
+    )
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .action(async (src: string, flags: LayerFromTarFlags) => runLayerFromTar(src, flags, io));
 }

@@ -76,7 +76,7 @@ export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<
   }
   const epoch = sourceDateEpoch();
   const annotations = pairsToRecord(flags.annotation, '--annotation');
-  const estargz = flags.estargz || flags.prioritizedFiles || flags.estargzChunkSize;
+  const estargz = flags.estargz || flags.prioritizedFiles || flags.estargzChunkSize || flags.zstdChunked;
   const write = estargz ? writeEstargzLayerFromFlags(flags) : writeLayerToFile;
   const metadata = await write(
     {
@@ -132,6 +132,10 @@ export function registerLayer(program: Command, io: Io): void {
     .option('--estargz', 'write an eStargz layer (zstd:chunked with --format zstd) for lazy pulling')
     .option('--prioritized-files <file>', 'with --estargz: paths to put first for prefetch, one per line')
     .option('--estargz-chunk-size <bytes>', 'with --estargz: split files larger than this (default 4 MiB)')
+    .option(
+      '--zstd-chunked <layout>',
+      'with --estargz --format zstd: containers-storage (default; podman, CRI-O) or stargz-snapshotter',
+    )
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .addHelpText(
       'after',

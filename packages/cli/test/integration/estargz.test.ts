@@ -118,8 +118,34 @@ describe('img layer --estargz and img estargz', () => {
     expect((await imgOk('estargz', 'verify', blob, '--metadata', meta)).stdout).toMatch(
       /zstd:chunked, .* 8 chunks/,
     );
+    // Default layout: containers/storage's (podman, CRI-O), rebuilt by tar-split to our diff_id.
+    expect(metadata.annotations['io.github.containers.zstd-chunked.tarsplit-position']).toMatch(
+      /^\d+:\d+:\d+$/,
+    );
+    if (oracle) {
+      const seen = JSON.parse((await run(oracle, ['zstdchunked', blob])).stdout);
+      expect(seen.diffId).toBe(metadata.diff_id);
+    }
+
+    // --zstd-chunked stargz-snapshotter: the layout its zstdchunked package reads.
+    const sn = await layer(
+      'zstd-sn',
+      '--estargz',
+      '--format',
+      'zstd',
+      '--zstd-chunked',
+      'stargz-snapshotter',
+    );
+    expect(sn.r.code, sn.r.stderr).toBe(0);
+    const snMeta = JSON.parse(await readFile(sn.meta, 'utf8'));
+    expect(snMeta.annotations['io.containers.zstd-chunked.manifest-position']).toMatch(/^\d+:\d+:\d+:1$/);
+    await imgOk('estargz', 'verify', sn.blob, '--metadata', sn.meta);
     if (oracle)
-      await run(oracle, ['verify', '-zstdchunked', blob, metadata.annotations[TOC_DIGEST_ANNOTATION]]);
+      await run(oracle, ['verify', '-zstdchunked', sn.blob, snMeta.annotations[TOC_DIGEST_ANNOTATION]]);
+    const bad = await layer('zstd-bad', '--estargz', '--format', 'zstd', '--zstd-chunked', 'brotli');
+    expect(bad.r.stderr).toContain(
+      '--zstd-chunked "brotli": expected one of containers-storage, stargz-snapshotter',
+    );
   });
 
   it('fails with one clear line on bad input and leaves nothing behind', async () => {
@@ -132,7 +158,7 @@ describe('img layer --estargz and img estargz', () => {
     const t = await img('estargz', 'verify', truncated, '--toc-digest', toc);
     expect([t.code, t.stderr]).toEqual([
       1,
-      `img: ${truncated}: not an eStargz or zstd:chunked blob: no eStargz footer in its last 64 bytes (truncated, or a plain layer?)`,
+      `img: ${truncated}: not an eStargz or zstd:chunked blob: no eStargz footer in its last 72 bytes (truncated, or a plain layer?)`,
     ]);
 
     const wrong = `sha256:${'1'.repeat(64)}`;
@@ -183,7 +209,7 @@ describe('img layer --estargz and img estargz', () => {
     );
     expect([noFlag.code, noFlag.stderr]).toEqual([
       1,
-      'img: --prioritized-files and --estargz-chunk-size need --estargz',
+      'img: --prioritized-files, --estargz-chunk-size and --zstd-chunked need --estargz',
     ]);
     const none = await img(
       'layer',
