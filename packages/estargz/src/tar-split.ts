@@ -1,12 +1,5 @@
 import { Crc64Iso } from './crc64.js';
-
-/** A JSON string as Go's encoding/json writes it (HTML-safe escapes). */
-function goString(s: string): string {
-  return JSON.stringify(s).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
+import { goString } from './toc.js';
 
 /**
  * tar-split's JSON-lines record of a tar stream (github.com/vbatts/tar-split, as containers/storage

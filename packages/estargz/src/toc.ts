@@ -87,7 +87,7 @@ const FIELD_ORDER = [
 ] as const;
 
 /** A JSON string as Go's encoding/json writes it (HTML-safe: <, >, & and U+2028/9 escaped). */
-function goString(s: string): string {
+export function goString(s: string): string {
   return JSON.stringify(s).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,

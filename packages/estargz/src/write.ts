@@ -1,6 +1,7 @@
 import {
   DEFAULT_DEDUPLICATE,
   DigestCounter,
+  type LayerOutputOptions,
   type LayerSpec,
   type LayerWriteResult,
   parseCompression,
@@ -108,11 +109,11 @@ export function resolveOptions(options: EstargzLayerOptions): ResolvedEstargzOpt
   };
 }
 
-export function metadataOf(
+function metadataOf(
   assembled: AssembledLayer,
   blob: DigestCounter,
   mediaType: string,
-  options: EstargzLayerOptions,
+  options: LayerOutputOptions,
 ): LayerMetadata {
   return {
     mediaType,
@@ -141,10 +142,24 @@ export function metadataOf(
  */
 export function writeEstargzLayer(spec: LayerSpec, options: EstargzLayerOptions = {}): LayerWriteResult {
   const resolved = resolveOptions(options);
-  let assembled: AssembledLayer | undefined;
-  const source = readableFromProducer(async (sink) => {
+  return assembleLayer(resolved, options, async (writer) => {
     const planned = await planLayer(spec, { baseMtime: resolved.baseMtime });
     const ordered = orderForEstargz(planned, options.prioritizedFiles, options.prioritizedFilesSource);
+    await writePlannedEntries(writer, ordered, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
+  });
+}
+
+/**
+ * The layer of the tar entries `writeEntries` writes (no archive end: it is added here), assembled as
+ * `resolved` says; shared by writeEstargzLayer and estargzFromTar.
+ */
+export function assembleLayer(
+  resolved: ResolvedEstargzOptions,
+  options: LayerOutputOptions,
+  writeEntries: (writer: TarWriter) => Promise<void>,
+): LayerWriteResult {
+  let assembled: AssembledLayer | undefined;
+  const source = readableFromProducer(async (sink) => {
     const assembler = new EstargzAssembler({
       codec: resolved.codec(),
       chunkSize: resolved.chunkSize,
@@ -155,7 +170,7 @@ export function writeEstargzLayer(spec: LayerSpec, options: EstargzLayerOptions 
       },
     });
     const writer = new TarWriter((chunk) => assembler.write(chunk));
-    await writePlannedEntries(writer, ordered, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
+    await writeEntries(writer);
     assembler.endEntries(writer.position);
     await writer.finish();
     assembled = await assembler.finish();
