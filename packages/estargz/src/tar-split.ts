@@ -10,7 +10,8 @@ import { goString } from './toc.js';
  * around each entry; lines are written as Go's json.Encoder writes `storage.Entry`.
  */
 export class TarSplitBuilder {
-  readonly #lines: Buffer[] = [];
+  // Lines are kept as (one-byte) strings: compact on the heap, joined once at the end.
+  readonly #lines: string[] = [];
   #segment: Buffer[] = [];
   #position = 0;
   #file: { name: string; size: number; crc: Crc64Iso } | undefined;
@@ -51,7 +52,7 @@ export class TarSplitBuilder {
   finish(): Buffer {
     if (this.#file !== undefined) throw new Error(`internal: tar-split ended inside ${this.#file.name}`);
     this.#flushSegment();
-    return Buffer.concat(this.#lines);
+    return Buffer.from(this.#lines.join(''), 'utf8');
   }
 
   #flushSegment(): void {
@@ -62,8 +63,8 @@ export class TarSplitBuilder {
   }
 
   #line(json: string): void {
-    const line = Buffer.from(`${json}\n`, 'utf8');
-    this.#bytes += line.length;
+    const line = `${json}\n`;
+    this.#bytes += Buffer.byteLength(line, 'utf8');
     this.#lines.push(line);
   }
 }
