@@ -46,6 +46,7 @@ export async function buildSpecLayer(
       ...(layer.compressorJobs !== undefined ? { compressorJobs: layer.compressorJobs } : {}),
       ...(options.mtime !== undefined ? { sourceDateEpoch: options.mtime } : {}),
       ...(layer.annotations ? { annotations: layer.annotations } : {}),
+      ...(layer.zstdChunked ? { zstdChunkedVariant: layer.zstdChunked } : {}),
       history: [{ created_by: layer.createdBy ?? 'img build' }],
     },
   );

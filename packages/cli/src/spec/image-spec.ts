@@ -20,6 +20,8 @@ export interface LayerSpecFile {
   readonly compressorJobs?: number | 'nproc';
   /** Write the layer as eStargz (zstd:chunked with compress: zstd). */
   readonly estargz?: boolean;
+  /** zstd:chunked layout (estargz with compress: zstd); default containers-storage. */
+  readonly zstdChunked?: 'containers-storage' | 'stargz-snapshotter';
   readonly annotations?: Record<string, string>;
   readonly createdBy?: string;
 }

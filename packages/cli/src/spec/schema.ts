@@ -30,6 +30,7 @@ const layer = {
     compressionLevel: { type: 'integer', minimum: 0, maximum: 19 },
     compressorJobs: { type: ['integer', 'string'], minimum: 1, maximum: 256, pattern: '^nproc$' },
     estargz: { type: 'boolean' },
+    zstdChunked: { enum: ['containers-storage', 'stargz-snapshotter'] },
     annotations: stringMap,
     createdBy: { type: 'string' },
   },
