@@ -104,7 +104,22 @@ export function zstdOutputSize(size: number): number {
   return Math.max(zstdCompressBound(size), 64 * 1024);
 }
 
+/**
+ * Frames up to this size (tar headers between file payloads, say) are compressed on the calling
+ * thread, with the very call a worker would make: the round trip to a worker costs more than they do.
+ */
+const INLINE_FRAME_LIMIT = 4 * 1024;
+
+async function compressInline(input: Uint8Array, level: number): Promise<Buffer> {
+  if ((await zstdBackendName(level)) === 'native') {
+    const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    return z.zstdCompressSync!(buf, nativeOptions(input.length, level));
+  }
+  return Buffer.from((await loadWasm()).compress(input, level));
+}
+
 async function compressFrame(input: Uint8Array, level: number, workers?: number): Promise<Buffer> {
+  if (input.length <= INLINE_FRAME_LIMIT) return await compressInline(input, level);
   const task = await zstdTask(level, input.length);
   const shared = sharedBuffers.acquire(input.length);
   shared.set(input);
