@@ -183,6 +183,7 @@ describe.skipIf(skip)('examples/bazel with Bzlmod', () => {
       first['//shell_app:image'],
     );
     const config = await blobJson(dir, (manifest.config as { digest: string }).digest);
+    expect(config.created).toBe('2024-01-01T00:00:00Z');
     expect(config.config).toMatchObject({
       User: '1000:1000',
       WorkingDir: '/srv/site',

@@ -97,6 +97,8 @@ def _image_manifest_impl(ctx):
         args.add("--workdir=" + ctx.attr.working_dir)
     if ctx.attr.stop_signal:
         args.add("--stop-signal=" + ctx.attr.stop_signal)
+    if ctx.attr.created:
+        args.add("--created=" + ctx.attr.created)
     annotation_args(args, ctx.attr.labels, "labels", "--label")
     annotation_args(args, ctx.attr.annotations)
 
@@ -160,6 +162,7 @@ Outputs `<name>_manifest.json`, `<name>_config.json` (default outputs), `<name>_
         "labels": attr.string_dict(doc = "Config labels, merged over the base's."),
         "annotations": attr.string_dict(doc = "Manifest annotations."),
         "stop_signal": attr.string(doc = "Stop signal, e.g. SIGTERM; empty inherits."),
+        "created": attr.string(doc = "The config's `created` time, RFC 3339 (e.g. 2024-01-01T00:00:00Z); empty omits it, keeping builds reproducible."),
         "stamp": attr.string(doc = "Stamping of templated values (accepted; templates arrive with push).", default = "auto", values = ["auto", "force", "disabled"]),
     }, **dict(SETTINGS_ATTRS, **PLATFORM_ATTRS)),
     cfg = platform_transition,
