@@ -22,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makePool } from '../layer/tree.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const driver = join(root, 'bench/compress/estargz-driver.mjs');
@@ -30,41 +31,6 @@ const MiB = 1024 * 1024;
 const treeMiB = Number(process.env.BENCH_TREE_MIB ?? 256);
 
 if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing: apt-get install time');
-
-// Content that compresses like real data: source-like text, skewed binary, incompressible runs.
-function makePool(size) {
-  const words =
-    'the of and to in is for on with as by at from function return const let if else import export class new await async true false null error value data layer image file path size config usr lib bin'.split(
-      ' ',
-    );
-  const pool = Buffer.alloc(size);
-  let x = 0x9e3779b9;
-  const next = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-  let o = 0;
-  while (o < size) {
-    const kind = next() % 8;
-    const end = Math.min(size, o + 4096 + (next() % 61440));
-    if (kind < 5) {
-      while (o < end) {
-        const r = next();
-        o += pool.write(`${words[r % words.length]}${r & 0x1000000 ? '\n    ' : ' '}`, o, end - o, 'latin1');
-      }
-    } else if (kind < 7) {
-      while (o < end) {
-        const r = next();
-        pool[o++] = r & 0x8 ? (r >>> 8) & (r >>> 16) & 0xff : 0;
-      }
-    } else {
-      while (o < end) pool[o++] = next() & 0xff;
-    }
-  }
-  return pool;
-}
 
 /** 60% small files (0.5-48 KiB) in nested dirs, the rest 8-40 MiB files (chunked by eStargz). */
 function generateTree(dir, totalMiB) {
