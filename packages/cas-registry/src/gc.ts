@@ -112,6 +112,8 @@ export class GarbageCollector {
       return false;
     };
     const liveBlobs = new Set<string>();
+    // Blobs whose last reference went in this pass: they follow it now instead of starting a clock.
+    const orphaned = new Set<string>();
     let manifestsDeleted = 0;
     let blobLinksDeleted = 0;
     let blobsDeleted = 0;
@@ -121,27 +123,34 @@ export class GarbageCollector {
       const tagged = (await repos.listTagTargets(name)).map(([, digest]) => digest);
       const live = reachable(tagged, graph.edges);
       const liveHere = new Set<string>();
+      const orphanedHere = new Set<string>();
       for (const [digest, modifiedMs] of graph.modified) {
+        const blobs = graph.blobs.get(digest) ?? [];
         if (live.has(digest) || !expired(`manifest ${name} ${digest}`, modifiedMs)) {
-          for (const blob of graph.blobs.get(digest) ?? []) liveHere.add(blob);
+          for (const blob of blobs) liveHere.add(blob);
           continue;
         }
         if (await repos.deleteManifest(name, parseBlobDigest(digest)!)) manifestsDeleted++;
+        for (const blob of blobs) orphanedHere.add(blob);
       }
       for await (const { value: digest, modifiedMs } of repos.listBlobLinks(name)) {
-        if (liveHere.has(digest.value) || !expired(`link ${name} ${digest.value}`, modifiedMs)) {
-          liveBlobs.add(digest.value);
+        const d = digest.value;
+        const keep = liveHere.has(d) || (!orphanedHere.has(d) && !expired(`link ${name} ${d}`, modifiedMs));
+        if (keep) {
+          liveBlobs.add(d);
           continue;
         }
         if (await repos.unlinkBlob(name, digest)) blobLinksDeleted++;
+        orphaned.add(d);
       }
       for (const blob of liveHere) liveBlobs.add(blob);
     }
     if (canList(this.ctx.blobs)) {
       const doomed: BlobDigest[] = [];
       for await (const blob of this.ctx.blobs.list()) {
-        if (liveBlobs.has(blob.digest.value)) continue;
-        if (expired(`blob ${blob.digest.value}`, blob.modifiedMs)) doomed.push(blob.digest);
+        const d = blob.digest.value;
+        if (liveBlobs.has(d)) continue;
+        if (orphaned.has(d) || expired(`blob ${d}`, blob.modifiedMs)) doomed.push(blob.digest);
       }
       for (const digest of doomed) if (await this.ctx.blobs.delete(digest)) blobsDeleted++;
     }

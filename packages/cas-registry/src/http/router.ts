@@ -81,17 +81,25 @@ const ROUTES: readonly Route[] = [
 
 /** Finds the route of a request and runs its handler; throws HttpError for unknown paths and methods. */
 export async function route(ctx: RegistryContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://registry.invalid');
+  // The path as sent: no dot-segment normalisation (a name with `..` is refused, not resolved).
+  const [rawPath = '/', rawQuery = ''] = (req.url ?? '/').split(/\?(.*)/s);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(rawPath);
+  } catch {
+    throw new HttpError(400, 'NAME_INVALID', 'malformed percent-encoding in the path');
+  }
+  const query = new URLSearchParams(rawQuery);
   for (const r of ROUTES) {
-    const m = r.pattern.exec(url.pathname);
+    const m = r.pattern.exec(pathname);
     if (!m) continue;
     const handler = r.methods[req.method ?? ''];
     if (!handler) {
-      throw unsupported(`${req.method} is not supported on ${url.pathname}`);
+      throw unsupported(`${req.method} is not supported on ${pathname}`);
     }
     const name = r.named ? repositoryParam(m[1]!) : '';
-    await handler(ctx, req, res, { name, reference: m[2] ?? '', query: url.searchParams });
+    await handler(ctx, req, res, { name, reference: m[2] ?? '', query });
     return;
   }
-  throw new HttpError(404, 'NAME_UNKNOWN', `no such endpoint ${url.pathname}`);
+  throw new HttpError(404, 'NAME_UNKNOWN', `no such endpoint ${pathname}`);
 }
