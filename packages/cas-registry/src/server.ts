@@ -97,14 +97,9 @@ async function handle(ctx: RegistryContext, req: IncomingMessage, res: ServerRes
  */
 export async function startRegistryServer(options: RegistryServerOptions): Promise<RegistryServer> {
   const o = resolveOptions(options);
-  let blobs: BlobStore;
-  if (o.blobStore) {
-    blobs = o.blobStore;
-  } else {
-    const files = new FileBlobStore(join(o.storage, 'blobs'));
-    await files.prepare();
-    blobs = files;
-  }
+  const blobs: BlobStore = o.blobStore ?? new FileBlobStore(join(o.storage, 'blobs'));
+  // Stores that need set-up (directories, stale temp files) have a prepare(): probed, not required.
+  if ('prepare' in blobs && typeof blobs.prepare === 'function') await blobs.prepare();
   const repositories = new RepositoryStore(o.storage);
   await repositories.prepare();
   const uploads = new UploadManager(join(o.storage, 'uploads'), {
