@@ -1,7 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { type BlobDigest, FileBlobStore, type OpenBlobOptions } from '../src/index.js';
 import { errorCode, pushBlob, pushImageBlobs, putManifest, sha256, startTestServer } from './helpers.js';
 
 const t = await startTestServer({ maxBlobBytes: 4096, maxUploads: 3 });
@@ -117,5 +119,36 @@ describe('hostile input', () => {
     const res = await fetch(`${t.base}/v2/h/m/blobs/${digest}`, { method: 'PATCH' });
     expect([res.status, await errorCode(res)]).toEqual([405, 'UNSUPPORTED']);
     expect((await raw('/v3/whatever')).status).toBe(404);
+  });
+});
+
+/** A store whose reads come up short of the size it reports (a fault no real store shows on demand). */
+class ShortReadStore extends FileBlobStore {
+  override async open(digest: BlobDigest, options: OpenBlobOptions = {}): Promise<Readable> {
+    const full = await super.open(digest, options);
+    let sent = false;
+    return new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        full.once('data', (chunk: Buffer) => {
+          full.destroy();
+          this.push(chunk.subarray(0, 5));
+          this.push(null);
+        });
+      },
+    });
+  }
+}
+
+describe('a store that returns fewer bytes than it announced', () => {
+  it('aborts the response: the client never receives a complete-looking short body', async () => {
+    const short = await startTestServer({
+      blobStore: new ShortReadStore(join(t.storage.path, 'short-blobs')),
+    });
+    const { digest } = await pushBlob(short.base, 'h/short', 'twenty bytes of data');
+    const res = await fetch(`${short.base}/v2/h/short/blobs/${digest}`);
+    expect(res.headers.get('content-length')).toBe('20');
+    await expect(res.arrayBuffer()).rejects.toThrow();
   });
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RegistryContext } from '../context.js';
 import { isBlobNotFound } from '../errors.js';
@@ -6,6 +7,20 @@ import { blobUnknown } from '../http/http-error.js';
 import { digestParam } from '../http/params.js';
 import { parseRange } from '../http/range.js';
 import { sendEmpty } from '../http/respond.js';
+
+/** Passes bytes through and fails at the end unless exactly `size` went by. */
+function exactly(size: number, what: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      seen += chunk.length;
+      cb(seen > size ? new Error(`${what}: the store sent more than ${size} bytes`) : null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      cb(seen === size ? null : new Error(`${what}: the store sent ${seen} of ${size} bytes`));
+    },
+  });
+}
 
 /**
  * GET/HEAD /v2/<name>/blobs/<digest>: a blob linked into the repository, whole or one byte range. A blob
@@ -47,8 +62,9 @@ export async function getBlob(
       ? { 'Content-Range': `bytes ${range.offset}-${range.offset + range.length - 1}/${stat.size}` }
       : {}),
   });
-  // A failure mid-body destroys the response: the client sees a short body, never a "complete" wrong one.
-  await pipeline(body, res).catch((err) => {
+  // A failure mid-body, or a store yielding fewer bytes than announced, destroys the response: the
+  // client sees an aborted transfer, never a body that looks complete.
+  await pipeline(body, exactly(range ? range.length : stat.size, digest.value), res).catch((err) => {
     res.destroy(err);
   });
 }
