@@ -43,6 +43,17 @@ async function names(dir: string): Promise<string[]> {
   return ((await orUndefined(readdir(dir))) ?? []).filter((n) => !n.startsWith('.')).sort();
 }
 
+/** The `<algorithm>/<hex>` files under `dir`, as digests with their modification times. */
+async function* digestEntries(dir: string): AsyncIterable<StoredEntry<BlobDigest>> {
+  for (const algorithm of await names(dir)) {
+    for (const hex of await names(join(dir, algorithm))) {
+      const digest = parseBlobDigest(`${algorithm}:${hex}`);
+      const info = digest && (await orUndefined(stat(join(dir, algorithm, hex))));
+      if (digest && info) yield { value: digest, modifiedMs: info.mtimeMs };
+    }
+  }
+}
+
 function checkName(name: string): void {
   if (!isRepositoryName(name)) throw new Error(`invalid repository name reached the store: ${name}`);
 }
@@ -163,15 +174,8 @@ export class RepositoryStore {
     return true;
   }
 
-  async *listManifests(name: string): AsyncIterable<StoredEntry<BlobDigest>> {
-    const dir = join(this.repoDir(name), MANIFESTS);
-    for (const algorithm of await names(dir)) {
-      for (const hex of await names(join(dir, algorithm))) {
-        const digest = parseBlobDigest(`${algorithm}:${hex}`);
-        const info = digest && (await orUndefined(stat(join(dir, algorithm, hex))));
-        if (digest && info) yield { value: digest, modifiedMs: info.mtimeMs };
-      }
-    }
+  listManifests(name: string): AsyncIterable<StoredEntry<BlobDigest>> {
+    return digestEntries(join(this.repoDir(name), MANIFESTS));
   }
 
   // Tags: one file per tag holding the digest.
@@ -233,15 +237,8 @@ export class RepositoryStore {
     return true;
   }
 
-  async *listBlobLinks(name: string): AsyncIterable<StoredEntry<BlobDigest>> {
-    const dir = join(this.repoDir(name), BLOBS);
-    for (const algorithm of await names(dir)) {
-      for (const hex of await names(join(dir, algorithm))) {
-        const digest = parseBlobDigest(`${algorithm}:${hex}`);
-        const info = digest && (await orUndefined(stat(join(dir, algorithm, hex))));
-        if (digest && info) yield { value: digest, modifiedMs: info.mtimeMs };
-      }
-    }
+  listBlobLinks(name: string): AsyncIterable<StoredEntry<BlobDigest>> {
+    return digestEntries(join(this.repoDir(name), BLOBS));
   }
 
   // Referrers: descriptors of the manifests whose subject is a digest, kept when they are pushed.

@@ -35,6 +35,17 @@ function chunkRange(req: IncomingMessage): { start: number; length: number } | u
   return { start: Number(m[1]), length: Number(m[2]) - Number(m[1]) + 1 };
 }
 
+/** Appends the request body to the upload, at its `Content-Range` when it has one. */
+async function appendChunk(
+  ctx: RegistryContext,
+  req: IncomingMessage,
+  session: UploadSession,
+): Promise<void> {
+  const range = chunkRange(req);
+  const body = requestBody(req, ctx.limits.maxBlobBytes, 'blob');
+  await ctx.uploads.append(session, body, range?.start, range?.length);
+}
+
 /**
  * POST /v2/<name>/blobs/uploads/: a cross-repository mount (201 when the registry holds the blob, with or
  * without `from`), a single-request upload (`?digest=` with the body), or a new upload session (202).
@@ -85,13 +96,7 @@ export async function patchUpload(
   id: string,
 ): Promise<void> {
   const session = await ctx.uploads.get(name, id);
-  const range = chunkRange(req);
-  await ctx.uploads.append(
-    session,
-    requestBody(req, ctx.limits.maxBlobBytes, 'blob'),
-    range?.start,
-    range?.length,
-  );
+  await appendChunk(ctx, req, session);
   sendEmpty(res, 202, sessionHeaders(session));
 }
 
@@ -106,15 +111,7 @@ export async function finishUpload(
 ): Promise<void> {
   const session = await ctx.uploads.get(name, id);
   const digest = digestParam(query.get('digest'));
-  if (hasBody(req)) {
-    const range = chunkRange(req);
-    await ctx.uploads.append(
-      session,
-      requestBody(req, ctx.limits.maxBlobBytes, 'blob'),
-      range?.start,
-      range?.length,
-    );
-  }
+  if (hasBody(req)) await appendChunk(ctx, req, session);
   const actual = await ctx.uploads.digest(session, digest.algorithm);
   if (actual !== digest.value) {
     await ctx.uploads.remove(session);
