@@ -34,7 +34,7 @@ async function loadGraph(ctx: RegistryContext, name: string): Promise<RepoGraph>
     if (!stored) continue;
     let pushed: ReturnType<typeof checkPushedManifest>;
     try {
-      pushed = checkPushedManifest(stored.bytes, stored.mediaType);
+      pushed = checkPushedManifest(stored.bytes, stored.mediaType, { schema: false });
     } catch {
       continue; // accepted by an older version with other rules: keep it, reference nothing
     }
