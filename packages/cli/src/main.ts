@@ -23,6 +23,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['validate', async () => (await import('./commands/validate.js')).registerValidate],
   ['inspect', async () => (await import('./commands/inspect.js')).registerInspect],
   ['estargz', async () => (await import('./commands/estargz.js')).registerEstargz],
+  ['template', async () => (await import('./commands/template.js')).registerTemplate],
 ];
 
 /** The subcommand `argv` runs (global options take no values), if it is one of ours. */
