@@ -35,7 +35,8 @@ export async function runTemplate(requestPath: string, flags: TemplateFlags): Pr
     throw new CliError('IMG_CLI_INVALID_INPUT', `${requestPath}: expected {"templates": {...}, ...}`);
   }
   const settings = request.build_settings ?? {};
-  if (!isRecord(settings)) throw new CliError('IMG_CLI_INVALID_INPUT', `${requestPath}: build_settings must be a dict`);
+  if (!isRecord(settings))
+    throw new CliError('IMG_CLI_INVALID_INPUT', `${requestPath}: build_settings must be a dict`);
   const stamp = flags.stamp?.length ? await readStampFiles(flags.stamp) : undefined;
   const data = templateData({ buildSettings: settings, ...(stamp ? { stamp } : {}) });
   const { templates, build_settings: _settings, ...rest } = request;
@@ -54,8 +55,15 @@ export function registerTemplate(program: Command, _io: Io): void {
     .description(
       "expand Go templates (rules_img's functions) over build settings and Bazel's workspace status files",
     )
-    .argument('<request.json>', '{"templates": {NAME: string | [strings] | {K: string}}, "build_settings": {...}, ...}')
-    .option('--stamp <file>', "stable-status.txt / volatile-status.txt (repeatable); none: stamping is off", collect)
+    .argument(
+      '<request.json>',
+      '{"templates": {NAME: string | [strings] | {K: string}}, "build_settings": {...}, ...}',
+    )
+    .option(
+      '--stamp <file>',
+      'stable-status.txt / volatile-status.txt (repeatable); none: stamping is off',
+      collect,
+    )
     .requiredOption('--output <file>', 'where to write the request with its templates expanded')
     .action(async (request: string, flags: TemplateFlags) => runTemplate(request, flags));
 }

@@ -18,7 +18,10 @@ export async function readStampFiles(paths: readonly string[]): Promise<Record<s
       throw new CliError('IMG_CLI_INVALID_INPUT', `--stamp ${path}: ${err.code ?? err.message}`);
     });
     if (bytes.length > MAX_STAMP_FILE_BYTES) {
-      throw new CliError('IMG_CLI_INVALID_INPUT', `--stamp ${path}: larger than ${MAX_STAMP_FILE_BYTES} bytes`);
+      throw new CliError(
+        'IMG_CLI_INVALID_INPUT',
+        `--stamp ${path}: larger than ${MAX_STAMP_FILE_BYTES} bytes`,
+      );
     }
     for (const line of bytes.toString('utf8').split('\n')) {
       const text = line.replace(/\r$/, '');
@@ -55,7 +58,11 @@ export function lowerCaseKeys(value: unknown): unknown {
  */
 export function templateData(options: TemplateDataOptions): Record<string, unknown> {
   const stamp = options.stamp ?? {};
-  const data: Record<string, unknown> = { ...(options.extra ?? {}), ...stamp, ...(options.buildSettings ?? {}) };
+  const data: Record<string, unknown> = {
+    ...(options.extra ?? {}),
+    ...stamp,
+    ...(options.buildSettings ?? {}),
+  };
   if (!Object.hasOwn(data, 'BUILD_TIMESTAMP_RFC3339')) {
     data.BUILD_TIMESTAMP_RFC3339 = stamp.BUILD_TIMESTAMP ? unixToRfc3339Template(stamp.BUILD_TIMESTAMP) : '';
   }
@@ -65,20 +72,31 @@ export function templateData(options: TemplateDataOptions): Record<string, unkno
 export interface ExpandOptions {
   /** True when stamp variables were not given: an undefined field then says so. */
   readonly unstamped?: boolean;
+  /** Predefined `$NAME` variables (a base image's environment). */
+  readonly variables?: Readonly<Record<string, unknown>>;
 }
 
-function expandOne(template: string, where: string, data: Record<string, unknown>, options: ExpandOptions): string {
+function expandOne(
+  template: string,
+  where: string,
+  data: Record<string, unknown>,
+  options: ExpandOptions,
+): string {
   try {
-    return expandTemplate(template, data);
+    return expandTemplate(template, data, options.variables);
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     const hint =
       options.unstamped && /is not defined$/.test(err.detail)
         ? ' (stamping is off: build with --stamp, or set stamp = "force")'
         : '';
-    throw new CliError('IMG_CLI_INVALID_INPUT', `${where} ${JSON.stringify(template)}: ${err.message}${hint}`, {
-      cause: err,
-    });
+    throw new CliError(
+      'IMG_CLI_INVALID_INPUT',
+      `${where} ${JSON.stringify(template)}: ${err.message}${hint}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -1,6 +1,13 @@
 import { TemplateError } from './errors.js';
 import { FUNCTIONS, printValue, truthy } from './functions.js';
-import { type Command, type Node, type Operand, type Pipeline, type Position, parseTemplate } from './parse.js';
+import {
+  type Command,
+  type Node,
+  type Operand,
+  type Pipeline,
+  type Position,
+  parseTemplate,
+} from './parse.js';
 
 /** Output larger than this fails (a `range` over a huge value, nested loops). */
 export const MAX_TEMPLATE_OUTPUT = 1024 * 1024;
@@ -54,14 +61,15 @@ class Evaluator {
   #out = '';
   constructor(readonly root: unknown) {}
 
-  run(nodes: readonly Node[]): string {
-    this.walk(nodes, this.root, { vars: new Map([['', this.root]]) });
+  run(nodes: readonly Node[], variables: Readonly<Record<string, unknown>> = {}): string {
+    this.walk(nodes, this.root, { vars: new Map([...Object.entries(variables), ['', this.root]]) });
     return this.#out;
   }
 
   write(s: string, pos: Position): void {
     this.#out += s;
-    if (this.#out.length > MAX_TEMPLATE_OUTPUT) throw new TemplateError(`output exceeds ${MAX_TEMPLATE_OUTPUT} bytes`, pos);
+    if (this.#out.length > MAX_TEMPLATE_OUTPUT)
+      throw new TemplateError(`output exceeds ${MAX_TEMPLATE_OUTPUT} bytes`, pos);
   }
 
   walk(nodes: readonly Node[], dot: unknown, scope: Scope): void {
@@ -143,7 +151,10 @@ class Evaluator {
       }
     }
     if (rest.length > 0 || piped) {
-      throw new TemplateError(`can't give argument to non-function ${describeOperand(head!)}`, (rest[0] ?? head)!.pos);
+      throw new TemplateError(
+        `can't give argument to non-function ${describeOperand(head!)}`,
+        (rest[0] ?? head)!.pos,
+      );
     }
     return this.operand(head!, dot, scope);
   }
@@ -197,9 +208,13 @@ function describe(p: Pipeline): string {
 /**
  * Expand a Go template over `data` (a JSON-like object: build settings, stamp variables, `base`...).
  * Throws TemplateError with the line and column on a syntax error, an unknown function or variable,
- * or a field printed that `data` does not define.
+ * or a field printed that `data` does not define. `variables` are predefined `$NAME`s.
  */
-export function expandTemplate(template: string, data: Readonly<Record<string, unknown>>): string {
+export function expandTemplate(
+  template: string,
+  data: Readonly<Record<string, unknown>>,
+  variables: Readonly<Record<string, unknown>> = {},
+): string {
   if (!template.includes('{{')) return template;
-  return new Evaluator(data).run(parseTemplate(template));
+  return new Evaluator(data).run(parseTemplate(template), variables);
 }

@@ -112,7 +112,8 @@ export const FUNCTIONS: Readonly<Record<string, TemplateFunction>> = {
     let v = a;
     for (const k of keys) {
       if (Array.isArray(v)) {
-        if (typeof k !== 'number' || k < 0 || k >= v.length) throw new Error(`index out of range: ${printValue(k)}`);
+        if (typeof k !== 'number' || k < 0 || k >= v.length)
+          throw new Error(`index out of range: ${printValue(k)}`);
         v = v[k];
       } else if (v && typeof v === 'object') v = (v as Record<string, unknown>)[str(k, 'index', 1)];
       else throw new Error(`can't index item of type ${v === null || v === undefined ? 'nil' : typeof v}`);
@@ -124,8 +125,10 @@ export const FUNCTIONS: Readonly<Record<string, TemplateFunction>> = {
   printf: (format, ...args) => sprintf(str(format, 'printf', 0), args),
   // rules_img's functions
   getkv: (array, key) => lookupKv(array, str(key, 'getkv', 1)) ?? '',
-  appendkv: (array, key, suffix) => (lookupKv(array, str(key, 'appendkv', 1)) ?? '') + str(suffix, 'appendkv', 2),
-  prependkv: (array, key, prefix) => str(prefix, 'prependkv', 2) + (lookupKv(array, str(key, 'prependkv', 1)) ?? ''),
+  appendkv: (array, key, suffix) =>
+    (lookupKv(array, str(key, 'appendkv', 1)) ?? '') + str(suffix, 'appendkv', 2),
+  prependkv: (array, key, prefix) =>
+    str(prefix, 'prependkv', 2) + (lookupKv(array, str(key, 'prependkv', 1)) ?? ''),
   split: (s, sep) => str(s, 'split', 0).split(str(sep, 'split', 1)),
   join: (list, sep) => {
     if (!Array.isArray(list)) throw new Error(`join: argument 1 is ${printValue(list)}, not a list`);

@@ -14,10 +14,20 @@ export interface Position {
 
 export type Operand =
   | { readonly kind: 'field'; readonly pos: Position; readonly names: readonly string[] }
-  | { readonly kind: 'variable'; readonly pos: Position; readonly name: string; readonly names: readonly string[] }
+  | {
+      readonly kind: 'variable';
+      readonly pos: Position;
+      readonly name: string;
+      readonly names: readonly string[];
+    }
   | { readonly kind: 'function'; readonly pos: Position; readonly name: string }
   | { readonly kind: 'literal'; readonly pos: Position; readonly value: unknown }
-  | { readonly kind: 'pipeline'; readonly pos: Position; readonly pipeline: Pipeline; readonly names: readonly string[] };
+  | {
+      readonly kind: 'pipeline';
+      readonly pos: Position;
+      readonly pipeline: Pipeline;
+      readonly names: readonly string[];
+    };
 
 export interface Command {
   readonly pos: Position;
@@ -63,9 +73,21 @@ interface Token {
   readonly value?: string;
 }
 
-const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'define', 'template', 'block', 'break', 'continue']);
+const KEYWORDS = new Set([
+  'if',
+  'else',
+  'end',
+  'range',
+  'with',
+  'define',
+  'template',
+  'block',
+  'break',
+  'continue',
+]);
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
-const NUMBER = /[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]+|0[bB][01_]+|(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][-+]?\d+)?)/y;
+const NUMBER =
+  /[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]+|0[bB][01_]+|(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][-+]?\d+)?)/y;
 
 function positionAt(source: string, offset: number): Position {
   let line = 1;
@@ -183,7 +205,8 @@ function tokenize(source: string, start: number, end: number): Token[] {
       while (source[j] === '.' && j < end) {
         IDENT.lastIndex = j + 1;
         const m = IDENT.exec(source);
-        if (!m || m.index !== j + 1) fail(j, `bad field name after ${JSON.stringify(source.slice(i, j + 1))}`);
+        if (!m || m.index !== j + 1)
+          fail(j, `bad field name after ${JSON.stringify(source.slice(i, j + 1))}`);
         j += 1 + m![0].length;
       }
       tokens.push({ kind: c === '$' ? 'variable' : 'field', text: source.slice(i, j), pos });
@@ -191,7 +214,8 @@ function tokenize(source: string, start: number, end: number): Token[] {
     } else if (/[0-9+-]/.test(c)) {
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(source);
-      if (!m || m[0] === '' || m[0] === '-' || m[0] === '+') fail(i, `unexpected ${JSON.stringify(c)} in action`);
+      if (!m || m[0] === '' || m[0] === '-' || m[0] === '+')
+        fail(i, `unexpected ${JSON.stringify(c)} in action`);
       tokens.push({ kind: 'number', text: m![0], pos });
       i += m![0].length;
     } else if (/[A-Za-z_]/.test(c)) {
@@ -210,9 +234,12 @@ function tokenize(source: string, start: number, end: number): Token[] {
 function parseNumber(text: string): number {
   const clean = text.replace(/_/g, '');
   let n: number;
-  if (/^[-+]?0[xX]/.test(clean)) n = Number.parseInt(clean.replace(/0[xX]/, ''), 16) * (clean.startsWith('-') ? -1 : 1);
-  else if (/^[-+]?0[bB]/.test(clean)) n = Number.parseInt(clean.replace(/0[bB]/, ''), 2) * (clean.startsWith('-') ? -1 : 1);
-  else if (/^[-+]?0[oO]/.test(clean)) n = Number.parseInt(clean.replace(/0[oO]/, ''), 8) * (clean.startsWith('-') ? -1 : 1);
+  if (/^[-+]?0[xX]/.test(clean))
+    n = Number.parseInt(clean.replace(/0[xX]/, ''), 16) * (clean.startsWith('-') ? -1 : 1);
+  else if (/^[-+]?0[bB]/.test(clean))
+    n = Number.parseInt(clean.replace(/0[bB]/, ''), 2) * (clean.startsWith('-') ? -1 : 1);
+  else if (/^[-+]?0[oO]/.test(clean))
+    n = Number.parseInt(clean.replace(/0[oO]/, ''), 8) * (clean.startsWith('-') ? -1 : 1);
   else if (/^[-+]?0[0-7]+$/.test(clean)) n = Number.parseInt(clean, 8);
   else n = Number(clean);
   return n;
@@ -249,7 +276,11 @@ class ActionParser {
       if (second?.kind === 'declare' || second?.kind === 'assign') {
         this.#i += 2;
         declare = { names: [first.text.slice(1)], assign: second.kind === 'assign' };
-      } else if (second?.kind === 'comma' && this.peek(2)?.kind === 'variable' && this.peek(3)?.kind === 'declare') {
+      } else if (
+        second?.kind === 'comma' &&
+        this.peek(2)?.kind === 'variable' &&
+        this.peek(3)?.kind === 'declare'
+      ) {
         declare = { names: [first.text.slice(1), this.peek(2)!.text.slice(1)], assign: false };
         this.#i += 4;
       }
@@ -299,9 +330,11 @@ class ActionParser {
         return { kind: 'literal', pos: t.pos, value: n };
       }
       case 'identifier':
-        if (t.text === 'true' || t.text === 'false') return { kind: 'literal', pos: t.pos, value: t.text === 'true' };
+        if (t.text === 'true' || t.text === 'false')
+          return { kind: 'literal', pos: t.pos, value: t.text === 'true' };
         if (t.text === 'nil') return { kind: 'literal', pos: t.pos, value: null };
-        if (KEYWORDS.has(t.text)) throw new TemplateError(`unexpected keyword ${JSON.stringify(t.text)} in command`, t.pos);
+        if (KEYWORDS.has(t.text))
+          throw new TemplateError(`unexpected keyword ${JSON.stringify(t.text)} in command`, t.pos);
         return { kind: 'function', pos: t.pos, name: t.text };
       case 'lparen': {
         const pipeline = this.pipeline(false, 'rparen');
@@ -310,7 +343,11 @@ class ActionParser {
         // (pipeline).field.chain: the field token follows without a space
         const after = this.peek();
         let names: string[] = [];
-        if (after?.kind === 'field' && after.pos.line === close.pos.line && after.pos.col === close.pos.col + 1) {
+        if (
+          after?.kind === 'field' &&
+          after.pos.line === close.pos.line &&
+          after.pos.col === close.pos.col + 1
+        ) {
           this.#i++;
           names = chain(after.text);
         }
@@ -335,7 +372,9 @@ interface Frame {
 
 /** Parse a template; errors carry the line and column of the offending token. */
 export function parseTemplate(source: string): Node[] {
-  const stack: Frame[] = [{ kind: 'root', pos: { line: 1, col: 1 }, body: [], otherwise: [], inElse: false, chained: false }];
+  const stack: Frame[] = [
+    { kind: 'root', pos: { line: 1, col: 1 }, body: [], otherwise: [], inElse: false, chained: false },
+  ];
   const top = () => stack[stack.length - 1]!;
   const emit = (node: Node) => {
     const f = top();
@@ -405,39 +444,77 @@ export function parseTemplate(source: string): Node[] {
     const fullPipeline = (allowDeclare: boolean): Pipeline => {
       if (parser.done) throw new TemplateError(`missing value for ${keyword}`, first.pos);
       const p = parser.pipeline(allowDeclare, undefined);
-      if (!parser.done) throw new TemplateError(`unexpected ${JSON.stringify(parser.peek()!.text)} in ${keyword ?? 'command'}`, parser.peek()!.pos);
+      if (!parser.done)
+        throw new TemplateError(
+          `unexpected ${JSON.stringify(parser.peek()!.text)} in ${keyword ?? 'command'}`,
+          parser.peek()!.pos,
+        );
       return p;
     };
     switch (keyword) {
       case undefined: {
         const p = parser.pipeline(true, undefined);
-        if (!parser.done) throw new TemplateError(`unexpected ${JSON.stringify(parser.peek()!.text)} in command`, parser.peek()!.pos);
+        if (!parser.done)
+          throw new TemplateError(
+            `unexpected ${JSON.stringify(parser.peek()!.text)} in command`,
+            parser.peek()!.pos,
+          );
         emit({ kind: 'action', pipeline: p });
         break;
       }
       case 'if':
       case 'with':
       case 'range':
-        stack.push({ kind: keyword, pos: first.pos, pipeline: fullPipeline(keyword !== 'if' || true), body: [], otherwise: [], inElse: false, chained: false });
+        stack.push({
+          kind: keyword,
+          pos: first.pos,
+          pipeline: fullPipeline(keyword !== 'if' || true),
+          body: [],
+          otherwise: [],
+          inElse: false,
+          chained: false,
+        });
         break;
       case 'else': {
         const f = top();
         if (f.kind === 'root' || f.inElse) throw new TemplateError('unexpected {{else}}', first.pos);
         f.inElse = true;
         const chainedKind = parser.peek();
-        if (chainedKind?.kind === 'identifier' && (chainedKind.text === 'if' || chainedKind.text === 'with')) {
+        if (
+          chainedKind?.kind === 'identifier' &&
+          (chainedKind.text === 'if' || chainedKind.text === 'with')
+        ) {
           parser.next();
           if (parser.done) throw new TemplateError(`missing value for ${chainedKind.text}`, chainedKind.pos);
           const p = parser.pipeline(true, undefined);
-          if (!parser.done) throw new TemplateError(`unexpected ${JSON.stringify(parser.peek()!.text)} in else`, parser.peek()!.pos);
-          stack.push({ kind: chainedKind.text as 'if', pos: chainedKind.pos, pipeline: p, body: [], otherwise: [], inElse: false, chained: true });
+          if (!parser.done)
+            throw new TemplateError(
+              `unexpected ${JSON.stringify(parser.peek()!.text)} in else`,
+              parser.peek()!.pos,
+            );
+          stack.push({
+            kind: chainedKind.text as 'if',
+            pos: chainedKind.pos,
+            pipeline: p,
+            body: [],
+            otherwise: [],
+            inElse: false,
+            chained: true,
+          });
         } else if (!parser.done) {
-          throw new TemplateError(`unexpected ${JSON.stringify(parser.peek()!.text)} in else`, parser.peek()!.pos);
+          throw new TemplateError(
+            `unexpected ${JSON.stringify(parser.peek()!.text)} in else`,
+            parser.peek()!.pos,
+          );
         }
         break;
       }
       case 'end': {
-        if (!parser.done) throw new TemplateError(`unexpected ${JSON.stringify(parser.peek()!.text)} in end`, parser.peek()!.pos);
+        if (!parser.done)
+          throw new TemplateError(
+            `unexpected ${JSON.stringify(parser.peek()!.text)} in end`,
+            parser.peek()!.pos,
+          );
         if (top().kind === 'root') throw new TemplateError('unexpected {{end}}', first.pos);
         for (;;) {
           const chained = top().chained;
@@ -450,6 +527,7 @@ export function parseTemplate(source: string): Node[] {
         throw new TemplateError(`{{${keyword}}} is not supported in img templates`, first.pos);
     }
   }
-  if (stack.length > 1) throw new TemplateError(`unexpected EOF: {{${top().kind}}} has no {{end}}`, top().pos);
+  if (stack.length > 1)
+    throw new TemplateError(`unexpected EOF: {{${top().kind}}} has no {{end}}`, top().pos);
   return stack[0]!.body;
 }

@@ -123,7 +123,14 @@ describe('img template', () => {
       }),
     );
     const out = join(dir, 'out.json');
-    const r = await img('template', join(dir, 'req.json'), '--stamp', join(dir, 'status.txt'), '--output', out);
+    const r = await img(
+      'template',
+      join(dir, 'req.json'),
+      '--stamp',
+      join(dir, 'status.txt'),
+      '--output',
+      out,
+    );
     expect(r.stderr).toBe('');
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual({
       command: 'push',
