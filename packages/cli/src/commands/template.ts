@@ -42,7 +42,9 @@ export async function runTemplate(requestPath: string, flags: TemplateFlags): Pr
   const { templates, build_settings: _settings, ...rest } = request;
   const out: Record<string, unknown> = { ...rest };
   for (const [name, raw] of Object.entries(templates)) {
-    let value = expandValue(name, templateValue(raw, name, requestPath), data, { unstamped: !stamp });
+    // Unstamped, a stamp variable stays a template: `bazel run` then says stamping is off.
+    const options = stamp ? {} : { unstamped: true, undefinedField: 'keep' as const };
+    let value = expandValue(name, templateValue(raw, name, requestPath), data, options);
     if (name === 'tags' && Array.isArray(value)) value = [...new Set(value.filter((t) => t !== ''))];
     out[name] = value;
   }

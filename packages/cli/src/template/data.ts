@@ -72,6 +72,12 @@ export function templateData(options: TemplateDataOptions): Record<string, unkno
 export interface ExpandOptions {
   /** True when stamp variables were not given: an undefined field then says so. */
   readonly unstamped?: boolean;
+  /**
+   * What a printed field that is not defined does: fail (default), expand to "" (image values built
+   * without stamping), or leave the value's template as it was (a deploy request: `bazel run` says
+   * stamping is off).
+   */
+  readonly undefinedField?: 'fail' | 'empty' | 'keep';
   /** Predefined `$NAME` variables (a base image's environment). */
   readonly variables?: Readonly<Record<string, unknown>>;
 }
@@ -83,9 +89,10 @@ function expandOne(
   options: ExpandOptions,
 ): string {
   try {
-    return expandTemplate(template, data, options.variables);
+    return expandTemplate(template, data, options.variables, options.undefinedField === 'empty');
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
+    if (options.undefinedField === 'keep' && /is not defined$/.test(err.detail)) return template;
     const hint =
       options.unstamped && /is not defined$/.test(err.detail)
         ? ' (stamping is off: build with --stamp, or set stamp = "force")'

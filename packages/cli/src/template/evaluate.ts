@@ -59,7 +59,10 @@ function field(value: unknown, names: readonly string[], pos: Position, what: st
 
 class Evaluator {
   #out = '';
-  constructor(readonly root: unknown) {}
+  constructor(
+    readonly root: unknown,
+    readonly undefinedAsEmpty: boolean,
+  ) {}
 
   run(nodes: readonly Node[], variables: Readonly<Record<string, unknown>> = {}): string {
     this.walk(nodes, this.root, { vars: new Map([...Object.entries(variables), ['', this.root]]) });
@@ -79,6 +82,7 @@ class Evaluator {
       } else if (node.kind === 'action') {
         const v = this.pipeline(node.pipeline, dot, scope);
         if (!node.pipeline.declare) {
+          if (v === MISSING && this.undefinedAsEmpty) continue;
           if (v === MISSING) {
             const name = describe(node.pipeline);
             throw new TemplateError(`${name} is not defined`, node.pipeline.pos);
@@ -208,13 +212,15 @@ function describe(p: Pipeline): string {
 /**
  * Expand a Go template over `data` (a JSON-like object: build settings, stamp variables, `base`...).
  * Throws TemplateError with the line and column on a syntax error, an unknown function or variable,
- * or a field printed that `data` does not define. `variables` are predefined `$NAME`s.
+ * or a field printed that `data` does not define (printed as "" with `undefinedAsEmpty`). `variables`
+ * are predefined `$NAME`s.
  */
 export function expandTemplate(
   template: string,
   data: Readonly<Record<string, unknown>>,
   variables: Readonly<Record<string, unknown>> = {},
+  undefinedAsEmpty = false,
 ): string {
   if (!template.includes('{{')) return template;
-  return new Evaluator(data).run(parseTemplate(template), variables);
+  return new Evaluator(data, undefinedAsEmpty).run(parseTemplate(template), variables);
 }

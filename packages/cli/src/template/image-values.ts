@@ -83,7 +83,8 @@ export async function resolveImageValues(flags: ImageValueFlags, base?: Template
       if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.slice(0, eq)))
         variables[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
-    const options = { unstamped: !stamp, variables };
+    // Built without stamping, a stamp variable expands to "" (as BUILD_TIMESTAMP_RFC3339 does).
+    const options = stamp ? { variables } : { variables, undefinedField: 'empty' as const };
     env = expandValue('env', env, data, options) as Record<string, string>;
     labels = expandValue('labels', labels, data, options) as Record<string, string>;
     Object.assign(labelFiles, expandValue('label_files', labelFiles, data, options));
