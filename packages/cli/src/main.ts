@@ -24,6 +24,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['inspect', async () => (await import('./commands/inspect.js')).registerInspect],
   ['estargz', async () => (await import('./commands/estargz.js')).registerEstargz],
   ['template', async () => (await import('./commands/template.js')).registerTemplate],
+  ['structure-test', async () => (await import('./commands/structure-test.js')).registerStructureTest],
 ];
 
 /** The subcommand `argv` runs (global options take no values), if it is one of ours. */
