@@ -3,6 +3,7 @@
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
 load(":layout.bzl", "docker_tarball")
+load(":push_at_build_time.bzl", "PUSH_AT_BUILD_TIME_ATTRS", "push_at_build_time_actions")
 load(":settings.bzl", "SETTINGS_ATTRS", "setting")
 load(":run_img.bzl", "run_img")
 load(":stamp.bzl", "STAMP_ATTRS", "build_setting_values", "has_template", "stamp_files", "stamping")
@@ -125,6 +126,10 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
         transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else [])),
     )
+    if command == "push":
+        validations = push_at_build_time_actions(ctx, request_file)
+        if validations:
+            output_groups = dict(output_groups, _validation = depset(validations))
     return [
         DefaultInfo(executable = launcher, files = depset([launcher, request_file]), runfiles = runfiles),
         DeployInfo(launcher = launcher, runfiles = runfiles, command = command),
@@ -191,7 +196,7 @@ image_push = rule(
         "repository": attr.string(doc = "Repository, e.g. my-org/app.", mandatory = True),
         "tag": attr.string(doc = "Tag; may hold {{.KEY}} templates (stamping)."),
         "tag_list": attr.string_list(doc = "More tags; templates allowed."),
-    }, **DEPLOY_ATTRS),
+    }, **dict(DEPLOY_ATTRS, **PUSH_AT_BUILD_TIME_ATTRS)),
     executable = True,
     toolchains = [TOOLCHAIN_TYPE],
 )
