@@ -393,7 +393,7 @@ use_repo(images, "base", "secured_base")
       // The default value, and still a clear error for the stamp variable without --stamp.
       const unstamped = await bazel('run', ['//:push_settings'], { ...opts(), allowFailure: true });
       expect(unstamped.stderr).toMatch(
-        /tags "dev-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
+        /tags "\{\{ \.environment \}\}-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
       );
     });
 

@@ -72,7 +72,7 @@ def expand_request(ctx, request):
     templates = {f: request[f] for f in TEMPLATED_FIELDS if f in request}
     rest = {k: v for k, v in request.items() if k not in templates}
     template = ctx.actions.declare_file(ctx.label.name + "_request_template.json")
-    ctx.actions.write(template, json.encode(dict(rest, templates = templates, build_settings = build_setting_values(ctx), stamped = True)))
+    ctx.actions.write(template, json.encode(dict(rest, templates = templates, build_settings = build_setting_values(ctx))))
     args = ctx.actions.args()
     args.add("template")
     args.add(template.path)

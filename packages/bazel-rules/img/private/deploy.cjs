@@ -28,7 +28,7 @@ function checkNoTemplates(request) {
     const templated = values.find((v) => typeof v === 'string' && v.includes('{{'));
     if (templated !== undefined) {
       die(
-        `${request.target}: ${field} ${JSON.stringify(templated)} is a template that was not expanded`,
+        `${request.target}: ${field} ${JSON.stringify(templated)} is a template but stamping is off; build with --stamp (or stamp = "force", --@img_rules//img/settings:stamp=force)`,
       );
     }
   }
@@ -105,7 +105,8 @@ function readTagFile(request, path) {
 
 function runRequest([requestPath, imgPath, ...extra]) {
   const request = readJson(requestPath);
-  if (!request.stamped) checkNoTemplates(request);
+  // Expanded requests keep a template only where a stamp variable was used without stamping.
+  checkNoTemplates(request);
   const runfiles = process.env.RUNFILES_DIR;
   const inRunfiles = (path) => (isAbsolute(path) || !runfiles ? path : join(runfiles, path));
   const layout = inRunfiles(request.layout);
