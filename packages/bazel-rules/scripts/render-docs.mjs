@@ -81,7 +81,8 @@ export function parseTextProto(text) {
         i += m[0].length;
         value = m[0];
       }
-      (out[name] ??= []).push(value);
+      if (!out[name]) out[name] = [];
+      out[name].push(value);
     }
   };
   return message(undefined);

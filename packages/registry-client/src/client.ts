@@ -5,10 +5,10 @@ import { type RegistryClientOptions, type ResolvedOptions, resolveOptions } from
 import { blobExists, fetchBlobBytes, openBlob } from './pull/blob.js';
 import { fetchManifest, headManifest, type RawDocument } from './pull/manifest.js';
 import { type PulledImage, type PullOptions, pullImage } from './pull/pull-image.js';
+import type { PushSummary } from './push/progress.js';
 import type { PushBlob } from './push/push-blob.js';
 import { pushBlobs } from './push/push-blobs.js';
 import { type PushOptions, type PushResult, pushImage } from './push/push-image.js';
-import type { PushSummary } from './push/progress.js';
 import type { PushImageInput } from './push/validate-image.js';
 import { normalizeRegistry, type Reference, toReference } from './reference.js';
 import { Transport } from './transport/transport.js';

@@ -2,9 +2,9 @@ import { buildIndex } from '@img/image-assembly';
 import { type Descriptor, parseJson } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
+import { resolveImageValues } from '../template/image-values.js';
 import { CliError } from '../util/errors.js';
 import { readInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
-import { resolveImageValues } from '../template/image-values.js';
 import { collect } from '../util/flags.js';
 import { addImageValueOptions, readSubject } from './image-value-options.js';
 

@@ -11,8 +11,8 @@ import {
 } from '@img/oci-spec';
 import type { Command } from 'commander';
 import { loadBase } from '../image/load-base.js';
-import { type ImageValueFlags, resolveImageValues } from '../template/image-values.js';
 import type { Io } from '../io.js';
+import { type ImageValueFlags, resolveImageValues } from '../template/image-values.js';
 import { CliError } from '../util/errors.js';
 import { readInput, readJsonInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
 import { collect, sourceDateEpoch } from '../util/flags.js';

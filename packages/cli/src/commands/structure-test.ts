@@ -1,4 +1,4 @@
-import { type ImageContent, listManifests, readLayout, type ResolvedManifest } from '@img/oci-layout';
+import { type ImageContent, listManifests, type ResolvedManifest, readLayout } from '@img/oci-layout';
 import {
   formatPlatform,
   isDistributable,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
-import { readStampFiles, type TemplateValue, expandValue, templateData } from '../template/data.js';
+import { expandValue, readStampFiles, type TemplateValue, templateData } from '../template/data.js';
 import { CliError } from '../util/errors.js';
 import { readJsonInput, writeFileAtomic } from '../util/files.js';
 import { collect } from '../util/flags.js';

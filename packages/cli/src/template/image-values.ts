@@ -1,6 +1,6 @@
 import type { ImageConfig, Manifest } from '@img/oci-spec';
-import { readInput, readJsonInput } from '../util/files.js';
 import { CliError } from '../util/errors.js';
+import { readInput, readJsonInput } from '../util/files.js';
 import { pairsToRecord } from '../util/flags.js';
 import { readKvFile } from '../util/kv-file.js';
 import { expandValue, lowerCaseKeys, readStampFiles, templateData } from './data.js';
