@@ -144,7 +144,7 @@ export function renderModule(name, info) {
   const moduleDoc = one(info, 'module_docstring');
   if (moduleDoc) out.push('', moduleDoc.trim());
   const sections = [];
-  for (const r of all(info, 'rule_info')) {
+  const ruleSection = (r) => {
     const rname = one(r, 'rule_name');
     const attrs = all(r, 'attribute');
     sections.push([
@@ -165,7 +165,8 @@ export function renderModule(name, info) {
         attributeTable(attrs),
       ].join('\n'),
     ]);
-  }
+  };
+  for (const r of all(info, 'rule_info')) ruleSection(r);
   for (const f of all(info, 'func_info')) {
     const fname = one(f, 'function_name');
     const params = all(f, 'parameter');
@@ -205,28 +206,7 @@ export function renderModule(name, info) {
     if (rows.length) body.push('', '**Fields**', '', '| Name | Description |', '| :--- | :--- |', ...rows);
     sections.push([pname, body.join('\n')]);
   }
-  for (const r of all(info, 'repository_rule_info')) {
-    const rname = one(r, 'rule_name');
-    const attrs = all(r, 'attribute');
-    sections.push([
-      rname,
-      [
-        `## ${rname}`,
-        '',
-        signature(
-          file,
-          rname,
-          attrs.map((a) => one(a, 'name')).filter((n) => !n.startsWith('_')),
-        ),
-        '',
-        (one(r, 'doc_string') ?? '').trim(),
-        '',
-        '**Attributes**',
-        '',
-        attributeTable(attrs),
-      ].join('\n'),
-    ]);
-  }
+  for (const r of all(info, 'repository_rule_info')) ruleSection(r);
   for (const e of all(info, 'module_extension_info')) {
     const ename = one(e, 'extension_name');
     const body = [

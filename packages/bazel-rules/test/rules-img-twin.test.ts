@@ -11,6 +11,7 @@ import {
 } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+import { busyboxSpec } from './busybox.js';
 
 // test/fixtures/rules_img_twin: a BUILD file written as rules_img's docs show each feature
 // (BUILD.rules_img), and the same file with only its load() lines changed (BUILD.img_rules), built
@@ -22,24 +23,6 @@ const skip = skipBazel || needs.skip;
 const tmp = useTempDir('bazel-twin-');
 const ROOT = outputRoot('twin');
 const FIXTURE = join(RULES_DIR, 'test', 'fixtures', 'rules_img_twin');
-
-async function busyboxSpec(dir: string): Promise<string> {
-  const spec = {
-    platform: 'linux/amd64',
-    layers: [
-      {
-        files: { '/bin/busybox': '/bin/busybox' },
-        symlinks: { '/bin/sh': 'busybox', '/bin/echo': 'busybox', '/bin/cat': 'busybox' },
-        metadata: { '/bin/busybox': { mode: '0755' } },
-        compress: 'gzip',
-      },
-    ],
-    config: { env: { BASE: 'busybox', PATH: '/bin' } },
-  };
-  const path = join(dir, 'busybox.json');
-  await writeFile(path, JSON.stringify(spec));
-  return path;
-}
 
 /** Requests the registry logged: method and path, in order. */
 async function requests(registry: TestRegistry): Promise<string[]> {
@@ -58,7 +41,11 @@ describe.skipIf(skip)('the rules_img feature twin (Bzlmod, real registry and con
   beforeAll(async () => {
     registry = await startRegistry({ auth: 'none' });
     ctrd = await startContainerd();
-    const pushed = await img(['push', await busyboxSpec(tmp.path), `${registry.url}/twin/base:v1`]);
+    const pushed = await img([
+      'push',
+      await busyboxSpec(tmp.path, 'linux/amd64', { PATH: '/bin' }),
+      `${registry.url}/twin/base:v1`,
+    ]);
     expect(pushed.code, pushed.stderr).toBe(0);
     const digest = pushed.stdout.trim().split('@').at(-1)!;
     ws = tmp.join('ws');

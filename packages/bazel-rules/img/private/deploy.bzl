@@ -38,6 +38,12 @@ def rlocation(ctx, f):
         return f.short_path[3:]
     return ctx.workspace_name + "/" + f.short_path
 
+def launcher_node_line(ctx, tool):
+    """The line of a launcher script that sets NODE (the toolchain's node, from the runfiles if hermetic)."""
+    if tool.node_executable:
+        return 'NODE="$RUNFILES_DIR/%s"' % rlocation(ctx, tool.node_executable)
+    return "NODE=%s" % tool.node_path
+
 def _image_info(ctx):
     image = ctx.attr.image
     if ImageIndexInfo in image:
@@ -108,10 +114,7 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     if tag_file:
         request = dict(request, tag_file = rlocation(ctx, tag_file))
     request_file = expand_request(ctx, request)
-    if tool.node_executable:
-        node_line = 'NODE="$RUNFILES_DIR/%s"' % rlocation(ctx, tool.node_executable)
-    else:
-        node_line = "NODE=%s" % tool.node_path
+    node_line = launcher_node_line(ctx, tool)
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(launcher, _LAUNCHER.format(
         target = ctx.label,

@@ -2,7 +2,7 @@
 
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
-load(":deploy.bzl", "rlocation")
+load(":deploy.bzl", "launcher_node_line", "rlocation")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 _LAUNCHER = """#!/usr/bin/env bash
@@ -29,14 +29,10 @@ def _image_structure_test_impl(ctx):
     flags = ["--config \"$RUNFILES_DIR/%s\"" % rlocation(ctx, f) for f in ctx.files.configs]
     if [r for r in registries if _is_loopback(r)]:
         flags.append("--insecure")
-    if tool.node_executable:
-        node_line = 'NODE="$RUNFILES_DIR/%s"' % rlocation(ctx, tool.node_executable)
-    else:
-        node_line = "NODE=%s" % tool.node_path
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(launcher, _LAUNCHER.format(
         target = ctx.label,
-        node_line = node_line,
+        node_line = launcher_node_line(ctx, tool),
         img = rlocation(ctx, tool.img),
         layout = rlocation(ctx, layout),
         flags = " ".join(flags),
