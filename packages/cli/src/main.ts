@@ -24,6 +24,10 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['validate', async () => (await import('./commands/validate.js')).registerValidate],
   ['inspect', async () => (await import('./commands/inspect.js')).registerInspect],
   ['estargz', async () => (await import('./commands/estargz.js')).registerEstargz],
+  ['template', async () => (await import('./commands/template.js')).registerTemplate],
+  ['structure-test', async () => (await import('./commands/structure-test.js')).registerStructureTest],
+  ['push-blob', async () => (await import('./commands/push-at-build-time.js')).registerPushBlob],
+  ['push-manifest', async () => (await import('./commands/push-at-build-time.js')).registerPushManifest],
 ];
 
 /** The subcommand `argv` runs (global options take no values), if it is one of ours. */
