@@ -5,7 +5,8 @@ const actions = new Set<() => void>();
 let unhook: (() => void) | undefined;
 
 function runAll(): void {
-  for (const action of [...actions]) {
+  // Last registered first, like deferred calls: a temp file goes before the lock that guards it.
+  for (const action of [...actions].reverse()) {
     try {
       action();
     } catch {
@@ -19,7 +20,7 @@ function runAll(): void {
  * Run `action` (synchronously) if the process exits, or is killed by SIGINT, SIGTERM, SIGHUP or
  * another terminating signal, before the returned function is called. A signal is re-raised after
  * the actions ran (signal-exit), so the process still dies of it: exit status 130 or 143 in a shell.
- * The handlers are installed only while some action is pending.
+ * Actions run last-registered first. The handlers are installed only while some action is pending.
  */
 export function cleanupOnExit(action: () => void): () => void {
   actions.add(action);

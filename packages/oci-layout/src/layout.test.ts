@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeDockerArchive } from './docker-archive.js';
 import type { BlobHandle, ImageContent } from './image-content.js';
 import { readLayout } from './read-layout.js';
-import { DirectorySink, TarSink } from './sinks.js';
+import { DirectorySink } from './directory-sink.js';
+import { TarSink } from './sinks.js';
 import { validateLayout } from './validate-layout.js';
 import { blobPath, writeOciLayout } from './write-layout.js';
 

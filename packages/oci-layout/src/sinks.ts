@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { AtomicFile, outputError } from '@img/atomic-write';
 import { encodeTarHeader } from '@img/layer-writer';
 
 /** Where the files of a layout or archive go: a directory, or entries of a tar file. */
@@ -16,44 +14,6 @@ export interface FileSink {
   abort(): Promise<void>;
 }
 
-/** A temp name beside `path`, so the final rename stays on one filesystem. */
-export function tempNameFor(path: string): string {
-  return join(dirname(path), `.${path.split('/').pop()}.tmp-${randomBytes(6).toString('hex')}`);
-}
-
-/** Writes into a temp directory beside `path` and renames it into place on commit. */
-export class DirectorySink implements FileSink {
-  readonly #path: string;
-  readonly #temp: string;
-  readonly #dirs = new Set<string>();
-
-  constructor(path: string) {
-    this.#path = path;
-    this.#temp = tempNameFor(path);
-  }
-
-  async addFile(name: string, _size: number, data: Uint8Array | Readable): Promise<void> {
-    const target = join(this.#temp, name);
-    const dir = dirname(target);
-    if (!this.#dirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.#dirs.add(dir);
-    }
-    if (data instanceof Uint8Array) await writeFile(target, data);
-    else await pipeline(data, createWriteStream(target));
-  }
-
-  async commit(): Promise<void> {
-    await mkdir(this.#temp, { recursive: true });
-    await rm(this.#path, { recursive: true, force: true });
-    await rename(this.#temp, this.#path);
-  }
-
-  async abort(): Promise<void> {
-    await rm(this.#temp, { recursive: true, force: true });
-  }
-}
-
 /** The tar header of a layout member: a regular file, 0644, root-owned, mtime 0 (deterministic archives). */
 export function layoutMemberHeader(name: string, size: number): Uint8Array {
   return encodeTarHeader({ name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size });
@@ -62,24 +22,25 @@ export function layoutMemberHeader(name: string, size: number): Uint8Array {
 /** Writes a tar file (regular files only, fixed metadata) to a temp name, renamed on commit. */
 export class TarSink implements FileSink {
   readonly #path: string;
-  readonly #temp: string;
-  #out?: import('node:fs/promises').FileHandle;
+  #file?: Promise<AtomicFile>;
 
   constructor(path: string) {
     this.#path = path;
-    this.#temp = tempNameFor(path);
   }
 
-  async #handle() {
-    if (!this.#out) {
-      await mkdir(dirname(this.#path), { recursive: true });
-      this.#out = await open(this.#temp, 'w');
-    }
-    return this.#out;
+  #open(): Promise<AtomicFile> {
+    this.#file ??= (async () => {
+      const dir = dirname(this.#path);
+      await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+        throw outputError(err, dir, 'cannot create');
+      });
+      return await AtomicFile.open(this.#path);
+    })();
+    return this.#file;
   }
 
   async addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void> {
-    const out = await this.#handle();
+    const out = await this.#open();
     await out.write(layoutMemberHeader(name, size));
     if (data instanceof Uint8Array) {
       await out.write(data);
@@ -91,17 +52,15 @@ export class TarSink implements FileSink {
   }
 
   async commit(): Promise<void> {
-    const out = await this.#handle();
+    const out = await this.#open();
     await out.write(Buffer.alloc(1024));
-    await out.close();
-    this.#out = undefined;
-    await rename(this.#temp, this.#path);
+    await out.commit();
   }
 
   async abort(): Promise<void> {
-    await this.#out?.close().catch(() => {});
-    this.#out = undefined;
-    await rm(this.#temp, { force: true });
+    const file = this.#file;
+    this.#file = undefined;
+    await (await file?.catch(() => undefined))?.abort();
   }
 }
 
