@@ -83,9 +83,9 @@ describe('DirectorySink into an existing layout', () => {
     const dir = tmp.join('unchanged');
     await writeOciLayout(images[0]!, new DirectorySink(dir), { refName: 'v1' });
     const before = await tree(dir);
-    await expect(writeOciLayout(failing(images[1]!), new DirectorySink(dir), { refName: 'v2' })).rejects.toThrow(
-      /source went away|size|digest/,
-    );
+    await expect(
+      writeOciLayout(failing(images[1]!), new DirectorySink(dir), { refName: 'v2' }),
+    ).rejects.toThrow(/source went away|size|digest/);
     expect(await tree(dir)).toEqual(before);
   });
 
@@ -134,9 +134,7 @@ describe('DirectorySink into a folder that is not a layout', () => {
 describe('DirectorySink with concurrent writers', () => {
   it('loses no image when several write one layout at once', async () => {
     const dir = tmp.join('concurrent');
-    await Promise.all(
-      images.map((c, i) => writeOciLayout(c, new DirectorySink(dir), { refName: `t${i}` })),
-    );
+    await Promise.all(images.map((c, i) => writeOciLayout(c, new DirectorySink(dir), { refName: `t${i}` })));
     expect((await tags(dir)).sort()).toEqual(['t0', 't1', 't2']);
     for (const t of ['t0', 't1', 't2']) await validateLayout(`oci:${dir}:${t}`);
     expect((await readdir(dir)).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);

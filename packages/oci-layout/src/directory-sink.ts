@@ -23,7 +23,11 @@ export interface DirectorySinkOptions {
 
 /** Files in a layout directory that img itself creates while writing (not the user's content). */
 function isOwnFile(name: string): boolean {
-  return name === LAYOUT_LOCK_FILE || name === `${LAYOUT_LOCK_FILE}.break` || /^\..+\.tmp-\d+-[0-9a-f]+$/.test(name);
+  return (
+    name === LAYOUT_LOCK_FILE ||
+    name === `${LAYOUT_LOCK_FILE}.break` ||
+    /^\..+\.tmp-\d+-[0-9a-f]+$/.test(name)
+  );
 }
 
 type DirectoryState = 'absent' | 'empty' | 'layout' | 'other';
@@ -155,7 +159,8 @@ export class DirectorySink implements FileSink {
     const target = join(this.#dir, name);
     const existing = await lstat(target).catch(() => undefined);
     // The layout's own header, or a blob that is already there (same name and size: the same bytes).
-    const keep = existing?.isFile() && (name === 'oci-layout' || (name.startsWith('blobs/') && existing.size === size));
+    const keep =
+      existing?.isFile() && (name === 'oci-layout' || (name.startsWith('blobs/') && existing.size === size));
     if (keep) {
       if (!(data instanceof Uint8Array)) data.destroy();
       return;

@@ -171,6 +171,10 @@ export async function acquireLayoutLock(dir: string, options: LayoutLockOptions 
         `${dir}: layout is being written by ${describeOwner(holder)}; try again when it is done (or remove ${path} if no img process is writing it)`,
       );
     }
-    await sleep(Math.min(25 * 2 ** attempt, 500), undefined, options.signal ? { signal: options.signal } : {});
+    await sleep(
+      Math.min(25 * 2 ** attempt, 500),
+      undefined,
+      options.signal ? { signal: options.signal } : {},
+    );
   }
 }
