@@ -4,6 +4,7 @@ import { useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
 import { AtomicFile, writeFileAtomic } from './atomic-file.js';
 import { OutputError, outputError, systemErrorReason } from './errors.js';
+import { makeDirectory } from './make-directory.js';
 import { tempPathBeside } from './temp-path.js';
 
 const tmp = useTempDir('atomic-write-');
@@ -84,5 +85,21 @@ describe('errors', () => {
     expect(temp.startsWith('/d/.nnn')).toBe(true);
     expect(temp.length - 3).toBeLessThanOrEqual(255);
     expect(tempPathBeside('/d/x')).toMatch(new RegExp(`^/d/\\.x\\.tmp-${process.pid}-[0-9a-f]{12}$`));
+  });
+});
+
+describe('makeDirectory', () => {
+  it('returns the first directory it made, and undefined when all existed', async () => {
+    const base = tmp.join('mkdirp');
+    expect(await makeDirectory(`${base}/a/b`)).toBe(base);
+    expect(await makeDirectory(`${base}/a/b`)).toBeUndefined();
+  });
+
+  it('names the real cause instead of the ENOENT a recursive mkdir reports', async () => {
+    const file = tmp.join('a-file');
+    await writeFile(file, 'x');
+    await expect(makeDirectory(`${file}/sub/dir`)).rejects.toThrow(
+      `${file}/sub/dir: cannot create: a parent is not a directory (ENOTDIR)`,
+    );
   });
 });

@@ -7,6 +7,7 @@ describe('public API', () => {
       'AtomicFile',
       'writeFileAtomic',
       'cleanupOnExit',
+      'makeDirectory',
       'removeOnExit',
       'OutputError',
       'outputError',

@@ -1,8 +1,8 @@
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { cleanupOnExit, outputError, writeFileAtomic } from '@img/atomic-write';
+import { cleanupOnExit, makeDirectory, outputError, writeFileAtomic } from '@img/atomic-write';
 import { asIndex, parseJson } from '@img/oci-spec';
 import { LayoutError } from './errors.js';
 import { mergeJsonMaps, mergeLayoutIndex } from './index-merge.js';
@@ -112,11 +112,7 @@ export class DirectorySink implements FileSink {
   async #open(): Promise<void> {
     const dir = this.#dir;
     await checkLayoutDirectory(dir, this.#options);
-    try {
-      this.#madeFrom = await mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw outputError(err, dir, 'cannot create');
-    }
+    this.#madeFrom = await makeDirectory(dir);
     try {
       this.#lock = await acquireLayoutLock(
         dir,
@@ -165,13 +161,8 @@ export class DirectorySink implements FileSink {
       if (!(data instanceof Uint8Array)) data.destroy();
       return;
     }
-    const parent = dirname(target);
-    try {
-      const made = await mkdir(parent, { recursive: true });
-      if (made !== undefined) this.#recordAdded(made);
-    } catch (err) {
-      throw outputError(err, parent, 'cannot create');
-    }
+    const made = await makeDirectory(dirname(target));
+    if (made !== undefined) this.#recordAdded(made);
     await writeFileAtomic(target, data);
     if (!existing) this.#recordAdded(target);
   }

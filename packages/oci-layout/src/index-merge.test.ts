@@ -1,10 +1,10 @@
-import type { Descriptor } from '@img/oci-spec';
+import type { Descriptor, Digest } from '@img/oci-spec';
 import { describe, expect, it } from 'vitest';
 import { mergeIndexEntries, mergeLayoutIndex } from './index-merge.js';
 
 const d = (n: number, annotations?: Record<string, string>): Descriptor => ({
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
-  digest: `sha256:${String(n).repeat(64).slice(0, 64)}`,
+  digest: `sha256:${String(n).repeat(64).slice(0, 64)}` as Digest,
   size: n,
   ...(annotations ? { annotations } : {}),
 });

@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { AtomicFile, outputError } from '@img/atomic-write';
+import { AtomicFile, makeDirectory } from '@img/atomic-write';
 import { encodeTarHeader } from '@img/layer-writer';
 
 /** Where the files of a layout or archive go: a directory, or entries of a tar file. */
@@ -30,10 +29,7 @@ export class TarSink implements FileSink {
 
   #open(): Promise<AtomicFile> {
     this.#file ??= (async () => {
-      const dir = dirname(this.#path);
-      await mkdir(dir, { recursive: true }).catch((err: unknown) => {
-        throw outputError(err, dir, 'cannot create');
-      });
+      await makeDirectory(dirname(this.#path));
       return await AtomicFile.open(this.#path);
     })();
     return this.#file;

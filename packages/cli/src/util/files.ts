@@ -1,6 +1,6 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { outputError, systemErrorReason, writeFileAtomic as writeAtomic } from '@img/atomic-write';
+import { makeDirectory, systemErrorReason, writeFileAtomic as writeAtomic } from '@img/atomic-write';
 import { canonicalJsonBytes, type Descriptor, parseJson } from '@img/oci-spec';
 import { CliError } from './errors.js';
 
@@ -9,10 +9,7 @@ import { CliError } from './errors.js';
  * readers never see half a file and an interrupted img leaves nothing.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true }).catch((err: unknown) => {
-    throw outputError(err, dir, 'cannot create');
-  });
+  await makeDirectory(dirname(path));
   await writeAtomic(path, data);
 }
 
