@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { buildImage } from '@img/image-assembly';
 import { writeLayerToFile } from '@img/layer-writer';
 import type { LayerMetadata } from '@img/oci-spec';
-import { useTempDir } from '@img/test-utils';
+import { snapshotTree, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DirectorySink } from './directory-sink.js';
 import type { ImageContent } from './image-content.js';
@@ -46,14 +46,6 @@ function failing(c: ImageContent): ImageContent {
   return { ...c, blobs: new Map([[digest, { ...handle, open }]]) };
 }
 
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(dir, { recursive: true })).map(String).sort()) {
-    out[name] = await readFile(join(dir, name), 'utf8').catch(() => '<dir>');
-  }
-  return out;
-}
-
 async function tags(dir: string): Promise<string[]> {
   const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
   return index.manifests.map(
@@ -82,11 +74,11 @@ describe('DirectorySink into an existing layout', () => {
   it('leaves an existing layout exactly as it was when a write fails', async () => {
     const dir = tmp.join('unchanged');
     await writeOciLayout(images[0]!, new DirectorySink(dir), { refName: 'v1' });
-    const before = await tree(dir);
+    const before = await snapshotTree(dir);
     await expect(
       writeOciLayout(failing(images[1]!), new DirectorySink(dir), { refName: 'v2' }),
     ).rejects.toThrow(/source went away|size|digest/);
-    expect(await tree(dir)).toEqual(before);
+    expect(await snapshotTree(dir)).toEqual(before);
   });
 
   it('removes a directory it created when the write fails', async () => {
@@ -105,11 +97,11 @@ describe('DirectorySink into a folder that is not a layout', () => {
     await mkdir(join(dir, 'src'), { recursive: true });
     await writeFile(join(dir, 'src/main.ts'), 'console.log(1);\n');
     await writeFile(join(dir, 'package.json'), '{}\n');
-    const before = await tree(dir);
+    const before = await snapshotTree(dir);
     const err = await writeOciLayout(images[0]!, new DirectorySink(dir)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'IMG_LAYOUT_NOT_A_LAYOUT' });
     expect((err as Error).message).toMatch(new RegExp(`^${dir}: not empty and not an OCI image layout`));
-    expect(await tree(dir)).toEqual(before);
+    expect(await snapshotTree(dir)).toEqual(before);
   });
 
   it('with force, adds the layout beside the files without touching them', async () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { useTempDir } from '@img/test-utils';
+import { snapshotTree, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runImg, type SpawnedImg, spawnImg } from '../bin.js';
 import { EXAMPLE_DIR } from '../helpers.js';
@@ -11,14 +11,6 @@ const tmp = useTempDir('img-cli-interrupt-');
 /** Incompressible inputs large enough that img is still writing when the signal comes. */
 const BIG_FILES = ['a', 'b', 'c', 'd'];
 const BIG_FILE_BYTES = 48 * 1024 * 1024;
-
-async function tree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(dir, { recursive: true })).map(String).sort()) {
-    out[name] = await readFile(join(dir, name), 'utf8').catch(() => '<dir>');
-  }
-  return out;
-}
 
 /** Poll until some path under `dir` matches `pattern` (what img is writing right now), or img ends. */
 async function waitForPath(dir: string, pattern: RegExp, img: SpawnedImg): Promise<string> {
@@ -75,7 +67,7 @@ describe('img interrupted by SIGINT / SIGTERM', () => {
     expect((await runImg(['build', join(EXAMPLE_DIR, 'image.json'), '-o', `oci:${layout}:hello`])).code).toBe(
       0,
     );
-    const before = await tree(layout);
+    const before = await snapshotTree(layout);
     const scratch = join(tmp.path, 'tmpdir-build');
     await mkdir(scratch);
     const img = spawnImg(['build', await bigSpec('gzip'), '-o', `oci:${layout}:big`], { TMPDIR: scratch });
@@ -83,7 +75,7 @@ describe('img interrupted by SIGINT / SIGTERM', () => {
     img.child.kill('SIGTERM');
     expect(await img.done).toMatchObject({ code: null, signal: 'SIGTERM' });
     expect(await readdir(scratch)).toEqual([]);
-    expect(await tree(layout)).toEqual(before);
+    expect(await snapshotTree(layout)).toEqual(before);
   });
 
   it('img build: SIGINT while blobs are copied into the layout removes them, the lock and a new layout folder', async () => {
@@ -92,7 +84,7 @@ describe('img interrupted by SIGINT / SIGTERM', () => {
     expect(
       (await runImg(['build', join(EXAMPLE_DIR, 'image.json'), '-o', `oci:${existing}:hello`])).code,
     ).toBe(0);
-    const before = await tree(existing);
+    const before = await snapshotTree(existing);
     const parent = join(tmp.path, 'fresh-parent');
     await mkdir(parent);
     for (const [layout, watch] of [
@@ -107,7 +99,7 @@ describe('img interrupted by SIGINT / SIGTERM', () => {
       expect(await img.done).toMatchObject({ code: null, signal: 'SIGINT' });
       expect(await readdir(scratch)).toEqual([]);
     }
-    expect(await tree(existing)).toEqual(before);
+    expect(await snapshotTree(existing)).toEqual(before);
     expect(await readdir(parent)).toEqual([]);
   });
 });

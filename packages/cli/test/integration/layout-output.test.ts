@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ciRequires, startRegistry, type TestRegistry, useTempDir } from '@img/test-utils';
+import { ciRequires, snapshotTree, startRegistry, type TestRegistry, useTempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BinRun, runImg } from '../bin.js';
 import { EXAMPLE_DIR } from '../helpers.js';
@@ -46,15 +46,6 @@ function digestOf(r: BinRun): string {
   return r.stdout.trim().split('@').pop()!;
 }
 
-/** Every path under `dir` with the content of each file, to compare before and after. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(dir, { recursive: true })).map(String).sort()) {
-    out[name] = await readFile(join(dir, name), 'utf8').catch(() => '<dir>');
-  }
-  return out;
-}
-
 function expectOneLineFailure(r: BinRun, message: RegExp): void {
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(message);
@@ -93,7 +84,7 @@ describe('img build -o oci:DIR into an existing layout', () => {
     await ok([...args, '--layer', `${join(w, 'l.json')}=${join(w, 'l.tgz')}`, '-o', `oci:${layout}:small`]);
     expect((await entries(layout)).map((e) => e.split('=')[0])).toEqual(['hello', 'small']);
 
-    const before = await snapshot(layout);
+    const before = await snapshotTree(layout);
     // A blob that does not match its metadata: caught while it is copied into the layout.
     await writeFile(join(w, 'bad.tgz'), Buffer.concat([await readFile(join(w, 'l.tgz')), Buffer.from('x')]));
     await writeFile(join(w, 'f'), 'other content\n');
@@ -119,7 +110,7 @@ describe('img build -o oci:DIR into an existing layout', () => {
       `oci:${layout}:broken`,
     ]);
     expectOneLineFailure(bad, /layer sha256:[0-9a-f]{64}/);
-    expect(await snapshot(layout)).toEqual(before);
+    expect(await snapshotTree(layout)).toEqual(before);
   });
 });
 
@@ -129,14 +120,14 @@ describe('a folder that is not a layout', () => {
     await mkdir(join(sources, 'src'), { recursive: true });
     await writeFile(join(sources, 'src/main.ts'), 'console.log("precious");\n');
     await writeFile(join(sources, 'package.json'), '{"name":"precious"}\n');
-    const before = await snapshot(sources);
+    const before = await snapshotTree(sources);
     for (const args of [
       ['build', SPEC, '-o', `oci:${sources}`],
       ['layout', '--manifest', '/nonexistent.json', '-o', `oci:${sources}`],
     ]) {
       const r = await runImg(args);
       expectOneLineFailure(r, new RegExp(`^img: ${sources}: not empty and not an OCI image layout.*--force`));
-      expect(await snapshot(sources)).toEqual(before);
+      expect(await snapshotTree(sources)).toEqual(before);
     }
     await ok(['build', SPEC, '-o', `oci:${sources}`, '--force']);
     expect(await readFile(join(sources, 'src/main.ts'), 'utf8')).toBe('console.log("precious");\n');
@@ -171,7 +162,7 @@ describe('two writers of one layout at once', () => {
     const lock = join(layout, '.img.lock');
     const live = { pid: process.pid, host: hostname(), created: new Date().toISOString() };
     await writeFile(lock, JSON.stringify(live));
-    const before = await snapshot(layout);
+    const before = await snapshotTree(layout);
     const r = await runImg(['build', await specFor('locked'), '-o', `oci:${layout}:two`], {
       IMG_LOCK_TIMEOUT: '1',
     });
@@ -179,7 +170,7 @@ describe('two writers of one layout at once', () => {
       r,
       new RegExp(`^img: ${layout}: layout is being written by img process ${process.pid}`),
     );
-    expect(await snapshot(layout)).toEqual(before);
+    expect(await snapshotTree(layout)).toEqual(before);
 
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     await writeFile(lock, JSON.stringify({ ...live, pid: dead }));
@@ -217,6 +208,6 @@ describe.skipIf(tools.skip)('img pull -o DIR', () => {
     await writeFile(join(sources, 'keep.txt'), 'keep\n');
     const r = await runImg(['pull', ref, '-o', sources], env);
     expectOneLineFailure(r, new RegExp(`^img: ${sources}: not empty and not an OCI image layout`));
-    expect(await snapshot(sources)).toEqual({ 'keep.txt': 'keep\n' });
+    expect(await snapshotTree(sources)).toEqual({ 'keep.txt': 'keep\n' });
   });
 });
