@@ -38,11 +38,8 @@ export class TarSink implements FileSink {
   async addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void> {
     const out = await this.#open();
     await out.write(layoutMemberHeader(name, size));
-    if (data instanceof Uint8Array) {
-      await out.write(data);
-    } else {
-      for await (const chunk of data) await out.write(chunk as Buffer);
-    }
+    if (data instanceof Uint8Array) await out.write(data);
+    else await out.writeStream(data);
     const pad = (512 - (size % 512)) % 512;
     if (pad) await out.write(Buffer.alloc(pad));
   }
