@@ -7,9 +7,9 @@ import { encodeTarHeader } from '@img/layer-writer';
 export interface FileSink {
   /** Add a regular file; `data` is bytes or a stream of exactly `size` bytes. */
   addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void>;
-  /** Make everything visible under the final name at once. */
+  /** Make the result visible: rename an archive into place; write a layout's index.json last. */
   commit(): Promise<void>;
-  /** Remove whatever was written. */
+  /** Remove whatever this sink wrote; what was there before stays. */
   abort(): Promise<void>;
 }
 
