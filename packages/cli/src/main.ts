@@ -1,6 +1,6 @@
-import { ImgError } from '@img/oci-spec';
 import { Command, CommanderError } from 'commander';
 import { type Io, processIo } from './io.js';
+import { formatError } from './util/error-line.js';
 
 export const VERSION = '0.1.0';
 
@@ -73,14 +73,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0;
-      io.err(`img: ${err.message.replace(/^error: /, '')}`);
+      io.err(`img: ${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}`);
       return 2;
     }
-    if (err instanceof ImgError) {
-      io.err(`img: ${err.message}`);
-      return 1;
-    }
-    io.err(`img: ${(err as Error)?.stack ?? String(err)}`);
+    io.err(formatError(err));
     return 1;
   }
 }

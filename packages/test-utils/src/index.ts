@@ -41,6 +41,7 @@ export { DEFAULT_TOKEN_TTL_SECONDS, startTokenServer } from './registry/token-se
 export { repoRoot, toolsBinDir } from './repo.js';
 export type { RunOptions, RunResult } from './run.js';
 export { DEFAULT_RUN_TIMEOUT_MS, run } from './run.js';
+export { snapshotTree } from './snapshot.js';
 export type { TempDir } from './temp-dir.js';
 export { tempDir, useTempDir } from './temp-dir.js';
 export type { CiRequirementCheck, CiRequirements } from './tools.js';
