@@ -18,7 +18,7 @@ export interface ResumableReadOptions {
 
 /**
  * The raw bytes of a blob from ByteStream.Read, from offset 0. A stream that breaks with a retryable
- * code (or goes idle, or ends early) is reopened at `read_offset` = the bytes delivered so far, never
+ * code (or goes idle) is reopened at `read_offset` = the bytes delivered so far, never
  * restarted; retries are counted per failure without progress. Not verified: see openBlob.
  */
 export class ResumableRead extends Readable {
@@ -86,12 +86,14 @@ export class ResumableRead extends Readable {
     });
     call.on('end', () => {
       if (call !== this.#call) return;
+      this.#detach(call);
       if (this.#received === blob.size) {
-        this.#detach(call);
         this.push(null);
       } else {
-        const early = Object.assign(new Error(`stream ended at byte ${this.#received} of ${blob.size}`), { code: status.UNAVAILABLE });
-        void this.#failed(call, early);
+        // A clean end says "that was all": the blob is shorter than its descriptor (a broken stream ends
+        // with an error status instead, and is resumed).
+        const message = `${blob.digest} from ${connection.endpoint.url}: expected ${blob.size} bytes, got ${this.#received}`;
+        this.destroy(new SpecError('IMG_SIZE_MISMATCH', message));
       }
     });
   }

@@ -1,7 +1,8 @@
 export interface BuildGridConfigInput {
   /** `127.0.0.1:PORT` or `unix:/path`. */
   readonly address: string;
-  readonly storageDir: string;
+  /** Storage root of each instance, in the order of instanceNames (each instance its own CAS). */
+  readonly storageDirs: readonly string[];
   readonly instanceNames: readonly string[];
   /** HS256 JWT secret file: every call needs `authorization: Bearer <jwt with exp>`. */
   readonly jwtSecretPath?: string;
@@ -25,31 +26,34 @@ export function buildGridConfig(input: BuildGridConfigInput): string {
   const authorization = input.jwtSecretPath
     ? ['authorization:', '  method: jwt', `  secret: ${q(input.jwtSecretPath)}`, '  algorithm: hs256']
     : ['authorization:', '  method: none'];
-  const instances = input.instanceNames.flatMap((name) => [
+  const instances = input.instanceNames.flatMap((name, i) => [
     `  - name: ${q(name)}`,
     '    services:',
     '      - !cas',
-    '        storage: *cas-storage',
+    `        storage: *cas-storage-${i}`,
     '      - !bytestream',
-    '        storage: *cas-storage',
+    `        storage: *cas-storage-${i}`,
     // 0.4.4's streaming read path ignores read_limit (DATA_LOSS "Blob incomplete").
     '        stream-blob: false',
     '      - !action-cache',
-    '        cache: *ac',
+    `        cache: *ac-${i}`,
+  ]);
+  const storages = input.storageDirs.flatMap((dir, i) => [`  - !disk-storage &cas-storage-${i}`, `    path: ${q(dir)}`]);
+  const caches = input.storageDirs.flatMap((_, i) => [
+    `  - !lru-action-cache &ac-${i}`,
+    `    storage: *cas-storage-${i}`,
+    '    max-cached-refs: 10000',
+    '    allow-updates: true',
+    '    cache-failed-actions: true',
   ]);
   return [
     'server:',
     ...channel,
     ...authorization,
     'storages:',
-    '  - !disk-storage &cas-storage',
-    `    path: ${q(input.storageDir)}`,
+    ...storages,
     'caches:',
-    '  - !lru-action-cache &ac',
-    '    storage: *cas-storage',
-    '    max-cached-refs: 10000',
-    '    allow-updates: true',
-    '    cache-failed-actions: true',
+    ...caches,
     'instances:',
     ...instances,
     'thread-pool-size: 10',

@@ -31,12 +31,15 @@ export interface TestBuildGrid {
   readonly instanceNames: readonly string[];
   /** Temp dir holding config, storage and log; removed by stop(). */
   readonly dir: string;
-  /** The disk storage's root. */
-  readonly storageDir: string;
+  /** The disk storage root of each instance (each instance has its own CAS). */
+  readonly storageDirs: Readonly<Record<string, string>>;
   readonly logPath: string;
   readonly pid: number;
-  /** Where the disk storage keeps the blob with this sha256 hex (delete it to evict, edit it to corrupt). */
-  blobPath(hash: string): string;
+  /**
+   * Where an instance's disk storage keeps the blob with this sha256 hex (delete it to evict, edit it to
+   * corrupt). Default instance ''.
+   */
+  blobPath(hash: string, instanceName?: string): string;
   log(): Promise<string>;
   /** Stops BuildGrid (SIGTERM) and removes the temp dir. */
   stop(): Promise<void>;
@@ -65,7 +68,7 @@ export async function startBuildGrid(options: StartBuildGridOptions = {}): Promi
   const dir: TempDir = await tempDir('buildgrid-');
   let daemon: Daemon | undefined;
   try {
-    const storageDir = dir.join('storage');
+    const storageDirs = Object.fromEntries(instanceNames.map((name, i) => [name, dir.join(`storage-${i}`)]));
     const configPath = dir.join('buildgrid.yml');
     const logPath = dir.join('buildgrid.log');
     let jwtSecretPath: string | undefined;
@@ -82,7 +85,7 @@ export async function startBuildGrid(options: StartBuildGridOptions = {}): Promi
     const socketPath = dir.join('buildgrid.sock');
     const port = options.unixSocket ? 0 : await freePort();
     const address = options.unixSocket ? `unix:${socketPath}` : `127.0.0.1:${port}`;
-    await writeFile(configPath, buildGridConfig({ address, storageDir, instanceNames, jwtSecretPath, tls }));
+    await writeFile(configPath, buildGridConfig({ address, storageDirs: instanceNames.map((n) => storageDirs[n]!), instanceNames, jwtSecretPath, tls }));
     // Python buffers its log when not on a terminal; unbuffered, the log is there when a test fails.
     daemon = spawnDaemon(bgd, ['server', 'start', configPath], logPath, {
       cwd: dir.path,
@@ -103,10 +106,14 @@ export async function startBuildGrid(options: StartBuildGridOptions = {}): Promi
       port,
       instanceNames,
       dir: dir.path,
-      storageDir,
+      storageDirs,
       logPath,
       pid: started.pid,
-      blobPath: (hash) => join(storageDir, 'cas', 'objects', hash.slice(0, 2), hash.slice(2)),
+      blobPath: (hash, instanceName = '') => {
+        const root = storageDirs[instanceName];
+        if (root === undefined) throw new TypeError(`BuildGrid serves no instance ${JSON.stringify(instanceName)}`);
+        return join(root, 'cas', 'objects', hash.slice(0, 2), hash.slice(2));
+      },
       log: () => started.log(),
       async stop() {
         await started.stop(5_000);
