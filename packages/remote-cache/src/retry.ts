@@ -29,7 +29,9 @@ export function grpcCodeOf(err: unknown): number | undefined {
 export function backoff(retry: number, options: Required<RetryOptions>, signal?: AbortSignal): Promise<void> {
   const base = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (retry - 1));
   const jittered = base * (0.75 + Math.random() * 0.5);
-  return sleep(jittered, undefined, { signal });
+  return sleep(jittered, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? signal.reason : err;
+  });
 }
 
 /**
