@@ -9,7 +9,11 @@ import { getCredentialHeaders } from './get-headers.js';
 const dir = useTempDir('credential-helper-');
 
 /** A helper script that logs its stdin and argv to `<name>.log` and prints `answer`. */
-async function helperScript(name: string, answer: string, extra = ''): Promise<{ path: string; runs: () => Promise<string[]> }> {
+async function helperScript(
+  name: string,
+  answer: string,
+  extra = '',
+): Promise<{ path: string; runs: () => Promise<string[]> }> {
   const path = dir.join(name);
   const log = dir.join(`${name}.log`);
   await writeFile(
@@ -41,13 +45,19 @@ describe('getCredentialHeaders', () => {
     expect(err).toBeInstanceOf(CredentialHelperError);
     expect(err).toBeInstanceOf(ImgError);
     expect(err).toMatchObject({ code: 'IMG_CREDENTIAL_HELPER_FAILED', name: 'CredentialHelperError' });
-    expect((err as Error).message).toBe(`credential helper ${failing.path} for https://a/: exit 3: no token here`);
+    expect((err as Error).message).toBe(
+      `credential helper ${failing.path} for https://a/: exit 3: no token here`,
+    );
 
     const garbage = await helperScript('garbage', 'not json');
     await expect(getCredentialHeaders(garbage.path, 'https://a/')).rejects.toThrow(/printed invalid JSON/);
-    await expect(getCredentialHeaders(dir.join('absent'), 'https://a/')).rejects.toThrow(/absent for https:\/\/a\/: not found/);
+    await expect(getCredentialHeaders(dir.join('absent'), 'https://a/')).rejects.toThrow(
+      /absent for https:\/\/a\/: not found/,
+    );
     const slow = await helperScript('slow', '{}', 'sleep 5');
-    await expect(getCredentialHeaders(slow.path, 'https://a/', { timeoutMs: 200 })).rejects.toThrow(/no answer within 200 ms/);
+    await expect(getCredentialHeaders(slow.path, 'https://a/', { timeoutMs: 200 })).rejects.toThrow(
+      /no answer within 200 ms/,
+    );
   });
 });
 

@@ -1,4 +1,8 @@
-import { type CredentialHeaders, type GetCredentialHeadersOptions, getCredentialHeaders } from './get-headers.js';
+import {
+  type CredentialHeaders,
+  type GetCredentialHeadersOptions,
+  getCredentialHeaders,
+} from './get-headers.js';
 
 export interface CredentialHelperOptions extends Omit<GetCredentialHeadersOptions, 'signal'> {
   /**
@@ -36,7 +40,10 @@ interface Entry {
  * after cacheDurationMs when the helper gives none); concurrent requests for one URI share one run, and
  * a caller's signal stops only that caller's wait.
  */
-export function createCredentialHelper(helper: string, options: CredentialHelperOptions = {}): CredentialHelper {
+export function createCredentialHelper(
+  helper: string,
+  options: CredentialHelperOptions = {},
+): CredentialHelper {
   const { now = Date.now, cacheDurationMs = DEFAULT_CREDENTIAL_CACHE_MS, ...runOptions } = options;
   const cache = new Map<string, Entry>();
   const isFresh = (entry: Entry) =>

@@ -17,7 +17,12 @@ export class CredentialHelperError extends Error {
   /** The helper executable as configured. */
   readonly helper: string;
 
-  constructor(code: CredentialHelperErrorCode, helper: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: CredentialHelperErrorCode,
+    helper: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.code = code;
     this.helper = helper;

@@ -42,7 +42,8 @@ export async function getCredentialHeaders(
   } catch (err) {
     return fail('printed invalid JSON', err);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return fail('printed JSON that is not an object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return fail('printed JSON that is not an object');
   return parseResponse(doc as Record<string, unknown>);
 }
 

@@ -45,7 +45,13 @@ export function runHelper(
         signal: options.signal,
       });
     } catch (err) {
-      resolve({ code: null, stdout: '', stderr: '', spawnError: err as NodeJS.ErrnoException, timedOut: false });
+      resolve({
+        code: null,
+        stdout: '',
+        stderr: '',
+        spawnError: err as NodeJS.ErrnoException,
+        timedOut: false,
+      });
       return;
     }
     const collect = (sink: Buffer[]) => {

@@ -16,10 +16,16 @@ export interface ReapiDigest {
 /** The REAPI digest of a blob; refuses digests other than sha256 and sizes that are not byte counts. */
 export function toReapiDigest(blob: BlobRef): ReapiDigest {
   if (digestAlgorithm(blob.digest) !== 'sha256' || !/^[0-9a-f]{64}$/.test(digestHex(blob.digest))) {
-    throw new RemoteCacheError('IMG_INVALID_OPTIONS', `${blob.digest}: the remote cache holds only sha256 blobs`);
+    throw new RemoteCacheError(
+      'IMG_INVALID_OPTIONS',
+      `${blob.digest}: the remote cache holds only sha256 blobs`,
+    );
   }
   if (!Number.isSafeInteger(blob.size) || blob.size < 0) {
-    throw new RemoteCacheError('IMG_INVALID_OPTIONS', `${blob.digest}: size ${blob.size} is not a byte count`);
+    throw new RemoteCacheError(
+      'IMG_INVALID_OPTIONS',
+      `${blob.digest}: size ${blob.size} is not a byte count`,
+    );
   }
   return { hash: digestHex(blob.digest), size_bytes: blob.size };
 }
@@ -47,6 +53,9 @@ export function verifyBlobBytes(data: Uint8Array, blob: BlobRef, where: string):
   }
   const actual = sha256Digest(data);
   if (actual !== blob.digest) {
-    throw new SpecError('IMG_DIGEST_MISMATCH', `${where}: digest mismatch: expected ${blob.digest}, got ${actual}`);
+    throw new SpecError(
+      'IMG_DIGEST_MISMATCH',
+      `${where}: digest mismatch: expected ${blob.digest}, got ${actual}`,
+    );
   }
 }

@@ -64,7 +64,12 @@ export class ResumableRead extends Readable {
     if (this.destroyed) return;
     const offset = this.#received;
     connection.publish({ method: 'bytestream.Read', resource, offset, attempt: this.#failures + 1 });
-    const call = connection.serverStream('bytestream', 'Read', { resource_name: resource, read_offset: offset, read_limit: 0 }, md);
+    const call = connection.serverStream(
+      'bytestream',
+      'Read',
+      { resource_name: resource, read_offset: offset, read_limit: 0 },
+      md,
+    );
     this.#call = call;
     this.#armIdle(call);
     call.on('data', (message: { data?: Buffer }) => {
@@ -74,7 +79,12 @@ export class ResumableRead extends Readable {
       if (data === undefined || data.length === 0) return;
       if (this.#received + data.length > blob.size) {
         this.#detach(call);
-        this.destroy(new SpecError('IMG_SIZE_MISMATCH', `${blob.digest} from ${connection.endpoint.url}: more than the expected ${blob.size} bytes`));
+        this.destroy(
+          new SpecError(
+            'IMG_SIZE_MISMATCH',
+            `${blob.digest} from ${connection.endpoint.url}: more than the expected ${blob.size} bytes`,
+          ),
+        );
         return;
       }
       this.#received += data.length;
@@ -122,7 +132,9 @@ export class ResumableRead extends Readable {
     clearTimeout(this.#idle);
     this.#idle = setTimeout(() => {
       if (call !== this.#call || call.isPaused()) return;
-      const idle = Object.assign(new Error(`no data for ${this.#o.idleTimeoutMs} ms`), { code: status.DEADLINE_EXCEEDED });
+      const idle = Object.assign(new Error(`no data for ${this.#o.idleTimeoutMs} ms`), {
+        code: status.DEADLINE_EXCEEDED,
+      });
       void this.#failed(call, idle);
     }, this.#o.idleTimeoutMs);
     this.#idle.unref();

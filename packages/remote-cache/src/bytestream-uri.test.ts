@@ -11,10 +11,14 @@ describe('parseBytestreamUri', () => {
       digest: `sha256:${HASH}`,
       size: 42,
     });
-    const nested = parseBytestreamUri(`bytestream://127.0.0.1:1/projects/x/instances/default/blobs/${HASH}/0`);
+    const nested = parseBytestreamUri(
+      `bytestream://127.0.0.1:1/projects/x/instances/default/blobs/${HASH}/0`,
+    );
     expect(nested.instanceName).toBe('projects/x/instances/default');
     expect(nested.size).toBe(0);
-    expect(formatBytestreamUri(nested)).toBe(`bytestream://127.0.0.1:1/projects/x/instances/default/blobs/${HASH}/0`);
+    expect(formatBytestreamUri(nested)).toBe(
+      `bytestream://127.0.0.1:1/projects/x/instances/default/blobs/${HASH}/0`,
+    );
   });
 
   it.each([
@@ -29,6 +33,11 @@ describe('parseBytestreamUri', () => {
     [`bytestream://u:p@h/blobs/${HASH}/1`, /credentials/],
     [`bytestream://h/blobs/${HASH}`, /expected blobs\/HASH\/SIZE/],
   ])('refuses %s', (uri, message) => {
-    expect(() => parseBytestreamUri(uri)).toThrow(expect.objectContaining({ code: 'IMG_REMOTE_CACHE_INVALID_URI', message: expect.stringMatching(message) }));
+    expect(() => parseBytestreamUri(uri)).toThrow(
+      expect.objectContaining({
+        code: 'IMG_REMOTE_CACHE_INVALID_URI',
+        message: expect.stringMatching(message),
+      }),
+    );
   });
 });

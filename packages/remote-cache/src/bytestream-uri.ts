@@ -20,7 +20,10 @@ const SIZE = /^(0|[1-9][0-9]{0,15})$/;
  */
 export function parseBytestreamUri(uri: string): BytestreamBlob {
   const invalid = (why: string): never => {
-    throw new RemoteCacheError('IMG_REMOTE_CACHE_INVALID_URI', `bytestream URI ${JSON.stringify(uri)}: ${why}`);
+    throw new RemoteCacheError(
+      'IMG_REMOTE_CACHE_INVALID_URI',
+      `bytestream URI ${JSON.stringify(uri)}: ${why}`,
+    );
   };
   const match = /^bytestream:\/\/([^/?#]+)\/([^?#]*)$/.exec(uri);
   if (match === null) return invalid('not of the form bytestream://HOST:PORT/[INSTANCE/]blobs/HASH/SIZE');
@@ -34,9 +37,11 @@ export function parseBytestreamUri(uri: string): BytestreamBlob {
   if (rest.length !== 2) invalid('expected blobs/HASH/SIZE');
   const [hash, sizeText] = rest as [string, string];
   if (!HEX64.test(hash)) invalid(`${JSON.stringify(hash)} is not a lower-case sha256 hash`);
-  if (!SIZE.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) invalid(`${JSON.stringify(sizeText)} is not a size`);
+  if (!SIZE.test(sizeText) || !Number.isSafeInteger(Number(sizeText)))
+    invalid(`${JSON.stringify(sizeText)} is not a size`);
   const instance = segments.slice(0, at);
-  if (instance.some((s) => s === '' || s === '.' || s === '..')) invalid('empty, . or .. segment in the instance name');
+  if (instance.some((s) => s === '' || s === '.' || s === '..'))
+    invalid('empty, . or .. segment in the instance name');
   return { authority, instanceName: instance.join('/'), digest: sha256FromHex(hash), size: Number(sizeText) };
 }
 

@@ -61,7 +61,10 @@ export async function byteStreamWrite(o: ByteStreamWriteOptions): Promise<void> 
 }
 
 /** Where the server says an upload stands: committed bytes, 'complete', or undefined to start over. */
-async function queryWriteStatus(o: ByteStreamWriteOptions, resource: string): Promise<number | 'complete' | undefined> {
+async function queryWriteStatus(
+  o: ByteStreamWriteOptions,
+  resource: string,
+): Promise<number | 'complete' | undefined> {
   try {
     const res = await o.connection.unary<{ committed_size: number; complete: boolean }>(
       'bytestream',
@@ -71,14 +74,21 @@ async function queryWriteStatus(o: ByteStreamWriteOptions, resource: string): Pr
     );
     if (res.complete) return 'complete';
     const committed = Number(res.committed_size);
-    return Number.isSafeInteger(committed) && committed > 0 && committed <= o.blob.size ? committed : undefined;
+    return Number.isSafeInteger(committed) && committed > 0 && committed <= o.blob.size
+      ? committed
+      : undefined;
   } catch (err) {
     if (o.signal?.aborted) throw err;
     return undefined; // UNIMPLEMENTED, NOT_FOUND, or unreachable: the next attempt starts over
   }
 }
 
-async function writeOnce(o: ByteStreamWriteOptions, resource: string, offset: number, progress: { committed: number }): Promise<void> {
+async function writeOnce(
+  o: ByteStreamWriteOptions,
+  resource: string,
+  offset: number,
+  progress: { committed: number },
+): Promise<void> {
   const { connection, blob } = o;
   const md = await connection.metadata('bytestream', o.signal);
   connection.publish({ method: 'bytestream.Write', resource, offset });
@@ -110,14 +120,21 @@ async function writeOnce(o: ByteStreamWriteOptions, resource: string, offset: nu
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const send = async (data: Buffer, finish: boolean) => {
-    const message = { resource_name: first ? resource : '', write_offset: writeOffset, finish_write: finish, data };
+    const message = {
+      resource_name: first ? resource : '',
+      write_offset: writeOffset,
+      finish_write: finish,
+      data,
+    };
     first = false;
     writeOffset += data.length;
     if (!call.write(message)) {
       const timeout = AbortSignal.timeout(o.timeoutMs);
       await Promise.race([
         once(call, 'drain', { signal: timeout }).catch(() => {
-          throw Object.assign(new Error(`upload stalled for ${o.timeoutMs} ms`), { code: status.DEADLINE_EXCEEDED });
+          throw Object.assign(new Error(`upload stalled for ${o.timeoutMs} ms`), {
+            code: status.DEADLINE_EXCEEDED,
+          });
         }),
         answer,
       ]);
@@ -151,7 +168,9 @@ async function writeOnce(o: ByteStreamWriteOptions, resource: string, offset: nu
     const committed = Number(res.committed_size);
     if (committed !== blob.size && committed !== -1) {
       throw connection.error(
-        Object.assign(new Error(`server committed ${committed} of ${blob.size} bytes`), { code: status.DATA_LOSS }),
+        Object.assign(new Error(`server committed ${committed} of ${blob.size} bytes`), {
+          code: status.DATA_LOSS,
+        }),
         `writing ${blob.digest}`,
       );
     }

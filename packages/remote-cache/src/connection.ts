@@ -27,7 +27,12 @@ export interface ConnectionOptions {
 }
 
 type Callback = (err: grpc.ServiceError | null, res: unknown) => void;
-type UnaryFn = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;
+type UnaryFn = (
+  req: unknown,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: Callback,
+) => grpc.ClientUnaryCall;
 
 /** One gRPC channel to a remote cache, its three service clients, and per-call metadata. */
 export class Connection {
@@ -100,7 +105,12 @@ export class Connection {
   }
 
   /** A server-streaming call (ByteStream.Read); the caller handles cancel and errors. */
-  serverStream(service: ServiceName, method: string, request: unknown, md: grpc.Metadata): grpc.ClientReadableStream<unknown> {
+  serverStream(
+    service: ServiceName,
+    method: string,
+    request: unknown,
+    md: grpc.Metadata,
+  ): grpc.ClientReadableStream<unknown> {
     const client = this.#clients[service] as unknown as Record<
       string,
       (req: unknown, md: grpc.Metadata) => grpc.ClientReadableStream<unknown>
@@ -109,7 +119,12 @@ export class Connection {
   }
 
   /** A client-streaming call (ByteStream.Write); `callback` gets the response or the error. */
-  clientStream(service: ServiceName, method: string, md: grpc.Metadata, callback: Callback): grpc.ClientWritableStream<unknown> {
+  clientStream(
+    service: ServiceName,
+    method: string,
+    md: grpc.Metadata,
+    callback: Callback,
+  ): grpc.ClientWritableStream<unknown> {
     const client = this.#clients[service] as unknown as Record<
       string,
       (md: grpc.Metadata, cb: Callback) => grpc.ClientWritableStream<unknown>
@@ -135,7 +150,10 @@ export class Connection {
       });
     }
     const name = code === undefined ? 'error' : (grpc.status[code] ?? String(code));
-    return new RemoteCacheError('IMG_REMOTE_CACHE_RPC', `${where}: ${name}: ${details}`, { cause: err, grpcCode: code });
+    return new RemoteCacheError('IMG_REMOTE_CACHE_RPC', `${where}: ${name}: ${details}`, {
+      cause: err,
+      grpcCode: code,
+    });
   }
 
   close(): void {
@@ -143,14 +161,19 @@ export class Connection {
   }
 }
 
-function channelCredentials(endpoint: RemoteCacheEndpoint, options: ConnectionOptions): grpc.ChannelCredentials {
+function channelCredentials(
+  endpoint: RemoteCacheEndpoint,
+  options: ConnectionOptions,
+): grpc.ChannelCredentials {
   if (endpoint.scheme !== 'grpcs') return grpc.credentials.createInsecure();
   const read = (path: string | undefined, what: string) => {
     if (path === undefined) return null;
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new RemoteCacheError('IMG_INVALID_OPTIONS', `${what} ${path}: ${(err as Error).message}`, { cause: err });
+      throw new RemoteCacheError('IMG_INVALID_OPTIONS', `${what} ${path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   };
   const ca = read(options.caFile, 'caFile');

@@ -22,7 +22,10 @@ const DEFAULT_GRPCS_PORT = 443;
  */
 export function parseEndpoint(value: string): RemoteCacheEndpoint {
   const invalid = (why: string): never => {
-    throw new RemoteCacheError('IMG_REMOTE_CACHE_INVALID_ENDPOINT', `remote cache endpoint ${JSON.stringify(value)}: ${why}`);
+    throw new RemoteCacheError(
+      'IMG_REMOTE_CACHE_INVALID_ENDPOINT',
+      `remote cache endpoint ${JSON.stringify(value)}: ${why}`,
+    );
   };
   const trimmed = value.trim();
   if (trimmed === '') invalid('empty');
@@ -30,7 +33,12 @@ export function parseEndpoint(value: string): RemoteCacheEndpoint {
     const path = trimmed.replace(/^unix:(\/\/)?/, '');
     if (path === '' || path.includes('\0')) invalid('no socket path');
     const absolute = isAbsolute(path) ? path : resolve(path);
-    return { scheme: 'unix', target: `unix://${absolute}`, authority: 'localhost', url: `unix://${absolute}` };
+    return {
+      scheme: 'unix',
+      target: `unix://${absolute}`,
+      authority: 'localhost',
+      url: `unix://${absolute}`,
+    };
   }
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
   let url: URL;
@@ -43,8 +51,10 @@ export function parseEndpoint(value: string): RemoteCacheEndpoint {
   if (scheme === 'http' || scheme === 'https') {
     invalid('HTTP caches do not speak REAPI; use grpc://, grpcs:// or unix:');
   }
-  if (scheme !== 'grpc' && scheme !== 'grpcs') invalid(`unsupported scheme ${scheme}: (use grpc://, grpcs:// or unix:)`);
-  if (url.username !== '' || url.password !== '') invalid('credentials do not belong in the URL; use a credential helper or headers');
+  if (scheme !== 'grpc' && scheme !== 'grpcs')
+    invalid(`unsupported scheme ${scheme}: (use grpc://, grpcs:// or unix:)`);
+  if (url.username !== '' || url.password !== '')
+    invalid('credentials do not belong in the URL; use a credential helper or headers');
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
     invalid('a path, query or fragment is not allowed (the instance name is a separate setting)');
   }

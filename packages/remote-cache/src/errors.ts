@@ -25,7 +25,11 @@ export class RemoteCacheError extends ImgError<RemoteCacheErrorCode> {
   /** The gRPC status code of the failed call (`IMG_REMOTE_CACHE_RPC`, `_NOT_FOUND`), when there was one. */
   readonly grpcCode: number | undefined;
 
-  constructor(code: RemoteCacheErrorCode, message: string, options: { cause?: unknown; grpcCode?: number } = {}) {
+  constructor(
+    code: RemoteCacheErrorCode,
+    message: string,
+    options: { cause?: unknown; grpcCode?: number } = {},
+  ) {
     super(code, message, { cause: options.cause });
     this.grpcCode = options.grpcCode;
   }

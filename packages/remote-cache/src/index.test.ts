@@ -31,7 +31,9 @@ describe('public API', () => {
 
   it('types: casBlobSource returns the shared BlobSource shape', () => {
     expectTypeOf(api.casBlobSource).returns.toEqualTypeOf<api.BlobSource>();
-    expectTypeOf<api.BlobSource['open']>().parameter(0).toEqualTypeOf<api.OpenBlobSourceOptions | undefined>();
+    expectTypeOf<api.BlobSource['open']>()
+      .parameter(0)
+      .toEqualTypeOf<api.OpenBlobSourceOptions | undefined>();
     expectTypeOf<api.RemoteCacheErrorCode>().toEqualTypeOf<
       | 'IMG_INVALID_OPTIONS'
       | 'IMG_REMOTE_CACHE_INVALID_ENDPOINT'

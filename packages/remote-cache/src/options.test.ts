@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY } from './retry.js';
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_TIMEOUT_MS, resolveOptions } from './options.js';
+import { DEFAULT_RETRY } from './retry.js';
 
 describe('resolveOptions', () => {
   it('applies the defaults', () => {
     const o = resolveOptions({});
-    expect(o).toMatchObject({ instanceName: '', timeoutMs: DEFAULT_TIMEOUT_MS, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, retry: DEFAULT_RETRY });
+    expect(o).toMatchObject({
+      instanceName: '',
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+      retry: DEFAULT_RETRY,
+    });
     expect(o.credentialHelper).toBeUndefined();
     expect(resolveOptions({ credentialHelper: '/bin/helper' }).credentialHelper?.helper).toBe('/bin/helper');
   });
@@ -19,6 +24,8 @@ describe('resolveOptions', () => {
     [{ retry: { attempts: 0 } }, /retry.attempts/],
     [{ tlsClientKey: '/k' }, /go together/],
   ])('refuses %j before any I/O', (options, message) => {
-    expect(() => resolveOptions(options)).toThrow(expect.objectContaining({ code: 'IMG_INVALID_OPTIONS', message: expect.stringMatching(message) }));
+    expect(() => resolveOptions(options)).toThrow(
+      expect.objectContaining({ code: 'IMG_INVALID_OPTIONS', message: expect.stringMatching(message) }),
+    );
   });
 });

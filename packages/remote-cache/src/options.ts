@@ -56,7 +56,15 @@ export interface ResolvedOptions {
   readonly protoDir: string | undefined;
 }
 
-const RESERVED_SEGMENTS = new Set(['blobs', 'uploads', 'actions', 'actionResults', 'operations', 'capabilities', 'compressed-blobs']);
+const RESERVED_SEGMENTS = new Set([
+  'blobs',
+  'uploads',
+  'actions',
+  'actionResults',
+  'operations',
+  'capabilities',
+  'compressed-blobs',
+]);
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** Apply the defaults and reject bad or conflicting options before any I/O (IMG_INVALID_OPTIONS). */
@@ -76,7 +84,8 @@ export function resolveOptions(options: RemoteCacheOptions): ResolvedOptions {
   }
   const positive = (value: number | undefined, fallback: number, name: string) => {
     if (value === undefined) return fallback;
-    if (!Number.isSafeInteger(value) || value <= 0) invalid(`${name} must be a positive integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      invalid(`${name} must be a positive integer, got ${value}`);
     return value;
   };
   if ((options.tlsClientCertificate === undefined) !== (options.tlsClientKey === undefined)) {

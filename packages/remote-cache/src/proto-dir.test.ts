@@ -16,7 +16,10 @@ describe('findProtoDir', () => {
 
   it('an explicit directory or $IMG_REAPI_PROTO_DIR is authoritative: no silent fallback', () => {
     expect(() => findProtoDir('/nonexistent')).toThrow(
-      expect.objectContaining({ code: 'IMG_REMOTE_CACHE_PROTO_NOT_FOUND', message: expect.stringContaining('/nonexistent') }),
+      expect.objectContaining({
+        code: 'IMG_REMOTE_CACHE_PROTO_NOT_FOUND',
+        message: expect.stringContaining('/nonexistent'),
+      }),
     );
     process.env[PROTO_DIR_ENV] = '/also-missing';
     expect(() => findProtoDir()).toThrow(/looked in \/also-missing\)/);

@@ -102,11 +102,20 @@ export class RemoteCache {
         max_batch_total_size_bytes?: number;
         supported_compressors?: string[];
       } | null;
-    }>('capabilities', 'GetCapabilities', { instance_name: this.instanceName }, 'asking capabilities', signal);
+    }>(
+      'capabilities',
+      'GetCapabilities',
+      { instance_name: this.instanceName },
+      'asking capabilities',
+      signal,
+    );
     const where = `remote cache ${this.endpoint.url}${this.instanceName === '' ? '' : ` (instance ${this.instanceName})`}`;
     const cache = res.cache_capabilities;
     if (cache === undefined || cache === null) {
-      throw new RemoteCacheError('IMG_REMOTE_CACHE_UNSUPPORTED', `${where} offers no content-addressable storage`);
+      throw new RemoteCacheError(
+        'IMG_REMOTE_CACHE_UNSUPPORTED',
+        `${where} offers no content-addressable storage`,
+      );
     }
     const digestFunctions = cache.digest_functions ?? [];
     if (!digestFunctions.includes('SHA256')) {
@@ -156,7 +165,10 @@ export class RemoteCache {
     for (const blob of blobs) {
       toReapiDigest(blob);
       if (blob.size > maxBytes) {
-        throw new RemoteCacheError('IMG_INVALID_OPTIONS', `${blob.digest}: ${blob.size} bytes is more than maxBytes ${maxBytes}; stream it with openBlob`);
+        throw new RemoteCacheError(
+          'IMG_INVALID_OPTIONS',
+          `${blob.digest}: ${blob.size} bytes is more than maxBytes ${maxBytes}; stream it with openBlob`,
+        );
       }
     }
     const caps = blobs.some((b) => !isEmptyBlob(b)) ? await this.capabilities(options) : undefined;
@@ -167,7 +179,12 @@ export class RemoteCache {
       else if (caps && fitsInBatch(blob, caps.batchLimitBytes, this.#requestOverhead())) batchable.push(blob);
       else results.set(key(blob), await collect(await this.openBlob(blob, options), blob.size, blob.digest));
     }
-    for (const batch of planBatches(batchable, caps?.batchLimitBytes ?? 0, this.#requestOverhead(), MAX_DIGESTS_PER_REQUEST)) {
+    for (const batch of planBatches(
+      batchable,
+      caps?.batchLimitBytes ?? 0,
+      this.#requestOverhead(),
+      MAX_DIGESTS_PER_REQUEST,
+    )) {
       for (const [k, data] of await this.#batchRead(batch, options.signal)) results.set(k, data);
     }
     return blobs.map((b) => results.get(key(b))!);
@@ -180,7 +197,11 @@ export class RemoteCache {
 
   async #batchRead(batch: readonly BlobRef[], signal?: AbortSignal): Promise<Map<string, Buffer>> {
     const res = await this.#unary<{
-      responses: { digest: { hash: string; size_bytes: number }; data: Buffer; status?: { code: number; message: string } | null }[];
+      responses: {
+        digest: { hash: string; size_bytes: number };
+        data: Buffer;
+        status?: { code: number; message: string } | null;
+      }[];
     }>(
       'cas',
       'BatchReadBlobs',
@@ -194,7 +215,10 @@ export class RemoteCache {
       const r = byHash.get(toReapiDigest(blob).hash);
       const code = r?.status?.code ?? (r === undefined ? 5 : 0);
       if (code !== 0) {
-        const err = Object.assign(new Error(r?.status?.message || 'no response for this blob'), { code, details: r?.status?.message || 'absent from the response' });
+        const err = Object.assign(new Error(r?.status?.message || 'no response for this blob'), {
+          code,
+          details: r?.status?.message || 'absent from the response',
+        });
         throw this.#connection.error(err, `reading ${blob.digest}`);
       }
       const data = r!.data ?? Buffer.alloc(0);
@@ -213,7 +237,10 @@ export class RemoteCache {
     toReapiDigest(blob);
     const offset = options.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > blob.size) {
-      throw new RemoteCacheError('IMG_INVALID_OPTIONS', `${blob.digest}: offset ${offset} is outside 0..${blob.size}`);
+      throw new RemoteCacheError(
+        'IMG_INVALID_OPTIONS',
+        `${blob.digest}: offset ${offset} is outside 0..${blob.size}`,
+      );
     }
     const where = `${blob.digest} from ${this.endpoint.url}`;
     if (isEmptyBlob(blob) || (await this.usesBatch(blob, options))) {
@@ -245,12 +272,20 @@ export class RemoteCache {
     if (content instanceof Uint8Array) verifyBlobBytes(content, blob, `${blob.digest} (upload source)`);
     if (isEmptyBlob(blob)) return; // every REAPI server holds the empty blob
     if (await this.usesBatch(blob, options)) {
-      const data = content instanceof Uint8Array ? content : await collect(await content.open({ signal: options.signal }), blob.size, `${blob.digest} (upload source)`);
+      const data =
+        content instanceof Uint8Array
+          ? content
+          : await collect(
+              await content.open({ signal: options.signal }),
+              blob.size,
+              `${blob.digest} (upload source)`,
+            );
       verifyBlobBytes(data, blob, `${blob.digest} (upload source)`);
       await this.#batchUpdate([{ blob, data }], options.signal);
       return;
     }
-    const opener: BlobOpener = content instanceof Uint8Array ? { open: async () => bufferStream(content) } : content;
+    const opener: BlobOpener =
+      content instanceof Uint8Array ? { open: async () => bufferStream(content) } : content;
     await byteStreamWrite({
       connection: this.#connection,
       instanceName: this.instanceName,
@@ -263,13 +298,22 @@ export class RemoteCache {
     });
   }
 
-  async #batchUpdate(entries: readonly { blob: BlobRef; data: Uint8Array }[], signal?: AbortSignal): Promise<void> {
-    const res = await this.#unary<{ responses: { digest: { hash: string }; status?: { code: number; message: string } | null }[] }>(
+  async #batchUpdate(
+    entries: readonly { blob: BlobRef; data: Uint8Array }[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const res = await this.#unary<{
+      responses: { digest: { hash: string }; status?: { code: number; message: string } | null }[];
+    }>(
       'cas',
       'BatchUpdateBlobs',
       {
         instance_name: this.instanceName,
-        requests: entries.map((e) => ({ digest: toReapiDigest(e.blob), data: e.data, compressor: 'IDENTITY' })),
+        requests: entries.map((e) => ({
+          digest: toReapiDigest(e.blob),
+          data: e.data,
+          compressor: 'IDENTITY',
+        })),
       },
       `writing ${entries.length} blob(s)`,
       signal,
@@ -277,7 +321,10 @@ export class RemoteCache {
     for (const r of res.responses) {
       const code = r.status?.code ?? 0;
       if (code !== 0) {
-        const err = Object.assign(new Error(r.status?.message ?? ''), { code, details: r.status?.message ?? '' });
+        const err = Object.assign(new Error(r.status?.message ?? ''), {
+          code,
+          details: r.status?.message ?? '',
+        });
         throw this.#connection.error(err, `writing sha256:${r.digest?.hash}`);
       }
     }
@@ -292,10 +339,21 @@ export class RemoteCache {
     return 64 + Buffer.byteLength(this.instanceName);
   }
 
-  async #unary<T>(service: 'cas' | 'capabilities' | 'bytestream', method: string, request: unknown, what: string, signal?: AbortSignal): Promise<T> {
+  async #unary<T>(
+    service: 'cas' | 'capabilities' | 'bytestream',
+    method: string,
+    request: unknown,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<T> {
     try {
       return await withRetry(
-        (attempt) => this.#connection.unary<T>(service, method, request, { timeoutMs: this.#o.timeoutMs, signal, attempt }),
+        (attempt) =>
+          this.#connection.unary<T>(service, method, request, {
+            timeoutMs: this.#o.timeoutMs,
+            signal,
+            attempt,
+          }),
         this.#o.retry,
         signal,
       );

@@ -1,7 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-const PROTO_FILES = ['build/bazel/remote/execution/v2/remote_execution.proto', 'google/bytestream/bytestream.proto'];
+const PROTO_FILES = [
+  'build/bazel/remote/execution/v2/remote_execution.proto',
+  'google/bytestream/bytestream.proto',
+];
 
 export interface ReapiServices {
   readonly capabilities: grpc.ServiceClientConstructor;

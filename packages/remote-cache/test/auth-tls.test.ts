@@ -83,12 +83,56 @@ describe.skipIf(needs.skip)('grpcs:// and unix: endpoints', () => {
   it('grpcs:// trusts a CA given as caFile, and refuses the server without it', async () => {
     const openssl = needs.paths.openssl!;
     const ca = dir.join('ca');
-    await run(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=img test CA', '-keyout', `${ca}.key`, '-out', `${ca}.crt`]);
-    await run(openssl, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', dir.join('server.key'), '-out', dir.join('server.csr')]);
+    await run(openssl, [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=img test CA',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+    ]);
+    await run(openssl, [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      dir.join('server.key'),
+      '-out',
+      dir.join('server.csr'),
+    ]);
     await writeFile(dir.join('ext.cnf'), 'subjectAltName=DNS:localhost\n');
-    await run(openssl, ['x509', '-req', '-in', dir.join('server.csr'), '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-extfile', dir.join('ext.cnf'), '-out', dir.join('server.crt')]);
+    await run(openssl, [
+      'x509',
+      '-req',
+      '-in',
+      dir.join('server.csr'),
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      dir.join('ext.cnf'),
+      '-out',
+      dir.join('server.crt'),
+    ]);
     const bg = await startBuildGrid({
-      tls: { key: await readFile(dir.join('server.key'), 'utf8'), cert: await readFile(dir.join('server.crt'), 'utf8') },
+      tls: {
+        key: await readFile(dir.join('server.key'), 'utf8'),
+        cert: await readFile(dir.join('server.crt'), 'utf8'),
+      },
     });
     try {
       expect(bg.endpoint).toMatch(/^grpcs:\/\/localhost:\d+$/);
@@ -98,7 +142,10 @@ describe.skipIf(needs.skip)('grpcs:// and unix: endpoints', () => {
       expect((await trusted.readBlob(b)).equals(b.data)).toBe(true);
       trusted.close();
       const untrusted = connectRemoteCache(bg.endpoint, { retry: { attempts: 1 } });
-      await expect(untrusted.capabilities()).rejects.toMatchObject({ code: 'IMG_REMOTE_CACHE_RPC', grpcCode: 14 });
+      await expect(untrusted.capabilities()).rejects.toMatchObject({
+        code: 'IMG_REMOTE_CACHE_RPC',
+        grpcCode: 14,
+      });
       untrusted.close();
     } finally {
       await bg.stop();

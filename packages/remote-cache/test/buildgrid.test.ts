@@ -1,5 +1,5 @@
-import { rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { ciRequires, startBuildGrid, type TestBuildGrid } from '@img/test-utils';
@@ -81,7 +81,9 @@ describe.skipIf(needs.skip)('against a real BuildGrid', () => {
     try {
       await expect(other.capabilities()).rejects.toMatchObject({
         code: 'IMG_REMOTE_CACHE_RPC',
-        message: expect.stringMatching(/asking capabilities at grpc:\/\/127\.0\.0\.1:\d+: INVALID_ARGUMENT: .*nope/),
+        message: expect.stringMatching(
+          /asking capabilities at grpc:\/\/127\.0\.0\.1:\d+: INVALID_ARGUMENT: .*nope/,
+        ),
       });
     } finally {
       other.close();
@@ -116,15 +118,23 @@ describe.skipIf(needs.skip)('against a real BuildGrid', () => {
     await cache.writeBlob(large, large.data);
     // Longer than the blob: BuildGrid sends all it has, then DATA_LOSS (a server ending cleanly there
     // gets IMG_SIZE_MISMATCH).
-    const longer = await drain(await cache.openBlob({ digest: large.digest, size: large.size + 4096 })).catch((e: unknown) => e);
-    expect(longer).toMatchObject({ code: 'IMG_REMOTE_CACHE_RPC', grpcCode: 15, message: expect.stringContaining(`reading ${large.digest} at offset ${large.size}`) });
+    const longer = await drain(await cache.openBlob({ digest: large.digest, size: large.size + 4096 })).catch(
+      (e: unknown) => e,
+    );
+    expect(longer).toMatchObject({
+      code: 'IMG_REMOTE_CACHE_RPC',
+      grpcCode: 15,
+      message: expect.stringContaining(`reading ${large.digest} at offset ${large.size}`),
+    });
     // Shorter than the blob: BuildGrid sends the whole blob; the stream fails before its end.
     let delivered = 0;
     const shorter = await cache.openBlob({ digest: large.digest, size: large.size - 4096 });
     shorter.on('data', (c: Buffer) => {
       delivered += c.length;
     });
-    const failure = await new Promise((res, rej) => shorter.on('end', res).on('error', rej)).catch((e: unknown) => e);
+    const failure = await new Promise((res, rej) => shorter.on('end', res).on('error', rej)).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toMatchObject({ code: expect.stringMatching(/^IMG_(SIZE|DIGEST)_MISMATCH$/) });
     expect(delivered).toBeLessThanOrEqual(large.size - 4096);
   });
@@ -196,7 +206,11 @@ describe.skipIf(needs.skip)('against a real BuildGrid', () => {
       await viaProxy.writeBlob(b, b.data);
       const calls = rpcs.events.filter((e) => e.method.startsWith('bytestream.'));
       // BuildGrid 0.4.4 answers QueryWriteStatus with UNIMPLEMENTED.
-      expect(calls.map((e) => e.method)).toEqual(['bytestream.Write', 'bytestream.QueryWriteStatus', 'bytestream.Write']);
+      expect(calls.map((e) => e.method)).toEqual([
+        'bytestream.Write',
+        'bytestream.QueryWriteStatus',
+        'bytestream.Write',
+      ]);
       expect(calls[2]!.offset).toBe(0);
       expect(calls[2]!.resource).not.toBe(calls[0]!.resource);
       expect(readFileSync(bg.blobPath(b.digest.slice(7))).equals(b.data)).toBe(true);
@@ -210,9 +224,15 @@ describe.skipIf(needs.skip)('against a real BuildGrid', () => {
   it('casBlobSource opens the blob afresh each time, from an offset too', async () => {
     const b = randomBlob(5 * 1024 * 1024 + 7);
     await cache.writeBlob(b, b.data);
-    const source = casBlobSource(cache, { mediaType: 'application/octet-stream', digest: b.digest, size: b.size });
+    const source = casBlobSource(cache, {
+      mediaType: 'application/octet-stream',
+      digest: b.digest,
+      size: b.size,
+    });
     expect((await drain(await source.open())).equals(b.data)).toBe(true);
-    expect((await drain(await source.open({ offset: 1_000_003 }))).equals(b.data.subarray(1_000_003))).toBe(true);
+    expect((await drain(await source.open({ offset: 1_000_003 }))).equals(b.data.subarray(1_000_003))).toBe(
+      true,
+    );
     expect(source.path).toBeUndefined();
   });
 

@@ -29,7 +29,11 @@ describe('faults a real server here cannot show (in-repo fake)', () => {
       const blob = randomBlob(10 * 1024 * 1024 + 5);
       await cache.writeBlob(blob, blob.data);
       const calls = rpcs.events.filter((e) => e.method.startsWith('bytestream.'));
-      expect(calls.map((e) => e.method)).toEqual(['bytestream.Write', 'bytestream.QueryWriteStatus', 'bytestream.Write']);
+      expect(calls.map((e) => e.method)).toEqual([
+        'bytestream.Write',
+        'bytestream.QueryWriteStatus',
+        'bytestream.Write',
+      ]);
       expect(calls[2]!.offset).toBe(3 * 1024 * 1024);
       expect(calls[2]!.resource).toBe(calls[0]!.resource);
       expect(fake.blobs.get(blob.digest.slice(7))?.equals(blob.data)).toBe(true);

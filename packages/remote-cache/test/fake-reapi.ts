@@ -30,16 +30,30 @@ export async function startFakeReapi(options: FakeReapiOptions = {}): Promise<Fa
   const size = (resource: string) => (committed.get(resource) ?? []).reduce((n, b) => n + b.length, 0);
   server.addService(services.capabilities.service, {
     GetCapabilities: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
-      cb(null, { cache_capabilities: { digest_functions: options.digestFunctions ?? ['SHA256'], max_batch_total_size_bytes: 4193280 } }),
+      cb(null, {
+        cache_capabilities: {
+          digest_functions: options.digestFunctions ?? ['SHA256'],
+          max_batch_total_size_bytes: 4193280,
+        },
+      }),
   });
   server.addService(services.bytestream.service, {
-    QueryWriteStatus: (call: grpc.ServerUnaryCall<{ resource_name: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    QueryWriteStatus: (
+      call: grpc.ServerUnaryCall<{ resource_name: string }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
       const name = call.request.resource_name;
       if (!committed.has(name)) return cb({ code: grpc.status.NOT_FOUND, details: name });
       const hash = /blobs\/([0-9a-f]{64})\//.exec(name)?.[1] ?? '';
       cb(null, { committed_size: size(name), complete: blobs.has(hash) });
     },
-    Write: (call: grpc.ServerReadableStream<{ resource_name: string; write_offset: number; finish_write: boolean; data: Buffer }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    Write: (
+      call: grpc.ServerReadableStream<
+        { resource_name: string; write_offset: number; finish_write: boolean; data: Buffer },
+        unknown
+      >,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
       let resource = '';
       let done = false;
       const fail = (code: grpc.status, details: string) => {
@@ -52,9 +66,14 @@ export async function startFakeReapi(options: FakeReapiOptions = {}): Promise<Fa
         if (resource === '') resource = req.resource_name;
         const parts = committed.get(resource) ?? [];
         committed.set(resource, parts);
-        if (Number(req.write_offset) !== size(resource)) return fail(grpc.status.INVALID_ARGUMENT, `offset ${req.write_offset} != ${size(resource)}`);
+        if (Number(req.write_offset) !== size(resource))
+          return fail(grpc.status.INVALID_ARGUMENT, `offset ${req.write_offset} != ${size(resource)}`);
         parts.push(Buffer.from(req.data));
-        if (!broken && options.breakFirstWriteAfter !== undefined && size(resource) >= options.breakFirstWriteAfter) {
+        if (
+          !broken &&
+          options.breakFirstWriteAfter !== undefined &&
+          size(resource) >= options.breakFirstWriteAfter
+        ) {
           broken = true;
           return fail(grpc.status.UNAVAILABLE, 'fault injected by the test');
         }
@@ -73,7 +92,9 @@ export async function startFakeReapi(options: FakeReapiOptions = {}): Promise<Fa
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return {
     endpoint: `grpc://127.0.0.1:${port}`,

@@ -10,7 +10,9 @@ const SIZE_MIB = 1024;
 const MAX_CHILD_RSS_MIB = 300;
 
 describe.skipIf(needs.skip)('a 1 GiB blob', () => {
-  it(`streams ${SIZE_MIB} MiB into BuildGrid and back in bounded memory (child RSS)`, { timeout: 600_000 }, async () => {
+  it(`streams ${SIZE_MIB} MiB into BuildGrid and back in bounded memory (child RSS)`, {
+    timeout: 600_000,
+  }, async () => {
     const bg = await startBuildGrid({ instanceNames: [''] });
     try {
       const outfile = join(dir.path, 'child.mjs');
@@ -23,13 +25,20 @@ describe.skipIf(needs.skip)('a 1 GiB blob', () => {
         target: 'node20',
         conditions: ['@img/source'],
         logLevel: 'silent',
-        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        banner: {
+          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        },
       });
       const { stdout } = await run(process.execPath, [outfile, bg.endpoint, String(SIZE_MIB)], {
         timeoutMs: 540_000,
         env: { ...process.env, IMG_REAPI_PROTO_DIR: resolve(import.meta.dirname, '..', 'protos') },
       });
-      const result = JSON.parse(stdout) as { bytes: number; writeMs: number; readMs: number; maxRssMiB: number };
+      const result = JSON.parse(stdout) as {
+        bytes: number;
+        writeMs: number;
+        readMs: number;
+        maxRssMiB: number;
+      };
       console.log(`1 GiB through BuildGrid: ${JSON.stringify(result)}`);
       expect(result.bytes).toBe(SIZE_MIB * 1024 * 1024);
       expect(result.maxRssMiB).toBeLessThan(MAX_CHILD_RSS_MIB);

@@ -38,7 +38,10 @@ export function buildGridConfig(input: BuildGridConfigInput): string {
     '      - !action-cache',
     `        cache: *ac-${i}`,
   ]);
-  const storages = input.storageDirs.flatMap((dir, i) => [`  - !disk-storage &cas-storage-${i}`, `    path: ${q(dir)}`]);
+  const storages = input.storageDirs.flatMap((dir, i) => [
+    `  - !disk-storage &cas-storage-${i}`,
+    `    path: ${q(dir)}`,
+  ]);
   const caches = input.storageDirs.flatMap((_, i) => [
     `  - !lru-action-cache &ac-${i}`,
     `    storage: *cas-storage-${i}`,

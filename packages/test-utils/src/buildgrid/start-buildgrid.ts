@@ -85,7 +85,16 @@ export async function startBuildGrid(options: StartBuildGridOptions = {}): Promi
     const socketPath = dir.join('buildgrid.sock');
     const port = options.unixSocket ? 0 : await freePort();
     const address = options.unixSocket ? `unix:${socketPath}` : `127.0.0.1:${port}`;
-    await writeFile(configPath, buildGridConfig({ address, storageDirs: instanceNames.map((n) => storageDirs[n]!), instanceNames, jwtSecretPath, tls }));
+    await writeFile(
+      configPath,
+      buildGridConfig({
+        address,
+        storageDirs: instanceNames.map((n) => storageDirs[n]!),
+        instanceNames,
+        jwtSecretPath,
+        tls,
+      }),
+    );
     // Python buffers its log when not on a terminal; unbuffered, the log is there when a test fails.
     daemon = spawnDaemon(bgd, ['server', 'start', configPath], logPath, {
       cwd: dir.path,
@@ -111,7 +120,8 @@ export async function startBuildGrid(options: StartBuildGridOptions = {}): Promi
       pid: started.pid,
       blobPath: (hash, instanceName = '') => {
         const root = storageDirs[instanceName];
-        if (root === undefined) throw new TypeError(`BuildGrid serves no instance ${JSON.stringify(instanceName)}`);
+        if (root === undefined)
+          throw new TypeError(`BuildGrid serves no instance ${JSON.stringify(instanceName)}`);
         return join(root, 'cas', 'objects', hash.slice(0, 2), hash.slice(2));
       },
       log: () => started.log(),
