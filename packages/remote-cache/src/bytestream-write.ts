@@ -154,9 +154,10 @@ async function writeOnce(
       pending.push(data);
       pendingBytes += data.length;
       while (pendingBytes >= o.chunkBytes) {
-        const all = Buffer.concat(pending, pendingBytes);
+        // One source chunk of exactly the message size (the common case) goes out without a copy.
+        const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
         await send(all.subarray(0, o.chunkBytes), false);
-        pending = [all.subarray(o.chunkBytes)];
+        pending = pendingBytes > o.chunkBytes ? [all.subarray(o.chunkBytes)] : [];
         pendingBytes -= o.chunkBytes;
       }
     }
