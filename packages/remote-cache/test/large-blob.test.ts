@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { ciRequires, run, startBuildGrid, useTempDir } from '@img/test-utils';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { bundleForNode } from './bundle.js';
 
 const needs = ciRequires('bgd');
 const dir = useTempDir('remote-cache-large-');
@@ -16,19 +16,7 @@ describe.skipIf(needs.skip)('a 1 GiB blob', () => {
     const bg = await startBuildGrid({ instanceNames: [''] });
     try {
       const outfile = join(dir.path, 'child.mjs');
-      await build({
-        entryPoints: [resolve(import.meta.dirname, 'child', 'stream-large-blob.ts')],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        conditions: ['@img/source'],
-        logLevel: 'silent',
-        banner: {
-          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        },
-      });
+      await bundleForNode(resolve(import.meta.dirname, 'child', 'stream-large-blob.ts'), outfile, 'esm');
       const { stdout } = await run(process.execPath, [outfile, bg.endpoint, String(SIZE_MIB)], {
         timeoutMs: 540_000,
         env: { ...process.env, IMG_REAPI_PROTO_DIR: resolve(import.meta.dirname, '..', 'protos') },
