@@ -56,7 +56,9 @@ export class ResumableRead extends Readable {
     try {
       md = await connection.metadata('bytestream', this.#o.signal);
     } catch (err) {
-      this.destroy(connection.error(err, `reading ${blob.digest}`));
+      this.destroy(
+        this.#o.signal?.aborted ? this.#o.signal.reason : connection.error(err, `reading ${blob.digest}`),
+      );
       return;
     } finally {
       this.#starting = false;
@@ -115,7 +117,11 @@ export class ResumableRead extends Readable {
     if (this.#progressSinceFailure) this.#failures = 0;
     this.#progressSinceFailure = false;
     this.#failures += 1;
-    if (signal?.aborted || !isRetryableCode(grpcCodeOf(err)) || this.#failures >= retry.attempts) {
+    if (signal?.aborted) {
+      this.destroy(signal.reason);
+      return;
+    }
+    if (!isRetryableCode(grpcCodeOf(err)) || this.#failures >= retry.attempts) {
       this.destroy(connection.error(err, `reading ${blob.digest} at offset ${this.#received}`));
       return;
     }

@@ -42,9 +42,9 @@ export async function byteStreamWrite(o: ByteStreamWriteOptions): Promise<void> 
       await writeOnce(o, resource, offset, progress);
       return;
     } catch (err) {
-      if (err instanceof ImgError || o.signal?.aborted || !isRetryableCode(grpcCodeOf(err))) {
-        throw o.connection.error(err, `writing ${o.blob.digest}`);
-      }
+      // The source's own failures (a missing file, wrong bytes) are not the cache's: passed on as they are.
+      if (err instanceof ImgError || grpcCodeOf(err) === undefined || o.signal?.aborted) throw err;
+      if (!isRetryableCode(grpcCodeOf(err))) throw o.connection.error(err, `writing ${o.blob.digest}`);
       failures = progress.committed > offset ? 1 : failures + 1;
       if (failures >= o.retry.attempts) throw o.connection.error(err, `writing ${o.blob.digest}`);
       await backoff(failures, o.retry, o.signal);
@@ -91,6 +91,7 @@ async function writeOnce(
 ): Promise<void> {
   const { connection, blob } = o;
   const md = await connection.metadata('bytestream', o.signal);
+  const source = await o.content.open({ signal: o.signal });
   connection.publish({ method: 'bytestream.Write', resource, offset });
   let call!: grpc.ClientWritableStream<unknown>;
   const response = new Promise<{ committed_size: number }>((resolve, reject) => {
@@ -112,7 +113,6 @@ async function writeOnce(
   answer.catch(() => {});
   const onAbort = () => call.cancel();
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const source = await o.content.open({ signal: o.signal });
   const verified = pipeline(source, createVerifyStream(blob, `${blob.digest} (upload source)`), () => {});
   let writeOffset = offset;
   let first = true;
@@ -132,9 +132,7 @@ async function writeOnce(
       const timeout = AbortSignal.timeout(o.timeoutMs);
       await Promise.race([
         once(call, 'drain', { signal: timeout }).catch(() => {
-          throw Object.assign(new Error(`upload stalled for ${o.timeoutMs} ms`), {
-            code: status.DEADLINE_EXCEEDED,
-          });
+          throw deadlineError(`upload stalled for ${o.timeoutMs} ms`);
         }),
         answer,
       ]);
@@ -165,7 +163,7 @@ async function writeOnce(
       await send(Buffer.concat(pending, pendingBytes), true);
       call.end();
     }
-    const res = await answer;
+    const res = await Promise.race([answer, stalled(o.timeoutMs, 'no answer to the finished upload')]);
     const committed = Number(res.committed_size);
     if (committed !== blob.size && committed !== -1) {
       throw connection.error(
@@ -182,4 +180,15 @@ async function writeOnce(
     o.signal?.removeEventListener('abort', onAbort);
     verified.destroy();
   }
+}
+
+function deadlineError(message: string): Error {
+  return Object.assign(new Error(message), { code: status.DEADLINE_EXCEEDED });
+}
+
+/** Rejects with a retryable DEADLINE_EXCEEDED after `ms` (the timer does not keep the process alive). */
+function stalled(ms: number, what: string): Promise<never> {
+  return new Promise((_, reject) =>
+    setTimeout(() => reject(deadlineError(`${what} within ${ms} ms`)), ms).unref(),
+  );
 }

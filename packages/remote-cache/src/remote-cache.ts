@@ -269,21 +269,22 @@ export class RemoteCache {
    */
   async writeBlob(blob: BlobRef, content: Uint8Array | BlobOpener, options: CallOptions = {}): Promise<void> {
     toReapiDigest(blob);
-    if (content instanceof Uint8Array) verifyBlobBytes(content, blob, `${blob.digest} (upload source)`);
-    if (isEmptyBlob(blob)) return; // every REAPI server holds the empty blob
+    const where = `${blob.digest} (upload source)`;
+    if (isEmptyBlob(blob)) {
+      // Every REAPI server holds the empty blob; only the source is checked.
+      if (content instanceof Uint8Array) verifyBlobBytes(content, blob, where);
+      return;
+    }
     if (await this.usesBatch(blob, options)) {
       const data =
         content instanceof Uint8Array
           ? content
-          : await collect(
-              await content.open({ signal: options.signal }),
-              blob.size,
-              `${blob.digest} (upload source)`,
-            );
-      verifyBlobBytes(data, blob, `${blob.digest} (upload source)`);
+          : await collect(await content.open({ signal: options.signal }), blob.size, where);
+      verifyBlobBytes(data, blob, where);
       await this.#batchUpdate([{ blob, data }], options.signal);
       return;
     }
+    // Checked on the way out by byteStreamWrite.
     const opener: BlobOpener =
       content instanceof Uint8Array ? { open: async () => bufferStream(content) } : content;
     await byteStreamWrite({
@@ -358,7 +359,7 @@ export class RemoteCache {
         signal,
       );
     } catch (err) {
-      throw this.#connection.error(err, what);
+      throw signal?.aborted ? signal.reason : this.#connection.error(err, what);
     }
   }
 }

@@ -178,6 +178,17 @@ describe.skipIf(needs.skip)('against a real BuildGrid', () => {
     expect(await cache.findMissingBlobs([b])).toEqual([b]);
   });
 
+  it("an upload source's own failure is passed on as it is, not retried", async () => {
+    const b = randomBlob(5 * 1024 * 1024);
+    const { createReadStream } = await import('node:fs');
+    const source = { open: async () => createReadStream('/nonexistent/layer.tar.gz') };
+    await expect(cache.writeBlob(b, source)).rejects.toMatchObject({
+      code: 'ENOENT',
+      path: '/nonexistent/layer.tar.gz',
+    });
+    expect(rpcs.methods().filter((m) => m.startsWith('bytestream.'))).toEqual(['bytestream.Write']);
+  });
+
   it('a ByteStream read cut mid-stream resumes at the offset it reached, with the right bytes', async () => {
     const b = randomBlob(24 * 1024 * 1024);
     await cache.writeBlob(b, b.data);
