@@ -48,6 +48,9 @@ export class Connection {
     const channelOptions: grpc.ClientOptions = {
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
       'grpc.max_send_message_length': options.maxReceiveMessageBytes,
+      // HTTP/2's default 64 KiB window caps a stream at 64 KiB per round trip: far too little beyond
+      // loopback, and it stalls the server while a chunk is hashed.
+      'grpc-node.flow_control_window': 8 * 1024 * 1024,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 20_000,
     };
