@@ -25,7 +25,8 @@ function* content() {
   const key = createHash('sha256').update(`remote-cache-bench:${seed}`).digest().subarray(0, 16);
   const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
   const zeros = Buffer.alloc(MIB);
-  for (let done = 0; done < size; done += MIB) yield cipher.update(zeros.subarray(0, Math.min(MIB, size - done)));
+  for (let done = 0; done < size; done += MIB)
+    yield cipher.update(zeros.subarray(0, Math.min(MIB, size - done)));
 }
 
 const hash = createHash('sha256');
@@ -82,7 +83,12 @@ if (tool === 'img') {
       let offset = 0;
       for (const data of content()) {
         const finish = offset + data.length === size;
-        const ok = call.write({ resource_name: offset === 0 ? resource : '', write_offset: offset, finish_write: finish, data });
+        const ok = call.write({
+          resource_name: offset === 0 ? resource : '',
+          write_offset: offset,
+          finish_write: finish,
+          data,
+        });
         offset += data.length;
         if (!ok) await once(call, 'drain');
       }

@@ -26,10 +26,14 @@ const sizeMib = Number(args['size-mib']);
 const iterations = Number(args.iterations);
 
 if (!args['no-build']) {
-  const r = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@img/remote-cache', '--filter=@img/test-utils'], {
-    cwd: repo,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const r = spawnSync(
+    'npx',
+    ['turbo', 'run', 'build', '--filter=@img/remote-cache', '--filter=@img/test-utils'],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   if (r.status !== 0) process.exit(1);
 }
 const { startBuildGrid } = await import(join(repo, 'packages/test-utils/dist/index.js'));
@@ -49,7 +53,9 @@ function runDriver(tool, endpoint, seed) {
     child.stdout.on('data', (d) => {
       out += d;
     });
-    child.on('close', (code) => (code === 0 ? res(JSON.parse(out)) : rej(new Error(`${tool} driver exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? res(JSON.parse(out)) : rej(new Error(`${tool} driver exited ${code}`)),
+    );
   });
 }
 
@@ -90,10 +96,17 @@ const row = (tool) => {
 const img = row('img');
 const floor = row('floor');
 const f = (x, d = 1) => x.toFixed(d).padStart(9);
-console.log(`\n${sizeMib} MiB blob through BuildGrid 0.4.4, median of ${iterations} (node ${process.version})`);
+console.log(
+  `\n${sizeMib} MiB blob through BuildGrid 0.4.4, median of ${iterations} (node ${process.version})`,
+);
 console.log('               write MB/s  read MB/s  write cpu s  read cpu s  rss MiB  buildgrid cpu s');
-for (const [name, r] of [['img', img], ['floor', floor]]) {
-  console.log(`${name.padStart(12)} ${f(r.write)} ${f(r.read)} ${f(r.writeCpu, 2)}  ${f(r.readCpu, 2)} ${f(r.rss, 0)} ${f(r.server, 1)}`);
+for (const [name, r] of [
+  ['img', img],
+  ['floor', floor],
+]) {
+  console.log(
+    `${name.padStart(12)} ${f(r.write)} ${f(r.read)} ${f(r.writeCpu, 2)}  ${f(r.readCpu, 2)} ${f(r.rss, 0)} ${f(r.server, 1)}`,
+  );
 }
 console.log(
   `${'img/floor'.padStart(12)} ${f(img.write / floor.write, 2)} ${f(img.read / floor.read, 2)} ${f(img.writeCpu / floor.writeCpu, 2)}  ${f(img.readCpu / floor.readCpu, 2)} ${f(img.rss / floor.rss, 2)} ${f(img.server / floor.server, 2)}`,
