@@ -51,8 +51,6 @@ export class Connection {
       // HTTP/2's default 64 KiB window caps a stream at 64 KiB per round trip: far too little beyond
       // loopback, and it stalls the server while a chunk is hashed.
       'grpc-node.flow_control_window': 8 * 1024 * 1024,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 20_000,
     };
     const cas = new services.cas(endpoint.target, credentials, channelOptions);
     const shared = { ...channelOptions, channelOverride: cas.getChannel() } as grpc.ClientOptions;
