@@ -1,11 +1,15 @@
 import {
   assertValid,
+  type BlobLocation,
+  type BlobSource,
   canonicalJsonBytes,
   configViolations,
   type Descriptor,
+  type Digest,
   formatPlatform,
   type History,
   type ImageConfig,
+  type ImageGraph,
   type LayerMetadata,
   type Manifest,
   MediaType,
@@ -41,20 +45,27 @@ export interface BuildImageOptions extends ConfigSettings {
   readonly createdBy?: string;
 }
 
-/** An assembled image: documents as canonical bytes plus their descriptors. */
-export interface BuiltImage {
+/**
+ * An assembled image, in the image model: `root` (= `descriptor`, with platform) and `documents` (config
+ * and manifest as canonical bytes); `blobs` is empty (assembly never reads a blob: the caller adds the
+ * layer files it has); `locations` are the layers' own (a pulled base's). The parsed documents and the
+ * layer metadata come along for callers that assemble further (an index, a layout).
+ */
+export interface AssembledImage extends ImageGraph {
   readonly config: ImageConfig;
   readonly configBytes: Buffer;
   readonly manifest: Manifest;
   readonly manifestBytes: Buffer;
-  /** Manifest descriptor with platform, as an index or a layout refers to it. */
+  /** Manifest descriptor with platform, as an index or a layout refers to it (the root). */
   readonly descriptor: Descriptor;
   /** Every layer of the image (base first) with its metadata. */
   readonly layers: readonly LayerMetadata[];
 }
 
+const NO_BLOBS: ReadonlyMap<Digest, BlobSource> = new Map();
+
 /** Assemble config and manifest from layer metadata only: never reads a blob. */
-export function buildImage(options: BuildImageOptions): BuiltImage {
+export function buildImage(options: BuildImageOptions): AssembledImage {
   const platform = normalizePlatform(options.platform);
   const { base } = options;
   let config: Partial<ImageConfig> = {};
@@ -126,5 +137,21 @@ export function buildImage(options: BuildImageOptions): BuiltImage {
     ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
     platform,
   };
-  return { config: image, configBytes, manifest, manifestBytes, descriptor, layers };
+  const locations = new Map<Digest, readonly BlobLocation[]>();
+  for (const l of layers) if (l.sources?.length) locations.set(l.digest, l.sources);
+  return {
+    root: descriptor,
+    documents: new Map([
+      [manifest.config.digest, configBytes],
+      [descriptor.digest, manifestBytes],
+    ]),
+    blobs: NO_BLOBS,
+    ...(locations.size ? { locations } : {}),
+    config: image,
+    configBytes,
+    manifest,
+    manifestBytes,
+    descriptor,
+    layers,
+  };
 }

@@ -7,19 +7,20 @@ import { canonicalJsonBytes, type LayerMetadata, MediaType, sha256Digest } from 
 import { run, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeDockerArchive } from './docker-archive.js';
-import type { BlobHandle, ImageContent } from './image-content.js';
+import type { BlobSource, Digest, ImageGraph } from '@img/oci-spec';
+import { blobPath } from './blob-file.js';
 import { readLayout } from './read-layout.js';
 import { DirectorySink, TarSink } from './sinks.js';
 import { validateLayout } from './validate-layout.js';
-import { blobPath, writeOciLayout } from './write-layout.js';
+import { writeOciLayout } from './write-layout.js';
 
 const tmp = useTempDir('oci-layout-');
 let layer: LayerMetadata;
-let content: ImageContent;
+let content: ImageGraph;
 
-function imageContent(layers: { meta: LayerMetadata; path: string }[], platforms = ['amd64']): ImageContent {
-  const documents = new Map<string, Uint8Array>();
-  const blobs = new Map<string, BlobHandle>();
+function imageContent(layers: { meta: LayerMetadata; path: string }[], platforms = ['amd64']): ImageGraph {
+  const documents = new Map<Digest, Uint8Array>();
+  const blobs = new Map<Digest, BlobSource>();
   for (const l of layers)
     blobs.set(l.meta.digest, { descriptor: l.meta, open: async () => createReadStream(l.path) });
   const images = platforms.map((arch) =>

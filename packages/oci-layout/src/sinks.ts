@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,11 @@ import { encodeTarHeader } from '@img/layer-writer';
 export interface FileSink {
   /** Add a regular file; `data` is bytes or a stream of exactly `size` bytes. */
   addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void>;
+  /**
+   * Add a regular file whose bytes are the local file `path` (exactly `size` bytes) without copying
+   * them (a hard link); false when this sink cannot here (another file system...): then use addFile.
+   */
+  linkFile?(name: string, size: number, path: string): Promise<boolean>;
   /** Make everything visible under the final name at once. */
   commit(): Promise<void>;
   /** Remove whatever was written. */
@@ -32,15 +37,32 @@ export class DirectorySink implements FileSink {
     this.#temp = tempNameFor(path);
   }
 
-  async addFile(name: string, _size: number, data: Uint8Array | Readable): Promise<void> {
+  async #target(name: string): Promise<string> {
     const target = join(this.#temp, name);
     const dir = dirname(target);
     if (!this.#dirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.#dirs.add(dir);
     }
+    return target;
+  }
+
+  async addFile(name: string, _size: number, data: Uint8Array | Readable): Promise<void> {
+    const target = await this.#target(name);
     if (data instanceof Uint8Array) await writeFile(target, data);
     else await pipeline(data, createWriteStream(target));
+  }
+
+  async linkFile(name: string, _size: number, path: string): Promise<boolean> {
+    try {
+      await link(path, await this.#target(name));
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP' || code === 'EACCES')
+        return false;
+      throw e;
+    }
   }
 
   async commit(): Promise<void> {

@@ -7,12 +7,12 @@ import { writeLayerToFile } from '@img/layer-writer';
 import { useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
 import { writeDockerArchive } from './docker-archive.js';
-import type { ImageContent } from './image-content.js';
+import type { ImageGraph } from '@img/oci-spec';
 import { StreamSink, TarSink } from './sinks.js';
 
 const tmp = useTempDir('stream-sink-');
 
-async function content(bytes: number): Promise<ImageContent> {
+async function content(bytes: number): Promise<ImageGraph> {
   const path = tmp.join(`layer-${bytes}.tar`);
   // Uncompressed random-ish content, so the archive is as large as the data.
   const data = Buffer.alloc(bytes);
