@@ -27,7 +27,7 @@ export class HostileLayout {
   }
 
   /** Make `entry` the one image of index.json (written as given). */
-  async setRoot(entry: Record<string, unknown>): Promise<void> {
+  async setRoot(entry: object): Promise<void> {
     await writeFile(
       join(this.dir, 'index.json'),
       canonicalJsonBytes({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [entry] }, 'sorted'),
@@ -35,7 +35,7 @@ export class HostileLayout {
   }
 
   /** The tiny image's manifest with its one layer replaced by `layer`. */
-  manifestWithLayer(layer: Record<string, unknown>): Record<string, unknown> {
+  manifestWithLayer(layer: object): Record<string, unknown> {
     return {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,

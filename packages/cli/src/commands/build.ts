@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BuiltImage, buildImage, buildIndex } from '@img/image-assembly';
-import type { ImageContent } from '@img/oci-layout';
-import { type Descriptor, unixToRfc3339 } from '@img/oci-spec';
+import { type AssembledImage, buildImage, buildIndex } from '@img/image-assembly';
+import { type Descriptor, type ImageGraph, unixToRfc3339 } from '@img/oci-spec';
 import type { Command } from 'commander';
-import { ContentCollector } from '../image/content.js';
-import { loadBase } from '../image/load-base.js';
+import { GraphCollector } from '../image/content.js';
+import { baseImageOf, openBaseLayout } from '../image/load-base.js';
 import { parseOutputTarget, writeOutput } from '../image/output.js';
 import { buildSpecLayer } from '../image/spec-layer.js';
 import type { Io } from '../io.js';
@@ -20,20 +19,22 @@ import { type PushFlags, pushContent } from './push.js';
 
 export interface BuildResult {
   readonly root: Descriptor;
-  readonly images: BuiltImage[];
+  readonly images: AssembledImage[];
 }
 
 async function buildPlatformImage(
   spec: PlatformImageSpec,
-  collector: ContentCollector,
+  collector: GraphCollector,
   workDir: string,
   epoch: number | undefined,
   n: number,
-): Promise<BuiltImage> {
-  const base = spec.base ? await loadBase(spec.base, spec.platform, spec.where) : undefined;
-  if (base) {
-    collector.addBlobHandles(base.blobs);
-    collector.addSources(base.sources);
+): Promise<AssembledImage> {
+  let base: { image: ReturnType<typeof baseImageOf> } | undefined;
+  if (spec.base) {
+    const layout = await openBaseLayout(spec.base);
+    base = { image: baseImageOf(layout, spec.base, spec.platform, spec.where) };
+    // The base's layer files (when the layout has them) and locations; its documents are not needed.
+    collector.addGraph({ ...layout, documents: new Map() });
   }
   const layers = [];
   for (const [i, layer] of spec.layers.entries()) {
@@ -72,14 +73,14 @@ async function buildPlatformImage(
 }
 
 /**
- * Build the image (or index) a spec file describes into an ImageContent whose layer blobs live in
- * `workDir` (the caller removes it once the content has been written or loaded).
+ * Build the image (or index) a spec file describes into an ImageGraph whose layer blobs live in
+ * `workDir` (the caller removes it once the image has been written or loaded).
  */
 export async function buildSpecContent(
   specPath: string,
   workDir: string,
   io?: Io,
-): Promise<BuildResult & { content: ImageContent }> {
+): Promise<BuildResult & { graph: ImageGraph }> {
   const spec = await readImageSpec(specPath);
   if (io) {
     for (const layer of spec.images.flatMap((i) => i.layers)) {
@@ -87,8 +88,8 @@ export async function buildSpecContent(
     }
   }
   const epoch = sourceDateEpoch();
-  const collector = new ContentCollector();
-  const images: BuiltImage[] = [];
+  const collector = new GraphCollector();
+  const images: AssembledImage[] = [];
   for (const [n, image] of spec.images.entries()) {
     images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
   }
@@ -101,7 +102,7 @@ export async function buildSpecContent(
     collector.addIndex(index);
     root = index.descriptor;
   }
-  return { root, images, content: collector.content(root) };
+  return { root, images, graph: collector.graph(root) };
 }
 
 /** Build the image (or index) a spec file describes and write it to `output`. */
@@ -116,12 +117,12 @@ export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Pro
   const target = flags.output ? parseOutputTarget(flags.output) : undefined;
   const workDir = await mkdtemp(join(tmpdir(), 'img-build-'));
   try {
-    const { root, images, content } = await buildSpecContent(specPath, workDir, io);
+    const { root, images, graph } = await buildSpecContent(specPath, workDir, io);
     if (target) {
-      await writeOutput(content, target, flags);
+      await writeOutput(graph, target, flags);
       io.out(`${flags.output}@${root.digest}`);
     }
-    if (flags.push) await pushContent(content, flags.push, flags, io);
+    if (flags.push) await pushContent(graph, flags.push, flags, io);
     return { root, images };
   } finally {
     await rm(workDir, { recursive: true, force: true });

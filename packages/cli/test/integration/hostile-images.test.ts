@@ -1,6 +1,6 @@
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJsonBytes, type Descriptor, MediaType, sha256Digest } from '@img/oci-spec';
 import {
@@ -65,7 +65,11 @@ describe('digests that leave blobs/ in a local layout', () => {
     const victim = await victimFile(join(dir, 'x'));
     const before = await victim();
     const layout = await HostileLayout.create(join(dir, 'layout'));
-    const layer = { mediaType: MediaType.OciLayerGzip, digest: escapingDigest('x'), size: before.text.length };
+    const layer = {
+      mediaType: MediaType.OciLayerGzip,
+      digest: escapingDigest('x'),
+      size: before.text.length,
+    };
     const manifest = await layout.blob(layout.manifestWithLayer(layer), MediaType.OciManifest);
     await layout.setRoot({ ...manifest });
     return { layout, victim, before };
@@ -73,7 +77,10 @@ describe('digests that leave blobs/ in a local layout', () => {
 
   it('img validate refuses the digest without reading the file', async () => {
     const { layout, victim, before } = await escapingLayout('validate');
-    expectRefused(await imgChild('validate', `oci:${layout.dir}`), /invalid digest.*sha256:\.\.\/\.\.\/\.\.\/x/);
+    expectRefused(
+      await imgChild('validate', `oci:${layout.dir}`),
+      /invalid digest.*sha256:\.\.\/\.\.\/\.\.\/x/,
+    );
     expect(await victim()).toEqual(before);
   });
 
@@ -91,7 +98,10 @@ describe('digests that leave blobs/ in a local layout', () => {
     expectRefused(await imgChild('inspect', `oci:${layout.dir}`), /invalid digest/);
     const spec = join(layout.dir, '..', 'image.json');
     await writeFile(spec, JSON.stringify({ platform: 'linux/amd64', base: `oci:${layout.dir}`, layers: [] }));
-    expectRefused(await imgChild('build', spec, '-o', `oci:${join(layout.dir, '..', 'out')}`), /invalid digest/);
+    expectRefused(
+      await imgChild('build', spec, '-o', `oci:${join(layout.dir, '..', 'out')}`),
+      /invalid digest/,
+    );
     expect(await victim()).toEqual(before);
   });
 });
@@ -106,7 +116,12 @@ async function startEscapingRegistry(layerDigest: string): Promise<{
   stop(): Promise<void>;
 }> {
   const config = canonicalJsonBytes(
-    { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256Digest('x')] } },
+    {
+      architecture: 'amd64',
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [sha256Digest('x')] },
+    },
     'config',
   );
   const configDescriptor: Descriptor = {
@@ -200,7 +215,10 @@ describe('exponential graphs', () => {
     let child: Descriptor = layout.tiny.manifest;
     for (let level = 0; level < 5; level++) {
       const manifests = Array.from({ length: 50 }, (_, i) => ({ ...child, annotations: { n: String(i) } }));
-      const bytes = canonicalJsonBytes({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }, 'index');
+      const bytes = canonicalJsonBytes(
+        { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests },
+        'index',
+      );
       const digest = sha256Digest(bytes);
       const res = await fetch(`${registry!.baseUrl}/v2/${repo}/manifests/${digest}`, {
         method: 'PUT',
@@ -213,9 +231,11 @@ describe('exponential graphs', () => {
     const tag = await fetch(`${registry!.baseUrl}/v2/${repo}/manifests/top`, {
       method: 'PUT',
       headers: { 'content-type': MediaType.OciIndex },
-      body: await (await fetch(`${registry!.baseUrl}/v2/${repo}/manifests/${child.digest}`, {
-        headers: { accept: MediaType.OciIndex },
-      })).arrayBuffer(),
+      body: await (
+        await fetch(`${registry!.baseUrl}/v2/${repo}/manifests/${child.digest}`, {
+          headers: { accept: MediaType.OciIndex },
+        })
+      ).arrayBuffer(),
     });
     expect(tag.status).toBe(201);
 
@@ -230,7 +250,7 @@ describe('exponential graphs', () => {
 });
 
 describe('img validate is at least as strict as push', () => {
-  async function lyingLayout(name: string, lie: (l: HostileLayout) => Promise<Record<string, unknown>>) {
+  async function lyingLayout(name: string, lie: (l: HostileLayout) => Promise<object>) {
     const layout = await HostileLayout.create(join(tmp.path, name));
     await layout.setRoot(await lie(layout));
     return `oci:${layout.dir}`;
@@ -253,7 +273,10 @@ describe('img validate is at least as strict as push', () => {
   });
 
   it('refuses a descriptor whose size lies', async () => {
-    const ref = await lyingLayout('size', async (l) => ({ ...l.tiny.manifest, size: l.tiny.manifest.size + 10 }));
+    const ref = await lyingLayout('size', async (l) => ({
+      ...l.tiny.manifest,
+      size: l.tiny.manifest.size + 10,
+    }));
     expectRefused(await imgChild('validate', ref), /size/);
   });
 });
