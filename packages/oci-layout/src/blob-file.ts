@@ -2,7 +2,14 @@ import { constants, createReadStream } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { type BlobSource, type Descriptor, type Digest, digestAlgorithm, digestHex, parseDigest } from '@img/oci-spec';
+import {
+  type BlobSource,
+  type Descriptor,
+  type Digest,
+  digestAlgorithm,
+  digestHex,
+  parseDigest,
+} from '@img/oci-spec';
 import { LayoutError } from './errors.js';
 
 /**
@@ -74,7 +81,10 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
   try {
     const { size } = await fh.stat();
     if (size > maxBytes) {
-      throw new LayoutError('IMG_LAYOUT_INVALID', `${path}: ${size} bytes, more than the limit of ${maxBytes}`);
+      throw new LayoutError(
+        'IMG_LAYOUT_INVALID',
+        `${path}: ${size} bytes, more than the limit of ${maxBytes}`,
+      );
     }
     const buf = Buffer.alloc(size);
     let filled = 0;

@@ -51,7 +51,10 @@ export class DirectorySource implements LayoutSource {
         p = lstat(join(this.#root, dir)).then(
           (st) => {
             if (!st.isDirectory())
-              throw new LayoutError('IMG_LAYOUT_INVALID', `${this.name}: ${dir} is not a directory (refused)`);
+              throw new LayoutError(
+                'IMG_LAYOUT_INVALID',
+                `${this.name}: ${dir} is not a directory (refused)`,
+              );
           },
           (e: NodeJS.ErrnoException) => {
             if (e.code !== 'ENOENT') throw e;
@@ -162,11 +165,14 @@ export class TarSource implements LayoutSource {
         const size = parseOctal(block, 124, 12);
         const dataStart = pos + 512;
         if (!Number.isSafeInteger(size) || size < 0 || dataStart + size > total) {
-          bad(`member at offset ${pos}: size field ${JSON.stringify(block.subarray(124, 136).toString('latin1'))} is invalid or runs past the end`);
+          bad(
+            `member at offset ${pos}: size field ${JSON.stringify(block.subarray(124, 136).toString('latin1'))} is invalid or runs past the end`,
+          );
         }
         const type = String.fromCharCode(block[156] || 0x30);
         if (type === 'x' || type === 'L') {
-          if (size > MAX_EXTENDED_HEADER_BYTES) bad(`member at offset ${pos}: a ${size}-byte extended header`);
+          if (size > MAX_EXTENDED_HEADER_BYTES)
+            bad(`member at offset ${pos}: a ${size}-byte extended header`);
           const data = Buffer.alloc(size);
           await fh.read(data, 0, size, dataStart);
           longName = type === 'x' ? paxPath(data) : cstring(data, 0, size);

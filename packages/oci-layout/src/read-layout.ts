@@ -10,8 +10,8 @@ import {
   GraphBudget,
   type GraphLimits,
   type ImageGraph,
-  type Index,
   ImgError,
+  type Index,
   isDocumentDescriptor,
   isImageConfig,
   parseDigest,
@@ -208,7 +208,10 @@ async function readLayoutOf(ref: string, options: ReadLayoutOptions): Promise<Re
     const m = parsed.manifest;
     budget.checkFanOut(m.layers.length, what);
     const config = m.config;
-    if ((isImageConfig(config.mediaType) || config.mediaType.endsWith('+json')) && !documents.has(config.digest)) {
+    if (
+      (isImageConfig(config.mediaType) || config.mediaType.endsWith('+json')) &&
+      !documents.has(config.digest)
+    ) {
       const bytes = await readBlob(config, `${what}: config ${config.digest}`, maxConfig);
       checkBlobBytes(bytes, config, `${what}: config`);
       documents.set(config.digest, bytes);

@@ -59,7 +59,13 @@ export class DirectorySink implements FileSink {
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP' || code === 'EACCES')
+      if (
+        code === 'EXDEV' ||
+        code === 'EPERM' ||
+        code === 'EMLINK' ||
+        code === 'ENOTSUP' ||
+        code === 'EACCES'
+      )
         return false;
       throw e;
     }

@@ -4,10 +4,10 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buildImage } from '@img/image-assembly';
 import { writeLayerToFile } from '@img/layer-writer';
+import type { ImageGraph } from '@img/oci-spec';
 import { useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
 import { writeDockerArchive } from './docker-archive.js';
-import type { ImageGraph } from '@img/oci-spec';
 import { StreamSink, TarSink } from './sinks.js';
 
 const tmp = useTempDir('stream-sink-');

@@ -45,7 +45,12 @@ async function checkLayer(source: BlobSource, d: Descriptor, withDiffId: boolean
       size += chunk.length;
       if (size > d.size) {
         // Stop reading a blob longer than its descriptor says: the check fails either way.
-        cb(new LayoutError('IMG_LAYOUT_SIZE_MISMATCH', `${d.digest}: more than the ${d.size} bytes its descriptor says`));
+        cb(
+          new LayoutError(
+            'IMG_LAYOUT_SIZE_MISMATCH',
+            `${d.digest}: more than the ${d.size} bytes its descriptor says`,
+          ),
+        );
         return;
       }
       outer.update(chunk);

@@ -90,7 +90,10 @@ export async function writeBlobs(
     if (written.has(d.digest)) continue;
     const bytes = graph.documents.get(d.digest);
     if (!bytes) {
-      throw new LayoutError('IMG_LAYOUT_BLOB_MISSING', `config ${d.digest} (${d.mediaType}) is not in the image`);
+      throw new LayoutError(
+        'IMG_LAYOUT_BLOB_MISSING',
+        `config ${d.digest} (${d.mediaType}) is not in the image`,
+      );
     }
     await sink.addFile(blobPath(d.digest), bytes.length, bytes);
     written.add(d.digest);

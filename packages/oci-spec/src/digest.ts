@@ -53,6 +53,9 @@ export function verifyBytes(data: Uint8Array, expected: Digest, where: string = 
   const algorithm = digestAlgorithm(digest);
   const actual = `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
   if (actual !== digest) {
-    throw new SpecError('IMG_DIGEST_MISMATCH', `${where}: digest mismatch: expected ${digest}, got ${actual}`);
+    throw new SpecError(
+      'IMG_DIGEST_MISMATCH',
+      `${where}: digest mismatch: expected ${digest}, got ${actual}`,
+    );
   }
 }

@@ -52,7 +52,10 @@ export class GraphBudget {
   /** A document listing `count` children (index entries or layers). */
   checkFanOut(count: number, where: string): void {
     if (count > this.maxFanOut) {
-      throw new SpecError('IMG_GRAPH_LIMIT', `${where}: ${count} entries, more than the limit of ${this.maxFanOut}`);
+      throw new SpecError(
+        'IMG_GRAPH_LIMIT',
+        `${where}: ${count} entries, more than the limit of ${this.maxFanOut}`,
+      );
     }
   }
 }

@@ -34,7 +34,11 @@ class Graph {
     );
   }
   index(manifests: Descriptor[]): Descriptor {
-    return this.add({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }, MediaType.OciIndex, 'index');
+    return this.add(
+      { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests },
+      MediaType.OciIndex,
+      'index',
+    );
   }
   graph(root: Descriptor, blobs: ReadonlyMap<Digest, BlobSource> = new Map()): ImageGraph {
     return { root, documents: this.documents, blobs };
@@ -75,7 +79,10 @@ describe('walks over an image graph', () => {
     expect(listManifests(g.graph(top), { maxDepth: 64 })).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(2000);
     expect(() => reachableDescriptors(g.graph(top))).toThrow(
-      expect.objectContaining({ code: 'IMG_GRAPH_LIMIT', message: expect.stringMatching(/nested deeper than 8/) }),
+      expect.objectContaining({
+        code: 'IMG_GRAPH_LIMIT',
+        message: expect.stringMatching(/nested deeper than 8/),
+      }),
     );
   });
 
@@ -83,7 +90,9 @@ describe('walks over an image graph', () => {
     const g = new Graph();
     const images = Array.from({ length: 30 }, (_, i) => g.image(`arch${i}`, [layer(`l${i}`)]));
     const wide = g.index(images);
-    expect(() => walkDocuments(g.graph(wide), { maxFanOut: 10 })).toThrow(/30 entries, more than the limit of 10/);
+    expect(() => walkDocuments(g.graph(wide), { maxFanOut: 10 })).toThrow(
+      /30 entries, more than the limit of 10/,
+    );
     expect(() => walkDocuments(g.graph(wide), { maxDocuments: 20 })).toThrow(/more than 20 distinct/);
     expect(walkDocuments(g.graph(wide))).toHaveLength(31);
   });
@@ -108,7 +117,9 @@ describe('walks over an image graph', () => {
     const amd = g.image('amd64', []);
     const arm = g.image('arm', []);
     const both = g.graph(g.index([amd, arm]));
-    expect(selectImage(both, { os: 'linux', architecture: 'arm', variant: 'v7' })?.descriptor.digest).toBe(arm.digest);
+    expect(selectImage(both, { os: 'linux', architecture: 'arm', variant: 'v7' })?.descriptor.digest).toBe(
+      arm.digest,
+    );
     expect(selectImage(both, { os: 'linux', architecture: 's390x' })).toBeUndefined();
     const single = g.graph(amd);
     expect(selectImage(single, { os: 'linux', architecture: 's390x' })?.descriptor.digest).toBe(amd.digest);
@@ -153,7 +164,9 @@ describe('parseDocument: one rule set for every manifest and index', () => {
         MediaType.OciManifest,
       );
       expect(() => parseDocument(bytes, descriptor, 'm')).toThrow(
-        expect.objectContaining({ message: expect.stringContaining(`layers[0].digest: invalid digest "${digest}"`) }),
+        expect.objectContaining({
+          message: expect.stringContaining(`layers[0].digest: invalid digest "${digest}"`),
+        }),
       );
     }
     const sha512 = `sha512:${'b'.repeat(128)}`;
@@ -178,9 +191,9 @@ describe('blob sources', () => {
     controller.abort();
     let tried = 0;
     const counting: BlobSource = { descriptor: d, open: async () => (tried++, Readable.from([])) };
-    await expect(firstAvailableSource(d, [failing, counting]).open({ signal: controller.signal })).rejects.toThrow(
-      'gone',
-    );
+    await expect(
+      firstAvailableSource(d, [failing, counting]).open({ signal: controller.signal }),
+    ).rejects.toThrow('gone');
     expect(tried).toBe(0);
   });
 

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { useTempDir, writeTinyOciLayout } from '@img/test-utils';
+import { describe, expect, it } from 'vitest';
+import { blobPath } from './blob-file.js';
+import { readLayout } from './read-layout.js';
+import { validateLayout } from './validate-layout.js';
+
+const tmp = useTempDir('oci-layout-hostile-');
+
+/** A tiny layout whose layer blob file is replaced by `make(path)`. */
+async function layoutWithLayerFile(name: string, make: (path: string) => Promise<void>) {
+  const dir = tmp.join(name);
+  const tiny = await writeTinyOciLayout(dir);
+  const path = join(dir, blobPath(tiny.layer.digest));
+  await rm(path);
+  await make(path);
+  return { dir, tiny };
+}
+
+const refused = {
+  code: 'IMG_LAYOUT_INVALID',
+  message: expect.stringMatching(/not a regular file \(refused\)/),
+};
+
+describe('blob files that are not regular files', () => {
+  it('refuses a layer that is a symlink out of the layout, without reading it', async () => {
+    await writeFile(tmp.join('secret'), 'outside');
+    const { dir } = await layoutWithLayerFile('symlink', (p) => symlink(tmp.join('secret'), p));
+    await expect(readLayout(`oci:${dir}`)).rejects.toMatchObject(refused);
+  });
+
+  it('refuses a layer that is /dev/zero (a device) at once', async () => {
+    const { dir } = await layoutWithLayerFile('device', (p) => symlink('/dev/zero', p));
+    await expect(validateLayout(`oci:${dir}`)).rejects.toMatchObject(refused);
+  });
+
+  it('refuses a FIFO without blocking on it', async () => {
+    const { dir, tiny } = await layoutWithLayerFile('fifo', async (p) => {
+      execFileSync('mkfifo', [p]);
+    });
+    await expect(readLayout(`oci:${dir}`)).rejects.toMatchObject(refused);
+    // A FIFO swapped in after the layout was read is refused by the open flags, without blocking.
+    const { dir: later, tiny: t2 } = await layoutWithLayerFile('fifo-later', async (p) => {
+      await writeFile(p, 'x');
+    });
+    const layout = await readLayout(`oci:${later}`);
+    const path = join(later, blobPath(t2.layer.digest));
+    await rm(path);
+    execFileSync('mkfifo', [path]);
+    await expect(
+      layout.blobs
+        .get(t2.layer.digest)!
+        .open()
+        .then((s) => buffer(s)),
+    ).rejects.toMatchObject(refused);
+    expect(tiny.layer.digest).toMatch(/^sha256:/);
+  });
+
+  it('refuses a blobs/sha256 directory that is a symlink', async () => {
+    const dir = tmp.join('dirlink');
+    await writeTinyOciLayout(dir);
+    await rename(join(dir, 'blobs', 'sha256'), tmp.join('elsewhere'));
+    await mkdir(join(dir, 'blobs'), { recursive: true });
+    await symlink(tmp.join('elsewhere'), join(dir, 'blobs', 'sha256'));
+    await expect(readLayout(`oci:${dir}`)).rejects.toMatchObject({
+      code: 'IMG_LAYOUT_INVALID',
+      message: expect.stringMatching(/blobs\/sha256 is not a directory/),
+    });
+  });
+});
