@@ -71,3 +71,26 @@ describe('blob files that are not regular files', () => {
     });
   });
 });
+
+describe('writing each layer once', () => {
+  it('hard-links a layer file of the right size into a directory layout, and copies others verified', async () => {
+    const { writeLayerToFile } = await import('@img/layer-writer');
+    const { buildImage } = await import('@img/image-assembly');
+    const { stat, writeFile: write } = await import('node:fs/promises');
+    const { DirectorySink } = await import('./sinks.js');
+    const { writeOciLayout } = await import('./write-layout.js');
+    const { fileBlobSource } = await import('./blob-file.js');
+    const path = tmp.join('once.tgz');
+    const layer = await writeLayerToFile({ entries: [{ type: 'content', path: '/a', content: 'a' }] }, path);
+    const image = buildImage({ platform: { os: 'linux', architecture: 'amd64' }, layers: [layer] });
+    const graph = { ...image, blobs: new Map([[layer.digest, fileBlobSource(layer, path)]]) };
+    await writeOciLayout(graph, new DirectorySink(tmp.join('once')));
+    const written = await stat(join(tmp.join('once'), blobPath(layer.digest)));
+    expect(written.ino).toBe((await stat(path)).ino);
+    // A file of another size is not linked: it is copied through the verifier, which refuses it.
+    await write(path, 'short');
+    await expect(writeOciLayout(graph, new DirectorySink(tmp.join('never')))).rejects.toThrow(
+      /expected \d+ bytes/,
+    );
+  });
+});

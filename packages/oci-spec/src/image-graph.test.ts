@@ -190,7 +190,13 @@ describe('blob sources', () => {
     const controller = new AbortController();
     controller.abort();
     let tried = 0;
-    const counting: BlobSource = { descriptor: d, open: async () => (tried++, Readable.from([])) };
+    const counting: BlobSource = {
+      descriptor: d,
+      open: async () => {
+        tried++;
+        return Readable.from([]);
+      },
+    };
     await expect(
       firstAvailableSource(d, [failing, counting]).open({ signal: controller.signal }),
     ).rejects.toThrow('gone');
