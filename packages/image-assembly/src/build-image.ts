@@ -17,6 +17,7 @@ import {
   normalizePlatform,
   type Platform,
   platformMatchRank,
+  platformOfConfig,
   sha256Digest,
 } from '@img/oci-spec';
 import { type BaseImage, baseLayers } from './base-image.js';
@@ -70,11 +71,7 @@ export function buildImage(options: BuildImageOptions): AssembledImage {
   const { base } = options;
   let config: Partial<ImageConfig> = {};
   if (base) {
-    const bp: Platform = {
-      os: base.config.os,
-      architecture: base.config.architecture,
-      ...(base.config.variant ? { variant: base.config.variant } : {}),
-    };
+    const bp = platformOfConfig(base.config);
     if (platformMatchRank(platform, bp) === undefined) {
       throw new AssemblyError(
         'IMG_ASSEMBLY_PLATFORM_MISMATCH',

@@ -1,5 +1,5 @@
 import { readLayout } from '@img/oci-layout';
-import { formatPlatform, listManifests, parseJson } from '@img/oci-spec';
+import { formatPlatform, listManifests, parseJson, platformOfConfig } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 
@@ -10,11 +10,7 @@ export async function inspectLayout(ref: string) {
     const config = img.config;
     return {
       digest: img.descriptor.digest,
-      platform: formatPlatform({
-        os: config.os,
-        architecture: config.architecture,
-        ...(config.variant ? { variant: config.variant } : {}),
-      }),
+      platform: formatPlatform(platformOfConfig(config)),
       manifest: img.manifest,
       config,
       layers: img.manifest.layers.map((l, i) => ({

@@ -8,6 +8,7 @@ import {
   type ImageConfig,
   parseJson,
   parseLayerMetadata,
+  platformOfConfig,
   sha256Digest,
 } from '@img/oci-spec';
 import type { Command } from 'commander';
@@ -54,11 +55,7 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
       mediaType: doc.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       digest: sha256Digest(bytes),
       size: bytes.length,
-      platform: {
-        os: cfg.os,
-        architecture: cfg.architecture,
-        ...(cfg.variant ? { variant: cfg.variant } : {}),
-      },
+      platform: platformOfConfig(cfg),
     });
   }
   if (flags.index) {
