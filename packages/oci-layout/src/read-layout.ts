@@ -215,6 +215,9 @@ async function readLayoutOf(ref: string, options: ReadLayoutOptions): Promise<Re
       const bytes = await readBlob(config, `${what}: config ${config.digest}`, maxConfig);
       checkBlobBytes(bytes, config, `${what}: config`);
       documents.set(config.digest, bytes);
+    } else if (!documents.has(config.digest) && (await source.size(blobPath(config.digest))) !== undefined) {
+      // An artifact's config that is not JSON: a blob like a layer.
+      blobs.set(config.digest, source.blobSource(config));
     }
     for (const layer of m.layers) {
       if (layerDigests.has(layer.digest)) continue;

@@ -88,15 +88,23 @@ export async function writeBlobs(
   }
   for (const d of documents) {
     if (written.has(d.digest)) continue;
+    written.add(d.digest);
     const bytes = graph.documents.get(d.digest);
-    if (!bytes) {
+    if (bytes) {
+      await sink.addFile(blobPath(d.digest), bytes.length, bytes);
+      continue;
+    }
+    // A config that is not JSON (an artifact's) may be a blob like a layer.
+    const source = graph.blobs.get(d.digest);
+    if (!source) {
       throw new LayoutError(
         'IMG_LAYOUT_BLOB_MISSING',
         `config ${d.digest} (${d.mediaType}) is not in the image`,
       );
     }
-    await sink.addFile(blobPath(d.digest), bytes.length, bytes);
-    written.add(d.digest);
+    const verified = createVerifyStream(d, `config ${d.digest}`);
+    pipeline(await source.open(), verified, () => {});
+    await sink.addFile(blobPath(d.digest), d.size, verified);
   }
 }
 
