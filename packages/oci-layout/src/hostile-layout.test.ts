@@ -59,6 +59,20 @@ describe('blob files that are not regular files', () => {
     expect(tiny.layer.digest).toMatch(/^sha256:/);
   });
 
+  it('refuses a manifest that is /dev/zero or a FIFO instead of reading or waiting forever', async () => {
+    for (const [name, make] of [
+      ['zero-manifest', (p: string) => symlink('/dev/zero', p)],
+      ['fifo-manifest', async (p: string) => execFileSync('mkfifo', [p])],
+    ] as const) {
+      const dir = tmp.join(name);
+      const tiny = await writeTinyOciLayout(dir);
+      const path = join(dir, blobPath(tiny.manifest.digest));
+      await rm(path);
+      await make(path);
+      await expect(readLayout(`oci:${dir}`)).rejects.toMatchObject(refused);
+    }
+  });
+
   it('refuses a blobs/sha256 directory that is a symlink', async () => {
     const dir = tmp.join('dirlink');
     await writeTinyOciLayout(dir);
