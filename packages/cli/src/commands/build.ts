@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AssembledImage, buildImage, buildIndex } from '@img/image-assembly';
+import { type AssembledImage, type BaseImage, buildImage, buildIndex } from '@img/image-assembly';
 import { type Descriptor, type ImageGraph, unixToRfc3339 } from '@img/oci-spec';
 import type { Command } from 'commander';
 import { GraphCollector } from '../image/content.js';
@@ -29,10 +29,10 @@ async function buildPlatformImage(
   epoch: number | undefined,
   n: number,
 ): Promise<AssembledImage> {
-  let base: { image: ReturnType<typeof baseImageOf> } | undefined;
+  let base: BaseImage | undefined;
   if (spec.base) {
     const layout = await openBaseLayout(spec.base);
-    base = { image: baseImageOf(layout, spec.base, spec.platform, spec.where) };
+    base = baseImageOf(layout, spec.base, spec.platform, spec.where);
     // The base's layer files (when the layout has them) and locations; its documents are not needed.
     collector.addGraph({ ...layout, documents: new Map() });
   }
@@ -53,7 +53,7 @@ async function buildPlatformImage(
   const image = buildImage({
     platform: spec.platform,
     layers,
-    ...(base ? { base: base.image } : {}),
+    ...(base ? { base } : {}),
     ...(fragment ? { configFragment: fragment } : {}),
     ...(c.env ? { env: c.env } : {}),
     ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
