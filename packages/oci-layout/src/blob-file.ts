@@ -1,5 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
-import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { type FileHandle, lstat, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -23,8 +23,8 @@ export const READ_CHUNK = 1024 * 1024;
  * not a regular file). O_NONBLOCK changes nothing for regular files.
  */
 const SAFE_OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-/** The same flags where Node's types want a string (fs.open takes numbers too). */
-const SAFE_OPEN_FLAGS_ARG = SAFE_OPEN_FLAGS as unknown as string;
+/** For a path the user named (a build input, often a symlink in a Bazel sandbox): follow it, never block. */
+const NAMED_OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 /**
  * `blobs/<algorithm>/<hex>` of a digest, parsed first: a string that is not a registered digest
@@ -61,10 +61,13 @@ export async function openRegularFile(path: string): Promise<FileHandle | undefi
   return fh;
 }
 
-/** Size of a regular file (lstat: a symlink is refused), or undefined when it does not exist. */
-export async function regularFileSize(path: string): Promise<number | undefined> {
+/**
+ * Size of a regular file, or undefined when it does not exist. A symlink is refused (lstat), unless
+ * `follow` (a path the user named): then the file it leads to must be regular.
+ */
+export async function regularFileSize(path: string, follow = false): Promise<number | undefined> {
   try {
-    const st = await lstat(path);
+    const st = follow ? await stat(path) : await lstat(path);
     if (!st.isFile()) throw notRegular(path, st.isSymbolicLink() ? 'a symbolic link' : 'not a file');
     return st.size;
   } catch (e) {
@@ -100,23 +103,25 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<B
 }
 
 /**
- * A stream of a regular file from `start`: checked with lstat first, then opened without following a
- * symlink or blocking on a FIFO (a file swapped in between is refused by the open flags).
+ * A stream of a regular file from `start`: checked first, then opened without blocking on a FIFO and,
+ * unless `follow`, without following a symlink (a file swapped in between is refused by the flags).
  */
-export async function regularFileStream(path: string, start = 0): Promise<Readable> {
-  if ((await regularFileSize(path)) === undefined) {
+export async function regularFileStream(path: string, start = 0, follow = false): Promise<Readable> {
+  if ((await regularFileSize(path, follow)) === undefined) {
     throw new LayoutError('IMG_LAYOUT_BLOB_MISSING', `${path}: no such file`);
   }
-  return createReadStream(path, { flags: SAFE_OPEN_FLAGS_ARG, start, highWaterMark: READ_CHUNK });
+  // Node's types want a string for flags; fs.open takes the numbers too.
+  const flags = (follow ? NAMED_OPEN_FLAGS : SAFE_OPEN_FLAGS) as unknown as string;
+  return createReadStream(path, { flags, start, highWaterMark: READ_CHUNK });
 }
 
 /**
  * A blob held by a local file that holds exactly its bytes (a layer `img layer` or `img build` wrote):
- * `path` lets a layout writer hard-link it instead of copying. Reading it refuses anything but a
- * regular file.
+ * `path` lets a layout writer hard-link it instead of copying. The path may be a symlink (Bazel sandboxes
+ * link their inputs); what it leads to must be a regular file.
  */
 export function fileBlobSource(descriptor: Descriptor, path: string): BlobSource {
-  return { descriptor, path, open: (options) => regularFileStream(path, options?.offset ?? 0) };
+  return { descriptor, path, open: (options) => regularFileStream(path, options?.offset ?? 0, true) };
 }
 
 /** A blob file of a layout directory, opened safely, without `path` (its bytes are not trusted). */

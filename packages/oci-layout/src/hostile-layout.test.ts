@@ -90,7 +90,7 @@ describe('writing each layer once', () => {
   it('hard-links a layer file of the right size into a directory layout, and copies others verified', async () => {
     const { writeLayerToFile } = await import('@img/layer-writer');
     const { buildImage } = await import('@img/image-assembly');
-    const { stat, writeFile: write } = await import('node:fs/promises');
+    const { lstat, stat, writeFile: write } = await import('node:fs/promises');
     const { DirectorySink } = await import('./sinks.js');
     const { writeOciLayout } = await import('./write-layout.js');
     const { fileBlobSource } = await import('./blob-file.js');
@@ -101,6 +101,15 @@ describe('writing each layer once', () => {
     await writeOciLayout(graph, new DirectorySink(tmp.join('once')));
     const written = await stat(join(tmp.join('once'), blobPath(layer.digest)));
     expect(written.ino).toBe((await stat(path)).ino);
+    // Through a symlink (a Bazel sandbox input): the file it leads to is linked, not the symlink.
+    await symlink(path, tmp.join('once-link.tgz'));
+    const viaLink = {
+      ...image,
+      blobs: new Map([[layer.digest, fileBlobSource(layer, tmp.join('once-link.tgz'))]]),
+    };
+    await writeOciLayout(viaLink, new DirectorySink(tmp.join('once-via-link')));
+    const linked = await lstat(join(tmp.join('once-via-link'), blobPath(layer.digest)));
+    expect(linked.isFile() && linked.ino === written.ino).toBe(true);
     // A file of another size is not linked: it is copied through the verifier, which refuses it.
     await write(path, 'short');
     await expect(writeOciLayout(graph, new DirectorySink(tmp.join('never')))).rejects.toThrow(

@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import {
   type BlobLocation,
@@ -78,8 +79,11 @@ export async function writeBlobs(
       );
     }
     written.add(layer.digest);
-    if (source.path !== undefined && sink.linkFile && (await regularFileSize(source.path)) === layer.size) {
-      if (await sink.linkFile(name, layer.size, source.path)) continue;
+    if (source.path !== undefined && sink.linkFile) {
+      // Link the file itself, not a symlink to it (a Bazel sandbox input is one).
+      const real = await realpath(source.path);
+      if ((await regularFileSize(real)) === layer.size && (await sink.linkFile(name, layer.size, real)))
+        continue;
     }
     // pipeline() wires errors both ways; the sink sees a failure as an error of `verified`.
     const verified = createVerifyStream(layer, `layer ${layer.digest}`);
