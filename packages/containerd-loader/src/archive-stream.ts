@@ -1,29 +1,30 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
+import { dockerArchiveImage, StreamSink, writeDockerArchive } from '@img/oci-layout';
 import {
-  type BlobHandle,
-  type ImageContent,
-  type ResolvedManifest,
-  StreamSink,
-  selectImage,
-  writeDockerArchive,
-} from '@img/oci-layout';
-import type { BlobSource, Platform } from '@img/oci-spec';
+  type BlobLocation,
+  type BlobSource,
+  type Digest,
+  type ImageEntry,
+  type ImageGraph,
+  type Platform,
+  remoteBlobSource,
+} from '@img/oci-spec';
 import { LoadError } from './errors.js';
-import { type FetchMissingBlob, sourcesOf } from './load-containerd.js';
+import type { FetchMissingBlob } from './load-containerd.js';
 
 export interface ArchiveStreamOptions {
   readonly repoTags: readonly string[];
   readonly platform: Platform;
   readonly fetchMissingBlob?: FetchMissingBlob;
-  readonly sources?: readonly BlobSource[];
-  readonly blobSources?: ReadonlyMap<string, readonly BlobSource[]>;
+  /** Where absent blobs come from when the graph names no location of their own. */
+  readonly locations?: readonly BlobLocation[];
   /** Layers listed in manifest.json but not sent (the consumer has them). */
   readonly omitLayers?: ReadonlySet<string>;
 }
 
 export interface ArchiveStream {
   /** The image manifest the archive carries. */
-  readonly image: ResolvedManifest;
+  readonly image: ImageEntry;
   /** The docker-save tar, produced as it is read. */
   readonly stream: Readable;
   /** Settles when the whole archive was produced (or rejects with why it was not). */
@@ -36,17 +37,17 @@ export interface ArchiveStream {
  * A docker-save archive of the image `content` selects for `platform`, built on the fly: layers
  * absent locally come from `fetchMissingBlob` (verified by the archive writer); nothing touches disk.
  */
-export function dockerArchiveStream(content: ImageContent, options: ArchiveStreamOptions): ArchiveStream {
-  return dockerArchiveStreamOf(selectImage(content, options.platform), content, options);
+export function dockerArchiveStream(graph: ImageGraph, options: ArchiveStreamOptions): ArchiveStream {
+  return dockerArchiveStreamOf(dockerArchiveImage(graph, options.platform), graph, options);
 }
 
 /** As dockerArchiveStream, for an image already selected. */
 export function dockerArchiveStreamOf(
-  image: ResolvedManifest,
-  content: ImageContent,
+  image: ImageEntry,
+  graph: ImageGraph,
   options: ArchiveStreamOptions,
 ): ArchiveStream {
-  const blobs = new Map<string, BlobHandle>(content.blobs);
+  const blobs = new Map<Digest, BlobSource>(graph.blobs);
   const missing = image.manifest.layers.filter(
     (l) => !blobs.has(l.digest) && !options.omitLayers?.has(l.digest),
   );
@@ -58,8 +59,10 @@ export function dockerArchiveStreamOf(
         `${missing.length} layer(s) are not available locally and no fetcher is configured: ${missing.map((l) => l.digest).join(', ')}`,
       );
     }
-    for (const l of missing)
-      blobs.set(l.digest, { descriptor: l, open: () => fetch(l, sourcesOf(l, content, options)) });
+    for (const l of missing) {
+      const locations = graph.locations?.get(l.digest) ?? options.locations ?? [];
+      blobs.set(l.digest, remoteBlobSource(l, locations, fetch));
+    }
   }
   const sink = new StreamSink();
   let bytes = 0;
@@ -72,7 +75,7 @@ export function dockerArchiveStreamOf(
   // pipeline() tears both down together: a consumer that stops reading fails the producer, and an
   // aborted producer ends the consumer's stream with an error instead of a silent EOF.
   pipeline(sink.stream, counter, () => {});
-  const single: ImageContent = { root: image.descriptor, documents: content.documents, blobs };
+  const single: ImageGraph = { root: image.descriptor, documents: graph.documents, blobs };
   const done = writeDockerArchive(single, sink, {
     repoTags: options.repoTags,
     platform: options.platform,

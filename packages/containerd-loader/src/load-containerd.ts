@@ -1,6 +1,13 @@
-import { Readable } from 'node:stream';
-import type { ImageContent } from '@img/oci-layout';
-import { type BlobSource, createVerifyStream, type Descriptor, hostPlatform } from '@img/oci-spec';
+import {
+  type BlobLocation,
+  type BlobSource,
+  type Descriptor,
+  type FetchBlob,
+  graphBlobSource,
+  hostPlatform,
+  type ImageGraph,
+  remoteBlobSource,
+} from '@img/oci-spec';
 import { ContainerdClient } from './containerd/client.js';
 import {
   contentInfo,
@@ -21,7 +28,7 @@ import { LoadError } from './errors.js';
 import { normalizeImageName } from './image-name.js';
 import { type LoadPlan, type PlannedBlob, type PlatformSelection, planLoad } from './plan.js';
 import { type BlobOutcome, type LoadResult, type ProgressListener, summarize } from './progress.js';
-import { mapLimit, skipBytes } from './streams.js';
+import { mapLimit } from './streams.js';
 
 /** containerd's default socket. */
 export const DEFAULT_CONTAINERD_ADDRESS = '/run/containerd/containerd.sock';
@@ -37,7 +44,7 @@ const INFO_CONCURRENCY = 16;
  * e.g. by streaming it from its origin registry. Called only when the runtime lacks the blob.
  * The stream is verified against the descriptor before containerd commits it.
  */
-export type FetchMissingBlob = (descriptor: Descriptor, sources: readonly BlobSource[]) => Promise<Readable>;
+export type FetchMissingBlob = FetchBlob;
 
 export interface ContainerdLoadOptions {
   /** Image names to create or update (at least one). */
@@ -50,12 +57,10 @@ export interface ContainerdLoadOptions {
   readonly platform?: PlatformSelection;
   /** Qualify names as Docker does (`app:dev` -> `docker.io/library/app:dev`). Default true. */
   readonly normalizeNames?: boolean;
-  /** Fetches blobs absent from `content.blobs` that the runtime lacks too. */
+  /** Fetches blobs absent from `graph.blobs` that the runtime lacks too. */
   readonly fetchMissingBlob?: FetchMissingBlob;
-  /** Where absent blobs come from (passed to fetchMissingBlob); e.g. ReadLayout.sources. */
-  readonly sources?: readonly BlobSource[];
-  /** Per-blob sources (e.g. a base layer's LayerMetadata.sources); wins over `content.sources` and `sources`. */
-  readonly blobSources?: ReadonlyMap<string, readonly BlobSource[]>;
+  /** Where absent blobs come from when the graph names no location of their own (passed to fetchMissingBlob). */
+  readonly locations?: readonly BlobLocation[];
   readonly onProgress?: ProgressListener;
   /** Default DEFAULT_WRITE_CONCURRENCY. */
   readonly concurrency?: number;
@@ -76,14 +81,14 @@ export interface ContainerdLoadOptions {
  * is committed, and the lease keeps partial work from the garbage collector (and lets it resume).
  */
 export async function loadIntoContainerd(
-  content: ImageContent,
+  graph: ImageGraph,
   options: ContainerdLoadOptions,
 ): Promise<LoadResult> {
   if (options.names.length === 0)
     throw new LoadError('IMG_LOAD_INVALID_NAME', 'no image name given (e.g. app:dev)');
   const names =
     options.normalizeNames === false ? [...options.names] : options.names.map((n) => normalizeImageName(n));
-  const plan = planLoad(content, options.platform ?? hostPlatform());
+  const plan = planLoad(graph, options.platform ?? hostPlatform());
   const client = new ContainerdClient({
     address: options.address ?? DEFAULT_CONTAINERD_ADDRESS,
     namespace: options.namespace ?? DEFAULT_CONTAINERD_NAMESPACE,
@@ -93,8 +98,8 @@ export async function loadIntoContainerd(
     await client.version();
     const lease = await createLease(client, options.leaseExpirationMs ?? DEFAULT_LEASE_EXPIRATION_MS);
     try {
-      const withSnapshots = await keepUnpackedLayers(client, content, plan, options.snapshotter);
-      const blobs = await loadBlobs(client, lease, content, withSnapshots, options);
+      const withSnapshots = await keepUnpackedLayers(client, graph, plan, options.snapshotter);
+      const blobs = await loadBlobs(client, lease, graph, withSnapshots, options);
       for (const name of names) await upsertImage(client, name, plan.root);
       // Best effort: a lease a killed load left behind would otherwise hold its blobs for 24 hours.
       await deleteStaleLeases(client).catch(() => {});
@@ -115,13 +120,13 @@ export async function loadIntoContainerd(
  */
 async function keepUnpackedLayers(
   client: ContainerdClient,
-  content: ImageContent,
+  graph: ImageGraph,
   plan: LoadPlan,
   snapshotter = DEFAULT_SNAPSHOTTER,
 ): Promise<LoadPlan> {
   const documents = await Promise.all(
     plan.documents.map(async (d) => {
-      const bytes = d.kind === 'config' ? content.documents.get(d.descriptor.digest) : undefined;
+      const bytes = d.kind === 'config' ? graph.documents.get(d.descriptor.digest) : undefined;
       if (!bytes) return d;
       const diffIds = diffIdsOf(bytes);
       const deepest =
@@ -145,7 +150,7 @@ function diffIdsOf(config: Uint8Array): string[] {
 async function loadBlobs(
   client: ContainerdClient,
   lease: string,
-  content: ImageContent,
+  graph: ImageGraph,
   plan: LoadPlan,
   options: ContainerdLoadOptions,
 ): Promise<BlobOutcome[]> {
@@ -155,7 +160,7 @@ async function loadBlobs(
     if (await contentInfo(client, b.descriptor.digest)) present.add(b.descriptor.digest);
   });
   const missing = plan.layers.filter((l) => !present.has(l.descriptor.digest));
-  const unavailable = missing.filter((l) => !content.blobs.has(l.descriptor.digest));
+  const unavailable = missing.filter((l) => !graph.blobs.has(l.descriptor.digest));
   if (unavailable.length > 0 && !options.fetchMissingBlob) {
     throw new LoadError(
       'IMG_LOAD_BLOB_MISSING',
@@ -184,8 +189,8 @@ async function loadBlobs(
       return;
     }
     progress?.({ type: 'blob-start', descriptor, kind });
-    const { open, fetched } = opener(content, descriptor, options);
-    const r = await writeBlob(client, descriptor, open, {
+    const { source, fetched } = blobSourceFor(graph, descriptor, options);
+    const r = await writeBlob(client, descriptor, (offset) => source.open({ offset }), {
       lease,
       labels: b.labels,
       chunkBytes: options.chunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES,
@@ -210,40 +215,14 @@ async function loadBlobs(
   return all.map((b) => outcomes.get(b.descriptor.digest)!);
 }
 
-function opener(
-  content: ImageContent,
+/** Where a blob's bytes come from: the graph (a document, a local blob), else fetchMissingBlob, verified. */
+function blobSourceFor(
+  graph: ImageGraph,
   descriptor: Descriptor,
   options: ContainerdLoadOptions,
-): { open: (offset: number) => Promise<Readable>; fetched: boolean } {
-  const doc = content.documents.get(descriptor.digest);
-  if (doc) {
-    return { open: async (offset) => Readable.from([Buffer.from(doc.subarray(offset))]), fetched: false };
-  }
-  const handle = content.blobs.get(descriptor.digest);
-  if (handle) return { open: async (offset) => skipBytes(await handle.open(), offset), fetched: false };
-  const fetch = options.fetchMissingBlob!;
-  return {
-    fetched: true,
-    open: async (offset) => {
-      const source = await fetch(descriptor, sourcesOf(descriptor, content, options));
-      // Bytes from a network are verified here too, not only by containerd's commit.
-      const verified = source.pipe(createVerifyStream(descriptor, `fetched ${descriptor.digest}`));
-      source.on('error', (e) => verified.destroy(e));
-      return skipBytes(verified, offset);
-    },
-  };
-}
-
-/** Where a blob can be fetched from: the option's per-blob map, then the image's own, then `sources`. */
-export function sourcesOf(
-  descriptor: Descriptor,
-  content: ImageContent,
-  options: { sources?: readonly BlobSource[]; blobSources?: ReadonlyMap<string, readonly BlobSource[]> },
-): readonly BlobSource[] {
-  return (
-    options.blobSources?.get(descriptor.digest) ??
-    content.sources?.get(descriptor.digest) ??
-    options.sources ??
-    []
-  );
+): { source: BlobSource; fetched: boolean } {
+  const local = graphBlobSource(graph, descriptor);
+  if (local) return { source: local, fetched: false };
+  const locations = graph.locations?.get(descriptor.digest) ?? options.locations ?? [];
+  return { source: remoteBlobSource(descriptor, locations, options.fetchMissingBlob!), fetched: true };
 }

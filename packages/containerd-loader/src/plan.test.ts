@@ -1,6 +1,5 @@
 import { buildImage, buildIndex } from '@img/image-assembly';
-import type { ImageContent } from '@img/oci-layout';
-import { type LayerMetadata, MediaType, sha256Digest } from '@img/oci-spec';
+import { type Digest, type ImageGraph, type LayerMetadata, MediaType, sha256Digest } from '@img/oci-spec';
 import { describe, expect, it } from 'vitest';
 import { GC_REF_CONFIG, planLoad } from './plan.js';
 
@@ -14,7 +13,7 @@ function layer(text: string): LayerMetadata {
 }
 
 function multi(): {
-  content: ImageContent;
+  content: ImageGraph;
   amd: ReturnType<typeof buildImage>;
   arm: ReturnType<typeof buildImage>;
 } {
@@ -28,7 +27,7 @@ function multi(): {
     layers: [shared, layer('arm')],
   });
   const index = buildIndex([amd.descriptor, arm.descriptor]);
-  const documents = new Map<string, Uint8Array>();
+  const documents = new Map<Digest, Uint8Array>();
   for (const i of [amd, arm]) {
     documents.set(i.manifest.config.digest, i.configBytes);
     documents.set(i.descriptor.digest, i.manifestBytes);

@@ -187,7 +187,7 @@ describe.skipIf(needs.skip)('loadIntoContainerd against a real containerd', () =
       namespace: ns,
       names: ['shallow:1'],
       fetchMissingBlob,
-      sources,
+      locations: sources,
     });
     expect(calls).toEqual([{ digest: base.digest, sources }]);
     expect(r.blobs.find((b) => b.descriptor.digest === base.digest)).toMatchObject({
@@ -201,7 +201,7 @@ describe.skipIf(needs.skip)('loadIntoContainerd against a real containerd', () =
       namespace: ns,
       names: ['shallow:2'],
       fetchMissingBlob,
-      sources,
+      locations: sources,
     });
     expect(calls).toHaveLength(1);
   });

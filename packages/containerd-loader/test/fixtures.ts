@@ -2,11 +2,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type BuiltImage, buildImage, buildIndex } from '@img/image-assembly';
+import { type AssembledImage as BuiltImage, buildImage, buildIndex } from '@img/image-assembly';
 import { type LayerEntry, writeLayerToFile } from '@img/layer-writer';
-import type { BlobHandle, ImageContent } from '@img/oci-layout';
 import {
+  type BlobSource as BlobHandle,
   type Descriptor,
+  type Digest,
+  type ImageGraph as ImageContent,
   type LayerCompression,
   MediaType,
   parsePlatform,
@@ -33,8 +35,8 @@ export interface TestImageSpec {
 
 /** Collects the blobs and documents of images built for a test into one ImageContent. */
 export class TestContent {
-  readonly documents = new Map<string, Uint8Array>();
-  readonly blobs = new Map<string, BlobHandle>();
+  readonly documents = new Map<Digest, Uint8Array>();
+  readonly blobs = new Map<Digest, BlobHandle>();
   #n = 0;
   constructor(readonly dir: string) {}
 

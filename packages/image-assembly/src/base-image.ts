@@ -1,5 +1,5 @@
 import {
-  type BlobSource,
+  type BlobLocation,
   configViolations,
   type Descriptor,
   type History,
@@ -22,7 +22,7 @@ export interface BaseImage {
   /** `registry/repository[:tag]`, for `org.opencontainers.image.base.name`. */
   readonly name?: string;
   /** Where the base layers can be fetched or mounted from. */
-  readonly sources?: readonly BlobSource[];
+  readonly locations?: readonly BlobLocation[];
 }
 
 /** Check that a base manifest and config belong together; `where` names the source in errors. */
@@ -59,7 +59,7 @@ export function baseLayers(base: BaseImage): LayerMetadata[] {
         ? { annotations: layer.annotations }
         : {}),
       ...(perLayer[i]!.length > 0 ? { history: perLayer[i] } : {}),
-      ...(base.sources?.length ? { sources: base.sources } : {}),
+      ...(base.locations?.length ? { sources: base.locations } : {}),
     };
     return meta;
   });

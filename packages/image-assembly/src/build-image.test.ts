@@ -51,7 +51,7 @@ function makeBase(): BaseImage {
     config,
     descriptor: { mediaType: MediaType.DockerManifest, digest: sha256Digest(bytes), size: bytes.length },
     name: 'registry.example/library/ubuntu:24.04',
-    sources: [{ registry: 'registry.example', repository: 'library/ubuntu' }],
+    locations: [{ registry: 'registry.example', repository: 'library/ubuntu' }],
   };
 }
 
@@ -102,7 +102,7 @@ describe('buildImage', () => {
     expect(img.config.rootfs.diff_ids).toHaveLength(3);
     expect(img.config.history).toHaveLength(4);
     expect(img.config.history![1]).toMatchObject({ created_by: 'ENV x', empty_layer: true });
-    expect(img.layers[0]!.sources).toEqual(base.sources);
+    expect(img.layers[0]!.sources).toEqual(base.locations);
     expect(img.manifest.annotations).toEqual({
       'org.opencontainers.image.base.digest': base.descriptor.digest,
       'org.opencontainers.image.base.name': 'registry.example/library/ubuntu:24.04',

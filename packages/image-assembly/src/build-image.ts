@@ -1,11 +1,15 @@
 import {
   assertValid,
+  type BlobLocation,
+  type BlobSource,
   canonicalJsonBytes,
   configViolations,
   type Descriptor,
+  type Digest,
   formatPlatform,
   type History,
   type ImageConfig,
+  type ImageGraph,
   type LayerMetadata,
   type Manifest,
   MediaType,
@@ -13,6 +17,7 @@ import {
   normalizePlatform,
   type Platform,
   platformMatchRank,
+  platformOfConfig,
   sha256Digest,
 } from '@img/oci-spec';
 import { type BaseImage, baseLayers } from './base-image.js';
@@ -45,13 +50,18 @@ export interface BuildImageOptions extends ConfigSettings {
   readonly artifactType?: string;
 }
 
-/** An assembled image: documents as canonical bytes plus their descriptors. */
-export interface BuiltImage {
+/**
+ * An assembled image, in the image model: `root` (= `descriptor`, with platform) and `documents` (config
+ * and manifest as canonical bytes); `blobs` is empty (assembly never reads a blob: the caller adds the
+ * layer files it has); `locations` are the layers' own (a pulled base's). The parsed documents and the
+ * layer metadata come along for callers that assemble further (an index, a layout).
+ */
+export interface AssembledImage extends ImageGraph {
   readonly config: ImageConfig;
   readonly configBytes: Buffer;
   readonly manifest: Manifest;
   readonly manifestBytes: Buffer;
-  /** Manifest descriptor with platform, as an index or a layout refers to it. */
+  /** Manifest descriptor with platform, as an index or a layout refers to it (the root). */
   readonly descriptor: Descriptor;
   /** Every layer of the image (base first) with its metadata. */
   readonly layers: readonly LayerMetadata[];
@@ -61,18 +71,15 @@ export interface BuiltImage {
 export function subjectDescriptor(d: Descriptor): Descriptor {
   return { mediaType: d.mediaType, digest: d.digest, size: d.size };
 }
+const NO_BLOBS: ReadonlyMap<Digest, BlobSource> = new Map();
 
 /** Assemble config and manifest from layer metadata only: never reads a blob. */
-export function buildImage(options: BuildImageOptions): BuiltImage {
+export function buildImage(options: BuildImageOptions): AssembledImage {
   const platform = normalizePlatform(options.platform);
   const { base } = options;
   let config: Partial<ImageConfig> = {};
   if (base) {
-    const bp: Platform = {
-      os: base.config.os,
-      architecture: base.config.architecture,
-      ...(base.config.variant ? { variant: base.config.variant } : {}),
-    };
+    const bp = platformOfConfig(base.config);
     if (platformMatchRank(platform, bp) === undefined) {
       throw new AssemblyError(
         'IMG_ASSEMBLY_PLATFORM_MISMATCH',
@@ -138,5 +145,21 @@ export function buildImage(options: BuildImageOptions): BuiltImage {
     platform,
     ...(options.artifactType ? { artifactType: options.artifactType } : {}),
   };
-  return { config: image, configBytes, manifest, manifestBytes, descriptor, layers };
+  const locations = new Map<Digest, readonly BlobLocation[]>();
+  for (const l of layers) if (l.sources?.length) locations.set(l.digest, l.sources);
+  return {
+    root: descriptor,
+    documents: new Map([
+      [manifest.config.digest, configBytes],
+      [descriptor.digest, manifestBytes],
+    ]),
+    blobs: NO_BLOBS,
+    ...(locations.size ? { locations } : {}),
+    config: image,
+    configBytes,
+    manifest,
+    manifestBytes,
+    descriptor,
+    layers,
+  };
 }

@@ -1,6 +1,6 @@
 export type { BaseImage } from './base-image.js';
 export { baseLayers, checkBaseImage } from './base-image.js';
-export type { BuildImageOptions, BuiltImage } from './build-image.js';
+export type { AssembledImage, BuildImageOptions } from './build-image.js';
 export {
   BASE_DIGEST_ANNOTATION,
   BASE_NAME_ANNOTATION,

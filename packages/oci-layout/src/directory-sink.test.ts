@@ -1,41 +1,33 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildImage } from '@img/image-assembly';
 import { writeLayerToFile } from '@img/layer-writer';
-import type { LayerMetadata } from '@img/oci-spec';
+import type { ImageGraph, LayerMetadata } from '@img/oci-spec';
 import { snapshotTree, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fileBlobSource } from './blob-file.js';
 import { DirectorySink } from './directory-sink.js';
-import type { ImageContent } from './image-content.js';
 import { readLayout } from './read-layout.js';
 import { validateLayout } from './validate-layout.js';
 import { writeOciLayout } from './write-layout.js';
 
 const tmp = useTempDir('directory-sink-');
-const images: ImageContent[] = [];
+const images: ImageGraph[] = [];
 
-async function image(n: number): Promise<ImageContent> {
+async function image(n: number): Promise<ImageGraph> {
   const path = tmp.join(`layer-${n}.tgz`);
   const layer: LayerMetadata = await writeLayerToFile(
     { entries: [{ type: 'content', path: '/n', content: `image ${n}\n` }] },
     path,
   );
   const img = buildImage({ platform: { os: 'linux', architecture: 'amd64' }, layers: [layer] });
-  return {
-    root: img.descriptor,
-    documents: new Map([
-      [img.manifest.config.digest, img.configBytes],
-      [img.descriptor.digest, img.manifestBytes],
-    ]),
-    blobs: new Map([[layer.digest, { descriptor: layer, open: async () => createReadStream(path) }]]),
-  };
+  return { ...img, blobs: new Map([[layer.digest, fileBlobSource(layer, path)]]) };
 }
 
 /** Content whose layer stream fails halfway: a write that must leave nothing behind. */
-function failing(c: ImageContent): ImageContent {
-  const [digest, handle] = [...c.blobs][0]!;
+function failing(c: ImageGraph): ImageGraph {
+  const [digest, source] = [...c.blobs][0]!;
   const open = async () =>
     Readable.from(
       (async function* () {
@@ -43,7 +35,8 @@ function failing(c: ImageContent): ImageContent {
         throw new Error('source went away');
       })(),
     );
-  return { ...c, blobs: new Map([[digest, { ...handle, open }]]) };
+  // Without `path`: the writer must stream (and fail), not link the file.
+  return { ...c, blobs: new Map([[digest, { descriptor: source.descriptor, open }]]) };
 }
 
 async function tags(dir: string): Promise<string[]> {

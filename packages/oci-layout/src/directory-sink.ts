@@ -1,8 +1,15 @@
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { link, lstat, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { cleanupOnExit, makeDirectory, outputError, writeFileAtomic } from '@img/atomic-write';
+import {
+  cleanupOnExit,
+  makeDirectory,
+  outputError,
+  removeOnExit,
+  tempPathBeside,
+  writeFileAtomic,
+} from '@img/atomic-write';
 import { asIndex, parseJson } from '@img/oci-spec';
 import { LayoutError } from './errors.js';
 import { mergeJsonMaps, mergeLayoutIndex } from './index-merge.js';
@@ -29,6 +36,9 @@ function isOwnFile(name: string): boolean {
     /^\..+\.tmp-\d+-[0-9a-f]+$/.test(name)
   );
 }
+
+/** link(2) errors that mean "copy instead". */
+const LINK_UNSUPPORTED = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EACCES']);
 
 type DirectoryState = 'absent' | 'empty' | 'layout' | 'other';
 
@@ -165,6 +175,38 @@ export class DirectorySink implements FileSink {
     if (made !== undefined) this.#recordAdded(made);
     await writeFileAtomic(target, data);
     if (!existing) this.#recordAdded(target);
+  }
+
+  /**
+   * Hard-link the local file `path` into the layout as `name` (through a temp name and a rename);
+   * false when a link cannot be made here (another file system...), so the caller copies instead.
+   */
+  async linkFile(name: string, size: number, path: string): Promise<boolean> {
+    await this.#start();
+    const target = join(this.#dir, name);
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing?.isFile() && name.startsWith('blobs/') && existing.size === size) return true;
+    const made = await makeDirectory(dirname(target));
+    if (made !== undefined) this.#recordAdded(made);
+    const temp = tempPathBeside(target);
+    const forget = removeOnExit(temp);
+    try {
+      await link(path, temp);
+    } catch (err) {
+      forget();
+      if (LINK_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) return false;
+      throw outputError(err, target);
+    }
+    try {
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw outputError(err, target);
+    } finally {
+      forget();
+    }
+    if (!existing) this.#recordAdded(target);
+    return true;
   }
 
   /** Merge index.json (and img-sources.json) into the layout, then release it. */

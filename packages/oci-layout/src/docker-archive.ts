@@ -2,13 +2,15 @@ import {
   canonicalJsonBytes,
   formatPlatform,
   hostPlatform,
+  type ImageEntry,
+  type ImageGraph,
   type Platform,
-  platformMatchRank,
+  selectImage,
 } from '@img/oci-spec';
+import { blobPath } from './blob-file.js';
 import { LayoutError } from './errors.js';
-import { type ImageContent, listManifests } from './image-content.js';
 import type { FileSink } from './sinks.js';
-import { blobPath, layoutIndex, OCI_LAYOUT_FILE, writeBlobs } from './write-layout.js';
+import { layoutIndex, OCI_LAYOUT_FILE, writeBlobs } from './write-layout.js';
 
 export interface WriteDockerArchiveOptions {
   /** `name:tag` references Docker tags the image with on load. */
@@ -22,31 +24,16 @@ export interface WriteDockerArchiveOptions {
   readonly omitLayers?: ReadonlySet<string>;
 }
 
-/** Pick the single image manifest a docker-save archive carries. */
-export function selectImage(content: ImageContent, platform: Platform = hostPlatform()) {
-  const images = listManifests(content);
-  if (images.length === 1) return images[0]!;
-  let best: (typeof images)[number] | undefined;
-  let bestRank = Number.POSITIVE_INFINITY;
-  for (const img of images) {
-    const c = img.config as { os?: string; architecture?: string; variant?: string };
-    const rank = platformMatchRank(platform, {
-      os: c.os ?? '',
-      architecture: c.architecture ?? '',
-      ...(c.variant ? { variant: c.variant } : {}),
-    });
-    if (rank !== undefined && rank < bestRank) {
-      best = img;
-      bestRank = rank;
-    }
-  }
-  if (!best) {
+/** The single image a docker-save archive of `graph` carries (see selectImage), or IMG_LAYOUT_NO_MATCHING_PLATFORM. */
+export function dockerArchiveImage(graph: ImageGraph, platform: Platform = hostPlatform()): ImageEntry {
+  const image = selectImage(graph, platform);
+  if (!image) {
     throw new LayoutError(
       'IMG_LAYOUT_NO_MATCHING_PLATFORM',
-      `no image for platform ${formatPlatform(platform)} in ${content.root.digest}`,
+      `no image for platform ${formatPlatform(platform)} in ${graph.root.digest}`,
     );
   }
-  return best;
+  return image;
 }
 
 /**
@@ -55,17 +42,13 @@ export function selectImage(content: ImageContent, platform: Platform = hostPlat
  * Layers stay compressed: docker load accepts gzip layer files.
  */
 export async function writeDockerArchive(
-  content: ImageContent,
+  graph: ImageGraph,
   sink: FileSink,
   options: WriteDockerArchiveOptions = {},
 ): Promise<void> {
   try {
-    const image = selectImage(content, options.platform);
-    const single: ImageContent = {
-      root: image.descriptor,
-      documents: content.documents,
-      blobs: content.blobs,
-    };
+    const image = dockerArchiveImage(graph, options.platform);
+    const single: ImageGraph = { root: image.descriptor, documents: graph.documents, blobs: graph.blobs };
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
     await writeBlobs(single, sink, options.omitLayers ? { omitLayers: options.omitLayers } : {});
     const firstTag = options.repoTags?.[0];

@@ -3,24 +3,25 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { buildImage, buildIndex } from '@img/image-assembly';
 import { writeLayerToFile } from '@img/layer-writer';
+import type { BlobSource, Digest, ImageGraph } from '@img/oci-spec';
 import { canonicalJsonBytes, type LayerMetadata, MediaType, sha256Digest } from '@img/oci-spec';
 import { run, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { blobPath } from './blob-file.js';
 import { DirectorySink } from './directory-sink.js';
 import { writeDockerArchive } from './docker-archive.js';
-import type { BlobHandle, ImageContent } from './image-content.js';
 import { readLayout } from './read-layout.js';
 import { TarSink } from './sinks.js';
 import { validateLayout } from './validate-layout.js';
-import { blobPath, writeOciLayout } from './write-layout.js';
+import { writeOciLayout } from './write-layout.js';
 
 const tmp = useTempDir('oci-layout-');
 let layer: LayerMetadata;
-let content: ImageContent;
+let content: ImageGraph;
 
-function imageContent(layers: { meta: LayerMetadata; path: string }[], platforms = ['amd64']): ImageContent {
-  const documents = new Map<string, Uint8Array>();
-  const blobs = new Map<string, BlobHandle>();
+function imageContent(layers: { meta: LayerMetadata; path: string }[], platforms = ['amd64']): ImageGraph {
+  const documents = new Map<Digest, Uint8Array>();
+  const blobs = new Map<Digest, BlobSource>();
   for (const l of layers)
     blobs.set(l.meta.digest, { descriptor: l.meta, open: async () => createReadStream(l.path) });
   const images = platforms.map((arch) =>

@@ -7,6 +7,11 @@ import { encodeTarHeader } from '@img/layer-writer';
 export interface FileSink {
   /** Add a regular file; `data` is bytes or a stream of exactly `size` bytes. */
   addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void>;
+  /**
+   * Add a regular file whose bytes are the local file `path` (exactly `size` bytes) without copying
+   * them (a hard link); false when this sink cannot here (another file system...): then use addFile.
+   */
+  linkFile?(name: string, size: number, path: string): Promise<boolean>;
   /** Make the result visible: rename an archive into place; write a layout's index.json last. */
   commit(): Promise<void>;
   /** Remove whatever this sink wrote; what was there before stays. */

@@ -4,15 +4,15 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buildImage } from '@img/image-assembly';
 import { writeLayerToFile } from '@img/layer-writer';
+import type { ImageGraph } from '@img/oci-spec';
 import { useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
 import { writeDockerArchive } from './docker-archive.js';
-import type { ImageContent } from './image-content.js';
 import { StreamSink, TarSink } from './sinks.js';
 
 const tmp = useTempDir('stream-sink-');
 
-async function content(bytes: number): Promise<ImageContent> {
+async function content(bytes: number): Promise<ImageGraph> {
   const path = tmp.join(`layer-${bytes}.tar`);
   // Uncompressed random-ish content, so the archive is as large as the data.
   const data = Buffer.alloc(bytes);

@@ -1,23 +1,20 @@
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDecompressor } from '@img/layer-writer';
 import {
+  type BlobSource,
   configViolations,
   type Descriptor,
-  type ImageConfig,
+  digestAlgorithm,
   imageViolations,
-  indexViolations,
-  isIndex,
   layerCompression,
-  manifestViolations,
-  parseJson,
+  listManifests,
 } from '@img/oci-spec';
 import { LayoutError } from './errors.js';
-import { listManifests } from './image-content.js';
-import { readLayout } from './read-layout.js';
+import { asLayoutError, type ReadLayoutOptions, readLayout } from './read-layout.js';
 
-export interface ValidateLayoutOptions {
+export interface ValidateLayoutOptions extends ReadLayoutOptions {
   /** Accept layers absent from the layout (a shallow layout); they are reported as skipped. */
   readonly allowMissingBlobs?: boolean;
   /** Skip decompressing layers to check diff_ids (digest and size are still checked). */
@@ -38,18 +35,24 @@ interface LayerCheck {
   diffId?: string;
 }
 
-async function checkLayer(
-  open: () => Promise<NodeJS.ReadableStream>,
-  d: Descriptor,
-  withDiffId: boolean,
-): Promise<LayerCheck> {
-  const outer = createHash('sha256');
+async function checkLayer(source: BlobSource, d: Descriptor, withDiffId: boolean): Promise<LayerCheck> {
+  const algorithm = digestAlgorithm(d.digest);
+  const outer = createHash(algorithm);
   const inner = createHash('sha256');
   let size = 0;
-  const source = await open();
-  const counter = new (await import('node:stream')).Transform({
+  const counter = new Transform({
     transform(chunk: Buffer, _e, cb) {
       size += chunk.length;
+      if (size > d.size) {
+        // Stop reading a blob longer than its descriptor says: the check fails either way.
+        cb(
+          new LayoutError(
+            'IMG_LAYOUT_SIZE_MISMATCH',
+            `${d.digest}: more than the ${d.size} bytes its descriptor says`,
+          ),
+        );
+        return;
+      }
       outer.update(chunk);
       cb(null, withDiffId ? chunk : undefined);
     },
@@ -60,10 +63,11 @@ async function checkLayer(
       cb();
     },
   });
-  if (withDiffId) await pipeline(source, counter, createDecompressor(layerCompression(d.mediaType)), sink);
-  else await pipeline(source, counter, sink);
+  const stream = await source.open();
+  if (withDiffId) await pipeline(stream, counter, createDecompressor(layerCompression(d.mediaType)), sink);
+  else await pipeline(stream, counter, sink);
   return {
-    digest: `sha256:${outer.digest('hex')}`,
+    digest: `${algorithm}:${outer.digest('hex')}`,
     size,
     ...(withDiffId ? { diffId: `sha256:${inner.digest('hex')}` } : {}),
   };
@@ -78,36 +82,29 @@ export async function validateLayout(
   ref: string,
   options: ValidateLayoutOptions = {},
 ): Promise<ValidationReport> {
-  const layout = await readLayout(ref);
+  const layout = await readLayout(ref, options);
   const where = layout.source.name;
   const fail = (code: ConstructorParameters<typeof LayoutError>[0], msg: string): never => {
     throw new LayoutError(code, `${where}: ${msg}`);
   };
-  for (const [digest, bytes] of layout.documents) {
-    const doc = parseJson(bytes, digest);
-    const mt = (doc as { mediaType?: string }).mediaType;
-    if (mt && isIndex(mt)) {
-      const v = indexViolations(doc as never);
-      if (v.length) fail('IMG_LAYOUT_INVALID', `index ${digest}: ${v[0]}`);
-    }
+  let images: ReturnType<typeof listManifests>;
+  try {
+    images = listManifests(layout, options);
+  } catch (err) {
+    throw asLayoutError(err);
   }
-  const images = listManifests(layout);
   let layersChecked = 0;
   let layersMissing = 0;
   let bytesChecked = 0;
   const checked = new Map<string, LayerCheck>();
   for (const img of images) {
     const what = `manifest ${img.descriptor.digest}`;
-    const config = img.config as unknown as ImageConfig;
-    const v = [
-      ...manifestViolations(img.manifest),
-      ...configViolations(config),
-      ...imageViolations(img.manifest, config),
-    ];
+    const config = img.config;
+    const v = [...configViolations(config), ...imageViolations(img.manifest, config)];
     if (v.length) fail('IMG_LAYOUT_INVALID', `${what}: ${v[0]}`);
     for (const [i, layer] of img.manifest.layers.entries()) {
-      const handle = layout.blobs.get(layer.digest);
-      if (!handle) {
+      const source = layout.blobs.get(layer.digest);
+      if (!source) {
         if (options.allowMissingBlobs) {
           layersMissing++;
           continue;
@@ -117,8 +114,9 @@ export async function validateLayout(
       let result = checked.get(layer.digest);
       if (!result) {
         try {
-          result = await checkLayer(() => handle!.open(), layer, !options.fast);
+          result = await checkLayer(source!, layer, !options.fast);
         } catch (e) {
+          if (e instanceof LayoutError) throw e;
           fail(
             'IMG_LAYOUT_INVALID',
             `${what}: layers[${i}] ${layer.digest}: cannot decompress: ${(e as Error).message}`,

@@ -1,15 +1,17 @@
+import { realpath } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import {
-  type BlobSource,
+  type BlobLocation,
   canonicalJsonBytes,
   createVerifyStream,
   type Descriptor,
-  digestHex,
+  type ImageGraph,
   type Index,
   MediaType,
+  reachableDescriptors,
 } from '@img/oci-spec';
+import { blobPath, regularFileSize } from './blob-file.js';
 import { LayoutError } from './errors.js';
-import { type ImageContent, reachableDescriptors } from './image-content.js';
 import type { FileSink } from './sinks.js';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -29,11 +31,6 @@ export interface WriteLayoutOptions {
   readonly allowMissingBlobs?: boolean;
   /** Layer digests to leave out on purpose (a consumer that already has them, e.g. `docker load`). */
   readonly omitLayers?: ReadonlySet<string>;
-}
-
-export function blobPath(digest: string): string {
-  const [alg] = digest.split(':');
-  return `blobs/${alg}/${digestHex(digest as never)}`;
 }
 
 /** The index.json of a layout holding `root`. */
@@ -58,50 +55,72 @@ export function layoutIndex(root: Descriptor, options: WriteLayoutOptions): Buff
 }
 
 /**
- * Write every blob reachable from the image into `sink` under `blobs/<alg>/<hex>`: documents
- * from memory, layers streamed from their handles and verified against their descriptors.
+ * Write every blob reachable from the image into `sink` under `blobs/<alg>/<hex>`: documents from
+ * memory; a layer that is a local file of the right size (`BlobSource.path`, e.g. one `img build` just
+ * wrote) hard-linked where the sink can link, so its bytes are written once; other layers streamed
+ * from their sources and verified against their descriptors.
  */
 export async function writeBlobs(
-  content: ImageContent,
+  graph: ImageGraph,
   sink: FileSink,
   options: WriteLayoutOptions,
 ): Promise<void> {
-  const { documents, layers } = reachableDescriptors(content);
+  const { documents, layers } = reachableDescriptors(graph);
   const written = new Set<string>();
   for (const layer of layers) {
     if (written.has(layer.digest) || options.omitLayers?.has(layer.digest)) continue;
-    const handle = content.blobs.get(layer.digest);
-    if (!handle) {
-      if (options.allowMissingBlobs || content.sources?.get(layer.digest)?.length) continue;
+    const name = blobPath(layer.digest);
+    const source = graph.blobs.get(layer.digest);
+    if (!source) {
+      if (options.allowMissingBlobs || graph.locations?.get(layer.digest)?.length) continue;
       throw new LayoutError(
         'IMG_LAYOUT_BLOB_MISSING',
         `layer ${layer.digest} is not available locally (a shallow base layer?); pull it with --layers or allow missing blobs`,
       );
     }
-    const source = await handle.open();
+    written.add(layer.digest);
+    if (source.path !== undefined && sink.linkFile) {
+      // Link the file itself, not a symlink to it (a Bazel sandbox input is one).
+      const real = await realpath(source.path);
+      if ((await regularFileSize(real)) === layer.size && (await sink.linkFile(name, layer.size, real)))
+        continue;
+    }
     // pipeline() wires errors both ways; the sink sees a failure as an error of `verified`.
     const verified = createVerifyStream(layer, `layer ${layer.digest}`);
-    pipeline(source, verified, () => {});
-    await sink.addFile(blobPath(layer.digest), layer.size, verified);
-    written.add(layer.digest);
+    pipeline(await source.open(), verified, () => {});
+    await sink.addFile(name, layer.size, verified);
   }
   for (const d of documents) {
     if (written.has(d.digest)) continue;
-    const bytes = content.documents.get(d.digest)!;
-    await sink.addFile(blobPath(d.digest), bytes.length, bytes);
     written.add(d.digest);
+    const bytes = graph.documents.get(d.digest);
+    if (bytes) {
+      await sink.addFile(blobPath(d.digest), bytes.length, bytes);
+      continue;
+    }
+    // A config that is not JSON (an artifact's) may be a blob like a layer.
+    const source = graph.blobs.get(d.digest);
+    if (!source) {
+      throw new LayoutError(
+        'IMG_LAYOUT_BLOB_MISSING',
+        `config ${d.digest} (${d.mediaType}) is not in the image`,
+      );
+    }
+    const verified = createVerifyStream(d, `config ${d.digest}`);
+    pipeline(await source.open(), verified, () => {});
+    await sink.addFile(blobPath(d.digest), d.size, verified);
   }
 }
 
 /** Beside a layout's blobs: where layers that may be absent can be fetched or mounted from. */
 export const SOURCES_FILE = 'img-sources.json';
 
-/** `{ "<digest>": [{ registry, repository }] }` for the reachable layers that have sources. */
-function sourcesDocument(content: ImageContent): Buffer | undefined {
-  if (!content.sources?.size) return undefined;
-  const out: Record<string, readonly BlobSource[]> = {};
-  for (const layer of reachableDescriptors(content).layers) {
-    const s = content.sources.get(layer.digest);
+/** `{ "<digest>": [{ registry, repository }] }` for the reachable layers that have locations. */
+function sourcesDocument(graph: ImageGraph): Buffer | undefined {
+  if (!graph.locations?.size) return undefined;
+  const out: Record<string, readonly BlobLocation[]> = {};
+  for (const layer of reachableDescriptors(graph).layers) {
+    const s = graph.locations.get(layer.digest);
     if (s?.length) out[layer.digest] = s;
   }
   return Object.keys(out).length ? canonicalJsonBytes(out) : undefined;
@@ -109,16 +128,16 @@ function sourcesDocument(content: ImageContent): Buffer | undefined {
 
 /** Write an OCI image layout (oci-layout, index.json, blobs) into `sink`, committing at the end. */
 export async function writeOciLayout(
-  content: ImageContent,
+  graph: ImageGraph,
   sink: FileSink,
   options: WriteLayoutOptions = {},
 ): Promise<void> {
   try {
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
-    await writeBlobs(content, sink, options);
-    const sources = sourcesDocument(content);
+    await writeBlobs(graph, sink, options);
+    const sources = sourcesDocument(graph);
     if (sources) await sink.addFile(SOURCES_FILE, sources.length, sources);
-    const index = layoutIndex(content.root, options);
+    const index = layoutIndex(graph.root, options);
     await sink.addFile('index.json', index.length, index);
     await sink.commit();
   } catch (err) {

@@ -31,7 +31,10 @@ export type SpecErrorCode =
   | 'IMG_INVALID_PLATFORM'
   | 'IMG_INVALID_DOCUMENT'
   | 'IMG_MIXED_MEDIA_TYPES'
-  | 'IMG_INVALID_LAYER_METADATA';
+  | 'IMG_INVALID_LAYER_METADATA'
+  | 'IMG_DOCUMENT_MISSING'
+  | 'IMG_GRAPH_LIMIT'
+  | 'IMG_BLOB_UNAVAILABLE';
 
 /** Errors raised by @img/oci-spec. */
 export class SpecError extends ImgError<SpecErrorCode> {}

@@ -1,7 +1,10 @@
+export type { BlobLocation, BlobSource, OpenBlobOptions } from './blob-source.js';
+export { bytesBlobSource, firstAvailableSource, skipBytes } from './blob-source.js';
 export type { ShapeName } from './canonical-json.js';
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
-export type { Digest } from './digest.js';
+export type { Digest, DigestAlgorithm } from './digest.js';
 export {
+  DIGEST_ALGORITHMS,
   digestAlgorithm,
   digestHex,
   isDigest,
@@ -10,6 +13,8 @@ export {
   sha256FromHex,
   verifyBytes,
 } from './digest.js';
+export type { ParsedDocument } from './document-rules.js';
+export { checkBlobBytes, parseConfig, parseDocument } from './document-rules.js';
 export {
   asIndex,
   asManifest,
@@ -21,6 +26,23 @@ export {
 export { EMPTY_DESCRIPTOR, EMPTY_JSON } from './empty.js';
 export type { SpecErrorCode } from './errors.js';
 export { ImgError, SpecError } from './errors.js';
+export type { GraphLimits } from './graph-limits.js';
+export {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_DOCUMENTS,
+  DEFAULT_MAX_FAN_OUT,
+  GraphBudget,
+} from './graph-limits.js';
+export type { ImageEntry } from './image-entries.js';
+export { bestImage, listManifests, platformOfConfig, selectImage } from './image-entries.js';
+export type { GraphDocument, ImageGraph, WalkOptions } from './image-graph.js';
+export {
+  documentLabel,
+  graphBlobSource,
+  isDocumentDescriptor,
+  reachableDescriptors,
+  walkDocuments,
+} from './image-graph.js';
 export type { LayerCompression, MediaTypeFamily, MediaTypeName } from './media-types.js';
 export {
   familyOf,
@@ -46,8 +68,9 @@ export {
   platformMatchRank,
   selectPlatform,
 } from './platform.js';
+export type { FetchBlob } from './remote-blobs.js';
+export { remoteBlobSource, withRemoteBlobs } from './remote-blobs.js';
 export type {
-  BlobSource,
   ContainerConfig,
   Descriptor,
   History,

@@ -1,3 +1,4 @@
+import type { BlobLocation } from './blob-source.js';
 import type { Digest } from './digest.js';
 
 /** https://github.com/opencontainers/image-spec/blob/main/image-index.md#image-index-property-descriptions */
@@ -91,12 +92,6 @@ export interface ImageLayoutHeader {
   readonly imageLayoutVersion: '1.0.0';
 }
 
-/** Where a blob can be fetched from when it is not on local disk (a pulled base layer). */
-export interface BlobSource {
-  readonly registry: string;
-  readonly repository: string;
-}
-
 /**
  * The layer metadata JSON: written by `img layer`, read by `img manifest`, push and load.
  * A stable contract: changing it is a major version bump.
@@ -110,5 +105,5 @@ export interface LayerMetadata {
   readonly annotations?: Readonly<Record<string, string>>;
   readonly history?: readonly History[];
   /** Registries/repositories holding this blob (pulled base layers). */
-  readonly sources?: readonly BlobSource[];
+  readonly sources?: readonly BlobLocation[];
 }

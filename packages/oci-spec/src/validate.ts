@@ -57,6 +57,8 @@ export function schemaViolations(kind: DocumentKind, doc: unknown): Violations {
 
 function descriptorViolations(d: Descriptor, where: string): Violations {
   const out: Violations = [];
+  if (typeof d !== 'object' || d === null) return [`${where}: not a descriptor`];
+  if (typeof d.mediaType !== 'string') out.push(`${where}.mediaType: missing`);
   if (!isDigest(d.digest)) out.push(`${where}.digest: invalid digest ${JSON.stringify(d.digest)}`);
   if (!Number.isSafeInteger(d.size) || d.size < 0) out.push(`${where}.size: must be a non-negative integer`);
   return out;
@@ -64,23 +66,28 @@ function descriptorViolations(d: Descriptor, where: string): Violations {
 
 /** Schema plus the rules the schema misses, for a manifest. */
 export function manifestViolations(m: Manifest): Violations {
-  const out = schemaViolations('manifest', m);
+  // Digests and sizes first: the first violation is the one reported, and these name the field.
+  const out: Violations = [];
+  if (m.config) out.push(...descriptorViolations(m.config, 'config'));
+  if (Array.isArray(m.layers))
+    for (const [i, l] of m.layers.entries()) out.push(...descriptorViolations(l, `layers[${i}]`));
+  out.push(...schemaViolations('manifest', m));
   if (m.mediaType && !isManifest(m.mediaType))
     out.push(`mediaType: ${m.mediaType} is not an image manifest type`);
   if (m.mediaType && isSchema1(m.mediaType))
     out.push('mediaType: Docker schema 1 manifests are not supported');
-  out.push(...descriptorViolations(m.config, 'config'));
-  for (const [i, l] of (m.layers ?? []).entries()) out.push(...descriptorViolations(l, `layers[${i}]`));
-  out.push(...mixedFamilyViolations(m));
+  if (out.length === 0) out.push(...mixedFamilyViolations(m));
   return out;
 }
 
 /** Schema plus the rules the schema misses, for an index. */
 export function indexViolations(ix: Index): Violations {
-  const out = schemaViolations('index', ix);
+  const out: Violations = [];
+  if (Array.isArray(ix.manifests))
+    for (const [i, d] of ix.manifests.entries()) out.push(...descriptorViolations(d, `manifests[${i}]`));
+  out.push(...schemaViolations('index', ix));
   if (ix.mediaType && !isIndex(ix.mediaType)) out.push(`mediaType: ${ix.mediaType} is not an index type`);
-  for (const [i, d] of (ix.manifests ?? []).entries())
-    out.push(...descriptorViolations(d, `manifests[${i}]`));
+  if (out.length > 0) return out;
   const family = ix.mediaType ? familyOf(ix.mediaType) : undefined;
   ix.manifests?.forEach((d, i) => {
     const f = familyOf(d.mediaType);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { type Digest, digestAlgorithm } from './digest.js';
+import { type Digest, digestAlgorithm, parseDigest } from './digest.js';
 import { SpecError } from './errors.js';
 
 export interface ExpectedContent {
@@ -9,15 +9,13 @@ export interface ExpectedContent {
 }
 
 /**
- * A pass-through stream that checks size and sha256 of the bytes flowing through it and fails
+ * A pass-through stream that checks size and digest (sha256 or sha512) of the bytes flowing through it and fails
  * before end-of-stream (IMG_SIZE_MISMATCH / IMG_DIGEST_MISMATCH) when they differ from `expected`,
  * so a consumer never commits unverified content. `where` names the blob in the error.
  */
 export function createVerifyStream(expected: ExpectedContent, where: string = expected.digest): Transform {
-  if (digestAlgorithm(expected.digest) !== 'sha256') {
-    throw new SpecError('IMG_INVALID_DIGEST', `${where}: unsupported digest algorithm in ${expected.digest}`);
-  }
-  const hash = createHash('sha256');
+  const algorithm = digestAlgorithm(parseDigest(expected.digest, where));
+  const hash = createHash(algorithm);
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
@@ -34,7 +32,7 @@ export function createVerifyStream(expected: ExpectedContent, where: string = ex
         cb(new SpecError('IMG_SIZE_MISMATCH', `${where}: expected ${expected.size} bytes, got ${seen}`));
         return;
       }
-      const actual = `sha256:${hash.digest('hex')}`;
+      const actual = `${algorithm}:${hash.digest('hex')}`;
       if (actual !== expected.digest) {
         cb(
           new SpecError(

@@ -1,15 +1,14 @@
 import type { Readable } from 'node:stream';
-import type { BlobSource, Descriptor } from '@img/oci-spec';
+import type { BlobLocation, BlobSource, Descriptor, ImageGraph } from '@img/oci-spec';
 import { pullScope } from './auth/scopes.js';
 import { type RegistryClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import { blobExists, fetchBlobBytes, openBlob } from './pull/blob.js';
+import { blobExists, fetchBlobBytes, openBlob, registryBlobSource } from './pull/blob.js';
 import { fetchManifest, headManifest, type RawDocument } from './pull/manifest.js';
-import { type PulledImage, type PullOptions, pullImage } from './pull/pull-image.js';
+import { type PullOptions, type PullResult, pullImage } from './pull/pull-image.js';
+import type { BlobToPush } from './push/check-image.js';
 import type { PushSummary } from './push/progress.js';
-import type { PushBlob } from './push/push-blob.js';
 import { pushBlobs } from './push/push-blobs.js';
 import { type PushOptions, type PushResult, pushImage } from './push/push-image.js';
-import type { PushImageInput } from './push/validate-image.js';
 import { normalizeRegistry, type Reference, toReference } from './reference.js';
 import { Transport } from './transport/transport.js';
 
@@ -17,7 +16,7 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
-function source(s: BlobSource): BlobSource {
+function source(s: BlobLocation): BlobLocation {
   return { registry: normalizeRegistry(s.registry), repository: s.repository };
 }
 
@@ -39,7 +38,7 @@ export class RegistryClient {
    * Shallow pull: the root document's exact bytes, the child manifests of an index (all, or the one
    * for `platform`), and each image's config. Layers are downloaded only when `layers` is given.
    */
-  pullImage(ref: string | Reference, options: PullOptions = {}): Promise<PulledImage> {
+  pullImage(ref: string | Reference, options: PullOptions = {}): Promise<PullResult> {
     return pullImage(this.#transport, this.#options, toReference(ref), options);
   }
 
@@ -54,13 +53,21 @@ export class RegistryClient {
   }
 
   /** A blob as a stream verified against `descriptor` (digest and size) before its end. */
-  fetchBlob(from: BlobSource, descriptor: Descriptor, options: RequestOptions = {}): Promise<Readable> {
+  fetchBlob(from: BlobLocation, descriptor: Descriptor, options: RequestOptions = {}): Promise<Readable> {
     return openBlob(this.#transport, source(from), descriptor, options);
+  }
+
+  /**
+   * A blob of a repository as a BlobSource (one more place bytes live): each open() fetches it,
+   * verified. Combine sources with `firstAvailableSource` from @img/oci-spec.
+   */
+  blobSource(at: BlobLocation, descriptor: Descriptor, options: RequestOptions = {}): BlobSource {
+    return registryBlobSource(this.#transport, source(at), descriptor, options);
   }
 
   /** A small blob (a config) in memory, verified; at most `maxConfigBytes`. */
   fetchBlobBytes(
-    from: BlobSource,
+    from: BlobLocation,
     descriptor: Descriptor,
     options: RequestOptions = {},
   ): Promise<Uint8Array> {
@@ -69,7 +76,7 @@ export class RegistryClient {
 
   /** HEAD a blob in a repository. */
   blobExists(
-    at: BlobSource,
+    at: BlobLocation,
     descriptor: Pick<Descriptor, 'digest'>,
     options: RequestOptions = {},
   ): Promise<boolean> {
@@ -82,11 +89,7 @@ export class RegistryClient {
    * Blobs first (skip existing, mount same-registry sources, upload or stream the rest), then child
    * manifests, then the root under every tag, or by digest when there is no tag.
    */
-  pushImage(
-    target: string | Reference,
-    image: PushImageInput,
-    options: PushOptions = {},
-  ): Promise<PushResult> {
+  pushImage(target: string | Reference, image: ImageGraph, options: PushOptions = {}): Promise<PushResult> {
     const ref = toReference(target, { defaultTag: false });
     return pushImage(this.#transport, this.#options, ref, image, options);
   }
@@ -96,8 +99,8 @@ export class RegistryClient {
    * same-registry sources mounted, the rest uploaded.
    */
   pushBlobs(
-    target: BlobSource,
-    blobs: readonly PushBlob[],
+    target: BlobLocation,
+    blobs: readonly BlobToPush[],
     options: Pick<PushOptions, 'onProgress' | 'signal'> = {},
   ): Promise<PushSummary> {
     return pushBlobs(this.#transport, this.#options, source(target), blobs, options);

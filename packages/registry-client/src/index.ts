@@ -17,8 +17,7 @@ export {
   DEFAULT_USER_AGENT,
 } from './options.js';
 export type { RawDocument } from './pull/manifest.js';
-export type { LayerSink, PulledImage, PulledManifest, PullOptions } from './pull/pull-image.js';
-export { blobFromBytes, blobFromFile, blobFromSources } from './push/blob-helpers.js';
+export type { LayerSink, PullOptions, PullResult } from './pull/pull-image.js';
 export type { BlobLocations } from './push/blob-locations.js';
 export {
   CACHE_DIR_ENV,
@@ -27,6 +26,8 @@ export {
   MAX_BLOBS_PER_REGISTRY,
   MAX_REPOSITORIES_PER_BLOB,
 } from './push/blob-locations.js';
+export type { BlobToPush, PushPlan } from './push/check-image.js';
+export { checkPushImage } from './push/check-image.js';
 export type {
   BlobOutcome,
   BlobProgressEvent,
@@ -34,9 +35,7 @@ export type {
   PushProgressEvent,
   PushSummary,
 } from './push/progress.js';
-export type { PushBlob } from './push/push-blob.js';
 export type { PushOptions, PushResult } from './push/push-image.js';
-export type { PushImageInput } from './push/validate-image.js';
 export { redactUrl } from './redact.js';
 export type { ParseReferenceOptions, Reference } from './reference.js';
 export {

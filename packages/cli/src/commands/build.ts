@@ -1,9 +1,8 @@
-import { type BuiltImage, buildImage, buildIndex } from '@img/image-assembly';
-import type { ImageContent } from '@img/oci-layout';
-import { type Descriptor, unixToRfc3339 } from '@img/oci-spec';
+import { type AssembledImage, type BaseImage, buildImage, buildIndex } from '@img/image-assembly';
+import { type Descriptor, type ImageGraph, unixToRfc3339 } from '@img/oci-spec';
 import type { Command } from 'commander';
-import { ContentCollector } from '../image/content.js';
-import { loadBase } from '../image/load-base.js';
+import { GraphCollector } from '../image/content.js';
+import { baseImageOf, openBaseLayout } from '../image/load-base.js';
 import {
   checkOutputTarget,
   FORCE_HELP,
@@ -24,20 +23,22 @@ import { type PushFlags, pushContent } from './push.js';
 
 export interface BuildResult {
   readonly root: Descriptor;
-  readonly images: BuiltImage[];
+  readonly images: AssembledImage[];
 }
 
 async function buildPlatformImage(
   spec: PlatformImageSpec,
-  collector: ContentCollector,
+  collector: GraphCollector,
   workDir: string,
   epoch: number | undefined,
   n: number,
-): Promise<BuiltImage> {
-  const base = spec.base ? await loadBase(spec.base, spec.platform, spec.where) : undefined;
-  if (base) {
-    collector.addBlobHandles(base.blobs);
-    collector.addSources(base.sources);
+): Promise<AssembledImage> {
+  let base: BaseImage | undefined;
+  if (spec.base) {
+    const layout = await openBaseLayout(spec.base);
+    base = baseImageOf(layout, spec.base, spec.platform, spec.where);
+    // The base's layer files (when the layout has them) and locations; its documents are not needed.
+    collector.addGraph({ ...layout, documents: new Map() });
   }
   const layers = [];
   for (const [i, layer] of spec.layers.entries()) {
@@ -56,7 +57,7 @@ async function buildPlatformImage(
   const image = buildImage({
     platform: spec.platform,
     layers,
-    ...(base ? { base: base.image } : {}),
+    ...(base ? { base } : {}),
     ...(fragment ? { configFragment: fragment } : {}),
     ...(c.env ? { env: c.env } : {}),
     ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
@@ -76,14 +77,14 @@ async function buildPlatformImage(
 }
 
 /**
- * Build the image (or index) a spec file describes into an ImageContent whose layer blobs live in
- * `workDir` (the caller removes it once the content has been written or loaded).
+ * Build the image (or index) a spec file describes into an ImageGraph whose layer blobs live in
+ * `workDir` (the caller removes it once the image has been written or loaded).
  */
 export async function buildSpecContent(
   specPath: string,
   workDir: string,
   io?: Io,
-): Promise<BuildResult & { content: ImageContent }> {
+): Promise<BuildResult & { graph: ImageGraph }> {
   const spec = await readImageSpec(specPath);
   if (io) {
     for (const layer of spec.images.flatMap((i) => i.layers)) {
@@ -91,8 +92,8 @@ export async function buildSpecContent(
     }
   }
   const epoch = sourceDateEpoch();
-  const collector = new ContentCollector();
-  const images: BuiltImage[] = [];
+  const collector = new GraphCollector();
+  const images: AssembledImage[] = [];
   for (const [n, image] of spec.images.entries()) {
     images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
   }
@@ -105,7 +106,7 @@ export async function buildSpecContent(
     collector.addIndex(index);
     root = index.descriptor;
   }
-  return { root, images, content: collector.content(root) };
+  return { root, images, graph: collector.graph(root) };
 }
 
 /** Build the image (or index) a spec file describes and write it to `output`. */
@@ -121,12 +122,12 @@ export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Pro
   if (target) await checkOutputTarget(target, flags);
   const workDir = await createWorkDir('img-build-');
   try {
-    const { root, images, content } = await buildSpecContent(specPath, workDir, io);
+    const { root, images, graph } = await buildSpecContent(specPath, workDir, io);
     if (target) {
-      await writeOutput(content, target, flags);
+      await writeOutput(graph, target, flags);
       io.out(`${flags.output}@${root.digest}`);
     }
-    if (flags.push) await pushContent(content, flags.push, flags, io);
+    if (flags.push) await pushContent(graph, flags.push, flags, io);
     return { root, images };
   } finally {
     await removeWorkDir(workDir);

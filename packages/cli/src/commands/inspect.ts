@@ -1,5 +1,5 @@
-import { listManifests, readLayout } from '@img/oci-layout';
-import { formatPlatform, type ImageConfig, parseJson } from '@img/oci-spec';
+import { readLayout } from '@img/oci-layout';
+import { formatPlatform, listManifests, parseJson, platformOfConfig } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 
@@ -7,14 +7,10 @@ export async function inspectLayout(ref: string) {
   const layout = await readLayout(ref);
   const rootDoc = parseJson(layout.documents.get(layout.root.digest)!, layout.root.digest);
   const images = listManifests(layout).map((img) => {
-    const config = img.config as unknown as ImageConfig;
+    const config = img.config;
     return {
       digest: img.descriptor.digest,
-      platform: formatPlatform({
-        os: config.os,
-        architecture: config.architecture,
-        ...(config.variant ? { variant: config.variant } : {}),
-      }),
+      platform: formatPlatform(platformOfConfig(config)),
       manifest: img.manifest,
       config,
       layers: img.manifest.layers.map((l, i) => ({

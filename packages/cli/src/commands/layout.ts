@@ -1,12 +1,14 @@
-import { createReadStream } from 'node:fs';
-import type { BlobHandle } from '@img/oci-layout';
+import { fileBlobSource } from '@img/oci-layout';
 import {
+  type BlobLocation,
   type BlobSource,
   type Descriptor,
+  type Digest,
   documentKind,
   type ImageConfig,
   parseJson,
   parseLayerMetadata,
+  platformOfConfig,
   sha256Digest,
 } from '@img/oci-spec';
 import type { Command } from 'commander';
@@ -29,7 +31,7 @@ interface LayoutFlags {
 export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
   const target = parseOutputTarget(flags.output);
   await checkOutputTarget(target, flags);
-  const documents = new Map<string, Uint8Array>();
+  const documents = new Map<Digest, Uint8Array>();
   const add = async (path: string, flag: string) => {
     const bytes = await readInput(path, flag);
     documents.set(sha256Digest(bytes), bytes);
@@ -55,11 +57,7 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
       mediaType: doc.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
       digest: sha256Digest(bytes),
       size: bytes.length,
-      platform: {
-        os: cfg.os,
-        architecture: cfg.architecture,
-        ...(cfg.variant ? { variant: cfg.variant } : {}),
-      },
+      platform: platformOfConfig(cfg),
     });
   }
   if (flags.index) {
@@ -77,16 +75,17 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
   } else {
     throw new CliError('IMG_CLI_USAGE', 'give --index, or exactly one --manifest');
   }
-  const blobs = new Map<string, BlobHandle>();
-  const sources = new Map<string, readonly BlobSource[]>();
+  const blobs = new Map<Digest, BlobSource>();
+  const locations = new Map<Digest, readonly BlobLocation[]>();
   for (const value of flags.layer ?? []) {
     // META=BLOB, or META alone for a shallow layer whose metadata names its sources (a pulled base).
     const [metaPath, blobPath] = value.includes('=') ? splitPair(value, '--layer') : [value, undefined];
     const meta = parseLayerMetadata(await readInput(metaPath, '--layer'), `--layer ${metaPath}`);
     if (blobPath !== undefined) {
-      blobs.set(meta.digest, { descriptor: meta, open: async () => createReadStream(blobPath) });
+      // Written by `img layer` with this metadata: the file holds exactly these bytes (linked, not copied).
+      blobs.set(meta.digest, fileBlobSource(meta, blobPath));
     } else if (meta.sources?.length) {
-      sources.set(meta.digest, meta.sources);
+      locations.set(meta.digest, meta.sources);
     } else {
       throw new CliError(
         'IMG_CLI_USAGE',
@@ -94,7 +93,7 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
       );
     }
   }
-  await writeOutput({ root: root!, documents, blobs, ...(sources.size ? { sources } : {}) }, target, {
+  await writeOutput({ root: root!, documents, blobs, ...(locations.size ? { locations } : {}) }, target, {
     ...(flags.allowMissingBlobs ? { allowMissingBlobs: true } : {}),
     ...(flags.force ? { force: true } : {}),
   });

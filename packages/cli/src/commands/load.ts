@@ -10,15 +10,15 @@ import {
   loadIntoPodman,
   type PlatformSelection,
 } from '@img/containerd-loader';
-import { type ImageContent, readLayout } from '@img/oci-layout';
-import { type BlobSource, parsePlatform } from '@img/oci-spec';
-import type { RegistryClient } from '@img/registry-client';
+import { readLayout } from '@img/oci-layout';
+import { type ImageGraph, parsePlatform } from '@img/oci-spec';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { registryFetcher } from '../image/remote-blobs.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { collect } from '../util/flags.js';
-import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
+import { addRegistryFlags, type RegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { buildSpecContent } from './build.js';
 
@@ -39,28 +39,15 @@ export interface RunLoadOptions {
   readonly fetchMissingBlob?: FetchMissingBlob;
 }
 
-interface LoadSource {
-  readonly content: ImageContent;
-  /** Where base layers absent locally come from, by digest. */
-  readonly blobSources: ReadonlyMap<string, readonly BlobSource[]>;
-}
-
 async function isSpecFile(source: string): Promise<boolean> {
   if (!source.endsWith('.json')) return false;
   return (await stat(source).catch(() => undefined))?.isFile() === true;
 }
 
 /** An image from a layout (`oci:DIR[:REF]`, `oci-archive:FILE`) or built in-process from a spec file. */
-async function openSource(source: string, workDir: string, io: Io): Promise<LoadSource> {
-  if (await isSpecFile(source)) {
-    const built = await buildSpecContent(source, workDir, io);
-    const blobSources = new Map<string, readonly BlobSource[]>();
-    for (const image of built.images)
-      for (const l of image.layers) if (l.sources?.length) blobSources.set(l.digest, l.sources);
-    return { content: built.content, blobSources };
-  }
-  const layout = await readLayout(source);
-  return { content: layout, blobSources: layout.sources };
+async function openSource(source: string, workDir: string, io: Io): Promise<ImageGraph> {
+  if (await isSpecFile(source)) return (await buildSpecContent(source, workDir, io)).graph;
+  return readLayout(source);
 }
 
 function parseDaemon(value: string): Daemon {
@@ -92,37 +79,18 @@ export async function runLoad(
   const workDir = await createWorkDir('img-load-');
   const progress = io.interactive && !io.quiet ? new BlobProgress() : undefined;
   const started = performance.now();
-  let client: RegistryClient | undefined;
   // Base layers the runtime lacks and we don't have locally come from their registry, verified.
-  const fetchFromRegistry: FetchMissingBlob = async (descriptor, sources) => {
-    client ??= createRegistryClient(flags);
-    let lastError: unknown;
-    for (const source of sources) {
-      try {
-        return await client.fetchBlob(source, descriptor);
-      } catch (err) {
-        lastError = err;
-      }
-    }
-    throw (
-      lastError ??
-      new CliError(
-        'IMG_CLI_INVALID_INPUT',
-        `layer ${descriptor.digest}: not available locally and no source registry is known`,
-      )
-    );
-  };
+  const remote = registryFetcher(flags);
   try {
-    const { content, blobSources } = await openSource(source, workDir, io);
+    const graph = await openSource(source, workDir, io);
     const common = {
       names: flags.tag,
-      blobSources,
-      fetchMissingBlob: options.fetchMissingBlob ?? fetchFromRegistry,
+      fetchMissingBlob: options.fetchMissingBlob ?? remote.fetch,
       ...(progress ? { onProgress: (e: LoadProgressEvent) => progress.update(e) } : {}),
     };
     let result: LoadResult;
     if (daemon === 'containerd') {
-      result = await loadIntoContainerd(content, {
+      result = await loadIntoContainerd(graph, {
         ...common,
         address: flags.address ?? DEFAULT_CONTAINERD_ADDRESS,
         namespace: flags.namespace ?? DEFAULT_CONTAINERD_NAMESPACE,
@@ -130,14 +98,14 @@ export async function runLoad(
         ...(platform ? { platform } : {}),
       });
     } else if (daemon === 'docker') {
-      result = await loadIntoDocker(content, {
+      result = await loadIntoDocker(graph, {
         ...common,
         ...(flags.address ? { host: flags.address } : {}),
         ...(flags.containerdAddress ? { containerdAddress: flags.containerdAddress } : {}),
         ...(platform ? { platform } : {}),
       });
     } else {
-      result = await loadIntoPodman(content, {
+      result = await loadIntoPodman(graph, {
         ...common,
         ...(platform && platform !== 'all' ? { platform } : {}),
       });
@@ -147,7 +115,7 @@ export async function runLoad(
     return result;
   } finally {
     progress?.stop();
-    await client?.close();
+    await remote.close();
     await removeWorkDir(workDir);
   }
 }

@@ -10,7 +10,7 @@ import {
   unixToRfc3339,
 } from '@img/oci-spec';
 import type { Command } from 'commander';
-import { loadBase } from '../image/load-base.js';
+import { baseImageOf, openBaseLayout } from '../image/load-base.js';
 import type { Io } from '../io.js';
 import { type ImageValueFlags, resolveImageValues } from '../template/image-values.js';
 import { CliError } from '../util/errors.js';
@@ -75,7 +75,7 @@ async function baseFromFiles(flags: ManifestFlags): Promise<BaseImage> {
     manifest,
     config,
     ...(flags.baseName ? { name: flags.baseName } : {}),
-    ...(sources.length ? { sources } : {}),
+    ...(sources.length ? { locations: sources } : {}),
   };
   checkBaseImage(base, `--base-manifest ${flags.baseManifest}`);
   return base;
@@ -90,7 +90,7 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
     throw new CliError('IMG_CLI_USAGE', '--base and --base-manifest exclude each other');
   let base: BaseImage | undefined;
   if (flags.baseManifest) base = await baseFromFiles(flags);
-  else if (flags.base) base = (await loadBase(flags.base, platform, '--base')).image;
+  else if (flags.base) base = baseImageOf(await openBaseLayout(flags.base), flags.base, platform, '--base');
   const layers = [];
   for (const path of flags.layer ?? []) {
     layers.push(parseLayerMetadata(await readInput(path, '--layer'), `--layer ${path}`));

@@ -8,7 +8,7 @@ import {
   OCI_LAYOUT_FILE,
   SOURCES_FILE,
 } from '@img/oci-layout';
-import { canonicalJsonBytes, type Descriptor, parsePlatform } from '@img/oci-spec';
+import { canonicalJsonBytes, type Descriptor, listManifests, parsePlatform } from '@img/oci-spec';
 import { formatReference } from '@img/registry-client';
 import type { Command } from 'commander';
 import { FORCE_HELP, layoutDirectoryOptions } from '../image/output.js';
@@ -46,34 +46,22 @@ export async function runPull(ref: string, flags: PullFlags, io: Io): Promise<De
           }
         : {}),
     });
-    const written = new Set<string>();
-    const add = async (d: Descriptor, bytes: Uint8Array) => {
-      if (written.has(d.digest)) return;
-      written.add(d.digest);
-      await sink.addFile(blobPath(d.digest), bytes.length, bytes);
-    };
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
-    await add(pulled.root.descriptor, pulled.root.bytes);
-    for (const m of pulled.manifests) await add(m.descriptor, m.bytes);
-    for (const img of pulled.images) {
-      await add(img.descriptor, img.bytes);
-      await add(img.config.descriptor, img.config.bytes);
-    }
+    // Every document of the pull (each fetched and checked once), exact bytes.
+    for (const [digest, bytes] of pulled.documents) await sink.addFile(blobPath(digest), bytes.length, bytes);
     // With --platform on an index, the layout holds that one image: its manifest is the root.
-    const root = platform && pulled.kind === 'index' ? pulled.images[0]!.descriptor : pulled.root.descriptor;
+    const root = pulled.root;
     const info: BaseInfo = {
       reference: formatReference(pulled.reference),
-      registry: pulled.source.registry,
-      repository: pulled.source.repository,
+      registry: pulled.reference.registry,
+      repository: pulled.reference.repository,
       ...(pulled.reference.tag ? { tag: pulled.reference.tag } : {}),
-      digest: pulled.root.descriptor.digest,
+      digest: pulled.resolved.digest,
     };
     const infoBytes = canonicalJsonBytes(info);
     await sink.addFile(BASE_INFO_FILE, infoBytes.length, infoBytes);
     // Per layer too, so the sources stay right when more images are pulled into the same layout.
-    const sources = Object.fromEntries(
-      pulled.images.flatMap((img) => img.manifest.layers.map((l) => [l.digest, [pulled.source]])),
-    );
+    const sources = Object.fromEntries(pulled.locations);
     const sourcesBytes = canonicalJsonBytes(sources);
     await sink.addFile(SOURCES_FILE, sourcesBytes.length, sourcesBytes);
     const index = layoutIndex(root, { refName: pulled.reference.tag ?? 'latest' });
@@ -81,7 +69,7 @@ export async function runPull(ref: string, flags: PullFlags, io: Io): Promise<De
     await sink.commit();
     if (!io.quiet) {
       io.err(
-        `pulled ${pulled.images.length} image(s), ${layerCount} layer(s) downloaded${flags.layers ? '' : ' (shallow: manifests and configs only)'}`,
+        `pulled ${listManifests(pulled).length} image(s), ${layerCount} layer(s) downloaded${flags.layers ? '' : ' (shallow: manifests and configs only)'}`,
       );
     }
     io.out(`${info.registry}/${info.repository}@${root.digest}`);

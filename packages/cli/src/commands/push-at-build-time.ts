@@ -1,10 +1,12 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { fileBlobSource } from '@img/oci-layout';
 import {
   asIndex,
-  type BlobSource,
+  type BlobLocation,
   type Descriptor,
+  type Digest,
   documentKind,
+  type ImageGraph,
   isDistributable,
   type Manifest,
   MediaType,
@@ -12,7 +14,7 @@ import {
   parseJson,
   sha256Digest,
 } from '@img/oci-spec';
-import { type PushBlob, type PushSummary, parseReference, type RawDocument } from '@img/registry-client';
+import { type BlobToPush, type PushSummary, parseReference, type RawDocument } from '@img/registry-client';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
@@ -44,7 +46,7 @@ interface PushManifestFlags extends BestEffortFlags {
   index?: string;
 }
 
-function parseSources(values: readonly string[] | undefined): BlobSource[] {
+function parseSources(values: readonly string[] | undefined): BlobLocation[] {
   return (values ?? []).map((s) => {
     const slash = s.indexOf('/');
     if (slash <= 0)
@@ -53,7 +55,7 @@ function parseSources(values: readonly string[] | undefined): BlobSource[] {
   });
 }
 
-function repositoryOf(target: string, flag: string): BlobSource {
+function repositoryOf(target: string, flag: string): BlobLocation {
   const ref = parseReference(target, { defaultTag: false });
   if (ref.tag || ref.digest)
     throw new CliError('IMG_CLI_USAGE', `${flag} ${JSON.stringify(target)}: give REGISTRY/REPOSITORY only`);
@@ -165,10 +167,10 @@ export async function runPushBlob(target: string | undefined, flags: PushBlobFla
       );
     }
   }
-  const blob: PushBlob = {
+  const blob: BlobToPush = {
     descriptor,
-    ...(flags.blob ? { open: async () => createReadStream(flags.blob!) } : {}),
-    ...(sources.length ? { sources } : {}),
+    ...(flags.blob ? { source: fileBlobSource(descriptor, flags.blob) } : {}),
+    locations: sources,
   };
   await bestEffort(
     flags,
@@ -214,26 +216,27 @@ export async function runPushManifest(flags: PushManifestFlags, io: Io): Promise
         `--index ${flags.index}: child ${missing.digest} is not among the --manifest files`,
       );
   }
-  // Every blob was pushed by img push-blob: listed without bytes, a missing one fails the push.
-  const blobs: PushBlob[] = manifests.flatMap((m) => {
+  // Every blob was pushed by img push-blob: each is located in the target repository only, so the
+  // push HEADs it there and fails, naming it, when it is missing.
+  const at: BlobLocation = { registry: request.registry, repository: request.repository };
+  const locations = new Map<Digest, readonly BlobLocation[]>();
+  for (const m of manifests) {
     const manifest = parseJson(m.bytes, 'manifest') as Manifest;
-    return [manifest.config, ...manifest.layers.filter((l) => isDistributable(l.mediaType))].map(
-      (descriptor) => ({ descriptor }),
-    );
-  });
+    for (const d of [manifest.config, ...manifest.layers.filter((l) => isDistributable(l.mediaType))])
+      locations.set(d.digest, [at]);
+  }
+  const root = index ?? manifests[0]!;
+  const graph: ImageGraph = {
+    root: root.descriptor,
+    documents: new Map([...manifests, ...(index ? [index] : [])].map((d) => [d.descriptor.digest, d.bytes])),
+    blobs: new Map(),
+    locations,
+  };
   const target = `${request.registry}/${request.repository}`;
   await bestEffort(flags, io, `push ${target}`, async () => {
     const client = clientFor(flags, request.registry);
     try {
-      const result = await client.pushImage(
-        target,
-        {
-          root: index ?? manifests[0]!,
-          ...(index ? { manifests } : {}),
-          blobs,
-        },
-        { tags },
-      );
+      const result = await client.pushImage(target, graph, { tags });
       return { digest: result.descriptor.digest, tags: result.tags, ...summaryFields(result.summary) };
     } finally {
       await client.close();

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { type ImageContent, readLayout } from '@img/oci-layout';
+import { readLayout } from '@img/oci-layout';
+import type { ImageGraph } from '@img/oci-spec';
 import type { Command } from 'commander';
-import { pushInputFromContent } from '../image/push-input.js';
 import type { Io } from '../io.js';
 import { collect } from '../util/flags.js';
 import { createPushReporter } from '../util/push-progress.js';
@@ -13,12 +13,12 @@ export interface PushFlags extends RegistryFlags {
   json?: boolean;
 }
 
-/** Push an ImageContent to `ref`; prints `REF@sha256:...` per pushed reference. */
-export async function pushContent(content: ImageContent, ref: string, flags: PushFlags, io: Io) {
+/** Push an image graph to `ref`; prints `REF@sha256:...` per pushed reference. */
+export async function pushContent(graph: ImageGraph, ref: string, flags: PushFlags, io: Io) {
   const reporter = await createPushReporter(io);
   const client = createRegistryClient(flags);
   try {
-    const result = await client.pushImage(ref, pushInputFromContent(content), {
+    const result = await client.pushImage(ref, graph, {
       ...(flags.tag?.length ? { tags: flags.tag } : {}),
       onProgress: (e) => reporter.onProgress(e),
     });
@@ -57,8 +57,8 @@ export async function runPush(source: string, ref: string, flags: PushFlags, io:
     try {
       // Imported here: pushing a layout needs none of the image builders (nor their start-up time).
       const { buildSpecContent } = await import('./build.js');
-      const { content } = await buildSpecContent(source, workDir, io);
-      await pushContent(content, ref, flags, io);
+      const { graph } = await buildSpecContent(source, workDir, io);
+      await pushContent(graph, ref, flags, io);
     } finally {
       await removeWorkDir(workDir);
     }

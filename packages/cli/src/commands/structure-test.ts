@@ -1,13 +1,16 @@
-import { type ImageContent, listManifests, type ResolvedManifest, readLayout } from '@img/oci-layout';
+import { readLayout } from '@img/oci-layout';
 import {
   formatPlatform,
+  type ImageEntry,
+  type ImageGraph,
   isDistributable,
-  type Platform,
+  listManifests,
   parsePlatform,
   platformMatchRank,
+  withRemoteBlobs,
 } from '@img/oci-spec';
-import type { RegistryClient } from '@img/registry-client';
 import type { Command } from 'commander';
+import { registryFetcher } from '../image/remote-blobs.js';
 import type { Io } from '../io.js';
 import {
   type CheckResult,
@@ -19,50 +22,29 @@ import { readStructureTestConfig, type StructureTestConfig } from '../structure-
 import { ImageFilesystem, type LayerBlob } from '../structure-test/filesystem.js';
 import { CliError } from '../util/errors.js';
 import { collect } from '../util/flags.js';
-import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
+import { addRegistryFlags, type RegistryFlags } from '../util/registry.js';
 
 interface StructureTestFlags extends RegistryFlags {
   config?: string[];
   platform?: string;
 }
 
-function platformOf(m: ResolvedManifest): Platform {
-  const c = m.config as { os?: string; architecture?: string; variant?: string };
-  return {
-    os: c.os ?? 'unknown',
-    architecture: c.architecture ?? 'unknown',
-    ...(c.variant ? { variant: c.variant } : {}),
-  };
-}
-
-/** The layers of one image: from the layout, else streamed from the registries a shallow layout names. */
-function layerBlobs(content: ImageContent, m: ResolvedManifest, client: () => RegistryClient): LayerBlob[] {
+/**
+ * The layers of one image: from the layout, else (a shallow layout) streamed from the registries
+ * it names, through the graph's remote blob sources.
+ */
+function layerBlobs(graph: ImageGraph, m: ImageEntry): LayerBlob[] {
   return m.manifest.layers
-    .filter((d) => isDistributable(d.mediaType) || content.blobs.has(d.digest))
+    .filter((d) => isDistributable(d.mediaType) || graph.blobs.has(d.digest))
     .map((descriptor) => {
-      const local = content.blobs.get(descriptor.digest);
-      if (local) return local;
-      const sources = content.sources?.get(descriptor.digest) ?? [];
-      if (sources.length === 0) {
+      const source = graph.blobs.get(descriptor.digest);
+      if (!source) {
         throw new CliError(
           'IMG_CLI_INVALID_INPUT',
           `layer ${descriptor.digest} is neither in the layout nor in img-sources.json`,
         );
       }
-      return {
-        descriptor,
-        async open() {
-          let last: unknown;
-          for (const s of sources) {
-            try {
-              return await client().fetchBlob(s, descriptor);
-            } catch (err) {
-              last = err;
-            }
-          }
-          throw last;
-        },
-      };
+      return { descriptor, open: () => source.open() };
     });
 }
 
@@ -95,30 +77,27 @@ function unsupported(config: StructureTestConfig): CheckResult[] {
 export async function runStructureTest(source: string, flags: StructureTestFlags, io: Io): Promise<void> {
   if (!flags.config?.length) throw new CliError('IMG_CLI_USAGE', 'give at least one --config');
   const configs = await Promise.all(flags.config.map(readStructureTestConfig));
-  const content = await readLayout(source);
-  let manifests = listManifests(content);
+  const layout = await readLayout(source);
+  const remote = registryFetcher(flags);
+  const graph = withRemoteBlobs(layout, remote.fetch);
+  let manifests = listManifests(graph);
   if (flags.platform) {
     const want = parsePlatform(flags.platform, '--platform');
-    manifests = manifests.filter((m) => platformMatchRank(want, platformOf(m)) !== undefined);
+    manifests = manifests.filter((m) => platformMatchRank(want, m.platform) !== undefined);
     if (manifests.length === 0)
       throw new CliError('IMG_CLI_INVALID_INPUT', `${source}: no image for --platform ${flags.platform}`);
   }
-  let registry: RegistryClient | undefined;
-  const client = () => {
-    registry ??= createRegistryClient(flags);
-    return registry;
-  };
   let passed = 0;
   const failed: string[] = [];
   try {
     for (const m of manifests) {
-      const label = manifests.length > 1 ? ` [${formatPlatform(platformOf(m))}]` : '';
+      const label = manifests.length > 1 ? ` [${formatPlatform(m.platform)}]` : '';
       let fs: ImageFilesystem | undefined;
       for (const config of configs) {
         const results: CheckResult[] = [];
         if (config.metadataTest) results.push(...checkMetadata(m.config, config.metadataTest));
         if (config.fileExistenceTests.length || config.fileContentTests.length) {
-          fs ??= await ImageFilesystem.read(layerBlobs(content, m, client));
+          fs ??= await ImageFilesystem.read(layerBlobs(graph, m));
           results.push(...checkFileExistence(fs, config.fileExistenceTests));
           results.push(...(await checkFileContent(fs, config.fileContentTests)));
         }
@@ -132,7 +111,7 @@ export async function runStructureTest(source: string, flags: StructureTestFlags
       }
     }
   } finally {
-    await registry?.close();
+    await remote.close();
   }
   io.out(`${passed} passed, ${failed.length} failed`);
   if (failed.length > 0) {

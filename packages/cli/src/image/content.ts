@@ -1,36 +1,35 @@
-import { createReadStream } from 'node:fs';
-import type { BuiltImage, BuiltIndex } from '@img/image-assembly';
-import type { BlobHandle, ImageContent } from '@img/oci-layout';
-import type { BlobSource, Descriptor } from '@img/oci-spec';
+import type { AssembledImage, BuiltIndex } from '@img/image-assembly';
+import { fileBlobSource } from '@img/oci-layout';
+import type { BlobLocation, BlobSource, Descriptor, Digest, ImageGraph } from '@img/oci-spec';
 
-/** Collects the documents and blobs of images being built into one ImageContent. */
-export class ContentCollector {
-  readonly documents = new Map<string, Uint8Array>();
-  readonly blobs = new Map<string, BlobHandle>();
-  readonly sources = new Map<string, readonly BlobSource[]>();
+/** Collects the documents, blobs and blob locations of images being built into one ImageGraph. */
+export class GraphCollector {
+  readonly documents = new Map<Digest, Uint8Array>();
+  readonly blobs = new Map<Digest, BlobSource>();
+  readonly locations = new Map<Digest, readonly BlobLocation[]>();
 
-  addImage(image: BuiltImage): void {
-    this.documents.set(image.manifest.config.digest, image.configBytes);
-    this.documents.set(image.descriptor.digest, image.manifestBytes);
+  /** An assembled image's documents and locations (its blobs are added by the caller). */
+  addGraph(graph: ImageGraph): void {
+    for (const [digest, bytes] of graph.documents) this.documents.set(digest, bytes);
+    for (const [digest, s] of graph.blobs) if (!this.blobs.has(digest)) this.blobs.set(digest, s);
+    for (const [digest, l] of graph.locations ?? [])
+      if (!this.locations.has(digest)) this.locations.set(digest, l);
+  }
+
+  addImage(image: AssembledImage): void {
+    this.addGraph(image);
   }
 
   addIndex(index: BuiltIndex): void {
     this.documents.set(index.descriptor.digest, index.indexBytes);
   }
 
+  /** A layer file this build wrote: it holds exactly the descriptor's bytes, so writers may link it. */
   addBlobFile(descriptor: Descriptor, path: string): void {
-    this.blobs.set(descriptor.digest, { descriptor, open: async () => createReadStream(path) });
+    this.blobs.set(descriptor.digest, fileBlobSource(descriptor, path));
   }
 
-  addBlobHandles(handles: ReadonlyMap<string, BlobHandle>): void {
-    for (const [digest, h] of handles) if (!this.blobs.has(digest)) this.blobs.set(digest, h);
-  }
-
-  addSources(sources: ReadonlyMap<string, readonly BlobSource[]>): void {
-    for (const [digest, s] of sources) if (!this.sources.has(digest)) this.sources.set(digest, s);
-  }
-
-  content(root: Descriptor): ImageContent {
-    return { root, documents: this.documents, blobs: this.blobs, sources: this.sources };
+  graph(root: Descriptor): ImageGraph {
+    return { root, documents: this.documents, blobs: this.blobs, locations: this.locations };
   }
 }

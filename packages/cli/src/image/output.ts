@@ -1,20 +1,17 @@
 import {
-  type BlobHandle,
   checkLayoutDirectory,
   DirectorySink,
   type DirectorySinkOptions,
   type FileSink,
-  type ImageContent,
-  reachableDescriptors,
   TarSink,
   writeDockerArchive,
   writeOciLayout,
 } from '@img/oci-layout';
-import type { Platform } from '@img/oci-spec';
-import type { RegistryClient } from '@img/registry-client';
+import { type ImageGraph, type Platform, withRemoteBlobs } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 import { parseIntFlag } from '../util/flags.js';
-import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
+import type { RegistryFlags } from '../util/registry.js';
+import { registryFetcher } from './remote-blobs.js';
 
 export type OutputTarget =
   | { readonly kind: 'oci'; readonly path: string; readonly refName?: string }
@@ -95,51 +92,30 @@ export async function checkOutputTarget(target: OutputTarget, flags: LayoutDirec
 }
 
 /**
- * Content whose absent layers (shallow base layers) are streamed from their source registries,
- * verified; `client` is created only when such a layer exists.
- */
-function withRemoteBlobs(content: ImageContent, client: () => RegistryClient): ImageContent {
-  const missing = reachableDescriptors(content).layers.filter(
-    (l) => !content.blobs.has(l.digest) && content.sources?.get(l.digest)?.length,
-  );
-  if (missing.length === 0) return content;
-  const blobs = new Map<string, BlobHandle>(content.blobs);
-  for (const layer of missing) {
-    const source = content.sources!.get(layer.digest)![0]!;
-    blobs.set(layer.digest, { descriptor: layer, open: () => client().fetchBlob(source, layer) });
-  }
-  return { ...content, blobs };
-}
-
-/**
  * Write an image or index to an output target; nothing is left behind on failure. An OCI layout
  * directory is updated in place (blobs added, index.json entries merged under a lock). OCI layouts may
  * stay shallow (base layers with sources are recorded, not downloaded); a docker archive needs every
  * layer, so absent base layers are streamed from their registries into it.
  */
 export async function writeOutput(
-  content: ImageContent,
+  graph: ImageGraph,
   target: OutputTarget,
   options: { platform?: Platform; allowMissingBlobs?: boolean } & RegistryFlags & LayoutDirectoryFlags = {},
 ): Promise<void> {
   const sink = sinkFor(target, options);
   if (target.kind === 'docker-archive') {
-    let client: RegistryClient | undefined;
+    const remote = registryFetcher(options);
     try {
-      await writeDockerArchive(
-        withRemoteBlobs(content, () => (client ??= createRegistryClient(options))),
-        sink,
-        {
-          repoTags: target.repoTags,
-          ...(options.platform ? { platform: options.platform } : {}),
-        },
-      );
+      await writeDockerArchive(withRemoteBlobs(graph, remote.fetch), sink, {
+        repoTags: target.repoTags,
+        ...(options.platform ? { platform: options.platform } : {}),
+      });
     } finally {
-      await client?.close();
+      await remote.close();
     }
     return;
   }
-  await writeOciLayout(content, sink, {
+  await writeOciLayout(graph, sink, {
     refName: target.refName ?? 'latest',
     ...(options.allowMissingBlobs ? { allowMissingBlobs: true } : {}),
   });

@@ -1,5 +1,13 @@
-import { type ImageContent, type ResolvedManifest, selectImage } from '@img/oci-layout';
-import { type BlobSource, type Descriptor, hostPlatform, ImgError, type Platform } from '@img/oci-spec';
+import { dockerArchiveImage } from '@img/oci-layout';
+import {
+  type BlobLocation,
+  type Descriptor,
+  hostPlatform,
+  type ImageEntry,
+  type ImageGraph,
+  ImgError,
+  type Platform,
+} from '@img/oci-spec';
 import { dockerArchiveStreamOf } from '../archive-stream.js';
 import { LoadError } from '../errors.js';
 import { normalizeImageName, parseImageName } from '../image-name.js';
@@ -27,8 +35,8 @@ export interface DockerLoadOptions {
   /** The containerd socket of a Docker that uses the containerd store, when /info does not tell (Docker < 27). */
   readonly containerdAddress?: string;
   readonly fetchMissingBlob?: FetchMissingBlob;
-  readonly sources?: readonly BlobSource[];
-  readonly blobSources?: ReadonlyMap<string, readonly BlobSource[]>;
+  /** Where absent blobs come from when the graph names no location of their own. */
+  readonly locations?: readonly BlobLocation[];
   readonly onProgress?: ProgressListener;
   readonly protoDir?: string;
 }
@@ -71,7 +79,7 @@ export async function dockerImageStore(
  * `POST /images/load` as it is produced, unless Docker already has the image ID (config digest),
  * in which case only the tags are set.
  */
-export async function loadIntoDocker(content: ImageContent, options: DockerLoadOptions): Promise<LoadResult> {
+export async function loadIntoDocker(graph: ImageGraph, options: DockerLoadOptions): Promise<LoadResult> {
   if (options.names.length === 0)
     throw new LoadError('IMG_LOAD_INVALID_NAME', 'no image name given (e.g. app:dev)');
   const endpoint = dockerEndpoint(options.host);
@@ -84,7 +92,7 @@ export async function loadIntoDocker(content: ImageContent, options: DockerLoadO
         `docker at ${endpoint.display} uses the containerd image store but does not report its containerd socket (Docker ${store.version ?? '?'}); pass the containerd address`,
       );
     }
-    const r = await loadIntoContainerd(content, { ...options, address, namespace: store.namespace });
+    const r = await loadIntoContainerd(graph, { ...options, address, namespace: store.namespace });
     return { ...r, runtime: 'docker' };
   }
   if (options.platform === 'all') {
@@ -95,7 +103,7 @@ export async function loadIntoDocker(content: ImageContent, options: DockerLoadO
   }
   const names = options.names.map((n) => normalizeImageName(n));
   const platform: Platform = options.platform ?? hostPlatform();
-  const image = selectImage(content, platform);
+  const image = dockerArchiveImage(graph, platform);
   const id = image.manifest.config.digest;
   const layers = image.manifest.layers;
   const outcomes = (has: (digest: string) => boolean): BlobOutcome[] => [
@@ -111,7 +119,7 @@ export async function loadIntoDocker(content: ImageContent, options: DockerLoadO
     return summarize('docker', image.descriptor, names, blobs, { skipped: true });
   }
   const omitLayers = await layersDockerHas(endpoint, names, image);
-  const archive = dockerArchiveStreamOf(image, content, {
+  const archive = dockerArchiveStreamOf(image, graph, {
     ...options,
     repoTags: names,
     platform,
@@ -171,12 +179,9 @@ function outcome(descriptor: Descriptor, kind: 'layer' | 'config', present: bool
 async function layersDockerHas(
   endpoint: DockerEndpoint,
   names: readonly string[],
-  image: ResolvedManifest,
+  image: ImageEntry,
 ): Promise<Set<string>> {
-  const ours = ((image.config as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? []).slice(
-    0,
-    image.manifest.layers.length,
-  );
+  const ours = (image.config.rootfs?.diff_ids ?? []).slice(0, image.manifest.layers.length);
   let shared = 0;
   for (const name of names) {
     const r = await dockerJson<{ RootFS?: { Layers?: string[] } }>(

@@ -1,7 +1,14 @@
 import { spawn } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
-import { type ImageContent, selectImage } from '@img/oci-layout';
-import { type BlobSource, digestHex, hostPlatform, ImgError, type Platform } from '@img/oci-spec';
+import { dockerArchiveImage } from '@img/oci-layout';
+import {
+  type BlobLocation,
+  digestHex,
+  hostPlatform,
+  type ImageGraph,
+  ImgError,
+  type Platform,
+} from '@img/oci-spec';
 import { dockerArchiveStreamOf } from '../archive-stream.js';
 import { LoadError } from '../errors.js';
 import { normalizeImageName } from '../image-name.js';
@@ -19,8 +26,8 @@ export interface PodmanLoadOptions {
   readonly platform?: Platform;
   readonly env?: NodeJS.ProcessEnv;
   readonly fetchMissingBlob?: FetchMissingBlob;
-  readonly sources?: readonly BlobSource[];
-  readonly blobSources?: ReadonlyMap<string, readonly BlobSource[]>;
+  /** Where absent blobs come from when the graph names no location of their own. */
+  readonly locations?: readonly BlobLocation[];
   readonly onProgress?: ProgressListener;
 }
 
@@ -60,12 +67,12 @@ function podman(options: PodmanLoadOptions, args: string[], input?: NodeJS.Reada
  * Load into Podman: `podman load` fed the docker-save archive as it is produced, unless Podman
  * already has the image ID (config digest), in which case only `podman tag` runs.
  */
-export async function loadIntoPodman(content: ImageContent, options: PodmanLoadOptions): Promise<LoadResult> {
+export async function loadIntoPodman(graph: ImageGraph, options: PodmanLoadOptions): Promise<LoadResult> {
   if (options.names.length === 0)
     throw new LoadError('IMG_LOAD_INVALID_NAME', 'no image name given (e.g. app:dev)');
   const names = options.names.map((n) => normalizeImageName(n));
   const platform = options.platform ?? hostPlatform();
-  const image = selectImage(content, platform);
+  const image = dockerArchiveImage(graph, platform);
   const id = digestHex(image.manifest.config.digest);
   const outcomes = (status: 'present' | 'written'): BlobOutcome[] => [
     ...image.manifest.layers.map((d) => ({
@@ -92,7 +99,7 @@ export async function loadIntoPodman(content: ImageContent, options: PodmanLoadO
       'IMG_LOAD_DAEMON',
       `podman image exists: ${exists.stderr.trim() || `exit ${exists.code}`}`,
     );
-  const archive = dockerArchiveStreamOf(image, content, { ...options, repoTags: names, platform });
+  const archive = dockerArchiveStreamOf(image, graph, { ...options, repoTags: names, platform });
   const load = await podman(options, ['load'], archive.stream);
   const producerError = await archive.done.then(
     () => undefined,

@@ -1,5 +1,13 @@
 import { pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
-import { type BlobSource, createVerifyStream, type Descriptor, verifyBytes } from '@img/oci-spec';
+import {
+  type BlobLocation,
+  type BlobSource,
+  createVerifyStream,
+  type Descriptor,
+  parseDigest,
+  skipBytes,
+  verifyBytes,
+} from '@img/oci-spec';
 import { pullScope } from '../auth/scopes.js';
 import { publishRetry } from '../diagnostics.js';
 import { RegistryError } from '../errors.js';
@@ -9,7 +17,14 @@ import { backoffDelay, isRetryableNetworkError, sleep } from '../transport/retry
 import type { SendResponse, Transport } from '../transport/transport.js';
 import type { RequestContext } from './manifest.js';
 
-function blobRequest(transport: Transport, source: BlobSource, descriptor: Descriptor, ctx: RequestContext) {
+function blobRequest(
+  transport: Transport,
+  source: BlobLocation,
+  descriptor: Descriptor,
+  ctx: RequestContext,
+) {
+  // Parsed before it becomes part of a URL: `sha256:../../x` never reaches the transport.
+  parseDigest(descriptor.digest, `${source.registry}/${source.repository}: blob digest`);
   return {
     method: 'GET' as const,
     url: transport.endpoints(source.registry).blob(source.repository, descriptor.digest),
@@ -31,7 +46,7 @@ function blobRequest(transport: Transport, source: BlobSource, descriptor: Descr
  */
 export async function openBlob(
   transport: Transport,
-  source: BlobSource,
+  source: BlobLocation,
   descriptor: Descriptor,
   ctx: RequestContext = {},
 ): Promise<Readable> {
@@ -99,7 +114,7 @@ export async function openBlob(
 /** Fetch a small blob (a config) into memory and verify it. */
 export async function fetchBlobBytes(
   transport: Transport,
-  source: BlobSource,
+  source: BlobLocation,
   descriptor: Descriptor,
   maxBytes: number,
   ctx: RequestContext = {},
@@ -120,7 +135,7 @@ export async function fetchBlobBytes(
 /** HEAD a blob: true when the repository has it. */
 export async function blobExists(
   transport: Transport,
-  target: BlobSource,
+  target: BlobLocation,
   descriptor: Pick<Descriptor, 'digest'>,
   scopes: readonly string[],
   ctx: RequestContext = {},
@@ -137,4 +152,27 @@ export async function blobExists(
   });
   await dump(res.body);
   return res.status === 200;
+}
+
+/**
+ * A blob in a registry repository as a BlobSource: every open() GETs it, verified against the
+ * descriptor before its end (and resumed on a lost connection); `offset` skips verified bytes.
+ */
+export function registryBlobSource(
+  transport: Transport,
+  location: BlobLocation,
+  descriptor: Descriptor,
+  ctx: RequestContext = {},
+): BlobSource {
+  return {
+    descriptor,
+    open: async (options = {}) => {
+      const signal = options.signal ?? ctx.signal;
+      const stream = await openBlob(transport, location, descriptor, {
+        ...ctx,
+        ...(signal ? { signal } : {}),
+      });
+      return skipBytes(stream, options.offset ?? 0);
+    },
+  };
 }

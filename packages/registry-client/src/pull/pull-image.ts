@@ -1,18 +1,24 @@
 import type { Readable } from 'node:stream';
 import {
-  asIndex,
-  asManifest,
+  type BlobLocation,
   type BlobSource,
   type Descriptor,
+  type Digest,
+  documentLabel,
   formatPlatform,
-  type Index,
+  GraphBudget,
+  type GraphLimits,
+  type ImageGraph,
   isDistributable,
+  isDocumentDescriptor,
+  isImageConfig,
   isIndex,
-  type Manifest,
   type Platform,
-  parseJson,
+  parseConfig,
+  parseDocument,
   parsePlatform,
   platformMatchRank,
+  platformOfConfig,
   selectPlatform,
 } from '@img/oci-spec';
 import { RegistryError } from '../errors.js';
@@ -20,12 +26,12 @@ import { mapLimit } from '../limit.js';
 import { formatReference, type Reference } from '../reference.js';
 import type { RequestStats, Transport } from '../transport/transport.js';
 import { fetchBlobBytes, openBlob } from './blob.js';
-import { fetchManifest, type RawDocument } from './manifest.js';
+import { fetchManifest } from './manifest.js';
 
 /** Receives one layer's verified stream during an eager pull; must consume it (e.g. `pipeline` to a file). */
 export type LayerSink = (layer: Descriptor, body: Readable) => Promise<void>;
 
-export interface PullOptions {
+export interface PullOptions extends GraphLimits {
   /** Keep only the index entry that serves this platform (`linux/arm64` or a Platform). Default: all. */
   readonly platform?: string | Platform;
   /** Download every distinct distributable layer of the selected images, `jobs` at a time. Default: none (shallow). */
@@ -33,27 +39,16 @@ export interface PullOptions {
   readonly signal?: AbortSignal;
 }
 
-/** One image manifest of a pull, with its config. */
-export interface PulledManifest extends RawDocument {
-  readonly manifest: Manifest;
-  readonly config: RawDocument;
-}
-
-/** What a shallow pull returns: exact bytes of every document, no layer content. */
-export interface PulledImage {
-  /** Where the layers can be fetched or mounted from later (the `sources` of a BlobSource). */
-  readonly source: BlobSource;
+/**
+ * A pull, in the image model: the documents (indexes, manifests, configs) as exact bytes, no layer
+ * bytes (`blobs` is empty), every layer located at the pulled repository. With `platform` on an
+ * index, `root` is the selected image manifest; `resolved` is always what the reference named.
+ */
+export interface PullResult extends ImageGraph {
   readonly reference: Reference;
-  /** What the reference resolved to: an index or a manifest, bytes exactly as received. */
-  readonly root: RawDocument;
-  readonly kind: 'index' | 'manifest';
-  /**
-   * Documents below the root that were fetched (child manifests and nested indexes), children before
-   * their parents: the order a push needs. Empty when the root is a manifest.
-   */
-  readonly manifests: readonly RawDocument[];
-  /** The image manifests selected (all of an index, or the one for `platform`), with configs. */
-  readonly images: readonly PulledManifest[];
+  /** What the reference resolved to (an index or a manifest). */
+  readonly resolved: Descriptor;
+  readonly locations: ReadonlyMap<Digest, readonly BlobLocation[]>;
   readonly stats: RequestStats;
 }
 
@@ -78,98 +73,94 @@ function platformError(
 
 /**
  * Resolve a reference to its root document and walk it: index children (all, or the one matching
- * `platform`), each manifest's config. Optionally streams layers to `layers`.
+ * `platform`), each manifest's config. Every document is checked by the shared document rules, fetched
+ * once per digest however often it is listed, within the depth, fan-out and count caps (GraphLimits).
+ * Optionally streams layers to `layers`.
  */
 export async function pullImage(
   transport: Transport,
   config: PullConfig,
   ref: Reference,
   options: PullOptions = {},
-): Promise<PulledImage> {
+): Promise<PullResult> {
   const stats: RequestStats = { requests: 0, retries: 0 };
   const ctx = { stats, signal: options.signal };
-  const source: BlobSource = { registry: ref.registry, repository: ref.repository };
+  const location: BlobLocation = { registry: ref.registry, repository: ref.repository };
   const wanted = typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform;
-  const root = await fetchManifest(transport, ref, config.maxManifestBytes, ctx);
-  const kind = isIndex(root.descriptor.mediaType) ? 'index' : 'manifest';
-  const manifests: RawDocument[] = [];
-  const images: PulledManifest[] = [];
+  const budget = new GraphBudget(options);
+  const where = formatReference(ref);
+  const resolved = await fetchManifest(transport, ref, config.maxManifestBytes, ctx);
+  const documents = new Map<Digest, Uint8Array>();
+  const images: Descriptor[] = [];
+  const layers = new Map<Digest, Descriptor>();
 
-  const loadManifest = async (doc: RawDocument): Promise<PulledManifest> => {
-    const where = `${formatReference(ref)}@${doc.descriptor.digest}`;
-    const manifest = asManifest(parseJson(doc.bytes, where), where);
-    const bytes = await fetchBlobBytes(transport, source, manifest.config, config.maxConfigBytes, ctx);
-    return { ...doc, manifest, config: { descriptor: manifest.config, bytes } };
-  };
-
-  const fetchChild = async (entry: Descriptor): Promise<RawDocument> => {
-    const child = await fetchManifest(
-      transport,
-      { ...source, digest: entry.digest },
-      config.maxManifestBytes,
-      ctx,
-    );
-    // Keep the index's descriptor (platform, annotations); the bytes were verified against its digest.
-    return { descriptor: entry, bytes: child.bytes };
-  };
-
-  const walkIndex = async (doc: RawDocument, depth: number): Promise<void> => {
-    const where = `${formatReference(ref)}@${doc.descriptor.digest}`;
-    if (depth > 4)
-      throw new RegistryError('IMG_REGISTRY_INVALID_RESPONSE', `${where}: indexes nested too deeply`);
-    const index: Index = asIndex(parseJson(doc.bytes, where), where);
-    let entries = index.manifests;
+  // Documents are claimed before they are fetched, so a digest listed again (even concurrently) is fetched once.
+  const claimed = new Set<string>();
+  const visit = async (d: Descriptor, bytes: Uint8Array | undefined, depth: number): Promise<void> => {
+    if (claimed.has(d.digest)) return;
+    claimed.add(d.digest);
+    const what = documentLabel(d, where);
+    budget.admit(depth, what);
+    const body =
+      bytes ??
+      (await fetchManifest(transport, { ...location, digest: d.digest }, config.maxManifestBytes, ctx)).bytes;
+    const parsed = parseDocument(body, d, what);
+    documents.set(d.digest, body);
+    if (parsed.kind === 'manifest') {
+      const m = parsed.manifest;
+      budget.checkFanOut(m.layers.length, what);
+      if (!documents.has(m.config.digest)) {
+        const cfg = await fetchBlobBytes(transport, location, m.config, config.maxConfigBytes, ctx);
+        documents.set(m.config.digest, cfg);
+        if (wanted && depth === 0 && isImageConfig(m.config.mediaType)) {
+          const have = platformOfConfig(parseConfig(cfg, m.config, `${what}: config`));
+          if (platformMatchRank(wanted, have) === undefined) throw platformError(ref, wanted, [have]);
+        }
+      }
+      for (const l of m.layers) if (!layers.has(l.digest)) layers.set(l.digest, l);
+      images.push(d);
+      return;
+    }
+    const entries = parsed.index.manifests;
+    budget.checkFanOut(entries.length, what);
+    let chosen = entries.filter(isDocumentDescriptor);
     if (wanted) {
       const i = selectPlatform(
         wanted,
         entries.map((e) => e.platform),
       );
-      const nested = entries.filter((e) => isIndex(e.mediaType));
+      const nested = chosen.filter((e) => isIndex(e.mediaType));
       if (i < 0 && nested.length === 0)
         throw platformError(
           ref,
           wanted,
           entries.map((e) => e.platform),
         );
-      entries = i >= 0 ? [entries[i]!] : nested;
+      chosen = i >= 0 ? [entries[i]!] : nested;
     }
-    const children = await mapLimit(entries, config.jobs, async (entry) => {
-      const child = await fetchChild(entry);
-      return { child, image: isIndex(entry.mediaType) ? undefined : await loadManifest(child) };
-    });
-    for (const { child, image } of children) {
-      if (image) images.push(image);
-      else await walkIndex(child, depth + 1);
-      manifests.push(child);
-    }
+    await mapLimit(chosen, config.jobs, (child) => visit(child, undefined, depth + 1));
   };
-
-  if (kind === 'index') {
-    await walkIndex(root, 0);
-    if (wanted && images.length === 0) throw platformError(ref, wanted, []);
-  } else {
-    const image = await loadManifest(root);
-    if (wanted) {
-      const cfg = parseJson(image.config.bytes, `${formatReference(ref)} config`) as Partial<Platform>;
-      const have = {
-        os: String(cfg.os ?? ''),
-        architecture: String(cfg.architecture ?? ''),
-        variant: cfg.variant,
-      };
-      if (platformMatchRank(wanted, have) === undefined) throw platformError(ref, wanted, [have]);
-    }
-    images.push(image);
-  }
+  await visit(resolved.descriptor, resolved.bytes, 0);
+  if (wanted && images.length === 0) throw platformError(ref, wanted, []);
 
   if (options.layers) {
-    const seen = new Set<string>();
-    const layers = images
-      .flatMap((i) => i.manifest.layers)
-      .filter((l) => isDistributable(l.mediaType) && !seen.has(l.digest) && seen.add(l.digest));
     const sink = options.layers;
-    await mapLimit(layers, config.jobs, async (layer) =>
-      sink(layer, await openBlob(transport, source, layer, ctx)),
+    const wantedLayers = [...layers.values()].filter((l) => isDistributable(l.mediaType));
+    await mapLimit(wantedLayers, config.jobs, async (layer) =>
+      sink(layer, await openBlob(transport, location, layer, ctx)),
     );
   }
-  return { source, reference: ref, root, kind, manifests, images, stats };
+  const origin = [location];
+  const locations = new Map<Digest, readonly BlobLocation[]>([...layers.keys()].map((d) => [d, origin]));
+  // With a platform on an index, the selected image is the root: the walk fetched nothing else.
+  const root = wanted && isIndex(resolved.descriptor.mediaType) ? images[0]! : resolved.descriptor;
+  return {
+    root,
+    resolved: resolved.descriptor,
+    documents,
+    blobs: new Map<Digest, BlobSource>(),
+    locations,
+    reference: ref,
+    stats,
+  };
 }

@@ -1,29 +1,18 @@
-import type { Readable } from 'node:stream';
-import { type BlobSource, type Descriptor, isDistributable } from '@img/oci-spec';
+import { type BlobLocation, firstAvailableSource, isDistributable } from '@img/oci-spec';
 import { RegistryError } from '../errors.js';
 import type { UploadMode } from '../options.js';
-import { blobExists, openBlob } from '../pull/blob.js';
+import { blobExists, registryBlobSource } from '../pull/blob.js';
 import { sameRegistry } from '../reference.js';
 import { dump } from '../transport/body.js';
 import { resolveLocation } from '../transport/endpoints.js';
 import { header, type RequestStats, type Transport } from '../transport/transport.js';
+import type { BlobToPush } from './check-image.js';
 import type { BlobOutcome, PushProgressEvent } from './progress.js';
 import { type BlobOpener, type UploadContext, uploadBlob } from './upload.js';
 
-/**
- * A blob to push: its descriptor plus where the bytes can come from. `open()` returns a fresh stream of
- * the whole blob on every call (it is called again to resume); `sources` are registries/repositories
- * that hold it (a pulled base layer): mounted when on the destination registry, else streamed from there.
- */
-export interface PushBlob {
-  readonly descriptor: Descriptor;
-  open?(): Promise<Readable>;
-  readonly sources?: readonly BlobSource[];
-}
-
 export interface BlobPushContext {
   readonly transport: Transport;
-  readonly target: BlobSource;
+  readonly target: BlobLocation;
   readonly scopes: readonly string[];
   readonly stats: RequestStats;
   readonly signal?: AbortSignal;
@@ -37,49 +26,47 @@ export interface BlobPushContext {
   readonly refusedMountSources: Set<string>;
 }
 
-/** Same-registry sources first: they can be mounted, and are the nearest to stream from. */
-function orderedSources(blob: PushBlob, target: BlobSource): BlobSource[] {
-  const all = blob.sources ?? [];
+/**
+ * Same-registry locations first: they can be mounted, and are the nearest to stream from. The target
+ * itself is left out: the blob was just found missing there.
+ */
+function orderedLocations(blob: BlobToPush, target: BlobLocation): BlobLocation[] {
+  const all = blob.locations.filter(
+    (s) => !(sameRegistry(s.registry, target.registry) && s.repository === target.repository),
+  );
   return [
     ...all.filter((s) => sameRegistry(s.registry, target.registry)),
     ...all.filter((s) => !sameRegistry(s.registry, target.registry)),
   ];
 }
 
-function openerFor(ctx: BlobPushContext, blob: PushBlob): BlobOpener {
-  if (blob.open) return { open: () => blob.open!(), verify: ctx.verifyUploads };
-  const sources = orderedSources(blob, ctx.target);
-  if (sources.length === 0) {
+function openerFor(ctx: BlobPushContext, blob: BlobToPush): BlobOpener {
+  const { source } = blob;
+  if (source)
+    return { open: () => source.open(ctx.signal ? { signal: ctx.signal } : {}), verify: ctx.verifyUploads };
+  const locations = orderedLocations(blob, ctx.target);
+  if (locations.length === 0) {
     throw new RegistryError(
       'IMG_REGISTRY_BLOB_UNAVAILABLE',
-      `blob ${blob.descriptor.digest} is not on ${ctx.target.registry}/${ctx.target.repository} and has neither open() nor sources`,
+      `blob ${blob.descriptor.digest} is not on ${ctx.target.registry}/${ctx.target.repository} and is neither at hand nor located anywhere`,
       { registry: ctx.target.registry, repository: ctx.target.repository },
     );
   }
-  return {
-    verify: false, // openBlob verifies what it reads from the network
-    async open() {
-      let last: unknown;
-      for (const source of sources) {
-        try {
-          return await openBlob(ctx.transport, source, blob.descriptor, {
-            stats: ctx.stats,
-            signal: ctx.signal,
-          });
-        } catch (err) {
-          last = err;
-        }
-      }
-      throw last;
-    },
-  };
+  const remote = firstAvailableSource(
+    blob.descriptor,
+    locations.map((l) =>
+      registryBlobSource(ctx.transport, l, blob.descriptor, { stats: ctx.stats, signal: ctx.signal }),
+    ),
+  );
+  // openBlob verifies what it reads from the network.
+  return { verify: false, open: () => remote.open(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
 /** POST ?mount=&from=: 'mounted' on 201, the upload session on 202, undefined on anything else. */
 async function tryMount(
   ctx: BlobPushContext,
-  blob: PushBlob,
-  from: BlobSource,
+  blob: BlobToPush,
+  from: BlobLocation,
 ): Promise<'mounted' | URL | undefined> {
   const { transport, target } = ctx;
   try {
@@ -116,7 +103,7 @@ async function tryMount(
  * Push one blob: HEAD (skip when present), cross-repository mount from a same-registry source,
  * else upload from `open()` or streamed from a source registry, never touching the disk.
  */
-export async function pushBlob(ctx: BlobPushContext, blob: PushBlob): Promise<BlobOutcome> {
+export async function pushBlob(ctx: BlobPushContext, blob: BlobToPush): Promise<BlobOutcome> {
   const { descriptor } = blob;
   const { transport, target } = ctx;
   const done = (state: BlobOutcome, from?: string): BlobOutcome => {
@@ -132,7 +119,7 @@ export async function pushBlob(ctx: BlobPushContext, blob: PushBlob): Promise<Bl
   };
   if (await blobExists(transport, target, descriptor, ctx.scopes, ctx)) return done('skipped');
   let session: URL | undefined;
-  const mountFrom = (blob.sources ?? []).find(
+  const mountFrom = blob.locations.find(
     (s) =>
       sameRegistry(s.registry, target.registry) &&
       s.repository !== target.repository &&

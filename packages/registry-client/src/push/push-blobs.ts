@@ -1,10 +1,11 @@
-import type { BlobSource } from '@img/oci-spec';
+import type { BlobLocation } from '@img/oci-spec';
 import { pullScope, pushScope } from '../auth/scopes.js';
 import { mapLimit } from '../limit.js';
 import { sameRegistry } from '../reference.js';
 import type { RequestStats, Transport } from '../transport/transport.js';
+import type { BlobToPush } from './check-image.js';
 import { emptySummary, type PushSummary, progressEmitter } from './progress.js';
-import { type BlobPushContext, type PushBlob, pushBlob } from './push-blob.js';
+import { type BlobPushContext, pushBlob } from './push-blob.js';
 import type { PushConfig, PushOptions } from './push-image.js';
 
 /**
@@ -14,15 +15,15 @@ import type { PushConfig, PushOptions } from './push-image.js';
 export async function pushBlobs(
   transport: Transport,
   config: PushConfig,
-  target: BlobSource,
-  blobs: readonly PushBlob[],
+  target: BlobLocation,
+  blobs: readonly BlobToPush[],
   options: Pick<PushOptions, 'onProgress' | 'signal'> = {},
 ): Promise<PushSummary> {
   const started = Date.now();
   const summary = emptySummary();
   const stats: RequestStats = { requests: 0, retries: 0 };
   const mountSources = blobs
-    .flatMap((b) => b.sources ?? [])
+    .flatMap((b) => b.locations)
     .filter((s) => sameRegistry(s.registry, target.registry) && s.repository !== target.repository)
     .map((s) => pullScope(s.repository));
   const scopes = [pushScope(target.repository), ...new Set(mountSources)];

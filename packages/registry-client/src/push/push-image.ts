@@ -1,4 +1,10 @@
-import { type BlobSource, type Descriptor, isIndex } from '@img/oci-spec';
+import {
+  type BlobLocation,
+  type Descriptor,
+  type GraphLimits,
+  type ImageGraph,
+  isIndex,
+} from '@img/oci-spec';
 import { pullScope, pushScope } from '../auth/scopes.js';
 import { RegistryError } from '../errors.js';
 import { mapLimit } from '../limit.js';
@@ -6,12 +12,12 @@ import type { UploadMode } from '../options.js';
 import { formatReference, type Reference, sameRegistry, toReference } from '../reference.js';
 import type { RequestStats, Transport } from '../transport/transport.js';
 import type { BlobLocations } from './blob-locations.js';
+import { type BlobToPush, checkPushImage } from './check-image.js';
 import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
-import { type BlobPushContext, type PushBlob, pushBlob } from './push-blob.js';
+import { type BlobPushContext, pushBlob } from './push-blob.js';
 import { manifestDigestAt, putManifest } from './push-manifest.js';
-import { type PushImageInput, validatePushImage } from './validate-image.js';
 
-export interface PushOptions {
+export interface PushOptions extends GraphLimits {
   /** Tags to point at the root besides the target reference's own tag. Default none. */
   readonly tags?: readonly string[];
   /** Progress per blob and manifest; see PushProgressEvent. */
@@ -46,12 +52,13 @@ export async function pushImage(
   transport: Transport,
   config: PushConfig,
   target: Reference,
-  image: PushImageInput,
+  image: ImageGraph,
   options: PushOptions = {},
 ): Promise<PushResult> {
   const started = Date.now();
-  const blobs = await withRememberedSources(validatePushImage(image), target, config.blobLocations);
-  const root = image.root;
+  const plan = checkPushImage(image, options);
+  const blobs = await withRememberedLocations(plan.blobs, target, config.blobLocations);
+  const root = plan.root;
   if (target.digest && target.digest !== root.descriptor.digest) {
     throw new RegistryError(
       'IMG_REGISTRY_INVALID_IMAGE',
@@ -64,10 +71,10 @@ export async function pushImage(
   const summary = emptySummary();
   const stats: RequestStats = { requests: 0, retries: 0 };
   const emit = progressEmitter(options.onProgress);
-  const dest: BlobSource = { registry: target.registry, repository: target.repository };
+  const dest: BlobLocation = { registry: target.registry, repository: target.repository };
   // The push scope first (some token servers read only the first), then pull on every mount source.
   const mountSources = blobs
-    .flatMap((b) => b.sources ?? [])
+    .flatMap((b) => b.locations)
     .filter((s) => sameRegistry(s.registry, dest.registry) && s.repository !== dest.repository)
     .map((s) => pullScope(s.repository));
   const scopes = [pushScope(dest.repository), ...new Set(mountSources)];
@@ -139,7 +146,7 @@ export async function pushImage(
     else summary.blobsSkipped++;
   }
 
-  const children = image.manifests ?? [];
+  const children = plan.manifests;
   // Image manifests are independent of each other; nested indexes follow in the given order.
   await mapLimit(
     children.filter((d) => !isIndex(d.descriptor.mediaType)),
@@ -154,14 +161,14 @@ export async function pushImage(
 }
 
 /**
- * Add, after each blob's own sources, the repositories of the destination registry where it was
- * pushed before (from `locations`): pushBlob mounts from the first same-registry source it may use.
+ * Add, after each blob's own locations, the repositories of the destination registry where it was
+ * pushed before (from `locations`): pushBlob mounts from the first same-registry location it may use.
  */
-async function withRememberedSources(
-  blobs: readonly PushBlob[],
+async function withRememberedLocations(
+  blobs: readonly BlobToPush[],
   target: Reference,
   locations: BlobLocations | undefined,
-): Promise<PushBlob[]> {
+): Promise<BlobToPush[]> {
   if (!locations) return [...blobs];
   return Promise.all(
     blobs.map(async (blob) => {
@@ -170,10 +177,7 @@ async function withRememberedSources(
         .filter((r) => r !== target.repository)
         .map((repository) => ({ registry: target.registry, repository }));
       if (remembered.length === 0) return blob;
-      const sources = [...(blob.sources ?? []), ...remembered];
-      return blob.open
-        ? { descriptor: blob.descriptor, sources, open: () => blob.open!() }
-        : { descriptor: blob.descriptor, sources };
+      return { ...blob, locations: [...blob.locations, ...remembered] };
     }),
   );
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { canonicalJsonBytes, MediaType, sha256Digest } from '@img/oci-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobFromBytes, RegistryClient } from '../../src/index.js';
+import { blobFromBytes, TestClient as RegistryClient } from '../helpers/client.js';
 
 // distribution takes any PATCH size; a proxy with a body limit in front of it (nginx
 // client_max_body_size) answers 413 to the single streaming PATCH. This tiny registry plays both.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MediaType, sha256Digest } from '@img/oci-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../../src/index.js';
+import { TestClient as RegistryClient } from '../helpers/client.js';
 import { type TinyServer, tinyServer } from './servers.js';
 
 // A real registry cannot be made to redirect blob GETs to another host (Docker Hub and S3 do), so this

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { canonicalJsonBytes, type Digest, MediaType, sha256Digest } from '@img/oci-spec';
 import { tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobFromBytes, blobFromFile, RegistryClient } from '../../src/index.js';
+import { blobFromBytes, blobFromFile, TestClient as RegistryClient } from '../helpers/client.js';
 
 // distribution 2.8 cannot resume an interrupted PATCH (its upload state pins the offset, so the real-registry
 // fault test exercises the restart path). This tiny registry keeps what it received before a dropped

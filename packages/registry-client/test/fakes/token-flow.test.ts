@@ -1,6 +1,7 @@
 import { canonicalJsonBytes, MediaType, sha256Digest } from '@img/oci-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Credential, RegistryClient } from '../../src/index.js';
+import type { Credential } from '../../src/index.js';
+import { TestClient as RegistryClient } from '../helpers/client.js';
 import { type TinyServer, tinyServer } from './servers.js';
 
 // The real token-mode registry (auth.test.ts) never asks for a scope we did not request, and our token

@@ -6,14 +6,14 @@ import {
   parseJson,
   sha256Digest,
 } from '@img/oci-spec';
+import type { RawDocument } from '../../src/index.js';
 import {
   blobFromBytes,
   blobFromSources,
   type PulledImage,
   type PulledManifest,
-  type PushImageInput,
-  type RawDocument,
-} from '../../src/index.js';
+  type PushInput as PushImageInput,
+} from './client.js';
 import type { TestLayer } from './images.js';
 
 /** A new image on top of a pulled base: the base layers by reference only (sources), plus `layer`. */

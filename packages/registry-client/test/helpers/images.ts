@@ -11,7 +11,8 @@ import {
   sha256Digest,
 } from '@img/oci-spec';
 import { tarFile } from '@img/test-utils';
-import { blobFromBytes, type PushBlob, type PushImageInput, type RawDocument } from '../../src/index.js';
+import type { RawDocument } from '../../src/index.js';
+import { blobFromBytes, type TestBlob as PushBlob, type PushInput as PushImageInput } from './client.js';
 
 /** A test layer with its bytes and diff_id. */
 export interface TestLayer {

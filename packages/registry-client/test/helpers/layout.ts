@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { canonicalJsonBytes, type Descriptor, type Digest, digestHex, MediaType } from '@img/oci-spec';
-import type { PushImageInput } from '../../src/index.js';
+import type { PushInput as PushImageInput } from './client.js';
 
 /** Write an image to an OCI layout (for skopeo to push, independently of our client). */
 export async function writeLayout(dir: string, image: PushImageInput, tag: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { ciRequires, run, startRegistry, type TempDir, type TestRegistry, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileBlobLocations, RegistryClient } from '../../src/index.js';
+import { FileBlobLocations } from '../../src/index.js';
+import { TestClient as RegistryClient } from '../helpers/client.js';
 import { buildImage, randomLayer } from '../helpers/images.js';
 
 const needs = ciRequires('docker-registry', 'crane');

@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { sha256Digest } from '@img/oci-spec';
 import { ciRequires, run, startRegistry, type TempDir, type TestRegistry, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobFromFile, blobFromSources, RegistryClient } from '../../src/index.js';
 import { mapLimit } from '../../src/limit.js';
+import { blobFromFile, blobFromSources, TestClient as RegistryClient } from '../helpers/client.js';
 import {
   type Fault,
   type FaultProxy,

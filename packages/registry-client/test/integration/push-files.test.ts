@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { ciRequires, run, startRegistry, type TempDir, type TestRegistry, tempDir } from '@img/test-utils';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobFromFile, type PushBlob, RegistryClient } from '../../src/index.js';
+import { blobFromFile, type TestBlob as PushBlob, TestClient as RegistryClient } from '../helpers/client.js';
 import { buildImage, randomLayer, type TestImage } from '../helpers/images.js';
 
 const needs = ciRequires('docker-registry', 'crane');

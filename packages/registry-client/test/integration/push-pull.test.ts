@@ -3,12 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { canonicalJsonBytes, MediaType, sha256Digest } from '@img/oci-spec';
 import { ciRequires, run, startRegistry, type TestRegistry, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  blobFromBytes,
-  DEFAULT_USER_AGENT,
-  type PushProgressEvent,
-  RegistryClient,
-} from '../../src/index.js';
+import { DEFAULT_USER_AGENT, type PushProgressEvent } from '../../src/index.js';
+import { blobFromBytes, TestClient as RegistryClient } from '../helpers/client.js';
 import { buildImage, buildIndex, randomLayer } from '../helpers/images.js';
 import { readLayoutBlob, readLayoutIndex } from '../helpers/layout.js';
 

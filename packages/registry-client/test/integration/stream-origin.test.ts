@@ -1,6 +1,7 @@
 import { ciRequires, run, startRegistry, type TestRegistry } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_USER_AGENT, RegistryClient } from '../../src/index.js';
+import { DEFAULT_USER_AGENT } from '../../src/index.js';
+import { TestClient as RegistryClient } from '../helpers/client.js';
 import { deriveImage } from '../helpers/derive.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { buildImage, randomLayer } from '../helpers/images.js';

@@ -1,13 +1,15 @@
 import { canonicalJsonBytes, MediaType, sha256Digest } from '@img/oci-spec';
 import { describe, expect, it } from 'vitest';
+import { blobFromSources, graphOf, type PushInput } from '../../test/helpers/client.js';
 import { buildImage, buildIndex, randomLayer } from '../../test/helpers/images.js';
-import { blobFromSources } from './blob-helpers.js';
-import { validatePushImage } from './validate-image.js';
+import { checkPushImage } from './check-image.js';
+
+const validatePushImage = (image: PushInput) => checkPushImage(graphOf(image)).blobs;
 
 const invalid = (message: RegExp) =>
   expect.objectContaining({ code: 'IMG_REGISTRY_INVALID_IMAGE', message: expect.stringMatching(message) });
 
-describe('validatePushImage', () => {
+describe('checkPushImage', () => {
   it('accepts a complete image and deduplicates blobs', () => {
     const shared = randomLayer(100);
     const image = buildIndex([buildImage([shared]), buildImage([shared, randomLayer(100)])]);
