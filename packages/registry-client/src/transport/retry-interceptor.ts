@@ -268,8 +268,14 @@ class RetryingRequest implements Dispatcher.DispatchHandler {
         error: String(err),
       });
     }
-    if (this.#proxy.abortedByCaller) return this.#fail(err);
-    if (this.#discarding) return this.#retry(this.#discarding.reason, this.#discarding.retryAfterMs);
+    if (this.#proxy.abortedByCaller) {
+      this.#fail(err);
+      return;
+    }
+    if (this.#discarding) {
+      this.#retry(this.#discarding.reason, this.#discarding.retryAfterMs);
+      return;
+    }
     const broken =
       isRetryableNetworkError(err) || (isConnectionRefused(err) && this.#options.answered.has(this.#origin));
     const repeatable = this.#started
