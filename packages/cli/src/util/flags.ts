@@ -37,6 +37,21 @@ export function parseIntFlag(value: string, flag: string, min: number, max: numb
   return Number(value);
 }
 
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration flag (`90s`, `10m`, `1h`, `500ms`; a bare number is seconds) in ms, at most `maxMs`. */
+export function parseDurationFlag(value: string, flag: string, maxMs: number): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 's']! : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms > maxMs) {
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      `${flag} ${JSON.stringify(value)}: expected a duration such as 90s, 10m or 1h (0 for none), at most ${maxMs / 3_600_000} h`,
+    );
+  }
+  return ms;
+}
+
 /** `--compression-level` for a compression: gzip 0-9, zstd 1-19; undefined when not given. */
 export function parseCompressionLevel(value: string | undefined, compression: string): number | undefined {
   if (value === undefined) return undefined;
