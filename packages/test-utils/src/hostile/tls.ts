@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { run } from '../run.js';
+import { makeSelfSignedCertificate } from '../openssl.js';
 import { tempDir } from '../temp-dir.js';
 
 export interface TlsCertificate {
@@ -14,26 +14,13 @@ export interface TlsCertificate {
 export async function makeTlsCertificate(host: string): Promise<TlsCertificate> {
   const dir = await tempDir('tls-');
   try {
-    const san = isIP(host) ? `IP:${host}` : `DNS:${host}`;
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      `/CN=${host}`,
-      '-addext',
-      `subjectAltName=${san}`,
-      '-days',
-      '2',
-      '-keyout',
-      dir.join('key.pem'),
-      '-out',
-      dir.join('cert.pem'),
-    ]);
+    await makeSelfSignedCertificate({
+      commonName: host,
+      subjectAltName: isIP(host) ? `IP:${host}` : `DNS:${host}`,
+      days: 2,
+      keyPath: dir.join('key.pem'),
+      certificatePath: dir.join('cert.pem'),
+    });
     const [key, cert] = await Promise.all([
       readFile(dir.join('key.pem'), 'utf8'),
       readFile(dir.join('cert.pem'), 'utf8'),
