@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { publishRequest, publishRetry } from '../diagnostics.js';
 import { redactUrl } from '../redact.js';
+import { ProxyController } from './proxy-controller.js';
 import {
   backoffDelay,
   isConnectionRefused,
@@ -56,72 +57,6 @@ export function retryInterceptor(options: RetryInterceptorOptions): Dispatcher.D
       const { [RETRY_HOOKS]: hooks, maxRedirections, ...rest } = opts as DispatchOptions;
       return new RetryingRequest(dispatch, rest, handler, options, hooks ?? {}, maxRedirections).start();
     };
-}
-
-/** The controller handed downstream: follows the current attempt's connection, keeps pause state. */
-class ProxyController implements Dispatcher.DispatchController {
-  target: Dispatcher.DispatchController | undefined;
-  #paused = false;
-  #abortedBy: Error | undefined;
-  readonly #onAbort: (reason: Error) => boolean;
-
-  constructor(onAbort: (reason: Error) => boolean) {
-    this.#onAbort = onAbort;
-  }
-
-  attach(target: Dispatcher.DispatchController): void {
-    this.target = target;
-    if (this.#paused) target.pause();
-  }
-
-  pause(): void {
-    this.#paused = true;
-    this.target?.pause();
-  }
-
-  resume(): void {
-    this.#paused = false;
-    this.target?.resume();
-  }
-
-  abort(reason: Error): void {
-    if (this.#abortedBy) return;
-    this.#abortedBy = reason;
-    // Between attempts there is no connection to abort: the request ends here.
-    if (!this.#onAbort(reason)) this.target?.abort(reason);
-  }
-
-  get abortedByCaller(): boolean {
-    return this.#abortedBy !== undefined;
-  }
-
-  get aborted(): boolean {
-    return this.#abortedBy !== undefined || (this.target?.aborted ?? false);
-  }
-
-  get paused(): boolean {
-    return this.#paused;
-  }
-
-  get reason(): Error | null {
-    return this.#abortedBy ?? this.target?.reason ?? null;
-  }
-
-  get rawHeaders() {
-    return this.target?.rawHeaders;
-  }
-
-  set rawHeaders(value) {
-    if (this.target) this.target.rawHeaders = value;
-  }
-
-  get rawTrailers() {
-    return this.target?.rawTrailers;
-  }
-
-  set rawTrailers(value) {
-    if (this.target) this.target.rawTrailers = value;
-  }
 }
 
 class RetryingRequest implements Dispatcher.DispatchHandler {
