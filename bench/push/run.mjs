@@ -2,7 +2,10 @@
 // Push benchmark: `img push` against `crane push` of the same OCI layout, same registry, same run.
 //
 //   node bench/push/run.mjs [--size-mib 1280] [--layers 5] [--iterations 3] [--jobs N]
-//                           [--layout DIR] [--keep] [--no-build]
+//                           [--layout DIR] [--keep] [--no-build] [--baseline-cli BIN.cjs]
+//
+// --baseline-cli: another img bundle (e.g. main's packages/cli/dist/bin.cjs) pushed in the same rounds
+// as `base`, with the ratio img/base printed: a change measured against its baseline in one run.
 //
 // 1. Builds the CLI (and @img/test-utils) with turbo, unless --no-build.
 // 2. Generates deterministic layer content (a seeded mix of text-like lines, which gzip ~4:1, and
@@ -36,12 +39,14 @@ const { values: args } = parseArgs({
     layout: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    'baseline-cli': { type: 'string' },
   },
 });
 const sizeMib = Number(args['size-mib']);
 const layerCount = Number(args.layers);
 const iterations = Number(args.iterations);
 const cli = join(repo, 'packages/cli/dist/bin.cjs');
+const baselineCli = args['baseline-cli'] && resolve(args['baseline-cli']);
 const crane = join(repo, '.tools/bin/crane');
 
 function fail(message) {
@@ -359,7 +364,20 @@ try {
     img: (ref) => ['node', cli, 'push', `oci:${layout}`, ref, '--json', '--no-blob-cache', ...jobsFlag],
     imgRemembering: (ref) => ['node', cli, 'push', `oci:${layout}`, ref, '--json', ...jobsFlag],
     crane: (ref) => [crane, 'push', layout, ref, '--insecure'],
+    ...(baselineCli && {
+      base: (ref) => [
+        'node',
+        baselineCli,
+        'push',
+        `oci:${layout}`,
+        ref,
+        '--json',
+        '--no-blob-cache',
+        ...jobsFlag,
+      ],
+    }),
   };
+  const compared = baselineCli ? ['img', 'crane', 'base'] : ['img', 'crane'];
 
   // Warm-up (untimed): the blob store then holds every blob, as it does for all timed pushes; img's
   // memory learns that img-warmup holds them.
@@ -368,19 +386,23 @@ try {
   await run(warmImg[0], warmImg.slice(1));
   logOffset.value = (await settledLog(registry.logPath, 0)).size;
 
-  const results = { img: { first: [], again: [], remembered: [] }, crane: { first: [], again: [] } };
+  const results = {
+    img: { first: [], again: [], remembered: [] },
+    crane: { first: [], again: [] },
+    base: { first: [], again: [] },
+  };
   console.log(
     `registry ${registry.url}; load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
   for (let i = 1; i <= iterations; i++) {
-    const order = i % 2 ? ['img', 'crane'] : ['crane', 'img'];
+    const order = i % 2 ? compared : [...compared].reverse();
     for (const phase of ['first', 'again']) {
       for (const tool of order) {
         const ref = `${registry.url}/${tool}-${i}:1`;
         const r = await timedChild(tools[tool](ref), registry, counter, logOffset, parseAccessLog);
-        if (tool === 'img') {
+        if (tool === 'img' || tool === 'base') {
           const json = JSON.parse(r.out.trim().split('\n').pop());
           if (json.digest !== image.digest)
             throw new Error(`img pushed ${json.digest}, layout has ${image.digest}`);
@@ -412,7 +434,7 @@ try {
   const ratios = [];
   for (const phase of ['first', 'again']) {
     const m = {};
-    for (const tool of ['img', 'crane']) {
+    for (const tool of compared) {
       const rs = results[tool][phase];
       m[tool] = {
         wall: median(rs.map((r) => r.wall)),
@@ -422,7 +444,7 @@ try {
         requests: median(rs.map((r) => r.requests)),
         bytes: counter
           ? median(rs.map((r) => r.wireBytes))
-          : tool === 'img'
+          : tool !== 'crane'
             ? median(rs.map((r) => r.ownBytes))
             : undefined,
       };
@@ -449,6 +471,18 @@ try {
       (m.img.requests / m.crane.requests).toFixed(2),
       m.crane.bytes ? (m.img.bytes / m.crane.bytes).toFixed(3) : 'n/a',
     ]);
+    if (m.base) {
+      rows.push([
+        '',
+        'img/base',
+        (m.img.wall / m.base.wall).toFixed(2),
+        (m.img.cpu / m.base.cpu).toFixed(2),
+        (m.img.registryCpu / m.base.registryCpu).toFixed(2),
+        (m.img.rss / m.base.rss).toFixed(2),
+        (m.img.requests / m.base.requests).toFixed(2),
+        m.base.bytes ? (m.img.bytes / m.base.bytes).toFixed(3) : 'n/a',
+      ]);
+    }
   }
   const rem = results.img.remembered;
   const remWall = median(rem.map((r) => r.wall));
@@ -469,6 +503,7 @@ try {
   for (const [tool, argv] of [
     ['img', ['node', cli, '--help']],
     ['crane', [crane, 'version']],
+    ...(baselineCli ? [['base', ['node', baselineCli, '--help']]] : []),
   ]) {
     const runs = [];
     for (let k = 0; k < 5; k++) {
@@ -482,7 +517,7 @@ try {
   console.log(`\nmedians of ${iterations} (bytes sent = TCP bytes to the registry port, headers included)`);
   console.log(table(rows));
   console.log(
-    `\nstart-up (median of 5): img --help ${startup.img.toFixed(3)} s, crane version ${startup.crane.toFixed(3)} s`,
+    `\nstart-up (median of 5): img --help ${startup.img.toFixed(3)} s, crane version ${startup.crane.toFixed(3)} s${startup.base === undefined ? '' : `, base --help ${startup.base.toFixed(3)} s`}`,
   );
   console.log(
     `ratio img/crane wall time: first push ${ratios[0].toFixed(2)}, re-push ${ratios[1].toFixed(2)} (target <= 1.0); first push with img's blob memory ${(remWall / craneFirst).toFixed(2)}`,

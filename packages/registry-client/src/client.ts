@@ -9,11 +9,22 @@ import type { BlobToPush } from './push/check-image.js';
 import type { PushSummary } from './push/progress.js';
 import { pushBlobs } from './push/push-blobs.js';
 import { type PushOptions, type PushResult, pushImage } from './push/push-image.js';
-import { normalizeRegistry, type Reference, toReference } from './reference.js';
+import { formatReference, normalizeRegistry, type Reference, toReference } from './reference.js';
+import { withDeadline } from './transport/timeouts.js';
 import { Transport } from './transport/transport.js';
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
+}
+
+/** The deadline's error when it is what ended the call (not the caller's own signal), else `err`. */
+function deadlineError(
+  combined: AbortSignal | undefined,
+  own: AbortSignal | undefined,
+  err: unknown,
+): unknown {
+  if (combined?.aborted && !own?.aborted) return combined.reason;
+  return err;
 }
 
 function source(s: BlobLocation): BlobLocation {
@@ -39,22 +50,51 @@ export class RegistryClient {
    * for `platform`), and each image's config. Layers are downloaded only when `layers` is given.
    */
   pullImage(ref: string | Reference, options: PullOptions = {}): Promise<PullResult> {
-    return pullImage(this.#transport, this.#options, toReference(ref), options);
+    const r = toReference(ref);
+    return this.#within(`pull ${formatReference(r)}`, options.signal, (signal) =>
+      pullImage(this.#transport, this.#options, r, { ...options, signal }),
+    );
   }
 
   /** A manifest or index by tag or digest, verified, exact bytes. */
   fetchManifest(ref: string | Reference, options: RequestOptions = {}): Promise<RawDocument> {
-    return fetchManifest(this.#transport, toReference(ref), this.#options.maxManifestBytes, options);
+    const r = toReference(ref);
+    return this.#within(`GET manifest ${formatReference(r)}`, options.signal, (signal) =>
+      fetchManifest(this.#transport, r, this.#options.maxManifestBytes, { signal }),
+    );
   }
 
   /** A manifest's descriptor by HEAD, or undefined when the registry does not have it. */
   headManifest(ref: string | Reference, options: RequestOptions = {}): Promise<Descriptor | undefined> {
-    return headManifest(this.#transport, toReference(ref), options);
+    const r = toReference(ref);
+    return this.#within(`HEAD manifest ${formatReference(r)}`, options.signal, (signal) =>
+      headManifest(this.#transport, r, { signal }),
+    );
   }
 
-  /** A blob as a stream verified against `descriptor` (digest and size) before its end. */
-  fetchBlob(from: BlobLocation, descriptor: Descriptor, options: RequestOptions = {}): Promise<Readable> {
-    return openBlob(this.#transport, source(from), descriptor, options);
+  /**
+   * A blob as a stream verified against `descriptor` (digest and size) before its end. The deadline
+   * runs until the stream ends.
+   */
+  async fetchBlob(
+    from: BlobLocation,
+    descriptor: Descriptor,
+    options: RequestOptions = {},
+  ): Promise<Readable> {
+    const s = source(from);
+    const deadline = withDeadline(
+      this.#options.deadlineMs,
+      `GET blob ${s.registry}/${s.repository}@${descriptor.digest}`,
+      options.signal,
+    );
+    try {
+      const stream = await openBlob(this.#transport, s, descriptor, { signal: deadline.signal });
+      stream.once('close', deadline.done);
+      return stream;
+    } catch (err) {
+      deadline.done();
+      throw deadlineError(deadline.signal, options.signal, err);
+    }
   }
 
   /**
@@ -71,7 +111,12 @@ export class RegistryClient {
     descriptor: Descriptor,
     options: RequestOptions = {},
   ): Promise<Uint8Array> {
-    return fetchBlobBytes(this.#transport, source(from), descriptor, this.#options.maxConfigBytes, options);
+    const s = source(from);
+    return this.#within(
+      `GET blob ${s.registry}/${s.repository}@${descriptor.digest}`,
+      options.signal,
+      (signal) => fetchBlobBytes(this.#transport, s, descriptor, this.#options.maxConfigBytes, { signal }),
+    );
   }
 
   /** HEAD a blob in a repository. */
@@ -81,7 +126,11 @@ export class RegistryClient {
     options: RequestOptions = {},
   ): Promise<boolean> {
     const s = source(at);
-    return blobExists(this.#transport, s, descriptor, [pullScope(s.repository)], options);
+    return this.#within(
+      `HEAD blob ${s.registry}/${s.repository}@${descriptor.digest}`,
+      options.signal,
+      (signal) => blobExists(this.#transport, s, descriptor, [pullScope(s.repository)], { signal }),
+    );
   }
 
   /**
@@ -91,7 +140,25 @@ export class RegistryClient {
    */
   pushImage(target: string | Reference, image: ImageGraph, options: PushOptions = {}): Promise<PushResult> {
     const ref = toReference(target, { defaultTag: false });
-    return pushImage(this.#transport, this.#options, ref, image, options);
+    return this.#within(`push ${formatReference(ref)}`, options.signal, (signal) =>
+      pushImage(this.#transport, this.#options, ref, image, { ...options, signal }),
+    );
+  }
+
+  /** Run one call under the deadline; its expiry is reported as the deadline's IMG_REGISTRY_TIMEOUT. */
+  async #within<T>(
+    what: string,
+    signal: AbortSignal | undefined,
+    fn: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
+    const deadline = withDeadline(this.#options.deadlineMs, what, signal);
+    try {
+      return await fn(deadline.signal);
+    } catch (err) {
+      throw deadlineError(deadline.signal, signal, err);
+    } finally {
+      deadline.done();
+    }
   }
 
   /**

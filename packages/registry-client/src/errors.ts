@@ -15,8 +15,10 @@ export type RegistryErrorCode =
   | 'IMG_REGISTRY_NOT_FOUND'
   /** Any other unexpected HTTP status (5xx and 429 after the retries ran out, 400, 413...). */
   | 'IMG_REGISTRY_HTTP_ERROR'
-  /** The connection failed (refused, reset, timed out) and the retries ran out. */
+  /** The connection failed (refused, reset, closed) and the retries, if any, ran out. */
   | 'IMG_REGISTRY_NETWORK_ERROR'
+  /** A connect or idle timeout, or the overall deadline of the call, passed. */
+  | 'IMG_REGISTRY_TIMEOUT'
   /** A response that breaks the protocol: no Location, bad Range, invalid JSON, too large... */
   | 'IMG_REGISTRY_INVALID_RESPONSE'
   /** A manifest media type we do not handle (Docker schema 1, unknown types). */
@@ -52,6 +54,8 @@ export interface RegistryErrorDetails {
   readonly diagnostics?: readonly RegistryDiagnostic[];
   /** True when repeating the request later may succeed (408, 429, 5xx, connection resets). */
   readonly retryable?: boolean;
+  /** The response's `Retry-After`, in ms. */
+  readonly retryAfterMs?: number;
   readonly cause?: unknown;
 }
 
@@ -69,6 +73,7 @@ export class RegistryError extends ImgError<RegistryErrorCode> {
   readonly diagnostics: readonly RegistryDiagnostic[];
   readonly distributionCode?: string;
   readonly retryable: boolean;
+  readonly retryAfterMs?: number;
 
   constructor(code: RegistryErrorCode, message: string, details: RegistryErrorDetails = {}) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -80,6 +85,7 @@ export class RegistryError extends ImgError<RegistryErrorCode> {
     this.diagnostics = details.diagnostics ?? [];
     this.distributionCode = this.diagnostics[0]?.code;
     this.retryable = details.retryable ?? false;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
   }
 }
 

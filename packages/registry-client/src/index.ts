@@ -50,5 +50,11 @@ export {
 } from './reference.js';
 export type { RetryOptions } from './transport/retry.js';
 export { DEFAULT_RETRY } from './transport/retry.js';
+export type { TimeoutOptions } from './transport/timeouts.js';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+} from './transport/timeouts.js';
 export type { Challenge } from './transport/www-authenticate.js';
 export { parseWwwAuthenticate } from './transport/www-authenticate.js';

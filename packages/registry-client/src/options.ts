@@ -5,6 +5,12 @@ import { RegistryError } from './errors.js';
 import type { BlobLocations } from './push/blob-locations.js';
 import { SecretScrubber } from './redact.js';
 import { type RetryOptions, resolveRetry } from './transport/retry.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type TimeoutOptions,
+} from './transport/timeouts.js';
 import type { TransportConfig } from './transport/transport.js';
 
 /**
@@ -22,7 +28,7 @@ export const DEFAULT_USER_AGENT = 'img-registry-client/0.1';
 
 export type UploadMode = 'stream' | 'chunked';
 
-export interface RegistryClientOptions {
+export interface RegistryClientOptions extends TimeoutOptions {
   /**
    * Registries reached over plain HTTP (`host` or `host:port`), or `true` for all (crane's
    * `--insecure`). Loopback registries (localhost, 127.0.0.1, [::1]) always use HTTP. Default [].
@@ -30,7 +36,11 @@ export interface RegistryClientOptions {
   readonly insecure?: boolean | readonly string[];
   /** Blobs transferred in parallel and connections per registry; see DEFAULT_JOBS. */
   readonly jobs?: number;
-  /** Retry policy for 408/429/5xx and connection failures; see DEFAULT_RETRY. */
+  /**
+   * Retry policy for 408/429/5xx and broken connections; see DEFAULT_RETRY. There is one retry layer:
+   * a request is sent at most `retries + 1` times, an interrupted upload or download resumes at most
+   * `retries` times.
+   */
   readonly retry?: RetryOptions;
   /** Where credentials come from. Default a DockerKeychain built from `auth`. */
   readonly credentialProvider?: CredentialProvider;
@@ -72,12 +82,17 @@ export interface ResolvedOptions {
   readonly chunkSize: number;
   readonly verifyUploads: boolean;
   readonly blobLocations?: BlobLocations;
+  /** Overall deadline of each call, 0 for none. */
+  readonly deadlineMs: number;
   readonly transport: TransportConfig;
 }
 
 function invalid(message: string): never {
   throw new RegistryError('IMG_REGISTRY_INVALID_OPTIONS', message);
 }
+
+/** setTimeout's limit: a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function positiveInt(
   value: number | undefined,
@@ -107,6 +122,19 @@ export function resolveOptions(options: RegistryClientOptions = {}): ResolvedOpt
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
       invalid(`retry.${k} must be a non-negative number`);
   }
+  const timeouts = {
+    connectTimeoutMs: positiveInt(
+      options.connectTimeoutMs,
+      'connectTimeoutMs',
+      DEFAULT_CONNECT_TIMEOUT_MS,
+      MAX_TIMER_MS,
+    ),
+    idleTimeoutMs: positiveInt(options.idleTimeoutMs, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS, MAX_TIMER_MS),
+    deadlineMs:
+      options.deadlineMs === 0
+        ? 0
+        : positiveInt(options.deadlineMs, 'deadlineMs', DEFAULT_DEADLINE_MS, MAX_TIMER_MS),
+  };
   const insecure = options.insecure ?? [];
   if (insecure !== true && insecure !== false && !Array.isArray(insecure)) {
     invalid('insecure must be a boolean or a list of registries');
@@ -119,9 +147,11 @@ export function resolveOptions(options: RegistryClientOptions = {}): ResolvedOpt
     chunkSize: positiveInt(options.chunkSize, 'chunkSize', DEFAULT_CHUNK_SIZE),
     verifyUploads: options.verifyUploads ?? false,
     ...(options.blobLocations && { blobLocations: options.blobLocations }),
+    deadlineMs: timeouts.deadlineMs,
     transport: {
       insecure,
       retry,
+      timeouts,
       connections: jobs,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
       ...(options.dispatcher && { dispatcher: options.dispatcher }),

@@ -18,6 +18,21 @@ export type { TarEntry } from './fixtures/tar.js';
 export { tarFile } from './fixtures/tar.js';
 export type { TinyOciLayout, TinyOciLayoutOptions } from './fixtures/tiny-layout.js';
 export { writeTinyOciLayout } from './fixtures/tiny-layout.js';
+export type { HostileFault } from './hostile/faults.js';
+export type {
+  HostileFaultPlan,
+  HostileRegistry,
+  HostileRegistryAuth,
+  HostileRegistryOptions,
+  HostileRequest,
+} from './hostile/hostile-registry.js';
+export { startHostileRegistry } from './hostile/hostile-registry.js';
+export type { SilentServer } from './hostile/silent-server.js';
+export { startSilentServer } from './hostile/silent-server.js';
+export type { PlainResponse } from './hostile/store.js';
+export { RegistryStore } from './hostile/store.js';
+export type { TlsCertificate } from './hostile/tls.js';
+export { makeTlsCertificate } from './hostile/tls.js';
 export { freePort, httpStatus } from './net.js';
 export type { AccessLogEntry } from './registry/access-log.js';
 export { blobPathParts, parseAccessLog } from './registry/access-log.js';

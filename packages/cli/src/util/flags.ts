@@ -79,19 +79,32 @@ const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
   d: 86_400_000,
 };
 
-/** A duration such as `90s`, `30m`, `1h30m` or `7d`, in milliseconds (at least 1 ms). */
-export function parseDurationFlag(value: string, flag: string): number {
-  const parts = [...value.matchAll(/(\d+)(ms|s|m|h|d)/g)];
+export interface DurationFlagOptions {
+  /** The longest duration accepted (ms). */
+  readonly maxMs?: number;
+  /** Accept 0 (`0`, `0s`: "no limit" for timeouts). */
+  readonly allowZero?: boolean;
+  /** Accept a bare number as seconds (`30`). */
+  readonly bareSeconds?: boolean;
+}
+
+/** A duration such as `500ms`, `90s`, `30m`, `1h30m` or `7d`, in milliseconds. */
+export function parseDurationFlag(value: string, flag: string, options: DurationFlagOptions = {}): number {
+  const text = options.bareSeconds && /^\d+$/.test(value) ? `${value}s` : value;
+  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d)/g)];
   const total = parts.reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_UNITS_MS[unit!]!, 0);
+  const { maxMs = Number.MAX_SAFE_INTEGER } = options;
   if (
     parts.length === 0 ||
-    parts.map((p) => p[0]).join('') !== value ||
-    !(total >= 1) ||
-    !Number.isSafeInteger(total)
+    parts.map((p) => p[0]).join('') !== text ||
+    !Number.isSafeInteger(total) ||
+    total < (options.allowZero ? 0 : 1) ||
+    total > maxMs
   ) {
+    const limit = options.maxMs !== undefined ? `, at most ${options.maxMs / 3_600_000} h` : '';
     throw new CliError(
       'IMG_CLI_USAGE',
-      `${flag} ${JSON.stringify(value)}: expected a duration such as 90s, 30m, 1h30m or 7d`,
+      `${flag} ${JSON.stringify(value)}: expected a duration such as 90s, 30m, 1h30m or 7d${options.allowZero ? ' (0 for none)' : ''}${limit}`,
     );
   }
   return total;

@@ -1,30 +1,54 @@
 import { RegistryError } from '../errors.js';
+import type { SecretScrubber } from '../redact.js';
 import { dump } from '../transport/body.js';
-import type { RequestStats, Transport } from '../transport/transport.js';
-import { header } from '../transport/transport.js';
+import { type Endpoints, registryScheme } from '../transport/endpoints.js';
+import { statusError } from '../transport/request-errors.js';
+import { header, type RequestStats, type Sender } from '../transport/sender.js';
 import { type Challenge, parseWwwAuthenticate, pickChallenge } from '../transport/www-authenticate.js';
-import { type Credential, credentialSecrets, type ResolvedCredential } from './credentials.js';
+import {
+  type Credential,
+  type CredentialProvider,
+  credentialSecrets,
+  type ResolvedCredential,
+} from './credentials.js';
 import { mergeScopes, scopesCover } from './scopes.js';
 import { type BearerToken, fetchToken } from './token.js';
 
+export interface AuthSessionConfig {
+  readonly keychain: CredentialProvider;
+  readonly scrubber: SecretScrubber;
+  readonly insecure: boolean | readonly string[];
+}
+
 /**
  * Authentication state of one registry: the challenge learnt from `GET /v2/` (pinged once),
- * the credentials per repository, and bearer tokens cached by scope until they expire.
+ * the credentials per repository, and bearer tokens cached by scope until they expire. Pings and
+ * token requests go through `inner`, the unauthenticated sender.
  */
 export class AuthSession {
   readonly registry: string;
-  readonly #transport: Transport;
+  readonly #inner: Sender;
+  readonly #endpoints: Endpoints;
+  readonly #config: AuthSessionConfig;
   #ping: Promise<void> | undefined;
   #challenge: Challenge | undefined;
   readonly #credentials = new Map<string, Promise<ResolvedCredential | undefined>>();
   readonly #resolved = new Map<string, ResolvedCredential | undefined>();
   readonly #helperFailures = new Map<string, string>();
+  #withheld: string | undefined;
   #tokens: BearerToken[] = [];
   readonly #inflight = new Map<string, Promise<BearerToken>>();
 
-  constructor(registry: string, transport: Transport) {
+  constructor(registry: string, inner: Sender, endpoints: Endpoints, config: AuthSessionConfig) {
     this.registry = registry;
-    this.#transport = transport;
+    this.#inner = inner;
+    this.#endpoints = endpoints;
+    this.#config = config;
+  }
+
+  /** The only origin credentials are attached for (the token realm aside, see #mayCarryCredentials). */
+  get origin(): string {
+    return this.#endpoints.ping().origin;
   }
 
   /** Authorization headers for a request to this registry needing `scopes`. */
@@ -44,7 +68,7 @@ export class AuthSession {
     }
     if (challenge.scheme !== 'bearer') return {};
     if (credential?.kind === 'registryToken') return { authorization: `Bearer ${credential.token}` };
-    const token = await this.#token(challenge, scopes, credential, stats, signal);
+    const token = await this.#token(challenge, scopes, credential, repository, stats, signal);
     return { authorization: `Bearer ${token.token}` };
   }
 
@@ -77,6 +101,7 @@ export class AuthSession {
 
   /** Text appended to 401/403 errors: where credentials came from, or that there were none. */
   authHint(repository: string | undefined): string {
+    if (this.#withheld) return ` (${this.#withheld})`;
     const failure = this.#helperFailures.get(repository ?? '');
     if (failure) return ` (${failure}; continued without credentials)`;
     const resolved = this.#resolved.get(repository ?? '');
@@ -87,20 +112,33 @@ export class AuthSession {
     return '';
   }
 
+  /**
+   * Credentials may go to a token realm over HTTPS, or over plain HTTP when this registry is itself
+   * reached over plain HTTP (given as insecure, or loopback) and so is the realm's host.
+   */
+  #mayCarryCredentials(realm: URL): boolean {
+    if (realm.protocol === 'https:') return true;
+    return (
+      realm.protocol === 'http:' &&
+      this.origin.startsWith('http:') &&
+      registryScheme(realm.host, this.#config.insecure) === 'http'
+    );
+  }
+
   #credential(repository: string | undefined): Promise<ResolvedCredential | undefined> {
     const key = repository ?? '';
     let hit = this.#credentials.get(key);
     if (!hit) {
-      hit = this.#transport.config.keychain.resolve(this.registry, repository).then(
+      hit = this.#config.keychain.resolve(this.registry, repository).then(
         (resolved) => {
-          if (resolved) this.#transport.config.scrubber.add(...credentialSecrets(resolved.credential));
+          if (resolved) this.#config.scrubber.add(...credentialSecrets(resolved.credential));
           this.#resolved.set(key, resolved);
           return resolved;
         },
         (err: unknown) => {
           // A broken helper must not block public images: continue anonymously, explain on 401.
           if (err instanceof RegistryError && err.code === 'IMG_REGISTRY_CREDENTIAL_HELPER') {
-            this.#helperFailures.set(key, this.#transport.config.scrubber.scrub(err.message));
+            this.#helperFailures.set(key, this.#config.scrubber.scrub(err.message));
             this.#resolved.set(key, undefined);
             return undefined;
           }
@@ -115,17 +153,17 @@ export class AuthSession {
 
   #pingOnce(stats: RequestStats | undefined, signal: AbortSignal | undefined): Promise<void> {
     this.#ping ??= (async () => {
-      const res = await this.#transport.send({
-        method: 'GET',
-        url: this.#transport.endpoints(this.registry).ping(),
+      const req = {
+        method: 'GET' as const,
+        url: this.#endpoints.ping(),
         registry: this.registry,
-        scopes: [],
-        expect: [200, 401, 403, 404],
         what: 'GET /v2/ (ping)',
-        auth: false,
         stats,
         signal,
-      });
+      };
+      const res = await this.#inner.send(req);
+      if (![200, 401, 403, 404].includes(res.status))
+        throw await statusError(req, res, this.#config.scrubber);
       await dump(res.body);
       if (res.status === 401) {
         const www = header(res, 'www-authenticate');
@@ -142,6 +180,7 @@ export class AuthSession {
     challenge: Challenge,
     scopes: readonly string[],
     credential: Credential | undefined,
+    repository: string | undefined,
     stats: RequestStats | undefined,
     signal: AbortSignal | undefined,
   ): Promise<BearerToken> {
@@ -153,7 +192,23 @@ export class AuthSession {
     const key = wanted.join(' ');
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = fetchToken(this.#transport, this.registry, challenge, wanted, credential, stats, signal)
+      pending = fetchToken(this.#inner, {
+        registry: this.registry,
+        challenge,
+        scopes: wanted,
+        credential,
+        mayCarryCredentials: (realm) => {
+          const ok = this.#mayCarryCredentials(realm);
+          if (!ok && credential) {
+            this.#withheld = `credentials for ${this.registry} were not sent to the plain-HTTP token realm ${realm.origin}; give it as insecure to allow that`;
+          }
+          return ok;
+        },
+        scrubber: this.#config.scrubber,
+        authHint: () => this.authHint(repository),
+        stats,
+        signal,
+      })
         .then((token) => {
           this.#tokens.push(token);
           return token;

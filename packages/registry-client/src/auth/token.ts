@@ -1,6 +1,8 @@
 import { RegistryError } from '../errors.js';
+import type { SecretScrubber } from '../redact.js';
 import { dump, readAll } from '../transport/body.js';
-import type { RequestStats, Transport } from '../transport/transport.js';
+import { statusError } from '../transport/request-errors.js';
+import type { HttpResponse, RequestStats, Sender } from '../transport/sender.js';
 import type { Challenge } from '../transport/www-authenticate.js';
 import type { Credential } from './credentials.js';
 
@@ -19,34 +21,45 @@ function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
+export interface FetchTokenRequest {
+  readonly registry: string;
+  readonly challenge: Challenge;
+  readonly scopes: readonly string[];
+  readonly credential: Credential | undefined;
+  /** Whether credentials may be sent to this realm (HTTPS, or plain HTTP the user allowed). */
+  readonly mayCarryCredentials: (realm: URL) => boolean;
+  readonly scrubber: SecretScrubber;
+  /** Appended to a 401/403 from the token server (where the credentials came from). */
+  readonly authHint?: () => string;
+  readonly stats?: RequestStats;
+  readonly signal?: AbortSignal;
+}
+
 /**
  * The distribution token flow: GET `<realm>?service=..&scope=..&scope=..` (Basic credentials or
  * anonymous), or for an identity token the OAuth2 POST (refresh_token grant) falling back to GET
  * when the server has no OAuth endpoint. Accepts `token` or `access_token`; honours `expires_in`.
+ * Credentials go to the realm only when `mayCarryCredentials` allows; else the token is asked for
+ * anonymously. `inner` is the unauthenticated sender.
  */
-export async function fetchToken(
-  transport: Transport,
-  registry: string,
-  challenge: Challenge,
-  scopes: readonly string[],
-  credential: Credential | undefined,
-  stats: RequestStats | undefined,
-  signal: AbortSignal | undefined,
-): Promise<BearerToken> {
+export async function fetchToken(inner: Sender, req: FetchTokenRequest): Promise<BearerToken> {
+  const { registry, challenge, scopes, scrubber } = req;
   const realmText = challenge.params.realm;
   let realm: URL;
   try {
     realm = new URL(realmText ?? '');
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new Error('not http(s)');
   } catch {
     throw new RegistryError(
       'IMG_REGISTRY_INVALID_RESPONSE',
-      `${registry}: Bearer challenge without a valid realm (${JSON.stringify(realmText)})`,
+      `${registry}: Bearer challenge without a valid http(s) realm (${JSON.stringify(realmText)})`,
       { registry },
     );
   }
+  const credential = req.credential && req.mayCarryCredentials(realm) ? req.credential : undefined;
   const service = challenge.params.service;
-  const base = { registry, scopes: [], stats, signal, auth: false as const };
-  let res: Awaited<ReturnType<Transport['send']>> | undefined;
+  const base = { registry, stats: req.stats, signal: req.signal };
+  let res: HttpResponse | undefined;
   if (credential?.kind === 'identityToken') {
     const form = new URLSearchParams({
       grant_type: 'refresh_token',
@@ -55,16 +68,17 @@ export async function fetchToken(
     });
     if (service) form.set('service', service);
     if (scopes.length > 0) form.set('scope', scopes.join(' '));
-    res = await transport.send({
+    const post = {
       ...base,
-      method: 'POST',
+      method: 'POST' as const,
       url: realm,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
-      expect: [200, 400, 404, 405],
       what: 'POST token (oauth2)',
       followRedirects: false,
-    });
+    };
+    res = await inner.send(post);
+    if (![200, 400, 404, 405].includes(res.status)) throw await statusError(post, res, scrubber);
     if (res.status !== 200) {
       await dump(res.body);
       res = undefined;
@@ -77,7 +91,12 @@ export async function fetchToken(
     const headers: Record<string, string> = {};
     if (credential?.kind === 'basic') headers.authorization = basic(credential.username, credential.password);
     if (credential?.kind === 'identityToken') headers.authorization = basic('<token>', credential.token);
-    res = await transport.send({ ...base, method: 'GET', url, headers, expect: [200], what: 'GET token' });
+    const get = { ...base, method: 'GET' as const, url, headers, what: 'GET token' };
+    res = await inner.send(get);
+    if (res.status !== 200) {
+      const hint = res.status === 401 || res.status === 403 ? (req.authHint?.() ?? '') : '';
+      throw await statusError(get, res, scrubber, hint);
+    }
   }
   const body = await readAll(res.body, 1024 * 1024, `token from ${realm.origin}`);
   let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
@@ -107,7 +126,7 @@ export async function fetchToken(
       },
     );
   }
-  transport.config.scrubber.add(token);
+  scrubber.add(token);
   const lifetime =
     typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : DEFAULT_TOKEN_LIFETIME_S;
   // Renew a little early so a token does not expire between our check and the registry's.

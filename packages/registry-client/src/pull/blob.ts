@@ -1,4 +1,4 @@
-import { pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import {
   type BlobLocation,
   type BlobSource,
@@ -9,12 +9,9 @@ import {
   verifyBytes,
 } from '@img/oci-spec';
 import { pullScope } from '../auth/scopes.js';
-import { publishRetry } from '../diagnostics.js';
 import { RegistryError } from '../errors.js';
-import { redactUrl } from '../redact.js';
 import { dump, readAll } from '../transport/body.js';
-import { backoffDelay, isRetryableNetworkError, sleep } from '../transport/retry.js';
-import type { SendResponse, Transport } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 import type { RequestContext } from './manifest.js';
 
 function blobRequest(
@@ -33,6 +30,7 @@ function blobRequest(
     scopes: [pullScope(source.repository)],
     what: 'GET blob',
     blobPool: true,
+    resumable: true,
     ...ctx,
   };
 }
@@ -40,9 +38,9 @@ function blobRequest(
 /**
  * Open a blob as a stream that is verified on the fly: more bytes than `descriptor.size` fail at once,
  * and a wrong size or digest fails before end-of-stream (IMG_SIZE_MISMATCH / IMG_DIGEST_MISMATCH), so
- * a consumer never sees a clean end of bad content. A connection lost mid-body is resumed with
- * `Range: bytes=<offset>-` (or by skipping what was already delivered when the server ignores Range).
- * Rejects (404 and the like) before returning the stream.
+ * a consumer never sees a clean end of bad content. A connection lost mid-body is resumed by the
+ * retry layer with `Range: bytes=<offset>-` (or by skipping what was already delivered when the server
+ * ignores Range). Rejects (404 and the like) before returning the stream.
  */
 export async function openBlob(
   transport: Transport,
@@ -50,65 +48,11 @@ export async function openBlob(
   descriptor: Descriptor,
   ctx: RequestContext = {},
 ): Promise<Readable> {
-  const request = blobRequest(transport, source, descriptor, ctx);
-  const first = await transport.send({ ...request, expect: [200] });
-  const { retry } = transport.config;
+  const res = await transport.send({ ...blobRequest(transport, source, descriptor, ctx), expect: [200] });
   const where = `${source.registry}/${source.repository}@${descriptor.digest}`;
 
-  async function* chunks(): AsyncGenerator<Buffer> {
-    let res: SendResponse = first;
-    let offset = 0;
-    let retries = 0;
-    for (;;) {
-      // Bytes of this response already delivered earlier (a server that ignored our Range).
-      let skip = res.status === 200 ? offset : 0;
-      try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          let c = chunk;
-          if (skip > 0) {
-            const n = Math.min(skip, c.length);
-            skip -= n;
-            c = c.subarray(n);
-            if (c.length === 0) continue;
-          }
-          offset += c.length;
-          yield c;
-        }
-        return;
-      } catch (err) {
-        if (ctx.signal?.aborted || !isRetryableNetworkError(err) || retries >= retry.retries) {
-          throw new RegistryError(
-            'IMG_REGISTRY_NETWORK_ERROR',
-            `GET blob ${where}: connection lost after ${offset} bytes: ${(err as Error).message}`,
-            {
-              registry: source.registry,
-              repository: source.repository,
-              retryable: isRetryableNetworkError(err),
-              cause: err,
-            },
-          );
-        }
-        const delayMs = backoffDelay(retries++, retry);
-        if (ctx.stats) ctx.stats.retries++;
-        publishRetry({
-          method: 'GET',
-          url: redactUrl(res.url),
-          attempt: retries,
-          delayMs,
-          reason: 'body interrupted',
-        });
-        await sleep(delayMs, ctx.signal);
-        res = await transport.send({
-          ...request,
-          headers: { range: `bytes=${offset}-` },
-          expect: [200, 206],
-        });
-      }
-    }
-  }
-
   const verify = createVerifyStream({ digest: descriptor.digest, size: descriptor.size }, where);
-  return pipeline(ReadableStream.from(chunks(), { objectMode: false }), verify, () => {});
+  return pipeline(res.body, verify, () => {});
 }
 
 /** Fetch a small blob (a config) into memory and verify it. */

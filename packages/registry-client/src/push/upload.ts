@@ -4,7 +4,7 @@ import { publishRetry } from '../diagnostics.js';
 import { RegistryError } from '../errors.js';
 import type { UploadMode } from '../options.js';
 import { blobExists } from '../pull/blob.js';
-import { backoffDelay, isRetryableNetworkError, sleep } from '../transport/retry.js';
+import { backoffDelay, isRetryableNetworkError, retryAfterAcceptable, sleep } from '../transport/retry.js';
 import type { Transport } from '../transport/transport.js';
 import { ByteSlicer, skipBytes } from './byte-streams.js';
 import { fileChunks, fileRangeOf, isRegularFile } from './file-body.js';
@@ -32,9 +32,11 @@ const chunkedRegistries = new WeakMap<Transport, Set<string>>();
 
 /**
  * Upload one blob into a session (`start` from a mount's 202, else a new POST): one streaming PATCH
- * with Content-Length (or chunked PATCHes with Content-Range), then `PUT ?digest=`. On a broken
- * connection or a retryable status it asks the session for its offset (GET the upload URL, `Range`)
- * and resumes from there with Content-Range; a session the registry lost is restarted with a new POST.
+ * with Content-Length (or chunked PATCHes with Content-Range), then `PUT ?digest=`. This loop repeats
+ * only what the retry layer below cannot: a PATCH (its body is a stream) that broke or got a retryable
+ * status is resumed from the offset the session reports (GET the upload URL, `Range`) with
+ * Content-Range, and a session the registry lost is restarted with a new POST, `retry.retries` times
+ * in all. The POST, PUT and status GET were already retried below: their other failures are final.
  */
 export async function uploadBlob(
   ctx: UploadContext,
@@ -44,6 +46,7 @@ export async function uploadBlob(
   start?: URL,
 ): Promise<void> {
   const { transport } = ctx;
+  const { retry } = transport.config;
   const remembered = chunkedRegistries.get(transport) ?? new Set<string>();
   chunkedRegistries.set(transport, remembered);
   if (remembered.has(ctx.registry)) mode = 'chunked';
@@ -52,11 +55,13 @@ export async function uploadBlob(
   let offset = 0;
   let attempt = 0;
   for (;;) {
+    let step: 'start' | 'patch' | 'put' = 'start';
     try {
       if (!location) {
         location = await startSession(ctx);
         offset = 0;
       }
+      step = 'patch';
       if (descriptor.size > offset) {
         location =
           mode === 'stream'
@@ -64,6 +69,7 @@ export async function uploadBlob(
             : await patchChunks(ctx, descriptor, opener, location, offset, where);
       }
       offset = descriptor.size;
+      step = 'put';
       await putDigest(ctx, descriptor, location);
       return;
     } catch (err) {
@@ -73,11 +79,19 @@ export async function uploadBlob(
         location = undefined;
         continue;
       }
-      const lost = isSessionLost(err);
-      if (ctx.signal?.aborted || !(lost || isRetryable(err)) || attempt >= transport.config.retry.retries) {
+      // A 404 to the POST is the repository, not a session.
+      const lost = step !== 'start' && isSessionLost(err);
+      const resumable = step === 'patch' && isRetryable(err);
+      const retryAfterMs = err instanceof RegistryError ? err.retryAfterMs : undefined;
+      if (
+        ctx.signal?.aborted ||
+        !(lost || resumable) ||
+        attempt >= retry.retries ||
+        !retryAfterAcceptable(retryAfterMs, retry)
+      ) {
         throw unwrap(err);
       }
-      const delayMs = backoffDelay(attempt++, transport.config.retry);
+      const delayMs = backoffDelay(attempt++, retry, retryAfterMs);
       ctx.stats.retries++;
       publishRetry({ method: 'PATCH', url: where, attempt, delayMs, reason: (err as Error).message });
       await sleep(delayMs, ctx.signal);

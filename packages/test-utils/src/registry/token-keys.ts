@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../run.js';
+import { makeSelfSignedCertificate } from '../openssl.js';
 
 /** The token issuer's signing key and its self-signed certificate (given to distribution as rootcertbundle). */
 export interface TokenSigningKey {
@@ -11,30 +11,11 @@ export interface TokenSigningKey {
   certificatePath: string;
 }
 
-/**
- * Makes an ECDSA P-256 key and a self-signed certificate with openssl into `dir`. Node can parse but not
- * create X.509 certificates, hence openssl. No extended key usage is set: Go's verifier accepts any usage then.
- */
+/** Makes an ECDSA P-256 key and a self-signed certificate with openssl into `dir`. */
 export async function makeTokenSigningKey(dir: string, commonName: string): Promise<TokenSigningKey> {
   const keyPath = join(dir, 'token-signing-key.pem');
   const certificatePath = join(dir, 'token-signing-cert.pem');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    `/CN=${commonName}`,
-    '-days',
-    '7',
-    '-keyout',
-    keyPath,
-    '-out',
-    certificatePath,
-  ]);
+  await makeSelfSignedCertificate({ commonName, days: 7, keyPath, certificatePath });
   const [keyPem, certPem] = await Promise.all([readFile(keyPath), readFile(certificatePath)]);
   const certificate = new X509Certificate(certPem);
   return {
