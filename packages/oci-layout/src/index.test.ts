@@ -7,6 +7,11 @@ describe('public API', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         'BASE_INFO_FILE',
+        'DEFAULT_LOCK_TIMEOUT_MS',
+        'LAYOUT_LOCK_FILE',
+        'acquireLayoutLock',
+        'checkLayoutDirectory',
+        'mergeIndexEntries',
         'CONTAINERD_NAME_ANNOTATION',
         'DEFAULT_MAX_ARCHIVE_MEMBERS',
         'DEFAULT_MAX_CONFIG_BYTES',
@@ -31,7 +36,6 @@ describe('public API', () => {
         'readRegularFile',
         'regularFileSize',
         'regularFileStream',
-        'tempNameFor',
         'validateLayout',
         'writeDockerArchive',
         'writeOciLayout',

@@ -54,13 +54,21 @@ export interface ReadLayoutOptions extends GraphLimits {
   readonly maxDocumentBytes?: number;
   /** Default DEFAULT_MAX_CONFIG_BYTES. */
   readonly maxConfigBytes?: number;
+  /**
+   * Follow symlinks in a layout directory the user trusts (Bazel runfiles); what they lead to must
+   * still be regular files. Default false: a symlinked file or directory is refused.
+   */
+  readonly followSymlinks?: boolean;
 }
 
 /**
  * Parse a layout reference: `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, or a plain path (a
  * directory is a layout dir, a file a layout tar).
  */
-export async function openLayoutSource(ref: string): Promise<{ source: LayoutSource; refName?: string }> {
+export async function openLayoutSource(
+  ref: string,
+  options: { readonly followSymlinks?: boolean } = {},
+): Promise<{ source: LayoutSource; refName?: string }> {
   let kind: 'dir' | 'tar' | undefined;
   let rest = ref;
   if (ref.startsWith('oci:')) {
@@ -84,7 +92,10 @@ export async function openLayoutSource(ref: string): Promise<{ source: LayoutSou
     throw new LayoutError('IMG_LAYOUT_INVALID', `${ref}: not a directory`);
   if (kind === 'tar' && !st.isFile()) throw new LayoutError('IMG_LAYOUT_INVALID', `${ref}: not a file`);
   return {
-    source: kind === 'dir' ? new DirectorySource(path) : new TarSource(path),
+    source:
+      kind === 'dir'
+        ? new DirectorySource(path, options.followSymlinks ? { followSymlinks: true } : {})
+        : new TarSource(path),
     ...(refName ? { refName } : {}),
   };
 }
@@ -156,7 +167,10 @@ export async function readLayout(ref: string, options: ReadLayoutOptions = {}): 
 }
 
 async function readLayoutOf(ref: string, options: ReadLayoutOptions): Promise<ReadLayout> {
-  const { source, refName } = await openLayoutSource(ref);
+  const { source, refName } = await openLayoutSource(
+    ref,
+    options.followSymlinks ? { followSymlinks: true } : {},
+  );
   const where = source.name;
   const maxDocument = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   const maxConfig = options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES;
