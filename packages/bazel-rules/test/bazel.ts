@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,12 @@ export const BAZEL = join(CHROOT_BASE, 'bin', 'bazel');
 export const EXAMPLES = join(repoRoot(), 'examples', 'bazel');
 export const RULES_DIR = join(repoRoot(), 'packages', 'bazel-rules');
 export const IMG_BUNDLE = join(RULES_DIR, 'img', 'private', 'img.cjs');
+
+/**
+ * One repository cache (inside the chroot) for every test workspace and output base: the downloaded
+ * Node.js toolchain is fetched from the network once, then extracted from the cache.
+ */
+export const REPOSITORY_CACHE = '/var/cache/img-bazel/repository-cache';
 
 /**
  * Output user roots live inside the chroot (so they survive between runs and CI steps); tests that
@@ -62,6 +69,13 @@ export interface BazelOptions {
   timeoutMs?: number;
   /** Extra environment for the Bazel client (e.g. IMG_BAZEL_ENV: variables passed into the chroot). */
   env?: Record<string, string>;
+  /**
+   * Hide the chroot's own `node` (/usr/bin/node, which nodejs links to) from Bazel and everything it
+   * starts: the client runs in a private mount namespace with an empty, non-executable file bound over
+   * it, so the server it starts (and every action, worker and repository rule) sees no usable node.
+   * Give such a root its own output user root: a server already running outside would be reused.
+   */
+  maskHostNode?: boolean;
 }
 
 const QUIET = ['--curses=no', '--color=no', '--show_progress_rate_limit=30'];
@@ -72,25 +86,46 @@ export function bazel(command: string, args: readonly string[], opts: BazelOptio
   const flags =
     command === 'shutdown' || command === 'clean' || command === 'info'
       ? []
-      : [...QUIET, ...MODE_FLAGS[opts.mode ?? 'bzlmod']];
+      : [...QUIET, ...MODE_FLAGS[opts.mode ?? 'bzlmod'], `--repository_cache=${REPOSITORY_CACHE}`];
+  const bazelArgs = [
+    `--output_user_root=${opts.root}`,
+    // Servers left behind by a test run exit on their own.
+    '--max_idle_secs=300',
+    command,
+    ...flags,
+    ...(buildLike ? ['--symlink_prefix=/'] : []),
+    ...args,
+  ];
+  const runOpts = {
+    cwd: opts.cwd ?? EXAMPLES,
+    timeoutMs: opts.timeoutMs ?? 600_000,
+    allowFailure: opts.allowFailure ?? false,
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  };
+  if (!opts.maskHostNode) return run(BAZEL, bazelArgs, runOpts);
   return run(
-    BAZEL,
+    'unshare',
     [
-      `--output_user_root=${opts.root}`,
-      // Servers left behind by a test run exit on their own.
-      '--max_idle_secs=300',
-      command,
-      ...flags,
-      ...(buildLike ? ['--symlink_prefix=/'] : []),
-      ...args,
+      '--mount',
+      '--propagation=private',
+      'sh',
+      '-c',
+      'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+      'sh',
+      maskFile(),
+      join(CHROOT_ROOT, 'usr', 'bin', 'node'),
+      BAZEL,
+      ...bazelArgs,
     ],
-    {
-      cwd: opts.cwd ?? EXAMPLES,
-      timeoutMs: opts.timeoutMs ?? 600_000,
-      allowFailure: opts.allowFailure ?? false,
-      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
-    },
+    runOpts,
   );
+}
+
+/** An empty, non-executable file to bind over the chroot's node (see BazelOptions.maskHostNode). */
+function maskFile(): string {
+  const file = join(tmpdir(), 'img-bazel-masked-node');
+  writeFileSync(file, '', { mode: 0o644 });
+  return file;
 }
 
 /** The host path of a path inside the chroot. */

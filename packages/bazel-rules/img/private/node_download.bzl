@@ -64,18 +64,13 @@ alias(
 )
 """.format(version = version, platform = platform, url = source.url, binary = binary))
         return
-    lines = []
-    headline = None
+    headline, lines = None, []
     for source in sources:
         mismatch, line = _describe_failure(rctx, source)
         headline = headline or mismatch
-        lines.append("  " + line)
-    fail("img_rules: Node.js %s for %s: %s\n%s" % (
-        version,
-        platform,
-        headline or "no source could be downloaded (add a reachable mirror: img_node.toolchain(node_urls = [...]) or npm_registries)",
-        "\n".join(lines),
-    ))
+        lines.append(line)
+    headline = headline or "no source could be downloaded (add a reachable mirror: node_urls or npm_registries of img_node.toolchain)"
+    fail("\n  ".join(["img_rules: Node.js %s for %s: %s" % (version, platform, headline)] + [l for l in lines if l != headline]))
 
 img_node_download = repository_rule(
     implementation = _img_node_download_impl,

@@ -63,15 +63,16 @@ def find_host_node(rctx):
     """
     node = rctx.os.environ.get("IMG_RULES_NODE", "") or rctx.which("node")
     if not node:
-        fail("img_rules: img_node.host() asks for the host's node, but there is no `node` on PATH (or $IMG_RULES_NODE). " +
-             "Install Node.js >= %d.%d or drop host() to use the downloaded official Node.js." % MIN_NODE_VERSION[:2])
+        fail("img_rules: %s needs the host's node, but there is no `node` on PATH (or $IMG_RULES_NODE); install Node.js >= %d.%d" % (
+            (rctx.name,) + MIN_NODE_VERSION[:2]
+        ))
     node = str(node)
     result = rctx.execute([node, "--version"])
     version = parse_node_version(result.stdout) if result.return_code == 0 else None
     if version == None:
         fail("img_rules: `%s --version` failed (exit %d): %s" % (node, result.return_code, result.stderr))
     if version < MIN_NODE_VERSION:
-        fail("img_rules: %s is Node.js %s; img needs >= %d.%d.%d. Put a newer node first on PATH, set IMG_RULES_NODE, or drop host() to use the downloaded official Node.js." % (
+        fail("img_rules: %s is Node.js %s; img needs >= %d.%d.%d. Put a newer node first on PATH or set IMG_RULES_NODE." % (
             (node, result.stdout.strip()) + MIN_NODE_VERSION
         ))
     return node, result.stdout.strip()
