@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,7 +74,7 @@ export interface BazelOptions {
    * Hide the chroot's own `node` (/usr/bin/node, which nodejs links to) from Bazel and everything it
    * starts: the client runs in a private mount namespace with an empty, non-executable file bound over
    * it, so the server it starts (and every action, worker and repository rule) sees no usable node.
-   * Give such a root its own output user root: a server already running outside would be reused.
+   * Give such a root its own output user root, and shut down a server started without the mask first.
    */
   maskHostNode?: boolean;
 }
@@ -81,7 +82,11 @@ export interface BazelOptions {
 const QUIET = ['--curses=no', '--color=no', '--show_progress_rate_limit=30'];
 
 /** `bazel <command> <args>` in the chroot, from `cwd` (default examples/bazel). */
-export function bazel(command: string, args: readonly string[], opts: BazelOptions): Promise<RunResult> {
+export async function bazel(
+  command: string,
+  args: readonly string[],
+  opts: BazelOptions,
+): Promise<RunResult> {
   const buildLike = ['build', 'test', 'run'].includes(command);
   const flags =
     command === 'shutdown' || command === 'clean' || command === 'info'
@@ -103,29 +108,57 @@ export function bazel(command: string, args: readonly string[], opts: BazelOptio
     ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
   };
   if (!opts.maskHostNode) return run(BAZEL, bazelArgs, runOpts);
+  const holder = await maskedNamespace();
   return run(
+    'nsenter',
+    [`--target=${holder}`, '--mount', `--wd=${runOpts.cwd}`, '--', BAZEL, ...bazelArgs],
+    runOpts,
+  );
+}
+
+let masked: { pid: number; exited: boolean } | undefined;
+
+/**
+ * The pid of a process holding a private mount namespace in which the chroot's node is an empty,
+ * non-executable file (see BazelOptions.maskHostNode). Every masked command enters this one namespace:
+ * the Bazel client only reuses a server whose working directory it can see as its output base, which
+ * fails across namespaces (each command would start a new server).
+ */
+async function maskedNamespace(): Promise<number> {
+  if (masked && !masked.exited) return masked.pid;
+  const file = join(tmpdir(), 'img-bazel-masked-node');
+  writeFileSync(file, '', { mode: 0o644 });
+  const child = spawn(
     'unshare',
     [
       '--mount',
       '--propagation=private',
       'sh',
       '-c',
-      'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+      'mount --bind "$1" "$2" && echo masked && exec sleep 86400',
       'sh',
-      maskFile(),
+      file,
       join(CHROOT_ROOT, 'usr', 'bin', 'node'),
-      BAZEL,
-      ...bazelArgs,
     ],
-    runOpts,
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-}
-
-/** An empty, non-executable file to bind over the chroot's node (see BazelOptions.maskHostNode). */
-function maskFile(): string {
-  const file = join(tmpdir(), 'img-bazel-masked-node');
-  writeFileSync(file, '', { mode: 0o644 });
-  return file;
+  const state = { pid: child.pid ?? -1, exited: false };
+  child.on('exit', () => {
+    state.exited = true;
+  });
+  process.on('exit', () => child.kill());
+  child.unref();
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) =>
+      reject(
+        new TestUtilsError('IMG_TESTUTILS_COMMAND_FAILED', `unshare exited (${code}) before masking node`),
+      ),
+    );
+  });
+  child.stdout.destroy();
+  masked = state;
+  return state.pid;
 }
 
 /** The host path of a path inside the chroot. */
