@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -116,16 +116,16 @@ export async function bazel(
   );
 }
 
-let masked: { pid: number; exited: boolean } | undefined;
+let masked: { child: ChildProcess; exited: boolean } | undefined;
 
 /**
  * The pid of a process holding a private mount namespace in which the chroot's node is an empty,
  * non-executable file (see BazelOptions.maskHostNode). Every masked command enters this one namespace:
  * the Bazel client only reuses a server whose working directory it can see as its output base, which
- * fails across namespaces (each command would start a new server).
+ * fails across namespaces (each command would start a new server). endMaskedNamespace() stops it.
  */
 async function maskedNamespace(): Promise<number> {
-  if (masked && !masked.exited) return masked.pid;
+  if (masked && !masked.exited) return masked.child.pid!;
   const file = join(tmpdir(), 'img-bazel-masked-node');
   writeFileSync(file, '', { mode: 0o644 });
   const child = spawn(
@@ -140,25 +140,39 @@ async function maskedNamespace(): Promise<number> {
       file,
       join(CHROOT_ROOT, 'usr', 'bin', 'node'),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const state = { pid: child.pid ?? -1, exited: false };
+  const state = { child, exited: false };
   child.on('exit', () => {
     state.exited = true;
   });
-  process.on('exit', () => child.kill());
-  child.unref();
+  process.once('exit', () => child.kill());
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) =>
       reject(
-        new TestUtilsError('IMG_TESTUTILS_COMMAND_FAILED', `unshare exited (${code}) before masking node`),
+        new TestUtilsError(
+          'IMG_TESTUTILS_COMMAND_FAILED',
+          `masking the chroot's node failed (${code}): ${stderr}`,
+        ),
       ),
     );
   });
   child.stdout.destroy();
+  child.stderr.destroy();
+  child.unref();
   masked = state;
-  return state.pid;
+  return child.pid!;
+}
+
+/** Stop the process holding the masked namespace (Bazel servers started in it keep running until shut down). */
+export function endMaskedNamespace(): void {
+  masked?.child.kill();
+  masked = undefined;
 }
 
 /** The host path of a path inside the chroot. */

@@ -7,6 +7,7 @@ import {
   bazel,
   CHROOT_ROOT,
   EXAMPLES,
+  endMaskedNamespace,
   hostPath,
   IMG_BUNDLE,
   processSummary,
@@ -164,6 +165,7 @@ describe.skipIf(skip)('the downloaded Node.js toolchain, the host node masked', 
 
   afterAll(async () => {
     await bazel('shutdown', [], { ...masked, allowFailure: true });
+    endMaskedNamespace();
   });
 
   it('builds the examples and the rules_img BUILD, sandboxed, strict action env (WORKSPACE mode: workspace.test.ts)', () => {
@@ -343,6 +345,24 @@ describe.skipIf(skip)('img_node options', () => {
     expect((await bazel('build', ['//:layer'], opts)).stderr).toContain('has no {filename}');
   });
 
+  it('gives repository rules (pull) the downloaded node too, or the host one when asked', async () => {
+    const nodePath = async () => {
+      const target = '@@img_rules~~img_node~img_rules_host_node//:node_path';
+      await bazel('build', [target], { ...opts, allowFailure: false });
+      const base = (await bazel('info', ['output_base'], opts)).stdout.trim();
+      return readFile(
+        hostPath(join(base, 'external/img_rules~~img_node~img_rules_host_node/node_path')),
+        'utf8',
+      );
+    };
+    await useNode();
+    expect(await nodePath()).toMatch(
+      /\/external\/img_rules~~img_node~img_rules_node_linux_amd64\/node\/bin\/node$/,
+    );
+    await useNode('img_node.host()');
+    expect(await nodePath()).toBe('/usr/bin/node');
+  });
+
   it('uses the host node only when asked (img_node.host()), checks its version, and fails where it is hidden', async () => {
     await useNode('img_node.host()');
     const r = await bazel('build', ['//:layer'], opts);
@@ -369,6 +389,7 @@ describe.skipIf(skip)('img_node options', () => {
       expect(hidden.stderr).toMatch(/img_rules: .*(no `node` on PATH|--version` failed)/);
     } finally {
       await expunge(maskedHost);
+      endMaskedNamespace();
     }
   });
 });

@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bazel, img, outputFiles, outputRoot, processSummary, skipWithoutBazel } from './bazel.js';
+import {
+  bazel,
+  endMaskedNamespace,
+  img,
+  outputFiles,
+  outputRoot,
+  processSummary,
+  skipWithoutBazel,
+} from './bazel.js';
 
 // The same examples in WORKSPACE mode (img_register_toolchains() from @img_rules//img:repositories.bzl),
 // with the chroot's own node hidden from Bazel: the downloaded Node.js toolchain runs every action.
@@ -23,6 +31,7 @@ describe.skipIf(skip)('examples/bazel in WORKSPACE mode', () => {
 
   afterAll(async () => {
     await bazel('shutdown', [], { ...opts, allowFailure: true });
+    endMaskedNamespace();
   });
 
   it('builds every example and runs img actions as workers', () => {

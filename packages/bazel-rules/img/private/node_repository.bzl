@@ -3,7 +3,7 @@ one toolchain per exec platform (the default), a node binary given as a label, o
 (an explicit opt-in)."""
 
 load(":node_download.bzl", "img_node_download")
-load(":node_sources.bzl", "DEFAULT_NODE_URLS", "DEFAULT_NPM_REGISTRIES", "MIN_NODE_VERSION", "NODE_PLATFORMS", "check_node_overrides", "check_node_urls", "check_node_version", "node_platform_constraints", "parse_node_version")
+load(":node_sources.bzl", "DEFAULT_NODE_URLS", "DEFAULT_NPM_REGISTRIES", "MIN_NODE_VERSION", "NODE_PLATFORMS", "check_node_overrides", "check_node_urls", "check_node_version", "host_node_platform", "node_platform_constraints", "parse_node_version")
 load(":node_versions.bzl", "DEFAULT_NODE_VERSION")
 
 def _header(rctx):
@@ -88,6 +88,44 @@ img_host_node_toolchain = repository_rule(
     local = True,
 )
 
+# The node binary inside an img_node_download repository, by source (nodejs.org unix / windows, npm).
+_DOWNLOADED_BINARIES = ["node/bin/node", "node/node.exe", "node/bin/node.exe"]
+
+def _img_repository_node_impl(rctx):
+    if rctx.attr.host:
+        node, _ = find_host_node(rctx)
+    elif rctx.attr.node:
+        node = str(rctx.path(rctx.attr.node))
+    else:
+        platform = host_node_platform(rctx.os.name, rctx.os.arch)
+        if platform not in rctx.attr.platforms:
+            fail("img_rules: no Node.js download for this machine (%s %s); use img_node.host() or img_node.toolchain(node = ...)" % (rctx.os.name, rctx.os.arch))
+        root = rctx.path(rctx.attr.downloads[rctx.attr.platforms.index(platform)]).dirname
+        found = [root.get_child(b) for b in _DOWNLOADED_BINARIES if root.get_child(b).exists]
+        if not found:
+            fail("img_rules: %s has no node binary" % root)
+        node = str(found[0])
+    rctx.file("node_path", node)
+    rctx.file("BUILD.bazel", 'exports_files(["node_path"])\n')
+
+img_repository_node = repository_rule(
+    implementation = _img_repository_node_impl,
+    doc = """The node repository rules run (`img pull` of `pull`): `node_path` holds its absolute path.
+The downloaded Node.js for this machine, the `node` label, or (opt-in) the host's node. Only the
+download for this machine's platform is fetched, and only when a repository rule asks.""",
+    attrs = {
+        "downloads": attr.label_list(doc = "BUILD.bazel of each img_node_download repository, in the order of `platforms`."),
+        "platforms": attr.string_list(doc = "Exec platform of each entry of `downloads`."),
+        "node": attr.label(doc = "A node binary given by the user."),
+        "host": attr.bool(doc = "Use the host's node."),
+    },
+    environ = ["IMG_RULES_NODE", "PATH"],
+    local = True,
+)
+
+# Repository rules (pull) find their node through this repository: Label("@img_rules_host_node//:node_path").
+REPOSITORY_NODE = "img_rules_host_node"
+
 def img_node_repositories(
         name,
         node_version = DEFAULT_NODE_VERSION,
@@ -97,7 +135,8 @@ def img_node_repositories(
         integrity = {},
         node = None,
         host = False):
-    """Create the toolchain repository `name` (register `@<name>//:all`) and what it needs.
+    """Create the toolchain repository `name` (register `@<name>//:all`) and what it needs, plus
+    @img_rules_host_node, the node of repository rules.
 
     Args:
       name: the toolchain repository; downloads go to `<name>_<platform>`.
@@ -111,6 +150,8 @@ def img_node_repositories(
     """
     if host and node:
         fail("img_rules: give either a node label or the host node, not both")
+    if host or node:
+        img_repository_node(name = REPOSITORY_NODE, host = host, node = node)
     if host:
         img_host_node_toolchain(name = name)
         return
@@ -134,3 +175,8 @@ def img_node_repositories(
         )
         downloads[platform] = repo
     img_node_toolchains(name = name, downloads = downloads, node_version = node_version)
+    img_repository_node(
+        name = REPOSITORY_NODE,
+        downloads = ["@%s//:BUILD.bazel" % repo for repo in downloads.values()],
+        platforms = downloads.keys(),
+    )

@@ -136,3 +136,17 @@ def check_node_urls(node_urls, npm_registries):
     if not node_urls and not npm_registries:
         return "node_urls and npm_registries are both empty: there is nowhere to download Node.js from"
     return None
+
+def host_node_platform(os_name, arch):
+    """The NODE_PLATFORMS key of the machine a repository rule runs on (repository_ctx.os), or None."""
+    name = os_name.lower()
+    if name.startswith("linux"):
+        os = "linux"
+    elif name.startswith("mac os") or name == "darwin":
+        os = "darwin"
+    elif name.startswith("windows"):
+        os = "windows"
+    else:
+        return None
+    cpu = {"amd64": "amd64", "x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(arch.lower())
+    return "%s_%s" % (os, cpu) if cpu else None

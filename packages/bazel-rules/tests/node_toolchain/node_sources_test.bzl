@@ -1,7 +1,7 @@
 """Unit tests of the Node.js download choice: URLs, hashes, archive layouts for every exec platform."""
 
 load("@bazel_skylib//lib:unittest.bzl", "asserts", "unittest")
-load("//img/private:node_sources.bzl", "NODE_PLATFORMS", "check_node_overrides", "check_node_urls", "check_node_version", "node_platform_constraints", "node_sources")
+load("//img/private:node_sources.bzl", "NODE_PLATFORMS", "check_node_overrides", "check_node_urls", "check_node_version", "host_node_platform", "node_platform_constraints", "node_sources")
 load("//img/private:node_versions.bzl", "DEFAULT_NODE_VERSION", "NODE_VERSIONS")
 
 def _urls(sources):
@@ -102,6 +102,15 @@ def _validation_test(ctx):
     asserts.true(env, "{filename}" in check_node_urls(["https://mirror.example/node.tar.xz"], []))
     asserts.true(env, "both empty" in check_node_urls([], []))
     asserts.equals(env, None, check_node_urls([], ["https://registry.npmjs.org"]))
+
+    # repository_ctx.os of each machine -> the download repository rules (pull) use there.
+    asserts.equals(env, "linux_amd64", host_node_platform("linux", "amd64"))
+    asserts.equals(env, "linux_arm64", host_node_platform("Linux", "aarch64"))
+    asserts.equals(env, "darwin_arm64", host_node_platform("mac os x", "aarch64"))
+    asserts.equals(env, "darwin_amd64", host_node_platform("mac os x", "x86_64"))
+    asserts.equals(env, "windows_amd64", host_node_platform("windows 10", "amd64"))
+    asserts.equals(env, None, host_node_platform("freebsd", "amd64"))
+    asserts.equals(env, None, host_node_platform("linux", "s390x"))
     return unittest.end(env)
 
 linux_amd64_test = unittest.make(_linux_amd64_test)
