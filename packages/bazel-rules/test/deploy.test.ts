@@ -12,6 +12,7 @@ import {
 } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+import { busyboxSpec } from './busybox.js';
 
 // pull -> image_manifest over the pulled (shallow) base -> image_push to a real registry and
 // image_load into a real containerd, all with real Bazel in the chroot (which shares /tmp and the
@@ -21,25 +22,6 @@ const needs = ciRequires('docker-registry', 'crane', 'containerd', 'ctr', 'runc'
 const skip = skipBazel || needs.skip;
 const tmp = useTempDir('bazel-deploy-');
 const ROOT = outputRoot('deploy');
-
-/** A busybox image spec for `img push` (gzip layers: crane cannot read zstd). */
-async function busyboxSpec(dir: string, platform: string): Promise<string> {
-  const spec = {
-    platform,
-    layers: [
-      {
-        files: { '/bin/busybox': '/bin/busybox' },
-        symlinks: { '/bin/sh': 'busybox', '/bin/echo': 'busybox', '/bin/cat': 'busybox' },
-        metadata: { '/bin/busybox': { mode: '0755' } },
-        compress: 'gzip',
-      },
-    ],
-    config: { env: { BASE: 'busybox' } },
-  };
-  const path = join(dir, `base-${platform.replace(/\//g, '_')}.json`);
-  await writeFile(path, JSON.stringify(spec));
-  return path;
-}
 
 const BUILD = (registry: string, secured: string) => `
 load("@img_rules//img:image.bzl", "image_manifest")
@@ -393,7 +375,7 @@ use_repo(images, "base", "secured_base")
       // The default value, and still a clear error for the stamp variable without --stamp.
       const unstamped = await bazel('run', ['//:push_settings'], { ...opts(), allowFailure: true });
       expect(unstamped.stderr).toMatch(
-        /tags "dev-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
+        /tags "\{\{ \.environment \}\}-\{\{\.BUILD_EMBED_LABEL\}\}" is a template but stamping is off/,
       );
     });
 

@@ -1,4 +1,5 @@
 import { main } from './main.js';
+import { formatError } from './util/error-line.js';
 import { markOneShotProcess } from './util/wasm-tiering.js';
 import {
   isParamFileInvocation,
@@ -28,7 +29,7 @@ run().then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`img: ${String(err)}\n`);
+    process.stderr.write(`${formatError(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,6 +1,6 @@
-import { ImgError } from '@img/oci-spec';
 import { Command, CommanderError } from 'commander';
 import { type Io, processIo } from './io.js';
+import { formatError } from './util/error-line.js';
 
 export const VERSION = '0.1.0';
 
@@ -20,9 +20,14 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['load', async () => (await import('./commands/load.js')).registerLoad],
   ['pull', async () => (await import('./commands/pull.js')).registerPull],
   ['push', async () => (await import('./commands/push.js')).registerPush],
+  ['registry', async () => (await import('./commands/registry.js')).registerRegistry],
   ['validate', async () => (await import('./commands/validate.js')).registerValidate],
   ['inspect', async () => (await import('./commands/inspect.js')).registerInspect],
   ['estargz', async () => (await import('./commands/estargz.js')).registerEstargz],
+  ['template', async () => (await import('./commands/template.js')).registerTemplate],
+  ['structure-test', async () => (await import('./commands/structure-test.js')).registerStructureTest],
+  ['push-blob', async () => (await import('./commands/push-at-build-time.js')).registerPushBlob],
+  ['push-manifest', async () => (await import('./commands/push-at-build-time.js')).registerPushManifest],
 ];
 
 /** The subcommand `argv` runs (global options take no values), if it is one of ours. */
@@ -68,14 +73,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0;
-      io.err(`img: ${err.message.replace(/^error: /, '')}`);
+      io.err(`img: ${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}`);
       return 2;
     }
-    if (err instanceof ImgError) {
-      io.err(`img: ${err.message}`);
-      return 1;
-    }
-    io.err(`img: ${(err as Error)?.stack ?? String(err)}`);
+    io.err(formatError(err));
     return 1;
   }
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Io } from './io.js';
 import { main } from './main.js';
+import { formatError } from './util/error-line.js';
 
 /**
  * Bazel's JSON persistent-worker protocol (https://bazel.build/remote/persistent): Bazel starts
@@ -67,7 +68,7 @@ export async function runAction(argv: readonly string[], run: CommandRunner = ma
   try {
     exitCode = await run(argv, captured.io);
   } catch (err) {
-    captured.io.err(`img: ${(err as Error)?.stack ?? String(err)}`);
+    captured.io.err(formatError(err));
     exitCode = 1;
   }
   return { exitCode, output: captured.text(exitCode !== 0), requestId: 0 };

@@ -39,6 +39,10 @@ export interface BuildImageOptions extends ConfigSettings {
   readonly historyCreated?: string;
   /** `created_by` of history entries for layers that carry no history (default `img`). */
   readonly createdBy?: string;
+  /** The manifest's `subject`: the image or index this one refers to (referrers API). */
+  readonly subject?: Descriptor;
+  /** The manifest's `artifactType`. */
+  readonly artifactType?: string;
 }
 
 /** An assembled image: documents as canonical bytes plus their descriptors. */
@@ -51,6 +55,11 @@ export interface BuiltImage {
   readonly descriptor: Descriptor;
   /** Every layer of the image (base first) with its metadata. */
   readonly layers: readonly LayerMetadata[];
+}
+
+/** A subject descriptor keeps only what identifies the document (no platform, no annotations). */
+export function subjectDescriptor(d: Descriptor): Descriptor {
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size };
 }
 
 /** Assemble config and manifest from layer metadata only: never reads a blob. */
@@ -108,6 +117,7 @@ export function buildImage(options: BuildImageOptions): BuiltImage {
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
+    ...(options.artifactType ? { artifactType: options.artifactType } : {}),
     config: { mediaType: MediaType.OciConfig, digest: sha256Digest(configBytes), size: configBytes.length },
     layers: layers.map((l) => ({
       mediaType: l.mediaType,
@@ -115,6 +125,7 @@ export function buildImage(options: BuildImageOptions): BuiltImage {
       size: l.size,
       ...(l.annotations && Object.keys(l.annotations).length > 0 ? { annotations: l.annotations } : {}),
     })),
+    ...(options.subject ? { subject: subjectDescriptor(options.subject) } : {}),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
   assertValid(manifestViolations(manifest), 'image manifest');
@@ -125,6 +136,7 @@ export function buildImage(options: BuildImageOptions): BuiltImage {
     size: manifestBytes.length,
     ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
     platform,
+    ...(options.artifactType ? { artifactType: options.artifactType } : {}),
   };
   return { config: image, configBytes, manifest, manifestBytes, descriptor, layers };
 }

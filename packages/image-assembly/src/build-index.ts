@@ -8,10 +8,13 @@ import {
   MediaType,
   sha256Digest,
 } from '@img/oci-spec';
+import { subjectDescriptor } from './build-image.js';
 import { AssemblyError } from './errors.js';
 
 export interface BuildIndexOptions {
   readonly annotations?: Readonly<Record<string, string>>;
+  /** The index's `subject`: the image or index this one refers to (referrers API). */
+  readonly subject?: Descriptor;
 }
 
 export interface BuiltIndex {
@@ -53,6 +56,7 @@ export function buildIndex(manifests: readonly Descriptor[], options: BuildIndex
       ...(d.annotations && Object.keys(d.annotations).length > 0 ? { annotations: d.annotations } : {}),
       platform: d.platform!,
     })),
+    ...(options.subject ? { subject: subjectDescriptor(options.subject) } : {}),
     ...(options.annotations && Object.keys(options.annotations).length > 0
       ? { annotations: options.annotations }
       : {}),

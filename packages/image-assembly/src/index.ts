@@ -6,6 +6,7 @@ export {
   BASE_NAME_ANNOTATION,
   buildImage,
   DEFAULT_HISTORY_CREATED,
+  subjectDescriptor,
 } from './build-image.js';
 export type { BuildIndexOptions, BuiltIndex } from './build-index.js';
 export { buildIndex } from './build-index.js';

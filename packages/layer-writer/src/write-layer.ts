@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
+import { AtomicFile, writeFileAtomic } from '@img/atomic-write';
 import {
   canonicalJsonBytes,
   type Digest,
@@ -205,33 +203,25 @@ function tarChunks(compression: LayerCompression): TarChunks {
   return { allocate: () => pool.acquire(), release: (chunk) => pool.release(chunk) };
 }
 
-/** A temp name beside `path`, so the final rename is atomic on the same filesystem. */
-export function tempPathBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-}
-
 /**
- * Write a result's stream to `path` (temp file + rename; the temp file is removed on error). Chunks
- * lent by the compressor are handed back once written.
+ * Write a result's stream to `path` (temp file + rename; the temp file is removed on error and on
+ * SIGINT/SIGTERM). Chunks lent by the compressor are handed back once written.
  */
 export async function writeResultToFile(result: LayerWriteResult, path: string): Promise<LayerMetadata> {
-  const tmp = tempPathBeside(path);
+  let file: AtomicFile | undefined;
   try {
-    const file = await open(tmp, 'w');
-    try {
-      for await (const chunk of result.stream as AsyncIterable<Buffer>) {
-        for (let off = 0; off < chunk.length; ) off += (await file.write(chunk, off)).bytesWritten;
-        releaseCompressedChunk(chunk);
-      }
-    } finally {
-      await file.close();
+    file = await AtomicFile.open(path);
+    for await (const chunk of result.stream as AsyncIterable<Buffer>) {
+      await file.write(chunk);
+      releaseCompressedChunk(chunk);
     }
     const meta = await result.metadata;
-    await rename(tmp, path);
+    await file.commit();
     return meta;
   } catch (err) {
     result.stream.destroy();
-    await unlink(tmp).catch(() => {});
+    result.metadata.catch(() => {});
+    await file?.abort();
     throw err;
   }
 }
@@ -247,12 +237,5 @@ export async function writeLayerToFile(
 
 /** Write a layer metadata document (canonical JSON) to `path` via temp file + rename. */
 export async function writeLayerMetadata(path: string, metadata: LayerMetadata): Promise<void> {
-  const tmp = tempPathBeside(path);
-  try {
-    await writeFile(tmp, canonicalJsonBytes(metadata, 'layerMetadata'));
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
+  await writeFileAtomic(path, canonicalJsonBytes(metadata, 'layerMetadata'));
 }

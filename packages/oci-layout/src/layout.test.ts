@@ -6,10 +6,11 @@ import { writeLayerToFile } from '@img/layer-writer';
 import { canonicalJsonBytes, type LayerMetadata, MediaType, sha256Digest } from '@img/oci-spec';
 import { run, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DirectorySink } from './directory-sink.js';
 import { writeDockerArchive } from './docker-archive.js';
 import type { BlobHandle, ImageContent } from './image-content.js';
 import { readLayout } from './read-layout.js';
-import { DirectorySink, TarSink } from './sinks.js';
+import { TarSink } from './sinks.js';
 import { validateLayout } from './validate-layout.js';
 import { blobPath, writeOciLayout } from './write-layout.js';
 

@@ -1,57 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { AtomicFile, makeDirectory } from '@img/atomic-write';
 import { encodeTarHeader } from '@img/layer-writer';
 
 /** Where the files of a layout or archive go: a directory, or entries of a tar file. */
 export interface FileSink {
   /** Add a regular file; `data` is bytes or a stream of exactly `size` bytes. */
   addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void>;
-  /** Make everything visible under the final name at once. */
+  /** Make the result visible: rename an archive into place; write a layout's index.json last. */
   commit(): Promise<void>;
-  /** Remove whatever was written. */
+  /** Remove whatever this sink wrote; what was there before stays. */
   abort(): Promise<void>;
-}
-
-/** A temp name beside `path`, so the final rename stays on one filesystem. */
-export function tempNameFor(path: string): string {
-  return join(dirname(path), `.${path.split('/').pop()}.tmp-${randomBytes(6).toString('hex')}`);
-}
-
-/** Writes into a temp directory beside `path` and renames it into place on commit. */
-export class DirectorySink implements FileSink {
-  readonly #path: string;
-  readonly #temp: string;
-  readonly #dirs = new Set<string>();
-
-  constructor(path: string) {
-    this.#path = path;
-    this.#temp = tempNameFor(path);
-  }
-
-  async addFile(name: string, _size: number, data: Uint8Array | Readable): Promise<void> {
-    const target = join(this.#temp, name);
-    const dir = dirname(target);
-    if (!this.#dirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.#dirs.add(dir);
-    }
-    if (data instanceof Uint8Array) await writeFile(target, data);
-    else await pipeline(data, createWriteStream(target));
-  }
-
-  async commit(): Promise<void> {
-    await mkdir(this.#temp, { recursive: true });
-    await rm(this.#path, { recursive: true, force: true });
-    await rename(this.#temp, this.#path);
-  }
-
-  async abort(): Promise<void> {
-    await rm(this.#temp, { recursive: true, force: true });
-  }
 }
 
 /** The tar header of a layout member: a regular file, 0644, root-owned, mtime 0 (deterministic archives). */
@@ -62,46 +21,39 @@ export function layoutMemberHeader(name: string, size: number): Uint8Array {
 /** Writes a tar file (regular files only, fixed metadata) to a temp name, renamed on commit. */
 export class TarSink implements FileSink {
   readonly #path: string;
-  readonly #temp: string;
-  #out?: import('node:fs/promises').FileHandle;
+  #file?: Promise<AtomicFile>;
 
   constructor(path: string) {
     this.#path = path;
-    this.#temp = tempNameFor(path);
   }
 
-  async #handle() {
-    if (!this.#out) {
-      await mkdir(dirname(this.#path), { recursive: true });
-      this.#out = await open(this.#temp, 'w');
-    }
-    return this.#out;
+  #open(): Promise<AtomicFile> {
+    this.#file ??= (async () => {
+      await makeDirectory(dirname(this.#path));
+      return await AtomicFile.open(this.#path);
+    })();
+    return this.#file;
   }
 
   async addFile(name: string, size: number, data: Uint8Array | Readable): Promise<void> {
-    const out = await this.#handle();
+    const out = await this.#open();
     await out.write(layoutMemberHeader(name, size));
-    if (data instanceof Uint8Array) {
-      await out.write(data);
-    } else {
-      for await (const chunk of data) await out.write(chunk as Buffer);
-    }
+    if (data instanceof Uint8Array) await out.write(data);
+    else await out.writeStream(data);
     const pad = (512 - (size % 512)) % 512;
     if (pad) await out.write(Buffer.alloc(pad));
   }
 
   async commit(): Promise<void> {
-    const out = await this.#handle();
+    const out = await this.#open();
     await out.write(Buffer.alloc(1024));
-    await out.close();
-    this.#out = undefined;
-    await rename(this.#temp, this.#path);
+    await out.commit();
   }
 
   async abort(): Promise<void> {
-    await this.#out?.close().catch(() => {});
-    this.#out = undefined;
-    await rm(this.#temp, { force: true });
+    const file = this.#file;
+    this.#file = undefined;
+    await (await file?.catch(() => undefined))?.abort();
   }
 }
 

@@ -5,6 +5,9 @@ import { type RegistryClientOptions, type ResolvedOptions, resolveOptions } from
 import { blobExists, fetchBlobBytes, openBlob } from './pull/blob.js';
 import { fetchManifest, headManifest, type RawDocument } from './pull/manifest.js';
 import { type PulledImage, type PullOptions, pullImage } from './pull/pull-image.js';
+import type { PushSummary } from './push/progress.js';
+import type { PushBlob } from './push/push-blob.js';
+import { pushBlobs } from './push/push-blobs.js';
 import { type PushOptions, type PushResult, pushImage } from './push/push-image.js';
 import type { PushImageInput } from './push/validate-image.js';
 import { normalizeRegistry, type Reference, toReference } from './reference.js';
@@ -86,6 +89,18 @@ export class RegistryClient {
   ): Promise<PushResult> {
     const ref = toReference(target, { defaultTag: false });
     return pushImage(this.#transport, this.#options, ref, image, options);
+  }
+
+  /**
+   * Push blobs into `target` without a manifest (push at build time): present ones are skipped,
+   * same-registry sources mounted, the rest uploaded.
+   */
+  pushBlobs(
+    target: BlobSource,
+    blobs: readonly PushBlob[],
+    options: Pick<PushOptions, 'onProgress' | 'signal'> = {},
+  ): Promise<PushSummary> {
+    return pushBlobs(this.#transport, this.#options, source(target), blobs, options);
   }
 
   /** Close the connection pools (idle keep-alive sockets). */

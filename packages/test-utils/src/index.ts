@@ -4,6 +4,8 @@ export {
   bazelChrootRoot,
   ensureBazelChroot,
 } from './bazel-chroot.js';
+export type { StartBuildGridOptions, TestBuildGrid } from './buildgrid/start-buildgrid.js';
+export { DEFAULT_BUILDGRID_START_TIMEOUT_MS, startBuildGrid } from './buildgrid/start-buildgrid.js';
 export type { CtrOptions, StartContainerdOptions, TestContainerd } from './containerd/start-containerd.js';
 export {
   DEFAULT_CONTAINERD_NAMESPACE,
@@ -41,6 +43,7 @@ export { DEFAULT_TOKEN_TTL_SECONDS, startTokenServer } from './registry/token-se
 export { repoRoot, toolsBinDir } from './repo.js';
 export type { RunOptions, RunResult } from './run.js';
 export { DEFAULT_RUN_TIMEOUT_MS, run } from './run.js';
+export { snapshotTree } from './snapshot.js';
 export type { TempDir } from './temp-dir.js';
 export { tempDir, useTempDir } from './temp-dir.js';
 export type { CiRequirementCheck, CiRequirements } from './tools.js';

@@ -1,10 +1,12 @@
 """image_push, image_load and multi_deploy: `bazel run` targets that push or load an image's OCI layout."""
 
-load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
 load(":layout.bzl", "docker_tarball")
+load(":push_at_build_time.bzl", "PUSH_AT_BUILD_TIME_ATTRS", "push_at_build_time_actions")
 load(":settings.bzl", "SETTINGS_ATTRS", "setting")
+load(":run_img.bzl", "run_img")
+load(":stamp.bzl", "STAMP_ATTRS", "build_setting_values", "has_template", "stamp_files", "stamping")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 DeployInfo = provider(
@@ -14,16 +16,6 @@ DeployInfo = provider(
         "runfiles": "runfiles of the launcher",
         "command": "string: push or load",
     },
-)
-
-StampDetectInfo = provider(doc = "Whether Bazel's --stamp is on.", fields = {"enabled": "bool"})
-
-def _stamp_detector_impl(ctx):
-    return [StampDetectInfo(enabled = ctx.attr.enabled)]
-
-stamp_detector = rule(
-    implementation = _stamp_detector_impl,
-    attrs = {"enabled": attr.bool()},
 )
 
 _LAUNCHER = """#!/usr/bin/env bash
@@ -46,6 +38,12 @@ def rlocation(ctx, f):
         return f.short_path[3:]
     return ctx.workspace_name + "/" + f.short_path
 
+def launcher_node_line(ctx, tool):
+    """The line of a launcher script that sets NODE (the toolchain's node, from the runfiles if hermetic)."""
+    if tool.node_executable:
+        return 'NODE="$RUNFILES_DIR/%s"' % rlocation(ctx, tool.node_executable)
+    return "NODE=%s" % tool.node_path
+
 def _image_info(ctx):
     image = ctx.attr.image
     if ImageIndexInfo in image:
@@ -60,36 +58,45 @@ def _sources(manifests):
                 registries[s.registry] = True
     return sorted(registries.keys())
 
-def _expand_build_settings(ctx, request):
-    """Replace {{.KEY}} by the value of the build setting build_settings[KEY] (known at analysis)."""
-    values = {key: str(target[BuildSettingInfo].value) for key, target in ctx.attr.build_settings.items()}
-    if not values:
-        return request
+def _expand_build_settings(ctx, text):
+    """The tarball's name: plain {{.KEY}} of build settings expanded at analysis (a tag with other
+    templates leaves the docker-save tar unnamed)."""
+    for key, value in build_setting_values(ctx).items():
+        text = text.replace("{{.%s}}" % key, str(value)).replace("{{ .%s }}" % key, str(value))
+    return text
 
-    def expand(text):
-        for key, value in values.items():
-            text = text.replace("{{.%s}}" % key, value).replace("{{ .%s }}" % key, value)
-        return text
+TEMPLATED_FIELDS = ["registry", "repository", "tags"]
 
-    out = dict(request)
-    for field in ("registry", "repository"):
-        if field in out:
-            out[field] = expand(out[field])
-    out["tags"] = [expand(t) for t in out["tags"]]
-    return out
-
-def _stamping(ctx, request):
-    """rules_img's rule: force stamps when a value is a template; auto also needs Bazel's --stamp."""
-    mode = ctx.attr.stamp
-    if mode == "auto":
-        mode = setting(ctx, "stamp")
-    values = [request.get("registry", ""), request.get("repository", "")] + request["tags"]
-    templated = [v for v in values if "{{" in v]
-    if not templated or mode == "disabled":
-        return False
-    if mode == "force":
-        return True
-    return ctx.attr._bazel_stamp[StampDetectInfo].enabled
+def expand_request(ctx, request):
+    """Write `<name>_request.json`; Go templates in registry, repository and tags are expanded by an
+    ImgTemplate action (`img template`) over build_settings and, when stamping, the workspace status."""
+    request_file = ctx.actions.declare_file(ctx.label.name + "_request.json")
+    values = [request.get(f, "") for f in TEMPLATED_FIELDS]
+    if not has_template(values):
+        ctx.actions.write(request_file, json.encode(request))
+        return request_file
+    templates = {f: request[f] for f in TEMPLATED_FIELDS if f in request}
+    rest = {k: v for k, v in request.items() if k not in templates}
+    template = ctx.actions.declare_file(ctx.label.name + "_request_template.json")
+    ctx.actions.write(template, json.encode(dict(rest, templates = templates, build_settings = build_setting_values(ctx))))
+    args = ctx.actions.args()
+    args.add("template")
+    args.add(template.path)
+    args.add("--output=" + request_file.path)
+    inputs = [template]
+    if stamping(ctx, True):
+        for f in stamp_files(ctx):
+            args.add("--stamp=" + f.path)
+            inputs.append(f)
+    run_img(
+        ctx,
+        mnemonic = "ImgTemplate",
+        args = args,
+        inputs = inputs,
+        outputs = [request_file],
+        progress_message = "Expanding templates of %{label}",
+    )
+    return request_file
 
 def deploy_executable(ctx, command, request, what, output_groups = {}):
     """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo."""
@@ -99,7 +106,6 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     if len(layouts) != 1:
         fail("image: %s has no oci_layout output group (give an image_manifest or image_index)" % ctx.attr.image.label)
     layout = layouts[0]
-    request = _expand_build_settings(ctx, request)
     helper = setting(ctx, "credential_helper")
     if helper:
         request = dict(request, credential_helper = helper)
@@ -107,26 +113,8 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     tag_file = ctx.file.tag_file
     if tag_file:
         request = dict(request, tag_file = rlocation(ctx, tag_file))
-    request_file = ctx.actions.declare_file(ctx.label.name + "_request.json")
-    if _stamping(ctx, request):
-        template = ctx.actions.declare_file(ctx.label.name + "_request_template.json")
-        ctx.actions.write(template, json.encode(request))
-        ctx.actions.run(
-            executable = tool.node_executable or tool.node_path,
-            arguments = [ctx.file._deploy.path, "stamp", template.path, request_file.path, ctx.info_file.path, ctx.version_file.path],
-            inputs = [template, ctx.info_file, ctx.version_file],
-            tools = depset([ctx.file._deploy], transitive = [tool.node_files]),
-            outputs = [request_file],
-            mnemonic = "ImgStamp",
-            progress_message = "Stamping deploy request %{label}",
-            toolchain = TOOLCHAIN_TYPE,
-        )
-    else:
-        ctx.actions.write(request_file, json.encode(request))
-    if tool.node_executable:
-        node_line = 'NODE="$RUNFILES_DIR/%s"' % rlocation(ctx, tool.node_executable)
-    else:
-        node_line = "NODE=%s" % tool.node_path
+    request_file = expand_request(ctx, request)
+    node_line = launcher_node_line(ctx, tool)
     launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(launcher, _LAUNCHER.format(
         target = ctx.label,
@@ -141,6 +129,10 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
         transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else [])),
     )
+    if command == "push":
+        validations = push_at_build_time_actions(ctx, request_file)
+        if validations:
+            output_groups = dict(output_groups, _validation = depset(validations))
     return [
         DefaultInfo(executable = launcher, files = depset([launcher, request_file]), runfiles = runfiles),
         DeployInfo(launcher = launcher, runfiles = runfiles, command = command),
@@ -180,7 +172,7 @@ def _image_load_impl(ctx):
 
     # `bazel build :load --output_groups=tarball`: the image as a docker-save tar, for `docker load -i`.
     tarball = ctx.actions.declare_file(ctx.label.name + ".tar")
-    tag = _expand_build_settings(ctx, {"tags": tags[:1]})["tags"][0] if tags else ""
+    tag = _expand_build_settings(ctx, tags[0]) if tags else ""
     index = ctx.attr.image[ImageIndexInfo].index if ImageIndexInfo in ctx.attr.image else None
     docker_tarball(ctx, tarball, "" if "{{" in tag else tag, index, _image_info(ctx))
     return deploy_executable(ctx, "load", request, "img load into %s" % daemon, {"tarball": depset([tarball])})
@@ -192,17 +184,11 @@ _IMAGE_ATTR = attr.label(
 )
 
 DEPLOY_ATTRS = dict({
-    "build_settings": attr.string_keyed_label_dict(
-        doc = "Template variables from build settings: {KEY: label of a string_flag}; {{.KEY}} in registry, repository, tag and tag_list becomes the flag's value (no --stamp needed).",
-        providers = [BuildSettingInfo],
-    ),
-    "stamp": attr.string(doc = "Expand {{.KEY}} from the workspace status: auto (with --stamp or //img/settings:stamp=force), force, disabled.", default = "auto", values = ["auto", "force", "disabled"]),
     "tag_file": attr.label(doc = "A file of more tags (load: names), one per line; blank lines and # comments skipped. Read at bazel run, so a genrule can compute them.", allow_single_file = True),
     "strategy": attr.string(doc = "eager (every missing blob is sent at bazel run); auto uses //img/settings:push_strategy or load_strategy. rules_img's lazy, cas_registry and bes fail: not supported.", default = "auto", values = STRATEGY_VALUES),
     "_deploy": attr.label(default = Label("//img/private:deploy.cjs"), allow_single_file = True),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
-    "_bazel_stamp": attr.label(default = Label("//img/private:bazel_stamp"), providers = [StampDetectInfo]),
-}, **SETTINGS_ATTRS)
+}, **dict(SETTINGS_ATTRS, **STAMP_ATTRS))
 
 image_push = rule(
     implementation = _image_push_impl,
@@ -213,7 +199,7 @@ image_push = rule(
         "repository": attr.string(doc = "Repository, e.g. my-org/app.", mandatory = True),
         "tag": attr.string(doc = "Tag; may hold {{.KEY}} templates (stamping)."),
         "tag_list": attr.string_list(doc = "More tags; templates allowed."),
-    }, **DEPLOY_ATTRS),
+    }, **dict(DEPLOY_ATTRS, **PUSH_AT_BUILD_TIME_ATTRS)),
     executable = True,
     toolchains = [TOOLCHAIN_TYPE],
 )

@@ -1,14 +1,12 @@
 'use strict';
-// Runs one deploy request of image_push / image_load (`run`), or expands {{.KEY}} templates of a
-// request from Bazel's workspace status files (`stamp`, a build action). Plain Node, no dependencies.
+// Runs one deploy request of image_push / image_load (`run`). Templates in the request were expanded
+// at build time by an ImgTemplate action (`img template`). Plain Node, no dependencies.
 //
 //   node deploy.cjs run <request.json> <img.cjs> [extra img flags...]
-//   node deploy.cjs stamp <template.json> <out.json> [stable-status.txt volatile-status.txt...]
 const { spawnSync } = require('node:child_process');
-const { readFileSync, writeFileSync, renameSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const { isAbsolute, join } = require('node:path');
 
-const TEMPLATE = /\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const TEMPLATED_FIELDS = ['registry', 'repository', 'tags'];
 
 function die(message) {
@@ -22,43 +20,6 @@ function readJson(path) {
   } catch (err) {
     return die(`${path}: ${err.message}`);
   }
-}
-
-/** `KEY VALUE` lines of stable-status.txt / volatile-status.txt. */
-function readStatus(paths) {
-  const vars = {};
-  for (const path of paths) {
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      const space = line.indexOf(' ');
-      if (space > 0) vars[line.slice(0, space)] = line.slice(space + 1);
-      else if (line) vars[line] = '';
-    }
-  }
-  return vars;
-}
-
-function expand(value, vars, field) {
-  return value.replace(TEMPLATE, (_, key) => {
-    if (!Object.hasOwn(vars, key)) {
-      die(
-        `${field}: ${JSON.stringify(value)} uses {{.${key}}}, which the workspace status does not define (keys: ${Object.keys(vars).sort().join(', ')})`,
-      );
-    }
-    return vars[key];
-  });
-}
-
-function stamp([template, out, ...statusFiles]) {
-  const request = readJson(template);
-  const vars = readStatus(statusFiles);
-  for (const field of TEMPLATED_FIELDS) {
-    if (Array.isArray(request[field]))
-      request[field] = request[field].map((v, i) => expand(v, vars, `${field}[${i}]`));
-    else if (typeof request[field] === 'string') request[field] = expand(request[field], vars, field);
-  }
-  request.stamped = true;
-  writeFileSync(`${out}.tmp`, JSON.stringify(request));
-  renameSync(`${out}.tmp`, out);
 }
 
 function checkNoTemplates(request) {
@@ -144,7 +105,8 @@ function readTagFile(request, path) {
 
 function runRequest([requestPath, imgPath, ...extra]) {
   const request = readJson(requestPath);
-  if (!request.stamped) checkNoTemplates(request);
+  // Expanded requests keep a template only where a stamp variable was used without stamping.
+  checkNoTemplates(request);
   const runfiles = process.env.RUNFILES_DIR;
   const inRunfiles = (path) => (isAbsolute(path) || !runfiles ? path : join(runfiles, path));
   const layout = inRunfiles(request.layout);
@@ -166,5 +128,4 @@ function runRequest([requestPath, imgPath, ...extra]) {
 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'run') runRequest(rest);
-else if (mode === 'stamp') stamp(rest);
-else die(`unknown mode ${JSON.stringify(mode)} (expected run or stamp)`);
+else die(`unknown mode ${JSON.stringify(mode)} (expected run)`);

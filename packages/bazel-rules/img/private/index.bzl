@@ -2,11 +2,13 @@
 
 load(":layer.bzl", "annotation_args")
 load(":layout.bzl", "layout_output_groups")
+load(":manifest.bzl", "subject_descriptor", "template_args")
 load(":platforms.bzl", "platforms_split_transition")
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
 load(":run_img.bzl", "run_img")
 load(":settings.bzl", "SETTINGS_ATTRS")
+load(":stamp.bzl", "STAMP_ATTRS")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 def _children(ctx):
@@ -33,6 +35,16 @@ def _image_index_impl(ctx):
     for m in children:
         args.add("--manifest-descriptor=" + m.descriptor.path)
     annotation_args(args, ctx.attr.annotations)
+    inputs = [m.descriptor for m in children]
+    files = []
+    if ctx.file.annotations_file:
+        args.add("--annotations-file=" + ctx.file.annotations_file.path)
+        files.append(ctx.file.annotations_file)
+        inputs.append(ctx.file.annotations_file)
+    template_args(ctx, args, inputs, [ctx.attr.annotations], files)
+    if ctx.attr.subject:
+        args.add("--subject=" + subject_descriptor(ctx.attr.subject).path)
+        inputs.append(subject_descriptor(ctx.attr.subject))
     index = ctx.actions.declare_file(ctx.label.name + "_index.json")
     descriptor = ctx.actions.declare_file(ctx.label.name + "_descriptor.json")
     digest = ctx.actions.declare_file(ctx.label.name + "_digest")
@@ -43,7 +55,7 @@ def _image_index_impl(ctx):
         ctx,
         mnemonic = "ImgIndex",
         args = args,
-        inputs = [m.descriptor for m in children],
+        inputs = inputs,
         outputs = [index, descriptor, digest],
         progress_message = "Assembling image index %{label}",
     )
@@ -65,8 +77,9 @@ order of `platforms`. Outputs `<name>_index.json`; output groups `digest`, `desc
     attrs = dict({
         "manifests": attr.label_list(doc = "image_manifest targets, in index order.", providers = [ImageManifestInfo], cfg = platforms_split_transition),
         "platforms": attr.label_list(doc = "Platforms to build the single manifest for (split transition)."),
-        "annotations": attr.string_dict(doc = "Index annotations."),
-        "stamp": attr.string(doc = "Stamping of templated values (accepted; templates arrive with push).", default = "auto", values = ["auto", "force", "disabled"]),
-    }, **SETTINGS_ATTRS),
+        "annotations": attr.string_dict(doc = "Index annotations; values are templates."),
+        "annotations_file": attr.label(doc = "Annotations file: a JSON object, a JSON list of `K=V` or `K=V` lines; it wins over `annotations`; values are templates.", allow_single_file = True),
+        "subject": attr.label(doc = "An image_manifest or image_index this index refers to (OCI referrers); becomes the index's `subject`.", providers = [[ImageManifestInfo], [ImageIndexInfo]]),
+    }, **dict(SETTINGS_ATTRS, **STAMP_ATTRS)),
     toolchains = [TOOLCHAIN_TYPE],
 )

@@ -88,26 +88,32 @@ def _entry(args, path, f):
     else:
         args.add("--add=" + path + "=" + f.path)
 
+def add_executable(ctx, args, transitive, path, target, exe, include_runfiles):
+    """Place an executable at `path` with its runfiles at `<path>.runfiles/` and `<path>.repo_mapping`."""
+    info = target[DefaultInfo]
+    exe_path = path + exe.basename if path.endswith("/") else path
+    _entry(args, exe_path, exe)
+    transitive.append(depset([exe]))
+    if include_runfiles:
+        runfiles = info.default_runfiles
+        repo_mapping = getattr(info.files_to_run, "repo_mapping_manifest", None)
+        prefix = exe_path + ".runfiles/"
+        _add_runfiles(ctx, args, prefix, runfiles, repo_mapping)
+        if repo_mapping:
+            args.add("--add=" + exe_path + ".repo_mapping=" + repo_mapping.path)
+            transitive.append(depset([repo_mapping]))
+        transitive.append(runfiles.files)
+
+        # Symlink targets are not in runfiles.files; there are few, so flattening them is cheap.
+        transitive.append(depset([e.target_file for e in runfiles.symlinks.to_list() + runfiles.root_symlinks.to_list()]))
+    return exe_path
+
 def _add_src(ctx, args, transitive, key, path, target):
     """Place one `srcs` entry; returns the image paths it claims (for duplicate detection)."""
     info = target[DefaultInfo]
     exe = info.files_to_run.executable if info.files_to_run else None
     if exe:
-        exe_path = path + exe.basename if path.endswith("/") else path
-        _entry(args, exe_path, exe)
-        transitive.append(depset([exe]))
-        if ctx.attr.include_runfiles:
-            runfiles = info.default_runfiles
-            repo_mapping = getattr(info.files_to_run, "repo_mapping_manifest", None)
-            prefix = exe_path + ".runfiles/"
-            _add_runfiles(ctx, args, prefix, runfiles, repo_mapping)
-            if repo_mapping:
-                args.add("--add=" + exe_path + ".repo_mapping=" + repo_mapping.path)
-                transitive.append(depset([repo_mapping]))
-            transitive.append(runfiles.files)
-            # Symlink targets are not in runfiles.files; there are few, so flattening them is cheap.
-            transitive.append(depset([e.target_file for e in runfiles.symlinks.to_list() + runfiles.root_symlinks.to_list()]))
-        return [exe_path]
+        return [add_executable(ctx, args, transitive, path, target, exe, ctx.attr.include_runfiles)]
     files = info.files.to_list()
     transitive.append(info.files)
     if len(files) == 0:
@@ -139,16 +145,20 @@ def annotation_args(args, annotations, attribute = "annotations", flag = "--anno
             fail("%s: key %r must be non-empty and contain no '='" % (attribute, k))
         args.add(flag + "=" + k + "=" + v)
 
-def _image_layer_impl(ctx):
+def start_layer(ctx):
+    """Resolve compression, declare blob and metadata: (fmt, estargz, blob, metadata, args)."""
     fmt = resolve_compress(ctx, ctx.attr.compress)
     estargz = resolve_estargz(ctx, ctx.attr.estargz)
     if estargz and fmt == "none":
         fail("estargz: an eStargz layer is compressed; set compress to gzip or zstd (zstd gives zstd:chunked)")
     blob = ctx.actions.declare_file(ctx.label.name + BLOB_EXTENSIONS[fmt])
     metadata = ctx.actions.declare_file(ctx.label.name + "_metadata.json")
-
     args = ctx.actions.args()
     args.add("layer")
+    return fmt, estargz, blob, metadata, args
+
+def _image_layer_impl(ctx):
+    fmt, estargz, blob, metadata, args = start_layer(ctx)
     transitive = []
     claimed = {}
     for key, target in ctx.attr.srcs.items():
@@ -175,6 +185,10 @@ def _image_layer_impl(ctx):
     for key, value in ctx.attr.file_metadata.items():
         path = normalize_image_path(key, "file_metadata").rstrip("/")
         args.add("--file-metadata=" + path + "=" + normalize_metadata_json(value, "file_metadata[%r]" % key))
+    return finish_layer(ctx, args, transitive, fmt, estargz, blob, metadata)
+
+def finish_layer(ctx, args, transitive, fmt, estargz, blob, metadata):
+    """Add the flags every layer rule shares, run `img layer`; returns the rule's providers."""
     create_parents = ctx.attr.create_parent_directories == "enabled"
     if create_parents:
         args.add("--create-parent-directories")

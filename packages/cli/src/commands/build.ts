@@ -1,13 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type BuiltImage, buildImage, buildIndex } from '@img/image-assembly';
 import type { ImageContent } from '@img/oci-layout';
 import { type Descriptor, unixToRfc3339 } from '@img/oci-spec';
 import type { Command } from 'commander';
 import { ContentCollector } from '../image/content.js';
 import { loadBase } from '../image/load-base.js';
-import { parseOutputTarget, writeOutput } from '../image/output.js';
+import {
+  checkOutputTarget,
+  FORCE_HELP,
+  type LayoutDirectoryFlags,
+  parseOutputTarget,
+  writeOutput,
+} from '../image/output.js';
 import { buildSpecLayer } from '../image/spec-layer.js';
 import type { Io } from '../io.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
@@ -16,6 +19,7 @@ import { readJsonInput } from '../util/files.js';
 import { collect, sourceDateEpoch } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
 import { addRegistryFlags } from '../util/registry.js';
+import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { type PushFlags, pushContent } from './push.js';
 
 export interface BuildResult {
@@ -105,7 +109,7 @@ export async function buildSpecContent(
 }
 
 /** Build the image (or index) a spec file describes and write it to `output`. */
-export interface BuildFlags extends PushFlags {
+export interface BuildFlags extends PushFlags, LayoutDirectoryFlags {
   output?: string;
   push?: string;
 }
@@ -114,7 +118,8 @@ export interface BuildFlags extends PushFlags {
 export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<BuildResult> {
   if (!flags.output && !flags.push) throw new CliError('IMG_CLI_USAGE', 'give --output, --push, or both');
   const target = flags.output ? parseOutputTarget(flags.output) : undefined;
-  const workDir = await mkdtemp(join(tmpdir(), 'img-build-'));
+  if (target) await checkOutputTarget(target, flags);
+  const workDir = await createWorkDir('img-build-');
   try {
     const { root, images, content } = await buildSpecContent(specPath, workDir, io);
     if (target) {
@@ -124,7 +129,7 @@ export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Pro
     if (flags.push) await pushContent(content, flags.push, flags, io);
     return { root, images };
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await removeWorkDir(workDir);
   }
 }
 
@@ -134,6 +139,7 @@ export function registerBuild(program: Command, io: Io): void {
     .description('build an image (or a multi-platform index) from an image spec JSON file')
     .argument('<spec>', 'image spec JSON file (paths inside are relative to it)')
     .option('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
+    .option('--force', FORCE_HELP)
     .option('--push <reference>', 'push the result to registry/repository[:tag]')
     .option('-t, --tag <tag>', 'with --push: another tag (repeatable)', collect)
     .option('--json', 'with --push: print a JSON summary');

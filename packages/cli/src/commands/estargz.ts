@@ -1,7 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { writeFileAtomic } from '@img/atomic-write';
 import {
   type EstargzEntry,
   type EstargzLayerOptions,
@@ -162,13 +159,6 @@ export function registerEstargz(program: Command, io: Io): void {
     .requiredOption('--output <file>', 'where to write it')
     .action(async (blob: string, path: string, flags: { output: string }) => {
       const reader = await openEstargz(blob);
-      const temp = join(dirname(flags.output), `.${basename(flags.output)}.tmp-${process.pid}`);
-      try {
-        await pipeline(reader.openFile(path), createWriteStream(temp));
-        await rename(temp, flags.output);
-      } catch (err) {
-        await rm(temp, { force: true });
-        throw err;
-      }
+      await writeFileAtomic(flags.output, reader.openFile(path));
     });
 }

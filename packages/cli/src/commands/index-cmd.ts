@@ -2,13 +2,20 @@ import { buildIndex } from '@img/image-assembly';
 import { type Descriptor, parseJson } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
+import { resolveImageValues } from '../template/image-values.js';
 import { CliError } from '../util/errors.js';
 import { readInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
-import { collect, pairsToRecord } from '../util/flags.js';
+import { collect } from '../util/flags.js';
+import { addImageValueOptions, readSubject } from './image-value-options.js';
 
 interface IndexFlags {
   manifestDescriptor?: string[];
   annotation?: string[];
+  annotationsFile?: string;
+  subject?: string;
+  template?: boolean;
+  buildSettings?: string;
+  stamp?: string[];
   output: string;
   descriptor?: string;
   digest?: string;
@@ -26,15 +33,19 @@ export async function runIndex(flags: IndexFlags, io: Io): Promise<void> {
       ) as Descriptor,
     );
   }
-  const annotations = pairsToRecord(flags.annotation, '--annotation');
-  const index = buildIndex(descriptors, annotations ? { annotations } : {});
+  const { annotations } = await resolveImageValues(flags);
+  const subject = flags.subject ? await readSubject(flags.subject) : undefined;
+  const index = buildIndex(descriptors, {
+    ...(annotations ? { annotations } : {}),
+    ...(subject ? { subject } : {}),
+  });
   await writeFileAtomic(flags.output, index.indexBytes);
   await writeDescriptorOutputs(index.descriptor, flags);
   io.out(index.descriptor.digest);
 }
 
 export function registerIndex(program: Command, io: Io): void {
-  program
+  const cmd = program
     .command('index')
     .description('assemble a multi-platform image index from manifest descriptors')
     .option(
@@ -42,9 +53,9 @@ export function registerIndex(program: Command, io: Io): void {
       'descriptor written by img manifest --descriptor (repeatable)',
       collect,
     )
-    .option('--annotation <K=V>', 'index annotation (repeatable)', collect)
     .requiredOption('--output <file>', 'where to write the index')
     .option('--descriptor <out>', 'where to write the index descriptor')
-    .option('--digest <out>', 'where to write the index digest')
-    .action(async (flags: IndexFlags) => runIndex(flags, io));
+    .option('--digest <out>', 'where to write the index digest');
+  addImageValueOptions(cmd, 'index');
+  cmd.action(async (flags: IndexFlags) => runIndex(flags, io));
 }

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, rm } from 'node:fs/promises';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { AtomicFile, removeOnExit, tempPathBeside } from '@img/atomic-write';
 import { estargzFromTarToFile } from '@img/estargz';
 import {
   createDecompressor,
@@ -16,6 +16,7 @@ import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@i
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
+import { removeIfFails } from '../util/files.js';
 import {
   collect,
   pairsToRecord,
@@ -60,17 +61,37 @@ async function sniff(path: string): Promise<LayerCompression> {
   }
 }
 
-/** Digest and size of the file as it is, diff_id and size of its decompressed tar, in one read. */
+/** A pass-through that also writes every chunk to `file` (back-pressure from the disk included). */
+function copyingTo(file: AtomicFile): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      file.write(chunk).then(() => done(null, chunk), done);
+    },
+  });
+}
+
+/**
+ * Digest and size of the file as it is, diff_id and size of its decompressed tar, in one read; with
+ * `copy`, the bytes are written there on the way (the caller commits it once all went well).
+ */
 async function measureAsIs(
   src: string,
   compression: LayerCompression,
   mediaType: string,
+  copy?: AtomicFile,
 ): Promise<LayerMetadata> {
   const blob = new DigestCounter();
   const diff = new DigestCounter();
-  await pipeline(createReadStream(src), blob, createDecompressor(compression), diff, async (source) => {
-    for await (const _ of source);
-  });
+  await pipeline(
+    createReadStream(src),
+    copy ? copyingTo(copy) : new PassThrough(),
+    blob,
+    createDecompressor(compression),
+    diff,
+    async (source) => {
+      for await (const _ of source);
+    },
+  );
   return {
     mediaType,
     digest: blob.digest,
@@ -78,18 +99,6 @@ async function measureAsIs(
     diff_id: diff.digest,
     uncompressed_size: diff.bytes,
   };
-}
-
-/** Copy `src` to `dest` via a temp name beside it (the blob keeps its bytes, so its digest). */
-async function copyAtomic(src: string, dest: string): Promise<void> {
-  const temp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    await copyFile(src, temp);
-    await rename(temp, dest);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
 }
 
 /**
@@ -131,10 +140,8 @@ async function convertToEstargz(
   };
   if (!flags.rewrite) return await estargzFromTarToFile(src, flags.output, options);
   const epoch = sourceDateEpoch();
-  const rewritten = join(
-    dirname(flags.output),
-    `.${basename(flags.output)}.rewrite-${process.pid}-${randomBytes(6).toString('hex')}.tar`,
-  );
+  const rewritten = tempPathBeside(`${flags.output}.rewrite.tar`);
+  const forget = removeOnExit(rewritten);
   try {
     await writeResultToFile(
       layerFromTar(src, {
@@ -147,6 +154,7 @@ async function convertToEstargz(
     return await estargzFromTarToFile(rewritten, flags.output, options);
   } finally {
     await rm(rewritten, { force: true });
+    forget();
   }
 }
 
@@ -163,7 +171,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
   const history = [{ created_by: flags.createdBy ?? 'img layer-from-tar' }];
   if (flags.estargz) {
     const metadata = await convertToEstargz(src, source, flags, history);
-    await writeLayerMetadata(flags.metadata, metadata);
+    await removeIfFails(flags.output, () => writeLayerMetadata(flags.metadata, metadata));
     io.out(metadata.digest);
     return;
   }
@@ -172,12 +180,18 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
   }
   let metadata: LayerMetadata;
   if (!flags.rewrite && target === source && flags.compressionLevel === undefined) {
-    if (flags.output) await copyAtomic(src, flags.output);
-    metadata = {
-      ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source))),
-      ...(annotations ? { annotations } : {}),
-      history,
-    };
+    const copy = flags.output ? await AtomicFile.open(flags.output) : undefined;
+    try {
+      metadata = {
+        ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source), copy)),
+        ...(annotations ? { annotations } : {}),
+        history,
+      };
+      await copy?.commit();
+    } catch (err) {
+      await copy?.abort();
+      throw err;
+    }
   } else {
     const mode = flags.rewrite ? 'rewrite' : 'recompress';
     if (!flags.output) {
@@ -205,7 +219,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
       flags.output,
     );
   }
-  await writeLayerMetadata(flags.metadata, metadata);
+  await removeIfFails(flags.output, () => writeLayerMetadata(flags.metadata, metadata));
   io.out(metadata.digest);
 }
 

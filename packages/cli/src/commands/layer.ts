@@ -2,6 +2,7 @@ import { type FileMetadata, type LayerEntry, writeLayerMetadata, writeLayerToFil
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
+import { removeIfFails } from '../util/files.js';
 import {
   collect,
   pairsToRecord,
@@ -98,7 +99,7 @@ export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<
       history: [{ created_by: flags.createdBy ?? 'img layer' }],
     },
   );
-  await writeLayerMetadata(flags.metadata, metadata);
+  await removeIfFails(out, () => writeLayerMetadata(flags.metadata, metadata));
   io.out(metadata.digest);
 }
 

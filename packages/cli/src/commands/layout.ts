@@ -10,7 +10,7 @@ import {
   sha256Digest,
 } from '@img/oci-spec';
 import type { Command } from 'commander';
-import { parseOutputTarget, writeOutput } from '../image/output.js';
+import { checkOutputTarget, FORCE_HELP, parseOutputTarget, writeOutput } from '../image/output.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
@@ -23,10 +23,12 @@ interface LayoutFlags {
   layer?: string[];
   output: string;
   allowMissingBlobs?: boolean;
+  force?: boolean;
 }
 
 export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
   const target = parseOutputTarget(flags.output);
+  await checkOutputTarget(target, flags);
   const documents = new Map<string, Uint8Array>();
   const add = async (path: string, flag: string) => {
     const bytes = await readInput(path, flag);
@@ -92,11 +94,10 @@ export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
       );
     }
   }
-  await writeOutput(
-    { root: root!, documents, blobs, ...(sources.size ? { sources } : {}) },
-    target,
-    flags.allowMissingBlobs ? { allowMissingBlobs: true } : {},
-  );
+  await writeOutput({ root: root!, documents, blobs, ...(sources.size ? { sources } : {}) }, target, {
+    ...(flags.allowMissingBlobs ? { allowMissingBlobs: true } : {}),
+    ...(flags.force ? { force: true } : {}),
+  });
   io.out(`${flags.output}@${root!.digest}`);
 }
 
@@ -116,5 +117,6 @@ export function registerLayout(program: Command, io: Io): void {
     )
     .requiredOption('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
     .option('--allow-missing-blobs', 'write a shallow layout when layer blobs are absent')
+    .option('--force', FORCE_HELP)
     .action(async (flags: LayoutFlags) => runLayout(flags, io));
 }

@@ -1,6 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import {
   DEFAULT_CONTAINERD_ADDRESS,
   DEFAULT_CONTAINERD_NAMESPACE,
@@ -21,6 +19,7 @@ import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { collect } from '../util/flags.js';
 import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
+import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { buildSpecContent } from './build.js';
 
 export type Daemon = 'containerd' | 'docker' | 'podman';
@@ -90,7 +89,7 @@ export async function runLoad(
   const platform = parsePlatformFlag(flags.platform);
   if (platform === 'all' && daemon === 'podman')
     throw new CliError('IMG_CLI_USAGE', '--platform all: podman holds one platform per image');
-  const workDir = await mkdtemp(join(tmpdir(), 'img-load-'));
+  const workDir = await createWorkDir('img-load-');
   const progress = io.interactive && !io.quiet ? new BlobProgress() : undefined;
   const started = performance.now();
   let client: RegistryClient | undefined;
@@ -149,7 +148,7 @@ export async function runLoad(
   } finally {
     progress?.stop();
     await client?.close();
-    await rm(workDir, { recursive: true, force: true });
+    await removeWorkDir(workDir);
   }
 }
 

@@ -12,11 +12,13 @@ import {
 import type { Command } from 'commander';
 import { loadBase } from '../image/load-base.js';
 import type { Io } from '../io.js';
+import { type ImageValueFlags, resolveImageValues } from '../template/image-values.js';
 import { CliError } from '../util/errors.js';
 import { readInput, readJsonInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
-import { collect, pairsToRecord, sourceDateEpoch } from '../util/flags.js';
+import { collect, sourceDateEpoch } from '../util/flags.js';
+import { addImageValueOptions, readSubject } from './image-value-options.js';
 
-interface ManifestFlags {
+interface ManifestFlags extends ImageValueFlags {
   layer?: string[];
   base?: string;
   baseManifest?: string;
@@ -24,17 +26,15 @@ interface ManifestFlags {
   baseName?: string;
   baseSource?: string[];
   configFragment?: string;
-  env?: string[];
   entrypoint?: string[];
   cmd?: string[];
   user?: string;
   workdir?: string;
-  label?: string[];
-  annotation?: string[];
   exposePort?: string[];
   volume?: string[];
   stopSignal?: string;
-  created?: string;
+  subject?: string;
+  artifactType?: string;
   platform: string;
   manifest: string;
   config: string;
@@ -99,10 +99,15 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
     ? ((await readJsonInput(flags.configFragment, '--config-fragment')) as Record<string, unknown>)
     : undefined;
   const epoch = sourceDateEpoch();
-  const created = flags.created ?? (epoch !== undefined ? unixToRfc3339(epoch) : undefined);
-  const env = pairsToRecord(flags.env, '--env');
-  const labels = pairsToRecord(flags.label, '--label');
-  const annotations = pairsToRecord(flags.annotation, '--annotation');
+  const values = await resolveImageValues(
+    flags,
+    base ? { config: base.config, manifest: base.manifest, digest: base.descriptor.digest } : undefined,
+  );
+  const explicitCreated = flags.created !== undefined || flags.createdFile !== undefined;
+  const created =
+    values.created ?? (!explicitCreated && epoch !== undefined ? unixToRfc3339(epoch) : undefined);
+  const { env, labels, annotations } = values;
+  const subject = flags.subject ? await readSubject(flags.subject) : undefined;
   const image = buildImage({
     platform,
     layers,
@@ -120,6 +125,8 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
     ...(annotations ? { annotations } : {}),
     ...(created !== undefined ? { created } : {}),
     ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
+    ...(subject ? { subject } : {}),
+    ...(flags.artifactType ? { artifactType: flags.artifactType } : {}),
   });
   await writeFileAtomic(flags.config, image.configBytes);
   await writeFileAtomic(flags.manifest, image.manifestBytes);
@@ -128,7 +135,7 @@ export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
 }
 
 export function registerManifest(program: Command, io: Io): void {
-  program
+  const cmd = program
     .command('manifest')
     .description('assemble an image config and manifest from layer metadata files (never reads layer blobs)')
     .option('--layer <meta.json>', 'layer metadata from img layer, in order (repeatable)', collect)
@@ -142,21 +149,19 @@ export function registerManifest(program: Command, io: Io): void {
       collect,
     )
     .option('--config-fragment <file>', 'partial image config JSON merged over the base')
-    .option('--env <K=V>', 'environment variable (repeatable; replaces an inherited one in place)', collect)
     .option('--entrypoint <arg>', 'entrypoint argument (repeatable; clears an inherited cmd)', collect)
     .option('--cmd <arg>', 'cmd argument (repeatable)', collect)
     .option('--user <user>', 'user[:group] to run as')
     .option('--workdir <dir>', 'working directory')
-    .option('--label <K=V>', 'config label (repeatable)', collect)
-    .option('--annotation <K=V>', 'manifest annotation (repeatable)', collect)
     .option('--expose-port <port>', 'exposed port, e.g. 80 or 53/udp (repeatable)', collect)
     .option('--volume <path>', 'volume (repeatable)', collect)
     .option('--stop-signal <signal>', 'stop signal')
-    .option('--created <time>', 'config created time, RFC 3339 (default: omitted, or SOURCE_DATE_EPOCH)')
+    .option('--artifact-type <type>', 'the manifest artifactType')
     .option('--platform <os/arch[/variant]>', 'target platform', 'linux/amd64')
     .requiredOption('--manifest <out>', 'where to write the manifest')
     .requiredOption('--config <out>', 'where to write the config')
     .option('--descriptor <out>', 'where to write the manifest descriptor (with platform)')
-    .option('--digest <out>', 'where to write the manifest digest')
-    .action(async (flags: ManifestFlags) => runManifest(flags, io));
+    .option('--digest <out>', 'where to write the manifest digest');
+  addImageValueOptions(cmd, 'config');
+  cmd.action(async (flags: ManifestFlags) => runManifest(flags, io));
 }

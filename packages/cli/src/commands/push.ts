@@ -1,6 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { type ImageContent, readLayout } from '@img/oci-layout';
 import type { Command } from 'commander';
 import { pushInputFromContent } from '../image/push-input.js';
@@ -8,6 +6,7 @@ import type { Io } from '../io.js';
 import { collect } from '../util/flags.js';
 import { createPushReporter } from '../util/push-progress.js';
 import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
+import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 
 export interface PushFlags extends RegistryFlags {
   tag?: string[];
@@ -54,14 +53,14 @@ async function isSpecFile(source: string): Promise<boolean> {
 
 export async function runPush(source: string, ref: string, flags: PushFlags, io: Io): Promise<void> {
   if (await isSpecFile(source)) {
-    const workDir = await mkdtemp(join(tmpdir(), 'img-push-'));
+    const workDir = await createWorkDir('img-push-');
     try {
       // Imported here: pushing a layout needs none of the image builders (nor their start-up time).
       const { buildSpecContent } = await import('./build.js');
       const { content } = await buildSpecContent(source, workDir, io);
       await pushContent(content, ref, flags, io);
     } finally {
-      await rm(workDir, { recursive: true, force: true });
+      await removeWorkDir(workDir);
     }
     return;
   }

@@ -1,6 +1,8 @@
 import {
   type BlobHandle,
+  checkLayoutDirectory,
   DirectorySink,
+  type DirectorySinkOptions,
   type FileSink,
   type ImageContent,
   reachableDescriptors,
@@ -11,6 +13,7 @@ import {
 import type { Platform } from '@img/oci-spec';
 import type { RegistryClient } from '@img/registry-client';
 import { CliError } from '../util/errors.js';
+import { parseIntFlag } from '../util/flags.js';
 import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
 
 export type OutputTarget =
@@ -57,8 +60,38 @@ function usage(text: string): CliError {
   );
 }
 
-function sinkFor(target: OutputTarget): FileSink {
-  return target.kind === 'oci' ? new DirectorySink(target.path) : new TarSink(target.path);
+/** Seconds to wait for another img writing the same layout directory (default 30). */
+export const LOCK_TIMEOUT_ENV = 'IMG_LOCK_TIMEOUT';
+
+/** Help of the --force flag of commands that write OCI layout directories. */
+export const FORCE_HELP = `write oci:DIR into a non-empty folder that is not an OCI layout (its files are kept); an existing layout is always updated in place, waiting up to $${LOCK_TIMEOUT_ENV} seconds (30) for another writer`;
+
+/** How an OCI layout directory may be written: `--force` for a folder that is not a layout yet. */
+export interface LayoutDirectoryFlags {
+  force?: boolean;
+}
+
+/** DirectorySink options from the flags and the environment. */
+export function layoutDirectoryOptions(flags: LayoutDirectoryFlags): DirectorySinkOptions {
+  const seconds = process.env[LOCK_TIMEOUT_ENV];
+  return {
+    ...(flags.force ? { force: true } : {}),
+    ...(seconds ? { lockTimeoutMs: parseIntFlag(seconds, LOCK_TIMEOUT_ENV, 0, 86_400) * 1000 } : {}),
+  };
+}
+
+function sinkFor(target: OutputTarget, flags: LayoutDirectoryFlags): FileSink {
+  return target.kind === 'oci'
+    ? new DirectorySink(target.path, layoutDirectoryOptions(flags))
+    : new TarSink(target.path);
+}
+
+/**
+ * Fail before any work when the output cannot be written: a folder that holds something other than
+ * an OCI layout (unless --force). The writer checks again, under the layout lock.
+ */
+export async function checkOutputTarget(target: OutputTarget, flags: LayoutDirectoryFlags): Promise<void> {
+  if (target.kind === 'oci') await checkLayoutDirectory(target.path, layoutDirectoryOptions(flags));
 }
 
 /**
@@ -79,16 +112,17 @@ function withRemoteBlobs(content: ImageContent, client: () => RegistryClient): I
 }
 
 /**
- * Write an image or index to an output target; nothing is left behind on failure. OCI layouts may
+ * Write an image or index to an output target; nothing is left behind on failure. An OCI layout
+ * directory is updated in place (blobs added, index.json entries merged under a lock). OCI layouts may
  * stay shallow (base layers with sources are recorded, not downloaded); a docker archive needs every
  * layer, so absent base layers are streamed from their registries into it.
  */
 export async function writeOutput(
   content: ImageContent,
   target: OutputTarget,
-  options: { platform?: Platform; allowMissingBlobs?: boolean } & RegistryFlags = {},
+  options: { platform?: Platform; allowMissingBlobs?: boolean } & RegistryFlags & LayoutDirectoryFlags = {},
 ): Promise<void> {
-  const sink = sinkFor(target);
+  const sink = sinkFor(target, options);
   if (target.kind === 'docker-archive') {
     let client: RegistryClient | undefined;
     try {

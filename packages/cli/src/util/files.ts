@@ -1,18 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { makeDirectory, systemErrorReason, writeFileAtomic as writeAtomic } from '@img/atomic-write';
 import { canonicalJsonBytes, type Descriptor, parseJson } from '@img/oci-spec';
 import { CliError } from './errors.js';
 
-/** Write a file under a temp name beside it and rename it into place, so readers never see half a file. */
+/**
+ * Write a file under a temp name beside it and rename it into place (creating its directory), so
+ * readers never see half a file and an interrupted img leaves nothing.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
+  await makeDirectory(dirname(path));
+  await writeAtomic(path, data);
+}
+
+/**
+ * Run the last step of a command that already wrote `output` (e.g. writing the metadata after the
+ * blob): if the step fails, `output` is removed too, so a failed command leaves no output behind.
+ */
+export async function removeIfFails<T>(output: string | undefined, step: () => Promise<T>): Promise<T> {
   try {
-    await writeFile(temp, data);
-    await rename(temp, path);
+    return await step();
   } catch (err) {
-    await rm(temp, { force: true });
+    if (output !== undefined) await rm(output, { force: true });
     throw err;
   }
 }
@@ -23,8 +32,7 @@ export async function readInput(path: string, what: string): Promise<Buffer> {
     return await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : (systemErrorReason(err) ?? (err as Error).message);
     throw new CliError('IMG_CLI_INVALID_INPUT', `${what} ${path}: ${why}`, { cause: err });
   }
 }

@@ -70,3 +70,29 @@ export function parseCompressorJobs(value: string, flag = '--compressor-jobs'): 
     `${flag} ${JSON.stringify(value)}: expected an integer from 1 to ${MAX_COMPRESSOR_JOBS} or "nproc"`,
   );
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** A duration such as `90s`, `30m`, `1h30m` or `7d`, in milliseconds (at least 1 ms). */
+export function parseDurationFlag(value: string, flag: string): number {
+  const parts = [...value.matchAll(/(\d+)(ms|s|m|h|d)/g)];
+  const total = parts.reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_UNITS_MS[unit!]!, 0);
+  if (
+    parts.length === 0 ||
+    parts.map((p) => p[0]).join('') !== value ||
+    !(total >= 1) ||
+    !Number.isSafeInteger(total)
+  ) {
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      `${flag} ${JSON.stringify(value)}: expected a duration such as 90s, 30m, 1h30m or 7d`,
+    );
+  }
+  return total;
+}

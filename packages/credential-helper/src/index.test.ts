@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import * as api from './index.js';
+
+describe('public API', () => {
+  it('exports the documented values', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'CredentialHelperError',
+      'DEFAULT_CREDENTIAL_CACHE_MS',
+      'DEFAULT_HELPER_TIMEOUT_MS',
+      'createCredentialHelper',
+      'getCredentialHeaders',
+      'runHelper',
+    ]);
+    expect(api.DEFAULT_HELPER_TIMEOUT_MS).toBe(10_000);
+    expect(api.DEFAULT_CREDENTIAL_CACHE_MS).toBe(1_800_000);
+  });
+});
