@@ -3,18 +3,20 @@ import { Worker } from 'node:worker_threads';
 
 // Runs in each worker: one block or frame per message, compressed one-shot with the same calls and
 // options the main thread would use (zstd: the backend self-check; deflate: see gzip-blocks.ts).
-const WORKER_SOURCE = `
+const WORKER_SOURCE = (gcBytes: number) => `
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
-// Node's one-shot zlib/zstd calls allocate their output buffer per call. V8 collects such external
-// memory only after tens of MiB have piled up, per isolate; collect every few frames instead to keep
-// the process's peak RSS low. (No-op if the flag cannot be set.)
+// Node's one-shot zlib/zstd calls allocate their output buffer (the task's chunkSize) per call. V8
+// collects such external memory only after tens of MiB have piled up, per isolate; a worker's heap is
+// tiny, so a full collection every GC_BYTES of them costs ~1 ms and keeps the process's peak RSS low.
+// (No-op if the flag cannot be set.)
+const GC_BYTES = ${gcBytes};
 let collect = () => {};
 try {
   require('node:v8').setFlagsFromString('--expose-gc');
   collect = require('node:vm').runInNewContext('gc');
 } catch {}
-let bytes = 0;
+let allocated = 0;
 // One init per worker: a second init() while the first is pending re-instantiates the module
 // under it, and a frame compressed in between comes out corrupt.
 let wasmReady;
@@ -57,8 +59,8 @@ parentPort.on('message', async (msg) => {
       const overflow = new Uint8Array(r.out); // not expected: the output space fits the bound
       parentPort.postMessage({ id, overflow, crc: r.crc }, [overflow.buffer]);
     }
-    if (r.native && (bytes += buf.byteLength) >= 32 * 1024 * 1024) {
-      bytes = 0;
+    if (r.native && (allocated += msg.chunkSize) >= GC_BYTES) {
+      allocated = 0;
       collect();
     }
   } catch (err) {
@@ -66,6 +68,9 @@ parentPort.on('message', async (msg) => {
   }
 });
 `;
+
+/** A worker collects its garbage after one-shot calls have allocated this many output bytes. */
+const WORKER_GC_BYTES = 8 * 1024 * 1024;
 
 /** Worker threads per compressor when the caller sets none: one per core beside the main thread, 1-4. */
 export function defaultPoolSize(): number {
@@ -80,9 +85,15 @@ export function defaultPoolSize(): number {
  */
 const SMALLEST = 64 * 1024;
 const SMALL_LIMIT = 1024 * 1024;
+/**
+ * Free buffers kept for reuse, in bytes: more than one compressor's working set (its in-flight budget
+ * plus the block being filled), so steady-state streaming allocates nothing, and no more than that.
+ */
+export const FREE_BUFFER_BYTES = 48 * 1024 * 1024;
 
 class SharedBuffers {
   readonly #free: Buffer[] = [];
+  #freeBytes = 0;
   // Weak: a buffer whose user went away without handing it back (a destroyed stream) is collected.
   readonly #lent = new WeakSet<Buffer>();
   readonly #whole = new WeakMap<ArrayBufferLike, Buffer>();
@@ -95,7 +106,11 @@ class SharedBuffers {
   acquire(size: number): Buffer {
     const capacity = size >= SMALL_LIMIT ? size : Math.max(SMALLEST, 2 ** Math.ceil(Math.log2(size || 1)));
     const i = this.#free.findIndex((b) => b.length === capacity);
-    const buf = i >= 0 ? this.#free.splice(i, 1)[0]! : Buffer.from(new SharedArrayBuffer(capacity));
+    let buf: Buffer;
+    if (i >= 0) {
+      buf = this.#free.splice(i, 1)[0]!;
+      this.#freeBytes -= capacity;
+    } else buf = Buffer.from(new SharedArrayBuffer(capacity));
     this.#whole.set(buf.buffer, buf);
     this.#lent.add(buf);
     return capacity === size ? buf : buf.subarray(0, size);
@@ -114,7 +129,13 @@ class SharedBuffers {
     if (buf === undefined) return;
     this.#lent.delete(buf);
     this.#free.push(buf);
-    if (this.#free.length > 4 * (pool.size + 1)) this.#free.shift();
+    this.#freeBytes += buf.length;
+    while (this.#freeBytes > FREE_BUFFER_BYTES) this.#freeBytes -= this.#free.shift()!.length;
+  }
+
+  /** Bytes of free buffers kept for reuse (at most FREE_BUFFER_BYTES). */
+  get freeBytes(): number {
+    return this.#freeBytes;
   }
 }
 
@@ -234,7 +255,7 @@ export class CompressWorkerPool {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE(WORKER_GC_BYTES), { eval: true });
     worker.unref();
     worker.on('message', (msg: Reply) => {
       const job = this.#jobs.get(msg.id);

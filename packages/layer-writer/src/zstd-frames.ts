@@ -27,18 +27,25 @@ export interface ZstdFramesOptions {
    * per frame, and with it most of the full GCs of a multi-GiB layer. Default false.
    */
   readonly lendOutput?: boolean;
+  /**
+   * Byte budget of the frames in flight (input and output space of each); at least one frame is.
+   * Default: no budget beyond `jobs` frames.
+   */
+  readonly inFlightBytes?: number;
 }
 
 /**
  * zstd as a series of independent frames of `frameSize` input bytes, each compressed one-shot on a
- * worker thread (at most `jobs` threads); up to one frame more than that is in flight. Output order
- * and bytes do not depend on the number of workers.
+ * worker thread (at most `jobs` threads). At most `jobs` frames are in flight, fewer when their
+ * buffers would exceed `inFlightBytes`, plus the one being filled. Output order and bytes do not
+ * depend on either.
  */
 export class ZstdFrames extends Transform {
   readonly #level: number;
   readonly #frameSize: number;
   readonly #jobs: number;
   readonly #lendOutput: boolean;
+  readonly #inFlightBytes: number;
   readonly #results = new InOrder<WorkerResult>();
   #buf: Buffer | undefined;
   #fill = 0;
@@ -49,6 +56,7 @@ export class ZstdFrames extends Transform {
     this.#frameSize = frameSize;
     this.#jobs = jobs;
     this.#lendOutput = options.lendOutput ?? false;
+    this.#inFlightBytes = options.inFlightBytes ?? Number.POSITIVE_INFINITY;
     zstdBackendName(level).catch(() => {}); // start the self-check now
   }
 
@@ -94,6 +102,7 @@ export class ZstdFrames extends Transform {
 
   async #submit(input: Buffer, length: number): Promise<void> {
     const output = sharedBuffers.acquire(zstdOutputSize(this.#frameSize));
+    const bytes = input.length + output.length;
     const job = (async () => {
       const task = await zstdTask(this.#level, length);
       const pool = compressWorkers();
@@ -101,7 +110,10 @@ export class ZstdFrames extends Transform {
         ? pool.run(task, input, output, this.#jobs)
         : pool.runCopied(task, input, output, this.#jobs);
     })();
-    this.#results.add(job.finally(() => sharedBuffers.release(input)));
-    await this.#results.settle(this.#jobs, (r) => this.push(r.output));
+    this.#results.add(
+      job.finally(() => sharedBuffers.release(input)),
+      bytes,
+    );
+    await this.#results.settle(this.#jobs, (r) => this.push(r.output), this.#inFlightBytes);
   }
 }
