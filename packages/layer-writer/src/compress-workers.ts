@@ -47,16 +47,17 @@ function deflate(buf, { dictLength, offset, length, level, last, chunkSize }) {
   return { out: zlib.deflateRawSync(data, options), crc: zlib.crc32(data), native: true };
 }
 parentPort.on('message', async (msg) => {
-  const { id, op, input, output } = msg;
+  const { id, op, buffer } = msg;
   try {
-    const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const buf = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     const r = op === 'zstd' ? await zstd(buf.subarray(0, msg.length), msg) : deflate(buf, msg);
-    // The output goes into the block's shared output space: nothing is allocated for the main thread.
-    if (r.out.length <= output.byteLength) {
-      output.set(r.out);
+    // The input has been consumed: the output goes into the same shared buffer, from its start, so
+    // nothing is allocated for the main thread.
+    if (r.out.length <= buffer.byteLength) {
+      buffer.set(r.out);
       parentPort.postMessage({ id, length: r.out.length, crc: r.crc });
     } else {
-      const overflow = new Uint8Array(r.out); // not expected: the output space fits the bound
+      const overflow = new Uint8Array(r.out); // not expected: callers size the buffer for the bound
       parentPort.postMessage({ id, overflow, crc: r.crc }, [overflow.buffer]);
     }
     if (r.native && (allocated += msg.chunkSize) >= GC_BYTES) {
@@ -144,7 +145,7 @@ export const sharedBuffers = new SharedBuffers();
 
 /** What a worker sends back: the compressed bytes and, for deflate, the CRC-32 of the input. */
 export interface WorkerResult {
-  /** A view of the task's output buffer (or, if the output did not fit there, a buffer of its own). */
+  /** A view from the start of the task's buffer (or, if the output did not fit there, a buffer of its own). */
   readonly output: Buffer;
   readonly crc: number;
 }
@@ -173,16 +174,16 @@ export interface DeflateTask {
 }
 
 interface Job {
-  readonly output: Buffer;
+  readonly buffer: Buffer;
   readonly resolve: (r: WorkerResult) => void;
   readonly reject: (e: Error) => void;
 }
 
 interface Reply {
   id: number;
-  /** Output bytes in the block's output space. */
+  /** Output bytes at the start of the task's buffer. */
   length?: number;
-  /** Output that did not fit the output space. */
+  /** Output that did not fit the task's buffer. */
   overflow?: Uint8Array;
   crc?: number;
   error?: string;
@@ -208,38 +209,25 @@ export class CompressWorkerPool {
   }
 
   /**
-   * Run a task on one of the first `maxWorkers` workers: it reads `input` and writes into `output`,
-   * both sharedBuffers buffers that stay the caller's but must not be touched until the promise settles.
+   * Run a task on one of the first `maxWorkers` workers: it reads its input from `buffer` (a
+   * sharedBuffers buffer, which stays the caller's but must not be touched until the promise settles)
+   * and writes its output over it, from its start. Size `buffer` for the output's bound.
    */
-  run(
-    task: ZstdTask | DeflateTask,
-    input: Buffer,
-    output: Buffer,
-    maxWorkers: number,
-  ): Promise<WorkerResult> {
+  run(task: ZstdTask | DeflateTask, buffer: Buffer, maxWorkers: number): Promise<WorkerResult> {
     const worker = this.#pick(Math.max(1, maxWorkers));
     const id = this.#nextId++;
     return new Promise<WorkerResult>((resolve, reject) => {
-      this.#jobs.set(id, { output, resolve, reject });
+      this.#jobs.set(id, { buffer, resolve, reject });
       this.#busy.set(worker, (this.#busy.get(worker) ?? 0) + 1);
       worker.ref();
-      worker.postMessage({ ...task, id, input, output });
+      worker.postMessage({ ...task, id, buffer });
     });
   }
 
-  /** run(), with the output copied into a buffer of its own and `output` handed back to sharedBuffers. */
-  async runCopied(
-    task: ZstdTask | DeflateTask,
-    input: Buffer,
-    output: Buffer,
-    maxWorkers: number,
-  ): Promise<WorkerResult> {
-    try {
-      const r = await this.run(task, input, output, maxWorkers);
-      return r.output.buffer === output.buffer ? { ...r, output: Buffer.from(r.output) } : r;
-    } finally {
-      sharedBuffers.release(output);
-    }
+  /** run(), with the output copied into a buffer of its own (so `buffer` can be reused at once). */
+  async runCopied(task: ZstdTask | DeflateTask, buffer: Buffer, maxWorkers: number): Promise<WorkerResult> {
+    const r = await this.run(task, buffer, maxWorkers);
+    return r.output.buffer === buffer.buffer ? { ...r, output: Buffer.from(r.output) } : r;
   }
 
   #pick(limit: number): Worker {
@@ -268,7 +256,7 @@ export class CompressWorkerPool {
       else {
         const output = msg.overflow
           ? Buffer.from(msg.overflow.buffer, msg.overflow.byteOffset, msg.overflow.byteLength)
-          : job.output.subarray(0, msg.length);
+          : job.buffer.subarray(0, msg.length);
         job.resolve({ output, crc: msg.crc ?? 0 });
       }
     });

@@ -21,7 +21,10 @@ export function gzipHeader(level: number): Buffer {
 }
 
 interface Block {
-  /** DICTIONARY_SIZE bytes (the tail of the previous block, or unused) then up to blockSize of data. */
+  /**
+   * DICTIONARY_SIZE bytes (the tail of the previous block, or unused) then up to blockSize of data;
+   * the worker writes the deflate output over it.
+   */
   readonly buf: Buffer;
   readonly dictLength: number;
 }
@@ -138,15 +141,19 @@ export class GzipBlocks extends Transform {
       last,
       chunkSize: this.#outChunkSize,
     } as const;
-    const output = sharedBuffers.acquire(this.#outChunkSize);
+    // The worker writes the block's deflate output over its input (the bound fits the buffer).
+    const buf = block.buf;
     const pool = compressWorkers();
     const job = this.#lendOutput
-      ? pool.run(task, block.buf, output, this.#jobs)
-      : pool.runCopied(task, block.buf, output, this.#jobs);
-    this.#results.add(
-      job.then((r) => ({ ...r, length })).finally(() => sharedBuffers.release(block.buf)),
-      block.buf.length + output.length,
-    );
+      ? pool.run(task, buf, this.#jobs).then((r) => {
+          if (r.output.buffer !== buf.buffer) sharedBuffers.release(buf);
+          return { ...r, length };
+        })
+      : pool
+          .runCopied(task, buf, this.#jobs)
+          .then((r) => ({ ...r, length }))
+          .finally(() => sharedBuffers.release(buf));
+    this.#results.add(job, buf.length);
     await this.#results.settle(2 * this.#jobs, (r) => this.#emit(r), this.#inFlightBytes);
   }
 
