@@ -16,6 +16,7 @@
 //      BENCH_REPEAT=3            runs per case (median reported)
 //      BENCH_JOBS=2              compressor jobs for block mode, pgzip and pigz
 //      BENCH_LEVELS=1,2,3,4,5,6  our block-mode levels (the frontier)
+//      BENCH_DIST=DIR            the @img/layer-writer dist to time as ours (default the repo's build)
 //      BENCH_BASE_DIST=DIR       another build of @img/layer-writer (its dist dir) to time as "before"
 //      BENCH_NODE=PATH           node binary for our cases (default this one)
 //      BENCH_BIG=1               also a 4 GiB single file: wall, CPU and peak RSS of ours
@@ -49,7 +50,7 @@ const repeat = Math.max(1, Number(env.BENCH_REPEAT ?? 3));
 const jobs = Number(env.BENCH_JOBS ?? 2);
 const levels = (env.BENCH_LEVELS ?? '1,2,3,4,5,6').split(',').map(Number);
 const node = env.BENCH_NODE ?? process.execPath;
-const dist = join(root, 'packages/layer-writer/dist');
+const dist = env.BENCH_DIST ?? join(root, 'packages/layer-writer/dist');
 const baseDist = env.BENCH_BASE_DIST;
 
 for (const tool of ['tar', 'gzip', 'pigz', 'zstd', 'go']) {
