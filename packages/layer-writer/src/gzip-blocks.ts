@@ -143,6 +143,8 @@ export class GzipBlocks extends Transform {
     } as const;
     // The worker writes the block's deflate output over its input (the bound fits the buffer).
     const buf = block.buf;
+    // Room first: at most 2 x jobs blocks, within the byte budget (or this one alone).
+    await this.#results.settle(2 * this.#jobs - 1, (r) => this.#emit(r), this.#inFlightBytes - buf.length);
     const pool = compressWorkers();
     const job = this.#lendOutput
       ? pool.run(task, buf, this.#jobs).then((r) => {
@@ -154,7 +156,6 @@ export class GzipBlocks extends Transform {
           .then((r) => ({ ...r, length }))
           .finally(() => sharedBuffers.release(buf));
     this.#results.add(job, buf.length);
-    await this.#results.settle(2 * this.#jobs, (r) => this.#emit(r), this.#inFlightBytes);
   }
 
   #emit(r: Deflated): void {

@@ -39,13 +39,13 @@ export class InOrder<T> {
 
   /**
    * Hand finished results at the head of the queue to `take`, waiting for the head while more than
-   * `maxJobs` jobs or more than `maxBytes` bytes are outstanding. Rejects with the first failed job's
-   * error.
+   * `maxJobs` jobs or more than `maxBytes` bytes are outstanding (so a negative `maxBytes` waits for
+   * all). Rejects with the first failed job's error.
    */
   async settle(maxJobs: number, take: (value: T) => void, maxBytes = Number.POSITIVE_INFINITY): Promise<void> {
     for (;;) {
       while (this.#queue.length > 0 && this.#queue[0]!.done) take(this.#shift().value as T);
-      if (this.#queue.length <= maxJobs && this.#bytes <= maxBytes) return;
+      if (this.#queue.length === 0 || (this.#queue.length <= maxJobs && this.#bytes <= maxBytes)) return;
       const head = this.#shift();
       take(await head.promise);
     }

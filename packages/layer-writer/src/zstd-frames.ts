@@ -105,6 +105,8 @@ export class ZstdFrames extends Transform {
 
   /** Compress input[0, length) on a worker, which writes the frame over it (the buffer fits the bound). */
   async #submit(input: Buffer, length: number): Promise<void> {
+    // Room first: at most `jobs` frames, within the byte budget (or this one alone).
+    await this.#results.settle(this.#jobs - 1, (r) => this.#emit(r), this.#inFlightBytes - input.length);
     const job = (async () => {
       try {
         const task = await zstdTask(this.#level, length);
@@ -115,7 +117,6 @@ export class ZstdFrames extends Transform {
       }
     })();
     this.#results.add(job, input.length);
-    await this.#results.settle(this.#jobs, (r) => this.#emit(r), this.#inFlightBytes);
   }
 
   #emit(chunks: Buffer[]): void {
