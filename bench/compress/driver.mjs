@@ -16,6 +16,10 @@ const options = {
 };
 const meta =
   format === 'estargz'
-    ? await (await import(join(root, 'packages/estargz/dist/index.js'))).writeEstargzLayerToFile(spec, out, options)
+    ? await (await import(join(root, 'packages/estargz/dist/index.js'))).writeEstargzLayerToFile(
+        spec,
+        out,
+        options,
+      )
     : await (await import(join(dist, 'index.js'))).writeLayerToFile(spec, out, options);
 await writeFile(metadataPath, JSON.stringify(meta));

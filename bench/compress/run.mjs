@@ -109,8 +109,10 @@ try {
   const tree = prepareTree(work);
   execFileSync('sh', ['-c', `tar -C '${tree}' -cf - . | cat > /dev/null`]); // warm the page cache
   const out = (name) => join(work, name);
-  const ours = (format, level, jobsArg, withDist = dist) => (file) =>
-    timed(node, [driver, withDist, tree, out(file), format, String(level), jobsArg, out(`${file}.json`)]);
+  const ours =
+    (format, level, jobsArg, withDist = dist) =>
+    (file) =>
+      timed(node, [driver, withDist, tree, out(file), format, String(level), jobsArg, out(`${file}.json`)]);
   // The uncompressed tar of our layer: every baseline compresses exactly these bytes.
   ours('none', 0, 'single')('layer.tar');
   const tarMiB = statSync(out('layer.tar')).size / MiB;
@@ -141,7 +143,11 @@ try {
         file: 'before-block6.tgz',
         run: ours('gzip', 6, String(jobs), baseDist),
       },
-      { name: 'before: gzip -6 single stream', file: 'before-single6.tgz', run: ours('gzip', 6, 'single', baseDist) },
+      {
+        name: 'before: gzip -6 single stream',
+        file: 'before-single6.tgz',
+        run: ours('gzip', 6, 'single', baseDist),
+      },
       { name: 'before: zstd -3', file: 'before-zstd3.zst', run: ours('zstd', 3, 'single', baseDist) },
     );
   }
@@ -262,7 +268,16 @@ try {
     ];
     const rows = [];
     for (const [name, format, level, jobsArg, withDist] of bigCases) {
-      const r = timed(node, [driver, withDist, bigDir, out('huge.out'), format, String(level), jobsArg, out('huge.json')]);
+      const r = timed(node, [
+        driver,
+        withDist,
+        bigDir,
+        out('huge.out'),
+        format,
+        String(level),
+        jobsArg,
+        out('huge.json'),
+      ]);
       rows.push({
         case: `4 GiB file, ${name}`,
         'wall s': r.wall.toFixed(1),

@@ -140,7 +140,10 @@ export function createLayerCompressor(options: CompressorOptions, lendOutput = f
 function resolveInFlightBytes(bytes: number | undefined): number {
   if (bytes === undefined) return DEFAULT_IN_FLIGHT_BYTES;
   if (!Number.isSafeInteger(bytes) || bytes < 0) {
-    throw new LayerError('IMG_LAYER_INVALID_OPTION', `inFlightBytes: expected a byte count >= 0, got ${bytes}`);
+    throw new LayerError(
+      'IMG_LAYER_INVALID_OPTION',
+      `inFlightBytes: expected a byte count >= 0, got ${bytes}`,
+    );
   }
   return bytes;
 }

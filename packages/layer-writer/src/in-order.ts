@@ -42,7 +42,11 @@ export class InOrder<T> {
    * `maxJobs` jobs or more than `maxBytes` bytes are outstanding (so a negative `maxBytes` waits for
    * all). Rejects with the first failed job's error.
    */
-  async settle(maxJobs: number, take: (value: T) => void, maxBytes = Number.POSITIVE_INFINITY): Promise<void> {
+  async settle(
+    maxJobs: number,
+    take: (value: T) => void,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
     for (;;) {
       while (this.#queue.length > 0 && this.#queue[0]!.done) take(this.#shift().value as T);
       if (this.#queue.length === 0 || (this.#queue.length <= maxJobs && this.#bytes <= maxBytes)) return;

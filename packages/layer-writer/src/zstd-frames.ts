@@ -77,7 +77,11 @@ export class ZstdFrames extends Transform {
 
   async #take(chunk: Buffer): Promise<void> {
     const own = this.#buf === undefined ? sharedBuffers.lent(chunk) : undefined;
-    if (own !== undefined && own.length === zstdOutputSize(this.#frameSize) && chunk.length <= this.#frameSize) {
+    if (
+      own !== undefined &&
+      own.length === zstdOutputSize(this.#frameSize) &&
+      chunk.length <= this.#frameSize
+    ) {
       // A zstdFrameBuffer: take it over as the frame being filled.
       this.#buf = own;
       this.#fill = chunk.length;
