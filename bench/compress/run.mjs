@@ -23,21 +23,11 @@
 //      BENCH_SKIP_ESTARGZ=1      skip the eStargz part
 //      BENCH_KEEP=1              keep the temp dir (printed)
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateTree, makePool } from '../layer/tree.mjs';
+import { generateTree, writeHugeFile } from '../layer/tree.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -246,13 +236,7 @@ try {
     const bigDir = join(work, 'big');
     mkdirSync(bigDir);
     console.log('generating a 4 GiB single file ...');
-    const pool = makePool(64 * MiB);
-    const fd = openSync(join(bigDir, 'huge.bin'), 'w');
-    for (let i = 0; i < 64; i++) {
-      pool.writeUInt32LE(i, 0);
-      writeSync(fd, pool);
-    }
-    closeSync(fd);
+    writeHugeFile(join(bigDir, 'huge.bin'));
     // Memory does not depend on the gzip level; -1 keeps these runs short.
     const bigCases = [
       [`gzip -1, jobs ${jobs}`, 'gzip', 1, String(jobs), dist],
