@@ -40,7 +40,19 @@ export interface Draft {
   /** Whether defaultMetadata.mode applies. */
   regular: boolean;
   whiteout: boolean;
+  /** The spec entry it came from; see describeDraft. */
   origin: string;
+  /** Found below a `directory` entry's source (`origin`): described with its own path too. */
+  walked?: boolean;
+}
+
+/** Where a draft came from, for error messages (built only when needed: a walk gives thousands). */
+export function describeDraft(d: Draft): string {
+  return d.walked ? walkedOrigin(d.origin, d.path) : d.origin;
+}
+
+function walkedOrigin(origin: string, path: string): string {
+  return `${origin} -> ${JSON.stringify(path)}`;
 }
 
 function describe(entry: LayerEntry, index: number): string {
@@ -147,8 +159,7 @@ export async function expand(
       await checkSourceDirectory(entry.source, origin);
       for (const node of await walkDirectory(entry.source, origin)) {
         const child = joinLayerPath(path, node.rel);
-        const childOrigin = `${origin} -> ${JSON.stringify(child)}`;
-        checkName(child, childOrigin);
+        if (baseName(child).startsWith(WHITEOUT_PREFIX)) checkName(child, walkedOrigin(origin, child));
         if (node.kind === 'file') {
           const baseMode = node.file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
           await add({
@@ -158,7 +169,8 @@ export async function expand(
             baseMode,
             regular: true,
             whiteout: false,
-            origin: childOrigin,
+            origin,
+            walked: true,
           });
         } else if (node.kind === 'symlink') {
           await add({
@@ -168,7 +180,8 @@ export async function expand(
             baseMode: DEFAULT_SYMLINK_MODE,
             regular: false,
             whiteout: false,
-            origin: childOrigin,
+            origin,
+            walked: true,
           });
         } else {
           await add({
@@ -177,7 +190,8 @@ export async function expand(
             baseMode: DEFAULT_DIRECTORY_MODE,
             regular: false,
             whiteout: false,
-            origin: childOrigin,
+            origin,
+            walked: true,
           });
         }
       }

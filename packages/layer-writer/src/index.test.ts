@@ -22,6 +22,7 @@ describe('public API', () => {
     expect(api.DEFAULT_COMPRESSION).toBe('gzip');
     expect(api.DEFAULT_GZIP_LEVEL).toBe(6);
     expect(api.DEFAULT_ZSTD_LEVEL).toBe(3);
+    expect(api.DEFAULT_IN_FLIGHT_BYTES).toBe(64 * 1024 * 1024);
     expect(api.DEFAULT_CREATE_PARENT_DIRECTORIES).toBe(false);
   });
 });

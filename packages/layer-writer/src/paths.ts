@@ -62,11 +62,3 @@ export function comparePaths(a: string, b: string): number {
 export function pathSortKey(path: string): string {
   return Buffer.from(path.replaceAll('/', '\0'), 'utf8').toString('latin1');
 }
-
-/** The path of every ancestor directory of `path`, outermost first (excluding the root). */
-export function ancestorsOf(path: string): string[] {
-  const parts = path.split('/');
-  const out: string[] = [];
-  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
-  return out;
-}

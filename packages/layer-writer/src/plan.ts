@@ -2,13 +2,19 @@ import { createHash } from 'node:crypto';
 import {
   DEFAULT_DIRECTORY_MODE,
   type Draft,
+  describeDraft,
   expand,
   type PlannedEntry,
   type PlannedSource,
 } from './entries.js';
 import { LayerError } from './errors.js';
-import { type MetadataOverrides, parseFileMetadata, resolveMetadata } from './metadata.js';
-import { ancestorsOf, normalizeLayerPath, pathSortKey } from './paths.js';
+import {
+  type MetadataOverrides,
+  parseFileMetadata,
+  type ResolvedMetadata,
+  resolveMetadata,
+} from './metadata.js';
+import { normalizeLayerPath, parentOf, pathSortKey } from './paths.js';
 import { hashHostFile } from './source-io.js';
 import { DEFAULT_CREATE_PARENT_DIRECTORIES, type LayerSpec } from './spec.js';
 
@@ -89,7 +95,7 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
     if (!(await identical(prior, d))) {
       throw new LayerError(
         'IMG_LAYER_DUPLICATE_PATH',
-        `${JSON.stringify(d.path)} is written twice with different content or type: by ${prior.origin} and by ${d.origin}`,
+        `${JSON.stringify(d.path)} is written twice with different content or type: by ${describeDraft(prior)} and by ${describeDraft(d)}`,
       );
     }
   };
@@ -97,7 +103,9 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
 
   const createParents = spec.createParentDirectories ?? DEFAULT_CREATE_PARENT_DIRECTORIES;
   for (const d of [...drafts.values()]) {
-    for (const ancestor of ancestorsOf(d.path)) {
+    // Up to the nearest existing directory: its own ancestors are checked when it is (or, if it was
+    // synthesized here, were checked by the walk that synthesized it).
+    for (let ancestor = parentOf(d.path); ancestor !== ''; ancestor = parentOf(ancestor)) {
       const a = drafts.get(ancestor);
       if (a === undefined) {
         if (createParents) {
@@ -113,16 +121,29 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
       } else if (a.kind !== 'directory') {
         throw new LayerError(
           'IMG_LAYER_PATH_CONFLICT',
-          `${JSON.stringify(d.path)} (${d.origin}) is below ${JSON.stringify(ancestor)}, which is a ${a.kind} (${a.origin})`,
+          `${JSON.stringify(d.path)} (${describeDraft(d)}) is below ${JSON.stringify(ancestor)}, which is a ${a.kind} (${describeDraft(a)})`,
         );
-      }
+      } else break;
     }
   }
 
-  const planned: Array<PlannedEntry & { key: string }> = [];
+  // Entries without their own metadata share one resolved object per base mode (tens of thousands
+  // of entries from a source directory need only a few).
+  const shared = new Map<string, ResolvedMetadata>();
+  const metadataOf = (d: Draft, own: MetadataOverrides | undefined): ResolvedMetadata => {
+    if (own !== undefined) return resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, own);
+    const k = `${d.baseMode}:${d.regular}`;
+    let meta = shared.get(k);
+    if (meta === undefined) {
+      meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, undefined);
+      shared.set(k, meta);
+    }
+    return meta;
+  };
+  const planned: PlannedEntry[] = [];
+  const keys: string[] = [];
   for (const d of drafts.values()) {
-    const own = perPath.get(d.path);
-    const meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, own?.meta);
+    const meta = metadataOf(d, perPath.get(d.path)?.meta);
     const size =
       d.source === undefined ? 0 : d.source.kind === 'bytes' ? d.source.data.length : d.source.file.size;
     planned.push({
@@ -133,8 +154,8 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
       ...(d.target !== undefined ? { target: d.target } : {}),
       meta,
       whiteout: d.whiteout,
-      key: pathSortKey(d.path),
     });
+    keys.push(pathSortKey(d.path));
   }
   for (const [path, { key }] of perPath) {
     if (!drafts.has(path)) {
@@ -144,6 +165,8 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
       );
     }
   }
-  planned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return planned.map(({ key: _key, ...entry }) => entry);
+  const order = Array.from(planned.keys()).sort((a, b) =>
+    keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0,
+  );
+  return order.map((i) => planned[i]!);
 }

@@ -18,6 +18,7 @@ import {
   resolveLevel,
   ZSTD_FRAME_SIZE,
 } from './compress.js';
+import { sharedBuffers } from './compress-workers.js';
 import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE, writePlannedEntries } from './layer-tar.js';
 import { planLayer } from './plan.js';
@@ -160,7 +161,7 @@ function startLayer(spec: LayerSpec, options: WriteLayerOptions, lendOutput: boo
   );
   const diff = new HashCounter();
   const blob = new DigestCounter();
-  const chunks = tarChunks(out.compression);
+  const chunks = tarChunks(out.compression, lendOutput);
   const { release } = chunks;
   const { stream, metadata } = pipeToResult(compressor, blob, () =>
     buildMetadata(diff, blob.counter, out.mediaType, options),
@@ -192,13 +193,16 @@ interface TarChunks extends TarWriterOptions {
 /**
  * Where the tar writer's chunks come from, so that a multi-GiB layer does not leave GiBs of garbage for
  * the GC to find. zstd: whole frames that the compressor takes over without a copy (reused once
- * compressed). gzip: 1 MiB chunks back to a pool once deflated.
+ * compressed). gzip: 1 MiB chunks back to a pool once deflated. none: the chunks are the output; when
+ * it is lent (`lendOutput`), reusable buffers that the consumer hands back.
  */
-function tarChunks(compression: LayerCompression): TarChunks {
+function tarChunks(compression: LayerCompression, lendOutput: boolean): TarChunks {
   if (compression === 'zstd') {
     return { chunkSize: ZSTD_FRAME_SIZE, allocate: () => zstdFrameBuffer(ZSTD_FRAME_SIZE) };
   }
-  if (compression === 'none') return {};
+  if (compression === 'none') {
+    return lendOutput ? { allocate: () => sharedBuffers.acquire(DEFAULT_TAR_CHUNK_SIZE) } : {};
+  }
   const pool = new BufferPool(DEFAULT_TAR_CHUNK_SIZE);
   return { allocate: () => pool.acquire(), release: (chunk) => pool.release(chunk) };
 }
