@@ -37,6 +37,7 @@ export async function getBlob(
   if (!(await ctx.repositories.hasBlobLink(name, digest))) throw blobUnknown(name, digest.value);
   const stat = await ctx.blobs.stat(digest);
   if (!stat) throw blobUnknown(name, digest.value);
+  ctx.keepAlive?.touch(digest.value);
   const headers: Record<string, string> = {
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': digest.value,
