@@ -3,8 +3,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import type { Digest } from '@img/oci-spec';
+import { type Digest, SpecError } from '@img/oci-spec';
 import type { BlobRef, RemoteCache } from '@img/remote-cache';
 import type {
   BlobStat,
@@ -18,12 +19,13 @@ import type {
   WriteBlobOptions,
 } from './blob-store.js';
 import { type CasRecord, CasRecords } from './cas-records.js';
-import { casReadError, casWriteError, firstData } from './cas-streams.js';
+import { casReadError, casWriteError, firstData, isWrongSize } from './cas-streams.js';
 import { type BlobDigest, createDigestVerifier } from './digests.js';
 import { blobNotFound, CasRegistryError } from './errors.js';
 import { STALE_TEMP_MS } from './fs-blob-store.js';
 
 const TEMP_DIR = '_tmp';
+const EMPTY_SHA256 = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const RECORDS_DIR = 'records';
 
 export interface CasBlobStoreOptions {
@@ -108,12 +110,36 @@ export class CasBlobStore implements FileAdoptingBlobStore, ListableBlobStore, R
 
   async stat(digest: BlobDigest, options: StatBlobOptions = {}): Promise<BlobStat | undefined> {
     const record = await this.#records.get(digest);
-    const size = record?.size ?? (digest.algorithm === 'sha256' ? options.size : undefined);
-    if (size === undefined || !Number.isSafeInteger(size) || size < 0) return undefined;
-    if (!(await this.#has(this.#ref(digest, record ?? { size }), options.signal))) return undefined;
+    if (record)
+      return (await this.#has(this.#ref(digest, record), options.signal)) ? { size: record.size } : undefined;
+    const size = options.size;
+    if (digest.algorithm !== 'sha256' || size === undefined || !Number.isSafeInteger(size) || size < 0) {
+      return undefined;
+    }
     // Written to the CAS by someone else (a build): remember its size, so it can be served.
-    if (!record) await this.#records.put(digest, { size });
+    if (!(await this.#holds({ digest: digest.value as Digest, size }, options.signal))) return undefined;
+    await this.#records.put(digest, { size, learned: true });
     return { size };
+  }
+
+  /**
+   * Whether the CAS holds the blob with exactly this size. FindMissingBlobs alone cannot say: some caches
+   * (BuildGrid 0.4.4's disk storage) look blobs up by hash only. So a small blob is read and verified, a
+   * large one's last byte is read (a size past the end fails); a size short of the real one is caught by
+   * the first full read, which verifies, and makes the store forget the learned size.
+   */
+  async #holds(ref: BlobRef, signal?: AbortSignal): Promise<boolean> {
+    if (ref.size === 0) return ref.digest === EMPTY_SHA256;
+    if (!(await this.#has(ref, signal))) return false;
+    const options = signal ? { signal } : {};
+    try {
+      if (await this.cache.usesBatch(ref, options)) await this.cache.readBlob(ref, options);
+      else await buffer(await this.cache.openBlobRange(ref, { offset: ref.size - 1, length: 1, ...options }));
+      return true;
+    } catch (err) {
+      if (isWrongSize(err)) return false;
+      throw casReadError(err, ref.digest);
+    }
   }
 
   async open(digest: BlobDigest, options: OpenBlobOptions = {}): Promise<Readable> {
@@ -136,6 +162,12 @@ export class CasBlobStore implements FileAdoptingBlobStore, ListableBlobStore, R
         offset === 0 && length === record.size
           ? await this.cache.openBlob(ref, signal)
           : await this.cache.openBlobRange(ref, { offset, length, ...signal });
+      if (record.learned) {
+        // Wrong bytes for a size a manifest claimed: forget it, so the blob can be pushed (or learned) again.
+        stream.once('error', (err) => {
+          if (err instanceof SpecError) void this.#records.delete(digest).catch(() => {});
+        });
+      }
       // The first bytes (or the CAS's NOT_FOUND) before the caller sends any header.
       await firstData(stream);
       return stream;

@@ -8,6 +8,8 @@ export interface CasRecord {
   readonly size: number;
   /** The sha256 the CAS holds the blob under, for a blob pushed with another digest (sha512). */
   readonly sha256?: string;
+  /** The size came from a manifest's descriptor (the blob was written to the CAS by someone else). */
+  readonly learned?: true;
 }
 
 export interface StoredRecord {
@@ -29,11 +31,12 @@ function parseRecord(text: string): CasRecord | undefined {
   } catch {
     return undefined;
   }
-  const { size, sha256 } = (value ?? {}) as { size?: unknown; sha256?: unknown };
+  const { size, sha256, learned } = (value ?? {}) as { size?: unknown; sha256?: unknown; learned?: unknown };
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined;
-  if (sha256 === undefined) return { size };
+  const flag = learned === true ? { learned: true as const } : {};
+  if (sha256 === undefined) return { size, ...flag };
   if (typeof sha256 !== 'string' || parseBlobDigest(sha256)?.algorithm !== 'sha256') return undefined;
-  return { size, sha256 };
+  return { size, sha256, ...flag };
 }
 
 /**
@@ -63,7 +66,11 @@ export class CasRecords {
   /** Writes the record, or when the same one is there, refreshes its time. */
   async put(digest: BlobDigest, record: CasRecord): Promise<void> {
     const existing = await this.get(digest);
-    if (existing && existing.size === record.size && existing.sha256 === record.sha256) {
+    const same =
+      existing?.size === record.size &&
+      existing.sha256 === record.sha256 &&
+      existing.learned === record.learned;
+    if (same) {
       const now = new Date();
       await utimes(this.pathOf(digest), now, now).catch(() => {});
       return;

@@ -54,3 +54,15 @@ export function casWriteError(err: unknown, what: string): unknown {
   }
   return err;
 }
+
+/**
+ * gRPC codes a cache answers a read with when the size asked for is not the blob's: INVALID_ARGUMENT (3),
+ * NOT_FOUND (5), OUT_OF_RANGE (11), DATA_LOSS (15; BuildGrid's "Blob incomplete").
+ */
+const WRONG_SIZE_CODES = new Set([3, 5, 11, 15]);
+
+/** True when a read failed because the CAS holds no blob of that digest *and size*. */
+export function isWrongSize(err: unknown): boolean {
+  if (err instanceof SpecError) return err.code === 'IMG_SIZE_MISMATCH' || err.code === 'IMG_DIGEST_MISMATCH';
+  return err instanceof RemoteCacheError && err.grpcCode !== undefined && WRONG_SIZE_CODES.has(err.grpcCode);
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { connectRemoteCache, type RemoteCache } from '@img/remote-cache';
-import { startBuildGrid, type TempDir, type TestBuildGrid, tempDir } from '@img/test-utils';
+import { ciRequires, startBuildGrid, type TempDir, type TestBuildGrid, tempDir } from '@img/test-utils';
 import { afterAll } from 'vitest';
 import {
   type BlobStore,
@@ -86,6 +86,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   afterAll(() => t.stop());
   return t;
+}
+
+/**
+ * A server per store kind: files always, BuildGrid's CAS when BuildGrid is installed (under CI=true a
+ * missing BuildGrid fails instead). Each entry: the kind and its server, undefined when skipped.
+ */
+export async function startTestServers(
+  options: Omit<TestServerOptions, 'store'> = {},
+): Promise<Array<readonly [StoreKind, TestServer | undefined]>> {
+  const cas = ciRequires('bgd');
+  return [
+    ['file', await startTestServer(options)],
+    ['cas', cas.skip ? undefined : await startTestServer({ ...options, store: 'cas' })],
+  ];
 }
 
 export function sha256(data: Uint8Array | string): string {
