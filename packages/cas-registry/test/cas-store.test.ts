@@ -153,7 +153,7 @@ describe.skipIf(needs.skip)('blobs in a real BuildGrid CAS', () => {
         JSON.stringify({
           schemaVersion: 2,
           mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          config: { ...config, mediaType: 'application/vnd.oci.image.config.v1+json' },
           layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size }],
         }),
       );
