@@ -10,17 +10,19 @@ import { blobNotFound, CasRegistryError } from './errors.js';
 export function firstData(stream: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
+      stream.off('readable', onReady);
+      stream.off('end', onReady);
       stream.off('error', done);
+      stream.off('close', onClose);
       if (err) reject(err);
       else resolve();
     };
-    const onReadable = () => done();
-    const onEnd = () => done();
-    stream.once('readable', onReadable);
-    stream.once('end', onEnd);
+    const onReady = () => done();
+    const onClose = () => done(new Error('the remote cache stream closed before its first bytes'));
+    stream.once('readable', onReady);
+    stream.once('end', onReady);
     stream.once('error', done);
+    stream.once('close', onClose);
   });
 }
 
