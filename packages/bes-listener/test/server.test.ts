@@ -72,7 +72,12 @@ describe('BES listener', () => {
 
   it('pushes nothing for a failed target, another kind of target or one without a request, and says why', async () => {
     const jobs: PushJob[] = [];
-    listener = await startBesListener({ commit: async (job) => (jobs.push(job), OUTCOME) });
+    listener = await startBesListener({
+      commit: async (job) => {
+        jobs.push(job);
+        return OUTCOME;
+      },
+    });
     const request = blob('r');
     const other = pushTargetEvents('//app:lib', request, { setId: '2' });
     (other[0] as { configured: { targetKind: string } }).configured.targetKind = 'cc_library rule';
@@ -167,7 +172,12 @@ describe('BES listener', () => {
 
   it('a stream resumed after a broken connection keeps what the first one said', async () => {
     const jobs: PushJob[] = [];
-    listener = await startBesListener({ commit: async (job) => (jobs.push(job), OUTCOME) });
+    listener = await startBesListener({
+      commit: async (job) => {
+        jobs.push(job);
+        return OUTCOME;
+      },
+    });
     const events = pushTargetEvents('//a:push', blob('resumed'));
     await playStream(listener.address, events.slice(0, 2), { finish: false });
     await playStream(listener.address, events.slice(2), { firstSequence: 3 });
