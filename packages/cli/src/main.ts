@@ -22,6 +22,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['push', async () => (await import('./commands/push.js')).registerPush],
   ['deploy', async () => (await import('./commands/deploy.js')).registerDeploy],
   ['registry', async () => (await import('./commands/registry.js')).registerRegistry],
+  ['bes', async () => (await import('./commands/bes.js')).registerBes],
   ['validate', async () => (await import('./commands/validate.js')).registerValidate],
   ['inspect', async () => (await import('./commands/inspect.js')).registerInspect],
   ['estargz', async () => (await import('./commands/estargz.js')).registerEstargz],

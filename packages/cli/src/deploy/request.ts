@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import type { BlobLocation, Digest } from '@img/oci-spec';
+import type { BlobLocation, Descriptor, Digest } from '@img/oci-spec';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../deploy-request.schema.json' with { type: 'json' };
 import { CliError } from '../util/errors.js';
@@ -11,7 +11,7 @@ import { readInput, readJsonInput } from '../util/files.js';
  */
 export const DEPLOY_REQUEST_SCHEMA: Readonly<Record<string, unknown>> = schema;
 
-/** How blobs reach the destination (rules_img's names); only `eager` is implemented here. */
+/** How blobs reach the destination (rules_img's names); `lazy` is reserved. */
 export type DeployStrategy = 'eager' | 'lazy' | 'cas_registry' | 'bes';
 
 /** Where one blob can be read: a local file, or a registry repository holding it. */
@@ -21,8 +21,8 @@ interface DeployRequestCommon {
   readonly version?: 1;
   /** The Bazel label of the deploy target (names the request in errors). */
   readonly target?: string;
-  /** OCI layout directory with the image (runfiles path when relative). */
-  readonly layout: string;
+  /** OCI layout directory with the image (runfiles path when relative); absent for a bes push. */
+  readonly layout?: string;
   /** Default eager. */
   readonly strategy?: DeployStrategy;
   /** push: tags; load: image names. */
@@ -38,6 +38,8 @@ export interface PushRequest extends DeployRequestCommon {
   readonly command: 'push';
   readonly registry: string;
   readonly repository: string;
+  /** bes: the image's root; the BES listener reads it and what it references from the remote cache. */
+  readonly root?: Descriptor;
 }
 
 export interface LoadRequest extends DeployRequestCommon {
@@ -75,20 +77,22 @@ function describeError(e: ErrorObject): string {
   return `${path || '(root)'}:${key} ${e.message}`;
 }
 
+/** Check a parsed deploy request against the schema; `where` names it in the one error line. */
+export function checkDeployRequest(doc: unknown, where: string): DeployRequest {
+  const validate = validator();
+  if (!validate(doc)) {
+    throw new CliError('IMG_CLI_INVALID_INPUT', `${where}: ${describeError(validate.errors![0]!)}`);
+  }
+  return doc as DeployRequest;
+}
+
 /**
  * Read and check a deploy request: one error line names the file, the target and the field. A
  * relative path inside it is a runfiles path (see `resolveRequestPath`).
  */
 export async function readDeployRequest(path: string): Promise<DeployRequest> {
   const doc = await readJsonInput(path, 'deploy request');
-  const validate = validator();
-  if (!validate(doc)) {
-    throw new CliError(
-      'IMG_CLI_INVALID_INPUT',
-      `deploy request ${path}: ${describeError(validate.errors![0]!)}`,
-    );
-  }
-  return doc as DeployRequest;
+  return checkDeployRequest(doc, `deploy request ${path}`);
 }
 
 /** The name a request goes by in errors: its target label, else its file. */

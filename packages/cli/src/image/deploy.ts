@@ -8,6 +8,7 @@ import {
   type ImageGraph,
   reachableDescriptors,
 } from '@img/oci-spec';
+import { RegistryError } from '@img/registry-client';
 import {
   checkNoTemplates,
   type DeployBlobSource,
@@ -55,7 +56,11 @@ function credentialHelperFlags(request: DeployRequest, flags: DeployFlags): Depl
   return { ...flags, credentialHelper: path };
 }
 
-async function pushEagerly({ request, tags, graph, flags }: Deployment<PushRequest>, io: Io): Promise<void> {
+async function pushEagerly(
+  { request, tags, graph, flags }: Deployment<PushRequest>,
+  io: Io,
+  options: Parameters<typeof pushContent>[4] = {},
+): Promise<void> {
   const [first, ...more] = tags;
   const ref = `${request.registry}/${request.repository}${first ? `:${first}` : ''}`;
   await pushContent(
@@ -67,6 +72,36 @@ async function pushEagerly({ request, tags, graph, flags }: Deployment<PushReque
       ...(isLoopbackRegistry(request.registry) ? { insecure: true } : {}),
     },
     io,
+    options,
+  );
+}
+
+/**
+ * cas_registry: the registry (img registry serve --reapi-endpoint) keeps its blobs in the remote cache
+ * the build wrote its layers to, and learns their sizes from the manifests: layers the build made are
+ * neither asked for nor sent, only configs and manifests. A pulled base's layers (not in the cache)
+ * are mounted or streamed from their registry as in an eager push.
+ */
+async function pushToCasRegistry(d: Deployment<PushRequest>, io: Io): Promise<void> {
+  const { layers } = reachableDescriptors(d.graph);
+  const built = layers.filter((l) => (d.graph.locations?.get(l.digest) ?? []).length === 0);
+  try {
+    await pushEagerly(d, io, { skipBlobs: new Set(built.map((l) => l.digest)) });
+  } catch (err) {
+    if (!(err instanceof RegistryError) || err.distributionCode !== 'MANIFEST_BLOB_UNKNOWN') throw err;
+    const detail = err.diagnostics[0]?.message ?? err.message;
+    throw new CliError(
+      'IMG_CLI_PUSH_REFUSED',
+      `${d.name}: ${d.request.registry} refused the manifest: ${detail}. The cas_registry strategy sends no layers: the registry must read them from the remote cache this build wrote to (img registry serve --reapi-endpoint = the build's --remote_cache; build again if the cache evicted them), or push with the eager or lazy strategy`,
+      { cause: err },
+    );
+  }
+}
+
+/** bes: the Build Event Service listener pushed the image when the target was built; nothing is left to do. */
+async function pushedByBes(request: PushRequest, name: string, io: Io): Promise<void> {
+  io.err(
+    `${name}: push_strategy bes: ${request.registry}/${request.repository} is pushed at build time by the BES listener (img bes serve), from the remote cache; bazel run does nothing`,
   );
 }
 
@@ -93,15 +128,22 @@ const STRATEGIES: Readonly<Record<DeployStrategy, StrategyRunner | undefined>> =
       ? pushEagerly(d as Deployment<PushRequest>, io)
       : loadEagerly(d as Deployment<LoadRequest>, io),
   lazy: undefined,
-  cas_registry: undefined,
-  bes: undefined,
+  cas_registry: (d, io) =>
+    d.request.command === 'push'
+      ? pushToCasRegistry(d as Deployment<PushRequest>, io)
+      : loadEagerly(d as Deployment<LoadRequest>, io),
+  bes: (d, io) =>
+    d.request.command === 'push'
+      ? pushedByBes(d.request as PushRequest, d.name, io)
+      : loadEagerly(d as Deployment<LoadRequest>, io),
 };
 
 /**
  * The request's image: its layout, with the request's per-blob sources (local files first, then
  * registry locations) for blobs the layout lacks.
  */
-async function requestImage(request: DeployRequest): Promise<ImageGraph> {
+async function requestImage(request: DeployRequest, name: string): Promise<ImageGraph> {
+  if (request.layout === undefined) throw new CliError('IMG_CLI_INVALID_INPUT', `${name}: no layout`);
   const layout = await readLayout(resolveRequestPath(request.layout));
   if (!request.blobs) return layout;
   const { layers } = reachableDescriptors(layout);
@@ -146,6 +188,8 @@ export async function runDeployRequest(
       `${name}: no name to load the image as (tag, tag_list and tag_file are empty)`,
     );
   }
-  const graph = await requestImage(request);
+  // The image of a bes push is in the remote cache, not here: the request names it by its root only.
+  if (strategy === 'bes' && request.command === 'push') return pushedByBes(request, name, io);
+  const graph = await requestImage(request, name);
   await run({ request, name, tags, graph, flags: credentialHelperFlags(request, flags) }, io);
 }

@@ -1,4 +1,5 @@
 import type { ImageGraph } from '@img/oci-spec';
+import type { PushOptions } from '@img/registry-client';
 import type { Io } from '../io.js';
 import { createPushReporter } from '../util/push-progress.js';
 import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
@@ -9,11 +10,18 @@ export interface PushFlags extends RegistryFlags {
 }
 
 /** Push an image graph to `ref`; prints `REF@sha256:...` per pushed reference. */
-export async function pushContent(graph: ImageGraph, ref: string, flags: PushFlags, io: Io) {
+export async function pushContent(
+  graph: ImageGraph,
+  ref: string,
+  flags: PushFlags,
+  io: Io,
+  options: Pick<PushOptions, 'skipBlobs'> = {},
+) {
   const reporter = await createPushReporter(io);
   const client = createRegistryClient(flags);
   try {
     const result = await client.pushImage(ref, graph, {
+      ...options,
       ...(flags.tag?.length ? { tags: flags.tag } : {}),
       onProgress: (e) => reporter.onProgress(e),
     });

@@ -2,6 +2,7 @@ import {
   type BlobLocation,
   type BlobSource,
   type Descriptor,
+  type Digest,
   graphBlobSource,
   type ImageGraph,
   ImgError,
@@ -17,6 +18,13 @@ export interface BlobToPush {
   readonly descriptor: Descriptor;
   readonly source?: BlobSource;
   readonly locations: readonly BlobLocation[];
+  /** The destination holds it another way (PushOptions.skipBlobs): neither asked for nor sent. */
+  readonly skip?: boolean;
+}
+
+export interface CheckPushOptions extends WalkOptions {
+  /** Blobs the destination is known to hold: they need neither a source nor a location. */
+  readonly skipBlobs?: ReadonlySet<Digest>;
 }
 
 /** What a push sends, in order: blobs, then manifests (children before parents), then the root. */
@@ -35,9 +43,10 @@ function invalid(message: string, cause?: unknown): never {
  * Check before any request that the image is complete and consistent: every document passes the
  * shared document rules (size, digest, media type, one kind, schema) within the walk caps, every
  * child is among the documents, and every config and distributable layer is at hand with the
- * manifest's size or has a location. Returns each blob once, in the order the manifests list them.
+ * manifest's size or has a location (unless `skipBlobs` has it). Returns each blob once, in the order
+ * the manifests list them.
  */
-export function checkPushImage(graph: ImageGraph, options: WalkOptions = {}): PushPlan {
+export function checkPushImage(graph: ImageGraph, options: CheckPushOptions = {}): PushPlan {
   let walked: ReturnType<typeof walkDocuments>;
   try {
     walked = walkDocuments(graph, options);
@@ -55,6 +64,10 @@ export function checkPushImage(graph: ImageGraph, options: WalkOptions = {}): Pu
     const needed = [doc.manifest.config, ...doc.manifest.layers.filter((l) => isDistributable(l.mediaType))];
     for (const d of needed) {
       if (blobs.has(d.digest)) continue;
+      if (options.skipBlobs?.has(d.digest)) {
+        blobs.set(d.digest, { descriptor: d, locations: [], skip: true });
+        continue;
+      }
       const source = graphBlobSource(graph, d);
       const locations = graph.locations?.get(d.digest) ?? [];
       if (!source && locations.length === 0) {

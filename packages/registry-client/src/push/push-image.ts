@@ -1,6 +1,7 @@
 import {
   type BlobLocation,
   type Descriptor,
+  type Digest,
   type GraphLimits,
   type ImageGraph,
   isIndex,
@@ -20,6 +21,12 @@ import { manifestDigestAt, putManifest } from './push-manifest.js';
 export interface PushOptions extends GraphLimits {
   /** Tags to point at the root besides the target reference's own tag. Default none. */
   readonly tags?: readonly string[];
+  /**
+   * Blobs not to send, not even ask for with a HEAD: the destination holds them another way (a
+   * registry whose blobs live in the remote cache the build wrote to: rules_img's cas_registry). Its
+   * manifests still name them; a registry that lacks one refuses the manifest. Default none.
+   */
+  readonly skipBlobs?: ReadonlySet<Digest>;
   /** Progress per blob and manifest; see PushProgressEvent. */
   readonly onProgress?: (event: PushProgressEvent) => void;
   readonly signal?: AbortSignal;
@@ -57,7 +64,12 @@ export async function pushImage(
 ): Promise<PushResult> {
   const started = Date.now();
   const plan = checkPushImage(image, options);
-  const blobs = await withRememberedLocations(plan.blobs, target, config.blobLocations);
+  const skipped = plan.blobs.filter((b) => b.skip);
+  const blobs = await withRememberedLocations(
+    plan.blobs.filter((b) => !b.skip),
+    target,
+    config.blobLocations,
+  );
   const root = plan.root;
   if (target.digest && target.digest !== root.descriptor.digest) {
     throw new RegistryError(
@@ -127,11 +139,11 @@ export async function pushImage(
   const current = await mapLimit(references, config.jobs, (r) => manifestDigestAt(transport, dest, r, ctx));
   const stale = references.filter((_, i) => current[i] !== root.descriptor.digest);
   if (stale.length < references.length) {
-    for (const blob of blobs) {
+    for (const blob of [...blobs, ...skipped]) {
       const { digest, size } = blob.descriptor;
       emit({ kind: 'blob', digest, size, state: 'skipped', bytes: size });
     }
-    summary.blobsSkipped = blobs.length;
+    summary.blobsSkipped = blobs.length + skipped.length;
     await mapLimit(stale, config.jobs, (tag) => put(root, tag));
     return finish();
   }
@@ -140,6 +152,16 @@ export async function pushImage(
   // one big upload running alone at the end (the registry hashes each upload on one core).
   const bySize = [...blobs].sort((a, b) => b.descriptor.size - a.descriptor.size);
   const outcomes = await mapLimit(bySize, config.jobs, (blob) => pushBlob(blobCtx, blob));
+  for (const { descriptor } of skipped) {
+    emit({
+      kind: 'blob',
+      digest: descriptor.digest,
+      size: descriptor.size,
+      state: 'skipped',
+      bytes: descriptor.size,
+    });
+    summary.blobsSkipped++;
+  }
   for (const o of outcomes) {
     if (o === 'uploaded') summary.blobsUploaded++;
     else if (o === 'mounted') summary.blobsMounted++;
