@@ -72,12 +72,16 @@ def _expand_build_settings(ctx, text):
 
 TEMPLATED_FIELDS = ["registry", "repository", "tags"]
 
-def expand_request(ctx, request):
+def expand_request(ctx, request, root = None, layer_sources = []):
     """Write `<name>_request.json`; Go templates in registry, repository and tags are expanded by an
-    ImgTemplate action (`img template`) over build_settings and, when stamping, the workspace status."""
-    request_file = ctx.actions.declare_file(ctx.label.name + "_request.json")
+    ImgTemplate action (`img template`) over build_settings and, when stamping, the workspace status.
+
+    With `root` (a descriptor File: a bes push), the request is `<name>_bes_request.json`, always
+    written by that action: an action's output is uploaded to the remote cache, where the BES
+    listener reads it (a file Bazel writes itself is not), and it gets the image's root descriptor."""
+    request_file = ctx.actions.declare_file(ctx.label.name + ("_bes_request.json" if root else "_request.json"))
     values = [request.get(f, "") for f in TEMPLATED_FIELDS]
-    if not has_template(values):
+    if not root and not has_template(values):
         ctx.actions.write(request_file, json.encode(request))
         return request_file
     templates = {f: request[f] for f in TEMPLATED_FIELDS if f in request}
@@ -89,6 +93,12 @@ def expand_request(ctx, request):
     args.add(template.path)
     args.add("--output=" + request_file.path)
     inputs = [template]
+    if root:
+        args.add("--root=" + root.path)
+        inputs.append(root)
+    for metadata, location in layer_sources:
+        args.add("--layer-source=%s=%s" % (metadata.path, location))
+        inputs.append(metadata)
     if stamping(ctx, True):
         for f in stamp_files(ctx):
             args.add("--stamp=" + f.path)
@@ -103,8 +113,48 @@ def expand_request(ctx, request):
     )
     return request_file
 
+def _root_descriptor(ctx):
+    image = ctx.attr.image
+    return image[ImageIndexInfo].descriptor if ImageIndexInfo in image else image[ImageManifestInfo].descriptor
+
+def _bes_push(ctx, request, what):
+    """push_strategy bes: building the target is the push. Its default output is the push request
+    (with the image's root descriptor), which the BES listener (`img bes serve`) reads from the remote
+    cache when Bazel reports the target complete; it then pushes the image from the cache. Every blob
+    is an output of the build, so it is in the cache too (pulled base layers come from their
+    registry). `bazel run` of the target only says so."""
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].img
+    helper = setting(ctx, "credential_helper")
+    if helper:
+        request = dict(request, credential_helper = helper)
+    # A pulled base's layers are not in the cache: the listener mounts or streams them from there.
+    layer_sources = []
+    for m in _image_info(ctx):
+        for layer in m.layers:
+            for source in layer.sources:
+                layer_sources.append((layer.metadata, "%s/%s" % (source.registry, source.repository)))
+    request = dict(request, version = 1, command = "push", target = str(ctx.label))
+    request_file = expand_request(ctx, request, root = _root_descriptor(ctx), layer_sources = layer_sources)
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(launcher, _LAUNCHER.format(
+        target = ctx.label,
+        what = what,
+        node_line = launcher_node_line(ctx, tool),
+        command = "push",
+        request = rlocation(ctx, request_file),
+        img = rlocation(ctx, tool.img),
+    ), is_executable = True)
+    runfiles = ctx.runfiles(files = [launcher, request_file, tool.img], transitive_files = tool.node_files)
+    return [
+        DefaultInfo(executable = launcher, files = depset([launcher, request_file]), runfiles = runfiles),
+        DeployInfo(launcher = launcher, runfiles = runfiles, command = "push"),
+        OutputGroupInfo(deploy_request = depset([request_file])),
+    ]
+
 def deploy_executable(ctx, command, request, what, output_groups = {}):
     """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo."""
+    if request["strategy"] == "bes":
+        return _bes_push(ctx, request, what)
     tool = ctx.toolchains[TOOLCHAIN_TYPE].img
     groups = ctx.attr.image[OutputGroupInfo] if OutputGroupInfo in ctx.attr.image else None
     layouts = groups.oci_layout.to_list() if groups and hasattr(groups, "oci_layout") else []
@@ -145,16 +195,20 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         OutputGroupInfo(deploy_request = depset([request_file]), **output_groups),
     ]
 
-# rules_img's strategies; img_rules implements eager (the others need a remote cache or BES).
+# rules_img's strategies; img_rules implements eager, and for pushes cas_registry and bes (lazy: not yet).
 STRATEGY_VALUES = ["auto", "eager", "lazy", "cas_registry", "bes"]
+_IMPLEMENTED_STRATEGIES = {
+    "push_strategy": ["eager", "cas_registry", "bes"],
+    "load_strategy": ["eager"],
+}
 
 def _strategy(ctx, setting_name):
-    """The `strategy` attribute, `auto` meaning //img/settings:<setting_name>; only eager is built."""
+    """The `strategy` attribute, `auto` meaning //img/settings:<setting_name>."""
     strategy = ctx.attr.strategy
     if strategy == "auto":
         return setting(ctx, setting_name)
-    if strategy != "eager":
-        fail("strategy: \"%s\" is not supported by img_rules; use \"eager\" (or \"auto\")" % strategy)
+    if strategy not in _IMPLEMENTED_STRATEGIES[setting_name]:
+        fail("strategy: \"%s\" is not supported by img_rules; use %s (or \"auto\")" % (strategy, " or ".join(['"%s"' % v for v in _IMPLEMENTED_STRATEGIES[setting_name]])))
     return strategy
 
 def _image_push_impl(ctx):
@@ -191,7 +245,7 @@ _IMAGE_ATTR = attr.label(
 
 DEPLOY_ATTRS = dict({
     "tag_file": attr.label(doc = "A file of more tags (load: names), one per line; blank lines and # comments skipped. Read at bazel run, so a genrule can compute them.", allow_single_file = True),
-    "strategy": attr.string(doc = "eager (every missing blob is sent at bazel run); auto uses //img/settings:push_strategy or load_strategy. rules_img's lazy, cas_registry and bes fail: not supported.", default = "auto", values = STRATEGY_VALUES),
+    "strategy": attr.string(doc = "eager (every missing blob is sent at bazel run); push only: cas_registry (the registry serves blobs from the build's remote cache: bazel run sends configs and manifests only) or bes (bazel build with --bes_backend of `img bes serve` is the push); auto uses //img/settings:push_strategy or load_strategy. rules_img's lazy fails: not supported yet.", default = "auto", values = STRATEGY_VALUES),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
 }, **dict(SETTINGS_ATTRS, **STAMP_ATTRS))
 
