@@ -64,9 +64,25 @@ describe('img deploy: the request', () => {
   });
 
   it('refuses a strategy this img does not implement, before reading the image', async () => {
-    const { run } = await deploy({ ...push, strategy: 'bes' });
+    const { run } = await deploy({ ...push, strategy: 'lazy' });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('img: //app:push: strategy "bes" is not implemented by this img (eager is)');
+    expect(run.stderr).toBe('img: //app:push: strategy "lazy" is not implemented by this img (eager is)');
+  });
+
+  it('a bes push names its image by root (no layout needed) and bazel run does nothing', async () => {
+    const { layout: _layout, ...bes } = { ...push, strategy: 'bes' };
+    const missing = await deploy(bes);
+    expect(missing.run.stderr).toBe(`img: deploy request ${missing.path}: root: required`);
+    const root = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${'a'.repeat(64)}`,
+      size: 2,
+    };
+    const { run } = await deploy({ ...bes, root });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe(
+      '//app:push: push_strategy bes: 127.0.0.1:1/app is pushed at build time by the BES listener (img bes serve), from the remote cache; bazel run does nothing',
+    );
   });
 
   it('reads tag_file below $RUNFILES_DIR and refuses a line that is not a tag, naming it', async () => {
