@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { findProtoDir as findReapiProtoDir } from '@img/remote-cache';
 import protobuf from 'protobufjs';
 import { BUILD_EVENT_STREAM_PROTO, SERVICE_PROTO } from './proto-dir.js';
 
@@ -14,12 +16,16 @@ export interface BesProtos {
 
 const loaded = new Map<string, BesProtos>();
 
-/** Parsed once per proto directory. */
+/**
+ * Parsed once per proto directory. The `google/api` and `google/protobuf` files they import are the
+ * ones @img/remote-cache vendors (the same google-proto-files release), found as it finds them.
+ */
 export function loadBesProtos(protoDir: string): BesProtos {
   let protos = loaded.get(protoDir);
   if (protos !== undefined) return protos;
+  const includeDirs = [protoDir, findReapiProtoDir()];
   const definition = protoLoader.loadSync([SERVICE_PROTO], {
-    includeDirs: [protoDir],
+    includeDirs,
     keepCase: true,
     longs: String,
     enums: String,
@@ -28,7 +34,8 @@ export function loadBesProtos(protoDir: string): BesProtos {
   const service = definition['google.devtools.build.v1.PublishBuildEvent'] as grpc.ServiceDefinition;
 
   const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => join(protoDir, target);
+  root.resolvePath = (_origin, target) =>
+    includeDirs.map((dir) => join(dir, target)).find((path) => existsSync(path)) ?? join(protoDir, target);
   root.loadSync(BUILD_EVENT_STREAM_PROTO);
   const BuildEvent = root.lookupType('build_event_stream.BuildEvent');
   protos = {

@@ -1,14 +1,17 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { findProtoDir as findReapiProtoDir } from '@img/remote-cache';
 import protobuf from 'protobufjs';
 import { findProtoDir } from '../src/index.js';
 import { BUILD_EVENT_STREAM_PROTO, SERVICE_PROTO } from '../src/proto-dir.js';
 
 /** A test driver playing Bazel's side of the Build Event Service (what `--bes_backend` does). */
 const protoDir = findProtoDir();
+const includeDirs = [protoDir, findReapiProtoDir()];
 const definition = protoLoader.loadSync([SERVICE_PROTO], {
-  includeDirs: [protoDir],
+  includeDirs,
   keepCase: true,
   longs: String,
   enums: String,
@@ -17,7 +20,8 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as {
   google: { devtools: { build: { v1: { PublishBuildEvent: grpc.ServiceClientConstructor } } } };
 };
 const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => join(protoDir, target);
+root.resolvePath = (_origin, target) =>
+  includeDirs.map((dir) => join(dir, target)).find((path) => existsSync(path)) ?? join(protoDir, target);
 root.loadSync(BUILD_EVENT_STREAM_PROTO);
 const BuildEvent = root.lookupType('build_event_stream.BuildEvent');
 
