@@ -35,15 +35,18 @@ const sizeMib = Number(args['size-mib']);
 const layerCount = Number(args.layers);
 
 if (!args['no-build']) {
-  const r = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@img/bazel-rules...', '--filter=@img/test-utils'], {
-    cwd: repo,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const r = spawnSync(
+    'npx',
+    ['turbo', 'run', 'build', '--filter=@img/bazel-rules...', '--filter=@img/test-utils'],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   if (r.status !== 0) process.exit(1);
 }
-const { startBuildGrid, startRegistry, startCountingProxy, ensureBazelChroot, bazelChrootBase } = await import(
-  join(repo, 'packages/test-utils/dist/index.js')
-);
+const { startBuildGrid, startRegistry, startCountingProxy, ensureBazelChroot, bazelChrootBase } =
+  await import(join(repo, 'packages/test-utils/dist/index.js'));
 ensureBazelChroot([tmpdir()]);
 const BAZEL = join(bazelChrootBase(), 'bin', 'bazel');
 const IMG = join(repo, 'packages/bazel-rules/img/private/img.cjs');
@@ -55,7 +58,14 @@ function bazel(command, flags, cwd) {
   const started = process.hrtime.bigint();
   const child = spawn(
     BAZEL,
-    [`--output_user_root=${OUTPUT_ROOT}`, '--max_idle_secs=120', command, '--curses=no', '--color=no', ...flags],
+    [
+      `--output_user_root=${OUTPUT_ROOT}`,
+      '--max_idle_secs=120',
+      command,
+      '--curses=no',
+      '--color=no',
+      ...flags,
+    ],
     { cwd, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -63,7 +73,9 @@ function bazel(command, flags, cwd) {
     stderr += d;
   });
   return new Promise((res) =>
-    child.on('close', (code) => res({ code, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 })),
+    child.on('close', (code) =>
+      res({ code, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 }),
+    ),
   );
 }
 
@@ -96,7 +108,16 @@ try {
     registries[s] = await startRegistry();
     stops.push(() => registries[s].stop());
   }
-  const casRegistry = await startImg(['registry', 'serve', '--port', '0', '--storage', join(work, 'cas'), '--reapi-endpoint', grid.endpoint]);
+  const casRegistry = await startImg([
+    'registry',
+    'serve',
+    '--port',
+    '0',
+    '--storage',
+    join(work, 'cas'),
+    '--reapi-endpoint',
+    grid.endpoint,
+  ]);
   stops.push(() => casRegistry.child.kill());
   const listener = await startImg(['bes', 'serve', '--port', '0', '--cas-endpoint', grid.endpoint]);
   stops.push(() => listener.child.kill());
@@ -112,7 +133,9 @@ try {
   for (const p of Object.values(proxies)) stops.push(() => p.close());
   const sent = () => Object.values(proxies).reduce((n, p) => n + p.bytesUp(), 0);
   const received = () => Object.values(proxies).reduce((n, p) => n + p.bytesDown(), 0);
-  const reset = () => Object.values(proxies).forEach((p) => p.reset());
+  const reset = () => {
+    for (const p of Object.values(proxies)) p.reset();
+  };
 
   const ws = join(work, 'ws');
   mkdirSync(ws);
@@ -152,14 +175,19 @@ ${push('eager', proxies.eager.address)}${push('lazy', proxies.lazy.address)}${pu
   ];
   const built = await bazel('build', [...common, '//:image'], ws);
   if (built.code !== 0) throw new Error(`building the image failed:\n${built.stderr}`);
-  console.log(`image: ${layerCount} layers, ${mib(layerMib * layerCount * 1048576)} (built and uploaded to the cache in ${built.seconds.toFixed(1)} s)`);
+  console.log(
+    `image: ${layerCount} layers, ${mib(layerMib * layerCount * 1048576)} (built and uploaded to the cache in ${built.seconds.toFixed(1)} s)`,
+  );
   const imageBytes = layerMib * layerCount * 1048576;
 
   const results = [];
   for (const strategy of ['eager', 'lazy', 'cas_registry']) {
     const prepared = await bazel('build', [...common, `//:push_${strategy}`], ws);
     if (prepared.code !== 0) {
-      results.push({ strategy, skipped: (/Error in fail: (.*)/.exec(prepared.stderr)?.[1] ?? 'build failed').slice(0, 160) });
+      results.push({
+        strategy,
+        skipped: (/Error in fail: (.*)/.exec(prepared.stderr)?.[1] ?? 'build failed').slice(0, 160),
+      });
       continue;
     }
     reset();
@@ -170,7 +198,11 @@ ${push('eager', proxies.eager.address)}${push('lazy', proxies.lazy.address)}${pu
   {
     reset();
     const started = process.hrtime.bigint();
-    const r = await bazel('build', [...common, `--bes_backend=grpc://${proxies.bes.address}`, '//:push_bes'], ws);
+    const r = await bazel(
+      'build',
+      [...common, `--bes_backend=grpc://${proxies.bes.address}`, '//:push_bes'],
+      ws,
+    );
     if (r.code !== 0) throw new Error(`bazel build //:push_bes failed:\n${r.stderr}`);
     const bazelSent = sent();
     const bazelReceived = received();
@@ -179,24 +211,37 @@ ${push('eager', proxies.eager.address)}${push('lazy', proxies.lazy.address)}${pu
       await new Promise((res) => setTimeout(res, 100));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    results.push({ strategy: 'bes', seconds, sent: bazelSent, received: bazelReceived, bazelSeconds: r.seconds });
+    results.push({
+      strategy: 'bes',
+      seconds,
+      sent: bazelSent,
+      received: bazelReceived,
+      bazelSeconds: r.seconds,
+    });
   }
 
-  console.log('\npush step (after the image is built and in the remote cache), bytes on the Bazel machine\'s wire:');
+  console.log(
+    "\npush step (after the image is built and in the remote cache), bytes on the Bazel machine's wire:",
+  );
   for (const x of results) {
     if (x.skipped) {
       console.log(`  ${x.strategy.padEnd(13)} not available here: ${x.skipped}`);
       continue;
     }
     const pct = ((100 * x.sent) / imageBytes).toFixed(4);
-    const extra = x.bazelSeconds !== undefined ? ` (bazel build ${x.bazelSeconds.toFixed(2)} s, then the listener's push)` : '';
+    const extra =
+      x.bazelSeconds !== undefined
+        ? ` (bazel build ${x.bazelSeconds.toFixed(2)} s, then the listener's push)`
+        : '';
     console.log(
       `  ${x.strategy.padEnd(13)} ${x.seconds.toFixed(2).padStart(7)} s   sent ${String(x.sent).padStart(11)} bytes (${pct.padStart(9)} % of the image)   received ${mib(x.received)}${extra}`,
     );
   }
   const eager = results.find((x) => x.strategy === 'eager');
   for (const x of results.filter((r) => !r.skipped && r.strategy !== 'eager')) {
-    console.log(`  ${x.strategy}/eager: time ${(x.seconds / eager.seconds).toFixed(3)}, bytes sent ${(x.sent / eager.sent).toFixed(6)}`);
+    console.log(
+      `  ${x.strategy}/eager: time ${(x.seconds / eager.seconds).toFixed(3)}, bytes sent ${(x.sent / eager.sent).toFixed(6)}`,
+    );
   }
   await bazel('shutdown', [], ws);
 } finally {
