@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobLocation, Descriptor, Digest, GraphLimits } from '@img/oci-spec';
 import type { RegistryClient } from '@img/registry-client';
 import type { RemoteCache } from '@img/remote-cache';
@@ -34,6 +35,32 @@ export interface CasPushCommitterOptions extends GraphLimits {
   readonly maxRequestBytes?: number;
   /** Memory for manifests, indexes and configs kept between pushes (by digest). Default 64 MiB. */
   readonly documentCacheBytes?: number;
+  /**
+   * Waits before a blob the cache does not have yet is taken as missing: Bazel may report a target
+   * complete while its outputs are still being uploaded (remote cache uploads in the background).
+   * Default DEFAULT_UPLOAD_GRACE_MS = [1000, 2000, 4000].
+   */
+  readonly uploadGraceMs?: readonly number[];
+}
+
+export const DEFAULT_UPLOAD_GRACE_MS: readonly number[] = [1_000, 2_000, 4_000];
+
+/** `attempt` again after each delay while it throws IMG_REMOTE_CACHE_NOT_FOUND / IMG_BES_BLOB_UNAVAILABLE. */
+async function withUploadGrace<T>(
+  delays: readonly number[],
+  signal: AbortSignal,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const missing = code === 'IMG_REMOTE_CACHE_NOT_FOUND' || code === 'IMG_BES_BLOB_UNAVAILABLE';
+      if (!missing || i >= delays.length || signal.aborted) throw err;
+      await sleep(delays[i]!, undefined, { signal });
+    }
+  }
 }
 
 /**
@@ -54,9 +81,10 @@ export function casPushCommitter(options: CasPushCommitterOptions): PushCommitte
         `${where}: ${job.request.size} bytes, more than the ${maxRequestBytes} a push request may have`,
       );
     }
+    const grace = options.uploadGraceMs ?? DEFAULT_UPLOAD_GRACE_MS;
     let bytes: Uint8Array;
     try {
-      bytes = await documents.read(cache, job.request, signal);
+      bytes = await withUploadGrace(grace, signal, () => documents.read(cache, job.request, signal));
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'IMG_REMOTE_CACHE_NOT_FOUND') throw err;
       throw new BesError(
@@ -66,13 +94,15 @@ export function casPushCommitter(options: CasPushCommitterOptions): PushCommitte
       );
     }
     const request = options.parseRequest(bytes, where);
-    const graph = await readCasImage(cache, request.root, {
-      ...options,
-      where: job.label,
-      signal,
-      ...(request.locations ? { locations: request.locations } : {}),
-      readDocument: (d, s) => documents.read(cache, d, s),
-    });
+    const graph = await withUploadGrace(grace, signal, () =>
+      readCasImage(cache, request.root, {
+        ...options,
+        where: job.label,
+        signal,
+        ...(request.locations ? { locations: request.locations } : {}),
+        readDocument: (d, s) => documents.read(cache, d, s),
+      }),
+    );
     const [first, ...more] = request.tags;
     const repo = `${request.registry}/${request.repository}`;
     const result = await options.registry.pushImage(

@@ -6,6 +6,7 @@ describe('public API', () => {
     expect(Object.keys(api).sort()).toEqual([
       'BesError',
       'DEFAULT_PUSH_RETRY',
+      'DEFAULT_UPLOAD_GRACE_MS',
       'PROTO_DIR_ENV',
       'PUSH_CHANNEL',
       'PUSH_REQUEST_SUFFIX',
@@ -20,6 +21,7 @@ describe('public API', () => {
       'startBesListener',
     ]);
     expect(api.DEFAULT_PUSH_RETRY).toEqual({ attempts: 4, initialDelayMs: 1_000, maxDelayMs: 60_000 });
+    expect(api.DEFAULT_UPLOAD_GRACE_MS).toEqual([1_000, 2_000, 4_000]);
     expect(api.PUSH_CHANNEL).toBe('img:bes:push');
     expect(api.STREAM_CHANNEL).toBe('img:bes:stream');
     expect(api.PUSH_TARGET_KIND).toBe('image_push rule');

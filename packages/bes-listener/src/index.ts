@@ -2,7 +2,7 @@ export type { BuildEvent, BuildEventFile } from './build-event.js';
 export type { ReadCasImageOptions, ReadDocument } from './cas-image.js';
 export { readCasImage } from './cas-image.js';
 export type { CasPushCommitterOptions, CasPushRequest, ParsePushRequest } from './cas-push.js';
-export { casPushCommitter } from './cas-push.js';
+export { casPushCommitter, DEFAULT_UPLOAD_GRACE_MS } from './cas-push.js';
 export type { BesErrorCode } from './errors.js';
 export { BesError } from './errors.js';
 export { findProtoDir, PROTO_DIR_ENV } from './proto-dir.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { canonicalJsonBytes, type Descriptor, type Digest, MediaType, sha256Digest } from '@img/oci-spec';
 import { RegistryClient } from '@img/registry-client';
@@ -53,7 +53,12 @@ describe.skipIf(needs.skip)('push from the remote cache (BuildGrid) to docker-re
     [grid, registry] = await Promise.all([startBuildGrid({ instanceNames: [''] }), startRegistry()]);
     cache = connectRemoteCache(grid.endpoint);
     client = new RegistryClient({ insecure: true });
-    commit = casPushCommitter({ remoteCache: () => cache, registry: client, parseRequest });
+    commit = casPushCommitter({
+      remoteCache: () => cache,
+      registry: client,
+      parseRequest,
+      uploadGraceMs: [100, 200],
+    });
   });
   afterAll(async () => {
     cache?.close();
@@ -165,10 +170,32 @@ describe.skipIf(needs.skip)('push from the remote cache (BuildGrid) to docker-re
     expect((await registry.requests()).slice(before)).toEqual([]);
   });
 
+  it('a request that reaches the CAS shortly after Bazel reported the target (background upload) is pushed', async () => {
+    const { job } = await imageInCas('bes/late');
+    const path = grid.blobPath(job.request.digest.slice(7));
+    const bytes = await readFile(path);
+    await rm(path);
+    const late = casPushCommitter({
+      remoteCache: () => cache,
+      registry: client,
+      parseRequest,
+      uploadGraceMs: [],
+    });
+    const pushed = late(job, { signal: new AbortController().signal });
+    await new Promise((r) => setTimeout(r, 200));
+    await cache.writeBlob(job.request, bytes);
+    await expect(pushed).resolves.toMatchObject({ manifestsPushed: 2 });
+  });
+
   it('a request missing from the CAS is IMG_BES_PUSH_REQUEST, not retried as transient', async () => {
     const { job } = await imageInCas('bes/gone');
     await rm(grid.blobPath(job.request.digest.slice(7)));
-    const other = casPushCommitter({ remoteCache: () => cache, registry: client, parseRequest });
+    const other = casPushCommitter({
+      remoteCache: () => cache,
+      registry: client,
+      parseRequest,
+      uploadGraceMs: [],
+    });
     await expect(other(job, { signal: new AbortController().signal })).rejects.toMatchObject({
       code: 'IMG_BES_PUSH_REQUEST',
       message: expect.stringContaining('is not in the remote cache'),
