@@ -179,7 +179,7 @@ describe.skipIf(needs.skip)('push from the remote cache (BuildGrid) to docker-re
       remoteCache: () => cache,
       registry: client,
       parseRequest,
-      uploadGraceMs: [],
+      uploadGraceMs: [400, 800],
     });
     const pushed = late(job, { signal: new AbortController().signal });
     await new Promise((r) => setTimeout(r, 200));
