@@ -1,4 +1,5 @@
 import type { BlobStore } from './blob-store.js';
+import type { BlobKeepAlive } from './keepalive.js';
 import type { SharedExclusiveLock } from './lock.js';
 import type { RepositoryStore } from './repository-store.js';
 import type { UploadManager } from './uploads.js';
@@ -23,4 +24,6 @@ export interface RegistryContext {
   readonly limits: RegistryLimits;
   /** Shared by pushes, exclusive for garbage collection. */
   readonly lock: SharedExclusiveLock;
+  /** With the keepAlive option: told about every blob used, so the most recent are kept alive. */
+  keepAlive?: BlobKeepAlive;
 }
