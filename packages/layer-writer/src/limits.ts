@@ -11,6 +11,11 @@ const GiB = 1024 * MiB;
 export const DEFAULT_MAX_TAR_HEADER_SIZE = 1 * MiB;
 /** Most entries in one tar (a large distro layer has a few hundred thousand). */
 export const DEFAULT_MAX_TAR_ENTRIES = 1_000_000;
+/**
+ * Most bytes of entry names and link targets in one tar, all entries together: what a reader that
+ * keeps every name (a rewrite, a conversion) holds in memory.
+ */
+export const DEFAULT_MAX_TAR_NAMES_SIZE = 128 * MiB;
 /** Longest entry name or link target, in UTF-8 bytes (Linux PATH_MAX). */
 export const DEFAULT_MAX_PATH_LENGTH = 4096;
 /** Most components in an entry name. */
@@ -38,6 +43,8 @@ export interface TarLimits {
   readonly maxHeaderSize?: number;
   /** Default DEFAULT_MAX_TAR_ENTRIES (1,000,000). */
   readonly maxEntries?: number;
+  /** Default DEFAULT_MAX_TAR_NAMES_SIZE (128 MiB). */
+  readonly maxNamesSize?: number;
   /** Default DEFAULT_MAX_PATH_LENGTH (4096 bytes). */
   readonly maxPathLength?: number;
   /** Default DEFAULT_MAX_PATH_DEPTH (1024). */
@@ -66,6 +73,7 @@ export type ResolvedDecompressionLimits = Required<DecompressionLimits>;
 export const LIMIT_NAMES = {
   maxHeaderSize: 'tar-header-size',
   maxEntries: 'tar-entries',
+  maxNamesSize: 'tar-names-size',
   maxPathLength: 'path-length',
   maxPathDepth: 'path-depth',
   maxTrailingBytes: 'trailing-bytes',
@@ -89,6 +97,7 @@ export function resolveTarLimits(limits: TarLimits = {}): ResolvedTarLimits {
   return {
     maxHeaderSize: positive(limits.maxHeaderSize, DEFAULT_MAX_TAR_HEADER_SIZE, 'maxHeaderSize'),
     maxEntries: positive(limits.maxEntries, DEFAULT_MAX_TAR_ENTRIES, 'maxEntries'),
+    maxNamesSize: positive(limits.maxNamesSize, DEFAULT_MAX_TAR_NAMES_SIZE, 'maxNamesSize'),
     maxPathLength: positive(limits.maxPathLength, DEFAULT_MAX_PATH_LENGTH, 'maxPathLength'),
     maxPathDepth: positive(limits.maxPathDepth, DEFAULT_MAX_PATH_DEPTH, 'maxPathDepth'),
     maxTrailingBytes:

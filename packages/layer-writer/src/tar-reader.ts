@@ -75,6 +75,7 @@ export class TarParser {
   #longLink: Buffer | undefined;
   #zeroBlocks = 0;
   #entries = 0;
+  #namesSize = 0;
   #trailing = 0;
 
   constructor(handlers: TarParserHandlers, options: TarParserOptions = {}) {
@@ -240,6 +241,14 @@ export class TarParser {
     );
     this.#longName = undefined;
     this.#longLink = undefined;
+    this.#namesSize += Buffer.byteLength(entry.name) + Buffer.byteLength(entry.linkname);
+    if (this.#namesSize > this.#limits.maxNamesSize) {
+      throw limitExceeded(
+        `tar entry at offset ${at}`,
+        `entry names and link targets exceed ${this.#limits.maxNamesSize} bytes in total`,
+        'maxNamesSize',
+      );
+    }
     this.#h.onEntry(entry);
     // As Go's archive/tar: links, directories, devices and FIFOs are header-only whatever their size field.
     this.#deliver = entry.type === 'file';
