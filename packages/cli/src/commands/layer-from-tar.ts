@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, open, rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { estargzFromTarToFile } from '@img/estargz';
 import {
+  createDecompressionLimit,
   createDecompressor,
   DigestCounter,
-  detectCompression,
+  detectFileCompression,
+  LayerError,
   layerFromTar,
+  openRegularFile,
+  type TarInputLimits,
   writeLayerMetadata,
   writeResultToFile,
 } from '@img/layer-writer';
@@ -24,6 +27,7 @@ import {
   parseIntFlag,
   sourceDateEpoch,
 } from '../util/flags.js';
+import { limitHelp, parseLimits } from '../util/limits.js';
 import { parseZstdChunkedVariant } from './estargz.js';
 
 interface LayerFromTarFlags {
@@ -39,24 +43,20 @@ interface LayerFromTarFlags {
   estargz?: boolean;
   estargzChunkSize?: string;
   zstdChunked?: string;
+  limit?: string[];
 }
 
 const FORMATS = ['keep', 'gzip', 'zstd', 'none'] as const;
 
+/** The input's compression; it must be a regular file (a FIFO or a device is refused, never read). */
 async function sniff(path: string): Promise<LayerCompression> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(path, 'r');
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return detectCompression(head.subarray(0, bytesRead), path);
+    return await detectFileCompression(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (err instanceof LayerError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
       throw new CliError('IMG_CLI_INVALID_INPUT', `layer-from-tar ${path}: no such file`, { cause: err });
     }
     throw err;
-  } finally {
-    await handle?.close();
   }
 }
 
@@ -65,12 +65,21 @@ async function measureAsIs(
   src: string,
   compression: LayerCompression,
   mediaType: string,
+  limits: TarInputLimits,
 ): Promise<LayerMetadata> {
   const blob = new DigestCounter();
   const diff = new DigestCounter();
-  await pipeline(createReadStream(src), blob, createDecompressor(compression), diff, async (source) => {
-    for await (const _ of source);
-  });
+  const { handle, size } = await openRegularFile(src);
+  await pipeline(
+    handle.createReadStream(),
+    blob,
+    createDecompressor(compression, { ...limits, where: src }),
+    createDecompressionLimit({ ...limits, compressedSize: size, where: src }),
+    diff,
+    async (source) => {
+      for await (const _ of source);
+    },
+  );
   return {
     mediaType,
     digest: blob.digest,
@@ -119,7 +128,9 @@ async function convertToEstargz(
       : parseIntFlag(flags.estargzChunkSize, '--estargz-chunk-size', 1, 2 ** 31);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
   const variant = parseZstdChunkedVariant(flags.zstdChunked);
+  const limits = parseLimits(flags.limit);
   const options = {
+    ...limits,
     compression: target,
     ...(variant !== undefined ? { zstdChunkedVariant: variant } : {}),
     ...(level !== undefined ? { level } : {}),
@@ -138,6 +149,7 @@ async function convertToEstargz(
   try {
     await writeResultToFile(
       layerFromTar(src, {
+        ...limits,
         mode: 'rewrite',
         compression: 'none',
         ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
@@ -157,6 +169,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
       `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`,
     );
   }
+  const limits = parseLimits(flags.limit);
   const source = await sniff(src);
   const target = flags.format === 'keep' ? source : (flags.format as LayerCompression);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
@@ -174,7 +187,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
   if (!flags.rewrite && target === source && flags.compressionLevel === undefined) {
     if (flags.output) await copyAtomic(src, flags.output);
     metadata = {
-      ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source))),
+      ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source), limits)),
       ...(annotations ? { annotations } : {}),
       history,
     };
@@ -193,6 +206,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
     const epoch = flags.rewrite ? sourceDateEpoch() : undefined;
     metadata = await writeResultToFile(
       layerFromTar(src, {
+        ...limits,
         mode,
         compression: target,
         ...(level !== undefined ? { level } : {}),
@@ -241,6 +255,7 @@ export function registerLayerFromTar(program: Command, io: Io): void {
       '--zstd-chunked <layout>',
       'with --estargz --format zstd: containers-storage (default) or stargz-snapshotter',
     )
+    .option('--limit <name=value>', limitHelp(), collect)
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .action(async (src: string, flags: LayerFromTarFlags) => runLayerFromTar(src, flags, io));
 }
