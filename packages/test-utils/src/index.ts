@@ -28,6 +28,8 @@ export type { TarEntry } from './fixtures/tar.js';
 export { tarFile } from './fixtures/tar.js';
 export type { TinyOciLayout, TinyOciLayoutOptions } from './fixtures/tiny-layout.js';
 export { writeTinyOciLayout } from './fixtures/tiny-layout.js';
+export type { FuzzParameters } from './fuzz.js';
+export { DEFAULT_FUZZ_BUDGET_MS, DEFAULT_FUZZ_SEED, fuzzParameters, fuzzTimeout } from './fuzz.js';
 export { freePort, httpStatus } from './net.js';
 export type { AccessLogEntry } from './registry/access-log.js';
 export { blobPathParts, parseAccessLog } from './registry/access-log.js';
