@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { estargzFooter } from '@img/estargz';
 import {
   paxHeader,
@@ -15,7 +16,7 @@ import {
   writeGzipBomb,
   zstdZeroBomb,
 } from '@img/test-utils';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledImg, type ChildRun, otherNode } from './child-rss.js';
 
 const tmp = useTempDir('cli-hostile-');
@@ -27,12 +28,38 @@ let img: Awaited<ReturnType<typeof bundledImg>>;
 let outputs = 0;
 /** A fresh output path for each run, so that a leftover of one run cannot satisfy another's check. */
 const out = () => tmp.join(`out-${++outputs}`);
+
+/** `img layer-from-tar INPUT ARGS --output=<fresh path> --metadata=...` in a child; returns the output path too. */
+async function fromTar(
+  input: string,
+  args: readonly string[],
+  { node = process.execPath, timeoutMs = 20_000 } = {},
+): Promise<ChildRun & { output: string }> {
+  const output = out();
+  const r = await img(
+    node,
+    ['layer-from-tar', input, ...args, `--output=${output}`, `--metadata=${tmp.join('m.json')}`],
+    timeoutMs,
+  );
+  return { ...r, output };
+}
 const nodes: Array<[label: string, path: string]> = [[`node ${process.version}`, process.execPath]];
 const node24 = otherNode();
 if (node24) nodes.push(['node 24 (native zstd)', node24]);
 
+/** Peak RSS and time of every refused run, printed at the end (figures for reviews). */
+const measured: Array<{ file: string; ms: number; peakRssMiB: number }> = [];
+afterAll(() => {
+  console.log(
+    measured
+      .map((m) => `${m.peakRssMiB.toFixed(0).padStart(4)} MiB ${String(m.ms).padStart(6)} ms  ${m.file}`)
+      .join('\n'),
+  );
+});
+
 /** Fails the test on a hang, a crash, an unbounded RSS or a message that names nothing. */
 function expectRefused(r: ChildRun, file: string, message: RegExp): void {
+  measured.push({ file: basename(file), ms: r.ms, peakRssMiB: r.peakRssMiB });
   expect(r.timedOut, `timed out after ${r.ms} ms: ${r.stderr}`).toBe(false);
   expect(r.code, r.stderr).toBe(1);
   expect(r.stderr.split('\n')).toHaveLength(1);
@@ -51,14 +78,9 @@ describe('tars that drive a parser backwards', () => {
     const bytes = Buffer.concat([paxHeader({ size: '-1536' }), tarFileEntry('a', 'hello'), TAR_END]);
     await writeFile(tar, Buffer.concat([bytes, Buffer.alloc(10 * 1024 - bytes.length)]));
     for (const mode of ['--rewrite', '--estargz']) {
-      const o = out();
-      const r = await img(
-        process.execPath,
-        ['layer-from-tar', tar, mode, `--output=${o}`, `--metadata=${tmp.join('m.json')}`],
-        20_000,
-      );
+      const r = await fromTar(tar, [mode]);
       expectRefused(r, tar, /invalid PAX size "-1536"/);
-      expect(existsSync(o)).toBe(false);
+      expect(existsSync(r.output)).toBe(false);
     }
   });
 
@@ -67,11 +89,7 @@ describe('tars that drive a parser backwards', () => {
     const size = Buffer.alloc(12, 0xff);
     size.writeInt16BE(-512, 10);
     await writeFile(tar, Buffer.concat([rawTarHeader({ name: 'a', size }), TAR_END]));
-    const r = await img(
-      process.execPath,
-      ['layer-from-tar', tar, '--rewrite', `--output=${out()}`, `--metadata=${tmp.join('m.json')}`],
-      20_000,
-    );
+    const r = await fromTar(tar, ['--rewrite']);
     expectRefused(r, tar, /negative size -512/);
   });
 });
@@ -82,26 +100,17 @@ describe('bombs: bounded memory, then a clear refusal', () => {
     await writeFile(bomb, zstdZeroBomb(rawTarHeader({ name: 'zeros', size: 8 * GiB - 512 }), 10 * GiB));
     for (const [label, node] of nodes) {
       for (const args of [['--rewrite'], ['--format=gzip'], []]) {
-        const o = out();
-        const r = await img(
-          node,
-          ['layer-from-tar', bomb, ...args, `--output=${o}`, `--metadata=${tmp.join('m.json')}`],
-          60_000,
-        );
+        const r = await fromTar(bomb, args, { node, timeoutMs: 60_000 });
         expectRefused(r, bomb, /decompresses to more than \d+ bytes.*--limit decompression-ratio=N/);
         // Without a conversion the blob is the input, copied as it is before it is measured.
-        if (args.length > 0) expect(existsSync(o), `${label} ${args}`).toBe(false);
+        if (args.length > 0) expect(existsSync(r.output), `${label} ${args}`).toBe(false);
       }
     }
   });
 
   it('the same zstd bomb converted to eStargz', async () => {
     const bomb = tmp.join('zeros-10g.tar.zst');
-    const r = await img(
-      nodes.at(-1)![1],
-      ['layer-from-tar', bomb, '--estargz', `--output=${out()}`, `--metadata=${tmp.join('m.json')}`],
-      90_000,
-    );
+    const r = await fromTar(bomb, ['--estargz'], { node: nodes.at(-1)![1], timeoutMs: 90_000 });
     expectRefused(r, bomb, /decompresses to more than/);
   });
 
@@ -109,11 +118,7 @@ describe('bombs: bounded memory, then a clear refusal', () => {
     const bomb = tmp.join('window.tar.zst');
     await writeFile(bomb, zstdZeroBomb(rawTarHeader({ name: 'a', size: 0 }), 2 * MiB, 28));
     for (const [, node] of nodes) {
-      const r = await img(
-        node,
-        ['layer-from-tar', bomb, '--rewrite', `--output=${out()}`, `--metadata=${tmp.join('m.json')}`],
-        20_000,
-      );
+      const r = await fromTar(bomb, ['--rewrite'], { node });
       expectRefused(r, bomb, /window.*--limit zstd-window-size=N/);
     }
   });
@@ -129,11 +134,7 @@ describe('bombs: bounded memory, then a clear refusal', () => {
       TAR_END,
     ]);
     for (const mode of ['--rewrite', '--estargz']) {
-      const r = await img(
-        process.execPath,
-        ['layer-from-tar', bomb, mode, `--output=${out()}`, `--metadata=${tmp.join('m.json')}`],
-        20_000,
-      );
+      const r = await fromTar(bomb, [mode]);
       expectRefused(r, bomb, /GNU long name data of 268435456 bytes exceeds 1048576.*tar-header-size/);
     }
   });
@@ -141,11 +142,7 @@ describe('bombs: bounded memory, then a clear refusal', () => {
   it('zeros after the end of the archive are read up to the cap only', async () => {
     const bomb = tmp.join('trailing.tar.zst');
     await writeFile(bomb, zstdZeroBomb(Buffer.concat([tarFileEntry('a', 'b'), TAR_END]), 10 * GiB));
-    const r = await img(
-      process.execPath,
-      ['layer-from-tar', bomb, '--rewrite', `--output=${out()}`, `--metadata=${tmp.join('m.json')}`],
-      20_000,
-    );
+    const r = await fromTar(bomb, ['--rewrite']);
     expectRefused(r, bomb, /more than 1048576 bytes after the end-of-archive marker/);
   });
 
@@ -181,12 +178,8 @@ describe('inputs that are not regular files', () => {
       ['/dev/zero', 'a device'],
       [zeroLink, 'a device'],
     ] as const) {
-      for (const extra of [[], ['--rewrite', `--output=${out()}`], ['--format=zstd', `--output=${out()}`]]) {
-        const r = await img(
-          process.execPath,
-          ['layer-from-tar', input, ...extra, `--metadata=${tmp.join('m.json')}`],
-          10_000,
-        );
+      for (const extra of [[], ['--rewrite'], ['--format=zstd']]) {
+        const r = await fromTar(input, extra, { timeoutMs: 10_000 });
         expectRefused(r, input, new RegExp(`input tar is ${kind}, not a regular file`));
       }
       const r = await img(process.execPath, ['estargz', 'ls', input], 10_000);
@@ -215,14 +208,9 @@ describe('no silent content change', () => {
       ]),
     );
     for (const mode of ['--rewrite', '--estargz']) {
-      const o = out();
-      const r = await img(
-        process.execPath,
-        ['layer-from-tar', tar, mode, `--output=${o}`, `--metadata=${tmp.join('m.json')}`],
-        20_000,
-      );
+      const r = await fromTar(tar, [mode]);
       expectRefused(r, tar, /name "a\\xff" is not valid UTF-8/);
-      expect(existsSync(o)).toBe(false);
+      expect(existsSync(r.output)).toBe(false);
     }
   });
 
@@ -241,15 +229,10 @@ describe('no silent content change', () => {
           TAR_END,
         ]),
       );
-      const o = out();
-      const r = await img(
-        process.execPath,
-        ['layer-from-tar', tar, '--estargz', `--output=${o}`, `--metadata=${tmp.join('m.json')}`],
-        20_000,
-      );
+      const r = await fromTar(tar, ['--estargz']);
       expectRefused(r, tar, message);
       expect(r.stderr).toContain('entry "l"');
-      expect(existsSync(o)).toBe(false);
+      expect(existsSync(r.output)).toBe(false);
     }
   });
 
@@ -263,15 +246,10 @@ describe('no silent content change', () => {
         TAR_END,
       ]),
     );
-    const out = tmp.join('ok.tgz');
-    const meta = tmp.join('ok.json');
-    const r = await img(
-      process.execPath,
-      ['layer-from-tar', tar, '--estargz', `--output=${out}`, `--metadata=${meta}`],
-      20_000,
-    );
+    const r = await fromTar(tar, ['--estargz']);
     expect(r.code, r.stderr).toBe(0);
-    const v = await img(process.execPath, ['estargz', 'verify', out, `--metadata=${meta}`], 20_000);
+    const meta = tmp.join('m.json');
+    const v = await img(process.execPath, ['estargz', 'verify', r.output, `--metadata=${meta}`], 20_000);
     expect(v.code, v.stderr).toBe(0);
     expect(JSON.parse(await readFile(meta, 'utf8')).digest).toMatch(/^sha256:/);
   });

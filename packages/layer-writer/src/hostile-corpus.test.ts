@@ -133,8 +133,8 @@ describe('hostile corpus (test/fixtures/hostile)', () => {
       const path = join(CORPUS, c.file);
       if (process.env.UPDATE_HOSTILE_CORPUS === '1' || !existsSync(path)) writeFileSync(path, c.bytes);
       // gzip bytes depend on the zlib build: compare what they hold.
-    const content = (b: Buffer) => (c.file.endsWith('.gz') ? gunzipSync(b) : b);
-    expect(content(readFileSync(path)).equals(content(c.bytes))).toBe(true);
+      const content = (b: Buffer) => (c.file.endsWith('.gz') ? gunzipSync(b) : b);
+      expect(content(readFileSync(path)).equals(content(c.bytes))).toBe(true);
       expect(c.bytes.length).toBeLessThan(64 * 1024);
     },
   );
