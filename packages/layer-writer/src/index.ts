@@ -13,7 +13,8 @@ export {
   resolveLevel,
   ZSTD_FRAME_SIZE,
 } from './compress.js';
-export { createDecompressor, detectCompression } from './decompress.js';
+export type { DecompressOptions } from './decompress.js';
+export { createDecompressionLimit, createDecompressor, detectCompression } from './decompress.js';
 export type { LayerErrorCode } from './errors.js';
 export { LayerError } from './errors.js';
 export type { LayerFromTarMode, LayerFromTarOptions } from './from-tar.js';
@@ -22,9 +23,28 @@ export { GZIP_BLOCK_SIZE } from './gzip-blocks.js';
 export { gzipMatchesReference } from './gzip-reference.js';
 export type { WriteEntriesOptions } from './layer-tar.js';
 export { DEFAULT_DEDUPLICATE, storedName, writePlannedEntries } from './layer-tar.js';
+export type {
+  DecompressionLimits,
+  TarInputLimits,
+  TarLimits,
+} from './limits.js';
+export {
+  DEFAULT_DECOMPRESSION_RATIO_FLOOR,
+  DEFAULT_MAX_DECOMPRESSED_SIZE,
+  DEFAULT_MAX_DECOMPRESSION_RATIO,
+  DEFAULT_MAX_PATH_DEPTH,
+  DEFAULT_MAX_PATH_LENGTH,
+  DEFAULT_MAX_TAR_ENTRIES,
+  DEFAULT_MAX_TAR_HEADER_SIZE,
+  DEFAULT_MAX_TAR_NAMES_SIZE,
+  DEFAULT_MAX_TRAILING_BYTES,
+  DEFAULT_MAX_ZSTD_WINDOW_SIZE,
+  LIMIT_NAMES,
+  limitExceeded,
+} from './limits.js';
 export type { FileMetadata, ResolvedMetadata } from './metadata.js';
 export { parseFileMetadata, parseMode, parseMtime } from './metadata.js';
-export { comparePaths, normalizeLayerPath, pathSortKey } from './paths.js';
+export { comparePaths, normalizeEntryName, normalizeLayerPath, pathSortKey } from './paths.js';
 export type { PlannedEntry, PlannedSource, PlanOptions } from './plan.js';
 export {
   DEFAULT_DIRECTORY_MODE,
@@ -55,8 +75,9 @@ export {
   encodeTarHeader,
   paddingFor,
 } from './tar-header.js';
-export { detectFileCompression, openTarStream } from './tar-input.js';
-export type { TarEntryInfo, TarParserHandlers } from './tar-reader.js';
+export type { OpenedFile } from './tar-input.js';
+export { detectFileCompression, openRegularFile, openTarStream } from './tar-input.js';
+export type { TarEntryInfo, TarParserHandlers, TarParserOptions } from './tar-reader.js';
 export { parsePaxRecords, TarParser } from './tar-reader.js';
 export type { ChunkSink, DataObserver, FileDataOptions, TarWriterOptions } from './tar-writer.js';
 export { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';

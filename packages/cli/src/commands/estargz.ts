@@ -4,6 +4,7 @@ import {
   type EstargzLayerOptions,
   openEstargz,
   TOC_DIGEST_ANNOTATION,
+  TOC_SIZE_LIMIT_NAME,
   writeEstargzLayerToFile,
   type ZstdChunkedVariant,
 } from '@img/estargz';
@@ -13,7 +14,10 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
-import { parseIntFlag } from '../util/flags.js';
+import { collect, parseIntFlag } from '../util/flags.js';
+import { limitHelp, parseLimits } from '../util/limits.js';
+
+const TOC_LIMIT = { maxTocSize: TOC_SIZE_LIMIT_NAME };
 
 /** The eStargz flags of `img layer`. */
 export interface EstargzLayerFlags {
@@ -124,9 +128,10 @@ export function registerEstargz(program: Command, io: Io): void {
       'expected TOC digest (the containerd.io/snapshot/stargz/toc.digest annotation)',
     )
     .option('--metadata <layer.json>', 'take the expected TOC digest from this layer metadata file')
-    .action(async (blob: string, flags: { tocDigest?: string; metadata?: string }) => {
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, flags: { tocDigest?: string; metadata?: string; limit?: string[] }) => {
       const expected = await expectedTocDigest(flags);
-      const reader = await openEstargz(blob);
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       const r = await reader.verify(expected);
       io.out(
         `OK ${blob}: ${reader.format}, TOC ${r.tocDigest}, ${r.entries} entries, ${r.files} files, ${r.chunks} chunks, ${r.bytes} bytes verified`,
@@ -137,8 +142,9 @@ export function registerEstargz(program: Command, io: Io): void {
     .description('list the TOC: type, mode, uid:gid, size, path')
     .argument('<blob>', 'layer blob')
     .option('--json', 'print the format, TOC digest and raw TOC entries as JSON')
-    .action(async (blob: string, flags: { json?: boolean }) => {
-      const reader = await openEstargz(blob);
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, flags: { json?: boolean; limit?: string[] }) => {
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       if (flags.json) {
         io.out(
           JSON.stringify(
@@ -157,8 +163,9 @@ export function registerEstargz(program: Command, io: Io): void {
     .argument('<blob>', 'layer blob')
     .argument('<path>', 'path of the file in the layer')
     .requiredOption('--output <file>', 'where to write it')
-    .action(async (blob: string, path: string, flags: { output: string }) => {
-      const reader = await openEstargz(blob);
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, path: string, flags: { output: string; limit?: string[] }) => {
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       await writeFileAtomic(flags.output, reader.openFile(path));
     });
 }

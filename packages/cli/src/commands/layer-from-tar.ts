@@ -1,14 +1,16 @@
-import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile, removeOnExit, tempPathBeside } from '@img/atomic-write';
 import { estargzFromTarToFile } from '@img/estargz';
 import {
+  createDecompressionLimit,
   createDecompressor,
   DigestCounter,
-  detectCompression,
+  detectFileCompression,
+  LayerError,
   layerFromTar,
+  openRegularFile,
+  type TarInputLimits,
   writeLayerMetadata,
   writeResultToFile,
 } from '@img/layer-writer';
@@ -25,6 +27,7 @@ import {
   parseIntFlag,
   sourceDateEpoch,
 } from '../util/flags.js';
+import { limitHelp, parseLimits } from '../util/limits.js';
 import { parseZstdChunkedVariant } from './estargz.js';
 
 interface LayerFromTarFlags {
@@ -40,24 +43,20 @@ interface LayerFromTarFlags {
   estargz?: boolean;
   estargzChunkSize?: string;
   zstdChunked?: string;
+  limit?: string[];
 }
 
 const FORMATS = ['keep', 'gzip', 'zstd', 'none'] as const;
 
+/** The input's compression; it must be a regular file (a FIFO or a device is refused, never read). */
 async function sniff(path: string): Promise<LayerCompression> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(path, 'r');
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return detectCompression(head.subarray(0, bytesRead), path);
+    return await detectFileCompression(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (err instanceof LayerError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
       throw new CliError('IMG_CLI_INVALID_INPUT', `layer-from-tar ${path}: no such file`, { cause: err });
     }
     throw err;
-  } finally {
-    await handle?.close();
   }
 }
 
@@ -78,15 +77,18 @@ async function measureAsIs(
   src: string,
   compression: LayerCompression,
   mediaType: string,
+  limits: TarInputLimits,
   copy?: AtomicFile,
 ): Promise<LayerMetadata> {
   const blob = new DigestCounter();
   const diff = new DigestCounter();
+  const { handle, size } = await openRegularFile(src);
   await pipeline(
-    createReadStream(src),
+    handle.createReadStream(),
     copy ? copyingTo(copy) : new PassThrough(),
     blob,
-    createDecompressor(compression),
+    createDecompressor(compression, { ...limits, where: src }),
+    createDecompressionLimit({ ...limits, compressedSize: size, where: src }),
     diff,
     async (source) => {
       for await (const _ of source);
@@ -128,7 +130,9 @@ async function convertToEstargz(
       : parseIntFlag(flags.estargzChunkSize, '--estargz-chunk-size', 1, 2 ** 31);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
   const variant = parseZstdChunkedVariant(flags.zstdChunked);
+  const limits = parseLimits(flags.limit);
   const options = {
+    ...limits,
     compression: target,
     ...(variant !== undefined ? { zstdChunkedVariant: variant } : {}),
     ...(level !== undefined ? { level } : {}),
@@ -145,6 +149,7 @@ async function convertToEstargz(
   try {
     await writeResultToFile(
       layerFromTar(src, {
+        ...limits,
         mode: 'rewrite',
         compression: 'none',
         ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
@@ -165,6 +170,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
       `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`,
     );
   }
+  const limits = parseLimits(flags.limit);
   const source = await sniff(src);
   const target = flags.format === 'keep' ? source : (flags.format as LayerCompression);
   const annotations = pairsToRecord(flags.annotation, '--annotation');
@@ -183,7 +189,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
     const copy = flags.output ? await AtomicFile.open(flags.output) : undefined;
     try {
       metadata = {
-        ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source), copy)),
+        ...(await measureAsIs(src, source, flags.mediaType ?? ociLayerMediaType(source), limits, copy)),
         ...(annotations ? { annotations } : {}),
         history,
       };
@@ -207,6 +213,7 @@ export async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io:
     const epoch = flags.rewrite ? sourceDateEpoch() : undefined;
     metadata = await writeResultToFile(
       layerFromTar(src, {
+        ...limits,
         mode,
         compression: target,
         ...(level !== undefined ? { level } : {}),
@@ -255,6 +262,7 @@ export function registerLayerFromTar(program: Command, io: Io): void {
       '--zstd-chunked <layout>',
       'with --estargz --format zstd: containers-storage (default) or stargz-snapshotter',
     )
+    .option('--limit <name=value>', limitHelp(), collect)
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .action(async (src: string, flags: LayerFromTarFlags) => runLayerFromTar(src, flags, io));
 }
