@@ -1,4 +1,5 @@
-import { PassThrough, Transform } from 'node:stream';
+import { rm } from 'node:fs/promises';
+import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile, removeOnExit, tempPathBeside } from '@img/atomic-write';
 import { estargzFromTarToFile } from '@img/estargz';
@@ -90,9 +91,7 @@ async function measureAsIs(
     createDecompressor(compression, { ...limits, where: src }),
     createDecompressionLimit({ ...limits, compressedSize: size, where: src }),
     diff,
-    async (source) => {
-      for await (const _ of source);
-    },
+    new Writable({ write: (_chunk, _encoding, done) => done() }),
   );
   return {
     mediaType,
