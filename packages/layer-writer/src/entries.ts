@@ -1,5 +1,6 @@
 import { LayerError } from './errors.js';
-import type { ResolvedMetadata } from './metadata.js';
+import { compileExcludes, parseTreeOwner } from './excludes.js';
+import type { MetadataOverrides, ResolvedMetadata } from './metadata.js';
 import { baseName, joinLayerPath, normalizeLayerPath, parentOf } from './paths.js';
 import type { LayerEntry } from './spec.js';
 import { checkSourceDirectory, type HostFile, statSourceFile, walkDirectory } from './walk.js';
@@ -41,7 +42,11 @@ export interface Draft {
   regular: boolean;
   whiteout: boolean;
   origin: string;
+  /** Ownership of the directory tree the entry came from (between defaultMetadata and fileMetadata). */
+  owner?: MetadataOverrides;
 }
+
+const directoryDraft = { baseMode: DEFAULT_DIRECTORY_MODE, regular: false, whiteout: false } as const;
 
 function describe(entry: LayerEntry, index: number): string {
   return `entries[${index}] (${entry.type} ${JSON.stringify(entry.path)})`;
@@ -127,16 +132,15 @@ export async function expand(
       return;
     }
     case 'directory': {
+      const owner = parseTreeOwner(entry.owner, `${origin}.owner`);
+      const tree = owner ? { owner } : {};
+      const exclude = compileExcludes(entry.excludes, `${origin}.excludes`);
+      if (exclude && entry.source === undefined) {
+        throw new LayerError('IMG_LAYER_INVALID_OPTION', `${origin}.excludes: needs a source directory`);
+      }
       if (path !== '') {
         checkName(path, origin);
-        await add({
-          path,
-          kind: 'directory',
-          baseMode: DEFAULT_DIRECTORY_MODE,
-          regular: false,
-          whiteout: false,
-          origin,
-        });
+        await add({ path, kind: 'directory', ...directoryDraft, origin, ...tree });
       } else if (entry.source === undefined) {
         throw new LayerError(
           'IMG_LAYER_INVALID_PATH',
@@ -145,7 +149,7 @@ export async function expand(
       }
       if (entry.source === undefined) return;
       await checkSourceDirectory(entry.source, origin);
-      for (const node of await walkDirectory(entry.source, origin)) {
+      for (const node of await walkDirectory(entry.source, origin, exclude)) {
         const child = joinLayerPath(path, node.rel);
         const childOrigin = `${origin} -> ${JSON.stringify(child)}`;
         checkName(child, childOrigin);
@@ -159,6 +163,7 @@ export async function expand(
             regular: true,
             whiteout: false,
             origin: childOrigin,
+            ...tree,
           });
         } else if (node.kind === 'symlink') {
           await add({
@@ -169,16 +174,10 @@ export async function expand(
             regular: false,
             whiteout: false,
             origin: childOrigin,
+            ...tree,
           });
         } else {
-          await add({
-            path: child,
-            kind: 'directory',
-            baseMode: DEFAULT_DIRECTORY_MODE,
-            regular: false,
-            whiteout: false,
-            origin: childOrigin,
-          });
+          await add({ path: child, kind: 'directory', ...directoryDraft, origin: childOrigin, ...tree });
         }
       }
       return;

@@ -42,8 +42,13 @@ export async function hashSource(source: PlannedSource): Promise<string> {
   return hashHostFile(source.file.path, source.file.size);
 }
 
+function sameOwner(a: Draft, b: Draft): boolean {
+  const key = (d: Draft) => JSON.stringify([d.owner?.uid, d.owner?.gid, d.owner?.uname, d.owner?.gname]);
+  return key(a) === key(b);
+}
+
 async function identical(a: Draft, b: Draft): Promise<boolean> {
-  if (a.kind !== b.kind || a.whiteout !== b.whiteout) return false;
+  if (a.kind !== b.kind || a.whiteout !== b.whiteout || !sameOwner(a, b)) return false;
   if (a.kind === 'directory') return true;
   if (a.kind === 'symlink') return a.target === b.target;
   if (a.baseMode !== b.baseMode) return false;
@@ -89,7 +94,7 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
     if (!(await identical(prior, d))) {
       throw new LayerError(
         'IMG_LAYER_DUPLICATE_PATH',
-        `${JSON.stringify(d.path)} is written twice with different content or type: by ${prior.origin} and by ${d.origin}`,
+        `${JSON.stringify(d.path)} is written twice with different content, type or owner: by ${prior.origin} and by ${d.origin}`,
       );
     }
   };
@@ -122,7 +127,8 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
   const planned: Array<PlannedEntry & { key: string }> = [];
   for (const d of drafts.values()) {
     const own = perPath.get(d.path);
-    const meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, own?.meta);
+    const inherited = d.owner ? { ...defaults, ...d.owner } : defaults;
+    const meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, inherited, own?.meta);
     const size =
       d.source === undefined ? 0 : d.source.kind === 'bytes' ? d.source.data.length : d.source.file.size;
     planned.push({
