@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuiltImage, buildImage, buildIndex } from '@img/image-assembly';
 import type { ImageContent } from '@img/oci-layout';
-import { type Descriptor, unixToRfc3339 } from '@img/oci-spec';
+import { type Descriptor, type LayerMetadata, unixToRfc3339 } from '@img/oci-spec';
 import type { Command } from 'commander';
 import { ContentCollector } from '../image/content.js';
 import { loadBase } from '../image/load-base.js';
@@ -11,6 +11,7 @@ import { parseOutputTarget, writeOutput } from '../image/output.js';
 import { buildSpecLayer } from '../image/spec-layer.js';
 import type { Io } from '../io.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
+import { atSpecKey } from '../spec/spec-errors.js';
 import { CliError } from '../util/errors.js';
 import { readJsonInput } from '../util/files.js';
 import { collect, sourceDateEpoch } from '../util/flags.js';
@@ -23,50 +24,65 @@ export interface BuildResult {
   readonly images: BuiltImage[];
 }
 
+/** The spec's config fragment file, with config.healthcheck (which wins) merged into its container config. */
+async function configFragmentOf(spec: PlatformImageSpec): Promise<Record<string, unknown> | undefined> {
+  const file = spec.configFragment
+    ? ((await readJsonInput(spec.configFragment, 'config fragment')) as Record<string, unknown>)
+    : undefined;
+  if (!spec.healthcheck) return file;
+  const container = (file?.config ?? {}) as Record<string, unknown>;
+  return { ...file, config: { ...container, Healthcheck: spec.healthcheck } };
+}
+
 async function buildPlatformImage(
   spec: PlatformImageSpec,
+  specPath: string,
   collector: ContentCollector,
   workDir: string,
   epoch: number | undefined,
   n: number,
 ): Promise<BuiltImage> {
-  const base = spec.base ? await loadBase(spec.base, spec.platform, spec.where) : undefined;
+  const keys = spec.keyPaths;
+  const base = spec.base
+    ? await atSpecKey(keys.base, specPath, () => loadBase(spec.base!, spec.platform, spec.where))
+    : undefined;
   if (base) {
     collector.addBlobHandles(base.blobs);
     collector.addSources(base.sources);
   }
-  const layers = [];
+  const layers: LayerMetadata[] = [];
   for (const [i, layer] of spec.layers.entries()) {
     const built = await buildSpecLayer(layer, workDir, `p${n}-l${i}`, {
       ...(epoch !== undefined ? { mtime: epoch } : {}),
-      where: `${spec.where}: layers[${i}]`,
+      where: `${keys.layers}[${i}]`,
+      specPath,
     });
     collector.addBlobFile(built.metadata, built.blobPath);
     layers.push(built.metadata);
   }
   const c = spec.config;
-  const fragment = spec.configFragment
-    ? ((await readJsonInput(spec.configFragment, 'config fragment')) as Record<string, unknown>)
-    : undefined;
+  const fragment = await atSpecKey(keys.configFragment, specPath, () => configFragmentOf(spec));
   const created = spec.created ?? (epoch !== undefined ? unixToRfc3339(epoch) : undefined);
-  const image = buildImage({
-    platform: spec.platform,
-    layers,
-    ...(base ? { base: base.image } : {}),
-    ...(fragment ? { configFragment: fragment } : {}),
-    ...(c.env ? { env: c.env } : {}),
-    ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
-    ...(c.cmd ? { cmd: c.cmd } : {}),
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    ...(c.workdir !== undefined ? { workingDir: c.workdir } : {}),
-    ...(c.labels ? { labels: c.labels } : {}),
-    ...(c.exposedPorts ? { exposedPorts: c.exposedPorts.map(String) } : {}),
-    ...(c.volumes ? { volumes: c.volumes } : {}),
-    ...(c.stopSignal !== undefined ? { stopSignal: c.stopSignal } : {}),
-    ...(spec.annotations ? { annotations: spec.annotations } : {}),
-    ...(created !== undefined ? { created } : {}),
-    ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
-  });
+  const image = await atSpecKey(keys.config, specPath, () =>
+    buildImage({
+      platform: spec.platform,
+      layers,
+      ...(base ? { base: base.image } : {}),
+      ...(fragment ? { configFragment: fragment } : {}),
+      ...(c.env ? { env: c.env } : {}),
+      ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
+      ...(c.cmd ? { cmd: c.cmd } : {}),
+      ...(c.user !== undefined ? { user: c.user } : {}),
+      ...(c.workdir !== undefined ? { workingDir: c.workdir } : {}),
+      ...(c.labels ? { labels: c.labels } : {}),
+      ...(c.exposedPorts ? { exposedPorts: c.exposedPorts.map(String) } : {}),
+      ...(c.volumes ? { volumes: c.volumes } : {}),
+      ...(c.stopSignal !== undefined ? { stopSignal: c.stopSignal } : {}),
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(created !== undefined ? { created } : {}),
+      ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
+    }),
+  );
   collector.addImage(image);
   return image;
 }
@@ -90,7 +106,7 @@ export async function buildSpecContent(
   const collector = new ContentCollector();
   const images: BuiltImage[] = [];
   for (const [n, image] of spec.images.entries()) {
-    images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
+    images.push(await buildPlatformImage(image, specPath, collector, workDir, epoch, n));
   }
   let root: Descriptor = images[0]!.descriptor;
   if (spec.isIndex) {
@@ -141,15 +157,19 @@ export function registerBuild(program: Command, io: Io): void {
     .addHelpText(
       'after',
       `
-Spec file:
+Spec file (JSON schema with every field: image-spec.schema.json in this package; name it in "$schema"):
   { "platform": "linux/amd64", "base": "oci:DIR" (optional; also a directory from img pull),
-    "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir"},
+    "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir",
+                  "/srv": {"source": "srv", "excludes": ["*.log", "node_modules/"], "uid": 1000, "gid": 1000}},
                   "symlinks": {"/app/y": "/app/x"}, "metadata": {"/app/x": {"mode": "0755"}},
                   "compress": "gzip" | "zstd" | "none" } ],
     "config": { "entrypoint": [], "cmd": [], "env": {}, "user": "", "workdir": "",
-                "labels": {}, "exposedPorts": [], "volumes": [], "stopSignal": "" },
+                "labels": {}, "exposedPorts": [], "volumes": [], "stopSignal": "",
+                "healthcheck": { "test": "curl -f http://localhost/", "interval": "30s", "retries": 3 } },
     "annotations": {} }
-  A list of such specs under "platforms" builds an index (top-level fields are shared defaults).
+  A list of such specs under "platforms" builds an index. Top-level fields are shared defaults: a
+  platform's config is merged over them key by key (env and labels by name, arrays replaced), its
+  annotations by key; its base, layers, configFragment and created replace the shared ones.
 SOURCE_DATE_EPOCH sets file mtimes and the config's created time.`,
     )
     .action(async (spec: string, flags: BuildFlags) => {
