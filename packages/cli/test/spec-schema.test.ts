@@ -16,7 +16,8 @@ function propertySchemas(node: unknown, at = ''): Array<[string, Record<string, 
   for (const [key, value] of Object.entries(node)) {
     if (key === 'if') continue;
     if (key === 'properties' && value && typeof value === 'object') {
-      for (const [name, prop] of Object.entries(value)) out.push([`${at}.${name}`, prop]);
+      for (const [name, prop] of Object.entries(value))
+        out.push([`${at}.${name}`, prop as Record<string, unknown>]);
     }
     out.push(...propertySchemas(value, `${at}.${key}`));
   }
