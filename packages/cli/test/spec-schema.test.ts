@@ -2,8 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_SPEC_SCHEMA } from '../src/index.js';
-import { specValidator } from '../src/spec/schema.js';
+import { IMAGE_SPEC_SCHEMA, specValidator } from '../src/spec/schema.js';
 import { EXAMPLE_DIR, REPO_ROOT } from './helpers.js';
 
 const CLI_DIR = join(REPO_ROOT, 'packages/cli');
