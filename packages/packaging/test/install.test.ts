@@ -40,7 +40,7 @@ describe.skipIf(tools.skip)('installing the packed tarballs with plain npm', () 
       filter: (src) => !src.endsWith('/out'),
     });
     const npx = (args: string[]) =>
-      run('npx', ['--offline', '--no', ...args], { cwd: project, env, allowFailure: true });
+      run('npx', ['--offline', '--no', '--', ...args], { cwd: project, env, allowFailure: true });
     const built = await npx(['img', 'build', 'hello/image.json', '--output', 'oci:out']);
     expect(built.code, built.stderr).toBe(0);
     expect(built.stdout).toMatch(/^oci:out@sha256:[0-9a-f]{64}$/m);
@@ -74,7 +74,8 @@ describe.skipIf(tools.skip)('installing the packed tarballs with plain npm', () 
       });
       expect(Number(cjs.stdout), name).toBe(Number(esm.stdout));
     }
-    const version = await run('npx', ['--no', 'img', '--version'], { cwd: project });
-    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const version = await run('npx', ['--no', '--', 'img', '--version'], { cwd: project });
+    const cli = (await publishedPackages()).find((p) => p.name === '@img/cli')!;
+    expect(version.stdout.trim()).toBe(cli.manifest.version);
   });
 });
