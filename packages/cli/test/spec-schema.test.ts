@@ -37,9 +37,15 @@ describe('image-spec.schema.json', () => {
   });
 
   it('describes every field', async () => {
-    const props = propertySchemas(await schemaFile());
-    expect(props.length).toBeGreaterThan(60);
-    const undocumented = props.filter(([, p]) => typeof p.description !== 'string' || p.description === '');
+    const schema = await schemaFile();
+    const props = propertySchemas(schema);
+    expect(props.length).toBeGreaterThan(50);
+    const described = (p: Record<string, unknown>): boolean => {
+      if (typeof p.description === 'string' && p.description !== '') return true;
+      const ref = typeof p.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(p.$ref)?.[1] : undefined;
+      return ref !== undefined && described(schema.definitions[ref]);
+    };
+    const undocumented = props.filter(([, p]) => !described(p));
     expect(undocumented.map(([at]) => at)).toEqual([]);
   });
 

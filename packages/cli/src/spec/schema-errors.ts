@@ -31,6 +31,13 @@ function example(schema: unknown): string {
   return first === undefined ? '' : ` (e.g. ${JSON.stringify(first)})`;
 }
 
+/** A `{ "$ref": "#/definitions/x" }` schema resolved against the root schema. */
+function resolveRef(schema: unknown, root: SchemaObject): unknown {
+  const ref = (schema as { $ref?: string } | undefined)?.$ref;
+  if (!ref?.startsWith('#/definitions/')) return schema;
+  return (root.definitions as SchemaObject | undefined)?.[ref.slice('#/definitions/'.length)];
+}
+
 function typeList(type: unknown): string {
   const types = (Array.isArray(type) ? type : [type]).map((t) =>
     t === 'integer' ? 'an integer' : t === 'array' ? 'an array' : t === 'object' ? 'an object' : `a ${t}`,
@@ -49,7 +56,7 @@ function problem(e: SchemaError, root: SchemaObject): { extra: KeySegment[]; tex
       const props = (parent?.properties ?? (e.instancePath === '' ? root.properties : undefined)) as
         | SchemaObject
         | undefined;
-      return { extra: [key], text: `required${example(props?.[key])}` };
+      return { extra: [key], text: `required${example(resolveRef(props?.[key], root))}` };
     }
     case 'additionalProperties': {
       const key = p.additionalProperty as string;
