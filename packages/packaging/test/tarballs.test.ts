@@ -23,15 +23,18 @@ describe.skipIf(tools.skip)('what each published package ships (pnpm pack)', () 
 
   it('packs every published package', () => {
     expect(packed.map((p) => p.pkg.name).sort()).toEqual([
+      '@img/atomic-write',
       '@img/cas-registry',
       '@img/cli',
       '@img/containerd-loader',
+      '@img/credential-helper',
       '@img/estargz',
       '@img/image-assembly',
       '@img/layer-writer',
       '@img/oci-layout',
       '@img/oci-spec',
       '@img/registry-client',
+      '@img/remote-cache',
     ]);
   });
 
@@ -81,7 +84,8 @@ describe.skipIf(tools.skip)('what each published package ships (pnpm pack)', () 
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(manifest.bin).toEqual({ img: './dist/bin.cjs' });
     const names = [...cli.files.keys()];
-    expect(names.filter((n) => !n.startsWith('dist/proto/')).sort()).toEqual([
+    // containerd's protos (img load) in dist/proto, REAPI's (img registry serve --reapi-endpoint) in dist/protos
+    expect(names.filter((n) => !/^dist\/protos?\//.test(n)).sort()).toEqual([
       'LICENSE',
       'README.md',
       'deploy-request.schema.json',
@@ -90,5 +94,6 @@ describe.skipIf(tools.skip)('what each published package ships (pnpm pack)', () 
       'package.json',
     ]);
     expect(names.some((n) => n.endsWith('/content/v1/content.proto'))).toBe(true);
+    expect(names).toContain('dist/protos/build/bazel/remote/execution/v2/remote_execution.proto');
   });
 });
