@@ -4,9 +4,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayerError, type TarHeader, TarWriter } from '@img/layer-writer';
-import { fuzzParameters, fuzzTimeout, useTempDir } from '@img/test-utils';
+import { useTempDir } from '@img/test-utils';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fuzzParameters, fuzzTimeout } from '../../../test/fuzz.js';
 import { EstargzError, estargzFromTarToFile, openEstargz, TOC_DIGEST_ANNOTATION } from '../src/index.js';
 import { pseudoRandom, writeOurs } from './helpers.js';
 

@@ -63,6 +63,7 @@ export type {
   LayerSpec,
   OpaqueEntry,
   SymlinkEntry,
+  TreeOwner,
   WhiteoutEntry,
 } from './spec.js';
 export { DEFAULT_CREATE_PARENT_DIRECTORIES } from './spec.js';

@@ -3,9 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fuzzParameters, fuzzTimeout, rawTarHeader, TAR_END, withChecksum } from '@img/test-utils';
+import { rawTarHeader, TAR_END, withChecksum } from '@img/test-utils';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fuzzParameters, fuzzTimeout } from '../../../test/fuzz.js';
 import { LayerError } from './errors.js';
 import { parsePaxRecords } from './pax-records.js';
 import type { TarHeader } from './tar-header.js';

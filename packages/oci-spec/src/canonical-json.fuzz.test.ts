@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // A relative import, not @img/test-utils: that package depends on this one.
-import { fuzzParameters, fuzzTimeout } from '../../test-utils/src/fuzz.js';
+import { fuzzParameters, fuzzTimeout } from '../../../test/fuzz.js';
 import { canonicalJson, Shapes } from './canonical-json.js';
 
 /** The same value with every object's keys inserted in reverse order. */

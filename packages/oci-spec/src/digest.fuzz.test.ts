@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 // A relative import, not @img/test-utils: that package depends on this one.
-import { fuzzParameters, fuzzTimeout } from '../../test-utils/src/fuzz.js';
+import { fuzzParameters, fuzzTimeout } from '../../../test/fuzz.js';
 import { digestAlgorithm, digestHex, parseDigest, sha256Digest } from './digest.js';
 import { SpecError } from './errors.js';
 

@@ -30,8 +30,6 @@ export type { TarEntry } from './fixtures/tar.js';
 export { tarFile } from './fixtures/tar.js';
 export type { TinyOciLayout, TinyOciLayoutOptions } from './fixtures/tiny-layout.js';
 export { writeTinyOciLayout } from './fixtures/tiny-layout.js';
-export type { FuzzParameters } from './fuzz.js';
-export { DEFAULT_FUZZ_BUDGET_MS, DEFAULT_FUZZ_SEED, fuzzParameters, fuzzTimeout } from './fuzz.js';
 export type { HostileFault } from './hostile/faults.js';
 export type {
   HostileFaultPlan,
