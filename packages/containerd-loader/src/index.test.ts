@@ -2,7 +2,6 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type {
   ArchiveStream,
   ArchiveStreamOptions,
-  BlobKind,
   BlobOutcome,
   BlobStatus,
   ContainerdClientOptions,
@@ -16,12 +15,10 @@ import type {
   ImageReference,
   LoadErrorCode,
   LoadPlan,
-  LoadProgressEvent,
   LoadResult,
   PlannedBlob,
   PlatformSelection,
   PodmanLoadOptions,
-  ProgressListener,
   WriteBlobOptions,
   WriteBlobResult,
 } from './index.js';
@@ -78,7 +75,6 @@ describe('public API', () => {
 type PinnedTypes = [
   ArchiveStream,
   ArchiveStreamOptions,
-  BlobKind,
   BlobOutcome,
   BlobStatus,
   ContainerdClientOptions,
@@ -92,12 +88,10 @@ type PinnedTypes = [
   ImageReference,
   LoadErrorCode,
   LoadPlan,
-  LoadProgressEvent,
   LoadResult,
   PlannedBlob,
   PlatformSelection,
   PodmanLoadOptions,
-  ProgressListener,
   WriteBlobOptions,
   WriteBlobResult,
 ];

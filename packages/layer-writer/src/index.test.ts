@@ -16,6 +16,7 @@ import type {
   SymlinkEntry,
   WhiteoutEntry,
   WriteLayerOptions,
+  WriteResultOptions,
 } from './index.js';
 import * as api from './index.js';
 
@@ -75,6 +76,7 @@ type PinnedTypes = [
   SymlinkEntry,
   WhiteoutEntry,
   WriteLayerOptions,
+  WriteResultOptions,
 ];
 
 it('pins the type exports', () => {

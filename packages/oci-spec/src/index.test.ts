@@ -1,6 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type {
+  AbortOptions,
+  BlobKind,
   BlobLocation,
+  BlobProgressEvent,
   BlobSource,
   ContainerConfig,
   Descriptor,
@@ -24,10 +27,15 @@ import type {
   MediaTypeName,
   OpenBlobOptions,
   ParsedDocument,
+  PlanProgressEvent,
   Platform,
+  ProgressEvent,
+  ProgressOperation,
+  ProgressOptions,
   RootFS,
   ShapeName,
   SpecErrorCode,
+  TransferOutcome,
   Violations,
   WalkOptions,
 } from './index.js';
@@ -92,6 +100,7 @@ describe('public API', () => {
         'platformEquals',
         'platformMatchRank',
         'platformOfConfig',
+        'progressReporter',
         'reachableDescriptors',
         'remoteBlobSource',
         'schemaViolations',
@@ -113,7 +122,10 @@ describe('public API', () => {
 
 /** Every type export: removing or renaming one fails typecheck here. */
 type PinnedTypes = [
+  AbortOptions,
+  BlobKind,
   BlobLocation,
+  BlobProgressEvent,
   BlobSource,
   ContainerConfig,
   Descriptor,
@@ -137,10 +149,15 @@ type PinnedTypes = [
   MediaTypeName,
   OpenBlobOptions,
   ParsedDocument,
+  PlanProgressEvent,
   Platform,
+  ProgressEvent,
+  ProgressOperation,
+  ProgressOptions,
   RootFS,
   ShapeName,
   SpecErrorCode,
+  TransferOutcome,
   Violations,
   WalkOptions,
 ];

@@ -28,13 +28,7 @@ export {
 } from './push/blob-locations.js';
 export type { BlobToPush, PushPlan } from './push/check-image.js';
 export { checkPushImage } from './push/check-image.js';
-export type {
-  BlobOutcome,
-  BlobProgressEvent,
-  ManifestProgressEvent,
-  PushProgressEvent,
-  PushSummary,
-} from './push/progress.js';
+export type { BlobOutcome, PushSummary } from './push/progress.js';
 export type { PushOptions, PushResult } from './push/push-image.js';
 export { redactUrl } from './redact.js';
 export type { ParseReferenceOptions, Reference } from './reference.js';
