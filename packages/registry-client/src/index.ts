@@ -1,8 +1,8 @@
+export { DEFAULT_HELPER_TIMEOUT_MS } from './auth/bazel-credential-helper.js';
 export type { Credential, CredentialProvider, ResolvedCredential } from './auth/credentials.js';
 export { authFilePaths } from './auth/docker-config.js';
 export type { KeychainOptions } from './auth/keychain.js';
 export { DockerKeychain } from './auth/keychain.js';
-export { DEFAULT_HELPER_TIMEOUT_MS } from './auth/run-helper.js';
 export type { RequestOptions } from './client.js';
 export { RegistryClient } from './client.js';
 export { CHANNELS } from './diagnostics.js';
