@@ -1,4 +1,11 @@
-import { type ProgressEvent, progressReporter, type TransferOutcome } from '@img/oci-spec';
+import {
+  type BlobKind,
+  type BlobProgressEvent,
+  type Descriptor,
+  type ProgressEvent,
+  progressReporter,
+  type TransferOutcome,
+} from '@img/oci-spec';
 import { publishPush } from '../diagnostics.js';
 
 /** How a blob reached the registry. */
@@ -38,5 +45,24 @@ export function progressEmitter(
   return (event) => {
     publishPush(event);
     report(event);
+  };
+}
+
+/** The `done` event of a pushed blob or document; `extra`: `from` (mounted) or `reference` (a manifest). */
+export function pushDone(
+  kind: BlobKind,
+  descriptor: Descriptor,
+  outcome: BlobOutcome,
+  extra: Pick<BlobProgressEvent, 'from' | 'reference'> = {},
+): BlobProgressEvent {
+  return {
+    type: 'blob',
+    operation: 'push',
+    phase: 'done',
+    kind,
+    descriptor,
+    bytes: descriptor.size,
+    outcome,
+    ...extra,
   };
 }

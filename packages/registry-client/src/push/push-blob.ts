@@ -7,7 +7,7 @@ import { dump } from '../transport/body.js';
 import { resolveLocation } from '../transport/endpoints.js';
 import { header, type RequestStats, type Transport } from '../transport/transport.js';
 import type { BlobToPush } from './check-image.js';
-import type { BlobOutcome } from './progress.js';
+import { type BlobOutcome, pushDone } from './progress.js';
 import { type BlobOpener, type UploadContext, uploadBlob } from './upload.js';
 
 export interface BlobPushContext {
@@ -108,16 +108,7 @@ export async function pushBlob(ctx: BlobPushContext, blob: BlobToPush): Promise<
   const { transport, target } = ctx;
   const kind = blob.kind ?? 'layer';
   const done = (outcome: BlobOutcome, from?: string): BlobOutcome => {
-    ctx.emit({
-      type: 'blob',
-      operation: 'push',
-      phase: 'done',
-      kind,
-      descriptor,
-      bytes: descriptor.size,
-      outcome,
-      ...(from && { from }),
-    });
+    ctx.emit(pushDone(kind, descriptor, outcome, from ? { from } : {}));
     return outcome;
   };
   if (await blobExists(transport, target, descriptor, ctx.scopes, ctx)) return done('skipped');

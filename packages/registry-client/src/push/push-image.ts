@@ -15,7 +15,7 @@ import { formatReference, type Reference, sameRegistry, toReference } from '../r
 import type { RequestStats, Transport } from '../transport/transport.js';
 import type { BlobLocations } from './blob-locations.js';
 import { type BlobToPush, checkPushImage } from './check-image.js';
-import { emptySummary, type PushSummary, progressEmitter } from './progress.js';
+import { emptySummary, type PushSummary, progressEmitter, pushDone } from './progress.js';
 import { type BlobPushContext, pushBlob } from './push-blob.js';
 import { manifestDigestAt, putManifest } from './push-manifest.js';
 
@@ -118,16 +118,7 @@ export async function pushImage(
     summary.manifestsPushed++;
     const { descriptor } = doc;
     const kind = isIndex(descriptor.mediaType) ? 'index' : 'manifest';
-    emit({
-      type: 'blob',
-      operation: 'push',
-      phase: 'done',
-      kind,
-      descriptor,
-      bytes: descriptor.size,
-      outcome: 'uploaded',
-      reference,
-    });
+    emit(pushDone(kind, descriptor, 'uploaded', { reference }));
   };
   // crane's shortcut: where a tag (or the digest) already names the root, the registry holds the root
   // and so everything it references; only the tags that name something else are put. Otherwise the
@@ -136,17 +127,7 @@ export async function pushImage(
   const current = await mapLimit(references, config.jobs, (r) => manifestDigestAt(transport, dest, r, ctx));
   const stale = references.filter((_, i) => current[i] !== root.descriptor.digest);
   if (stale.length < references.length) {
-    for (const { descriptor, kind = 'layer' } of blobs) {
-      emit({
-        type: 'blob',
-        operation: 'push',
-        phase: 'done',
-        kind,
-        descriptor,
-        bytes: descriptor.size,
-        outcome: 'skipped',
-      });
-    }
+    for (const { descriptor, kind = 'layer' } of blobs) emit(pushDone(kind, descriptor, 'skipped'));
     summary.blobsSkipped = blobs.length;
     await mapLimit(stale, config.jobs, (tag) => put(root, tag));
     return finish();
