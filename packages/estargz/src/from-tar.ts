@@ -1,16 +1,18 @@
 import {
-  detectFileCompression,
   LayerError,
   type LayerOutputOptions,
   type LayerWriteResult,
+  type TarInputLimits,
+  writeResultToFile,
+} from '@img/layer-writer';
+import {
+  detectFileCompression,
   normalizeEntryName,
   openTarStream,
-  type TarInputLimits,
   TarParser,
   type TarWriter,
   writePlannedEntries,
-  writeResultToFile,
-} from '@img/layer-writer';
+} from '@img/layer-writer/internal';
 import type { LayerMetadata } from '@img/oci-spec';
 import type { ZstdChunkedVariant } from './codec.js';
 import { NO_PREFETCH_LANDMARK } from './constants.js';
@@ -116,5 +118,5 @@ export async function estargzFromTarToFile(
   blobPath: string,
   options: EstargzFromTarOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(estargzFromTar(tarPath, options), blobPath);
+  return await writeResultToFile(estargzFromTar(tarPath, options), blobPath, options);
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createDecompressor, LayerError, openRegularFile, TarParser } from '@img/layer-writer';
+import { LayerError } from '@img/layer-writer';
+import { createDecompressor, openRegularFile, TarParser } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
 import type { EstargzFormat } from './codec.js';
 import { CS_ZSTD_CHUNKED_FOOTER_MAGIC, ZSTD_CHUNKED_FOOTER_MAGIC } from './codec.js';

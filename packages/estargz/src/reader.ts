@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { createDecompressionLimit, createDecompressor, LayerError } from '@img/layer-writer';
+import { LayerError } from '@img/layer-writer';
+import { createDecompressionLimit, createDecompressor } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
 import type { EstargzFormat } from './codec.js';
 import { EstargzError } from './errors.js';

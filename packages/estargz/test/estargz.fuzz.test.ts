@@ -3,7 +3,8 @@
 // verifier accepts.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LayerError, type TarHeader, TarWriter } from '@img/layer-writer';
+import { LayerError } from '@img/layer-writer';
+import { type TarHeader, TarWriter } from '@img/layer-writer/internal';
 import { useTempDir } from '@img/test-utils';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
