@@ -16,6 +16,18 @@ export type { CountingProxy } from './counting-proxy.js';
 export { startCountingProxy } from './counting-proxy.js';
 export type { TestUtilsErrorCode } from './errors.js';
 export { TestUtilsError } from './errors.js';
+export type { BombPart, RawTarHeaderFields } from './fixtures/hostile.js';
+export {
+  paxHeader,
+  paxRecord,
+  rawTarHeader,
+  TAR_END,
+  tarFileEntry,
+  tarPadding,
+  withChecksum,
+  writeGzipBomb,
+  zstdZeroBomb,
+} from './fixtures/hostile.js';
 export type { TarEntry } from './fixtures/tar.js';
 export { tarFile } from './fixtures/tar.js';
 export type { TinyOciLayout, TinyOciLayoutOptions } from './fixtures/tiny-layout.js';

@@ -1,4 +1,5 @@
 import {
+  type BlobKind,
   type BlobLocation,
   type BlobSource,
   type Descriptor,
@@ -16,6 +17,8 @@ import type { RawDocument } from '../pull/manifest.js';
 /** A blob a push needs: its bytes at hand (`source`), or where it lives (`locations`: mounted or streamed). */
 export interface BlobToPush {
   readonly descriptor: Descriptor;
+  /** What the blob is (progress events say it). Default 'layer'. */
+  readonly kind?: Extract<BlobKind, 'config' | 'layer'>;
   readonly source?: BlobSource;
   readonly locations: readonly BlobLocation[];
   /** The destination holds it another way (PushOptions.skipBlobs): neither asked for nor sent. */
@@ -64,8 +67,9 @@ export function checkPushImage(graph: ImageGraph, options: CheckPushOptions = {}
     const needed = [doc.manifest.config, ...doc.manifest.layers.filter((l) => isDistributable(l.mediaType))];
     for (const d of needed) {
       if (blobs.has(d.digest)) continue;
+      const kind = d === doc.manifest.config ? 'config' : 'layer';
       if (options.skipBlobs?.has(d.digest)) {
-        blobs.set(d.digest, { descriptor: d, locations: [], skip: true });
+        blobs.set(d.digest, { descriptor: d, kind, locations: [], skip: true });
         continue;
       }
       const source = graphBlobSource(graph, d);
@@ -78,7 +82,7 @@ export function checkPushImage(graph: ImageGraph, options: CheckPushOptions = {}
           `${where}: blob ${d.digest} has size ${d.size} in the manifest but ${source.descriptor.size} in blobs`,
         );
       }
-      blobs.set(d.digest, { descriptor: d, ...(source ? { source } : {}), locations });
+      blobs.set(d.digest, { descriptor: d, kind, ...(source ? { source } : {}), locations });
     }
   }
   return {

@@ -1,10 +1,12 @@
 import {
+  type AbortOptions,
   type BlobLocation,
   type Descriptor,
   type Digest,
   type GraphLimits,
   type ImageGraph,
   isIndex,
+  type ProgressOptions,
 } from '@img/oci-spec';
 import { pullScope, pushScope } from '../auth/scopes.js';
 import { RegistryError } from '../errors.js';
@@ -14,11 +16,11 @@ import { formatReference, type Reference, sameRegistry, toReference } from '../r
 import type { RequestStats, Transport } from '../transport/transport.js';
 import type { BlobLocations } from './blob-locations.js';
 import { type BlobToPush, checkPushImage } from './check-image.js';
-import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
+import { emptySummary, type PushSummary, progressEmitter, pushDone } from './progress.js';
 import { type BlobPushContext, pushBlob } from './push-blob.js';
 import { manifestDigestAt, putManifest } from './push-manifest.js';
 
-export interface PushOptions extends GraphLimits {
+export interface PushOptions extends GraphLimits, AbortOptions, ProgressOptions {
   /** Tags to point at the root besides the target reference's own tag. Default none. */
   readonly tags?: readonly string[];
   /**
@@ -27,9 +29,6 @@ export interface PushOptions extends GraphLimits {
    * manifests still name them; a registry that lacks one refuses the manifest. Default none.
    */
   readonly skipBlobs?: ReadonlySet<Digest>;
-  /** Progress per blob and manifest; see PushProgressEvent. */
-  readonly onProgress?: (event: PushProgressEvent) => void;
-  readonly signal?: AbortSignal;
 }
 
 export interface PushResult {
@@ -129,8 +128,9 @@ export async function pushImage(
   const put = async (doc: typeof root, reference: string) => {
     await putManifest(transport, dest, doc, reference, ctx);
     summary.manifestsPushed++;
-    const { digest, mediaType, size } = doc.descriptor;
-    emit({ kind: 'manifest', digest, mediaType, size, reference });
+    const { descriptor } = doc;
+    const kind = isIndex(descriptor.mediaType) ? 'index' : 'manifest';
+    emit(pushDone(kind, descriptor, 'uploaded', { reference }));
   };
   // crane's shortcut: where a tag (or the digest) already names the root, the registry holds the root
   // and so everything it references; only the tags that name something else are put. Otherwise the
@@ -139,10 +139,8 @@ export async function pushImage(
   const current = await mapLimit(references, config.jobs, (r) => manifestDigestAt(transport, dest, r, ctx));
   const stale = references.filter((_, i) => current[i] !== root.descriptor.digest);
   if (stale.length < references.length) {
-    for (const blob of [...blobs, ...skipped]) {
-      const { digest, size } = blob.descriptor;
-      emit({ kind: 'blob', digest, size, state: 'skipped', bytes: size });
-    }
+    for (const { descriptor, kind = 'layer' } of [...blobs, ...skipped])
+      emit(pushDone(kind, descriptor, 'skipped'));
     summary.blobsSkipped = blobs.length + skipped.length;
     await mapLimit(stale, config.jobs, (tag) => put(root, tag));
     return finish();
@@ -152,14 +150,8 @@ export async function pushImage(
   // one big upload running alone at the end (the registry hashes each upload on one core).
   const bySize = [...blobs].sort((a, b) => b.descriptor.size - a.descriptor.size);
   const outcomes = await mapLimit(bySize, config.jobs, (blob) => pushBlob(blobCtx, blob));
-  for (const { descriptor } of skipped) {
-    emit({
-      kind: 'blob',
-      digest: descriptor.digest,
-      size: descriptor.size,
-      state: 'skipped',
-      bytes: descriptor.size,
-    });
+  for (const { descriptor, kind = 'layer' } of skipped) {
+    emit(pushDone(kind, descriptor, 'skipped'));
     summary.blobsSkipped++;
   }
   for (const o of outcomes) {
