@@ -1,4 +1,5 @@
 import {
+  type AbortOptions,
   type BlobLocation,
   type BlobSource,
   checkBlobBytes,
@@ -18,12 +19,11 @@ import { BesError } from './errors.js';
 /** Reads small blobs (manifests, indexes, configs) from the CAS; may cache them by digest. */
 export type ReadDocument = (descriptor: Descriptor, signal?: AbortSignal) => Promise<Uint8Array>;
 
-export interface ReadCasImageOptions extends GraphLimits {
+export interface ReadCasImageOptions extends GraphLimits, AbortOptions {
   /** Registries holding blobs the CAS may lack (layers of a pulled base): mounted or streamed by the push. */
   readonly locations?: ReadonlyMap<Digest, readonly BlobLocation[]>;
   /** Names the image in messages (the push target's label). */
   readonly where?: string;
-  readonly signal?: AbortSignal;
   /** How documents are read; default `cache.readBlob` (verified). */
   readonly readDocument?: ReadDocument;
 }
