@@ -2,9 +2,9 @@
 
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
-load(":layout.bzl", "docker_tarball")
+load(":layout.bzl", "docker_tarball", "metadata_layout")
 load(":push_at_build_time.bzl", "PUSH_AT_BUILD_TIME_ATTRS", "push_at_build_time_actions")
-load(":settings.bzl", "SETTINGS_ATTRS", "setting")
+load(":settings.bzl", "DEPLOY_SETTINGS_ATTRS", "SETTINGS_ATTRS", "setting")
 load(":run_img.bzl", "run_img")
 load(":stamp.bzl", "STAMP_ATTRS", "build_setting_values", "has_template", "stamp_files", "stamping")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
@@ -28,6 +28,8 @@ elif [[ -z "${{RUNFILES_DIR:-}}" ]]; then
   exit 1
 fi
 export RUNFILES_DIR
+# Lazy strategies find blobs Bazel happens to have locally from here (the execution root).
+export IMG_RULES_LAUNCHER="$0"
 {node_line}
 exec "$NODE" "$RUNFILES_DIR/{deploy}" run "$RUNFILES_DIR/{request}" "$RUNFILES_DIR/{img}" "$@"
 """
@@ -98,24 +100,69 @@ def expand_request(ctx, request):
     )
     return request_file
 
+def _image_layers(ctx):
+    """Each layer of the image once: (LayerInfo, the metadata File)."""
+    seen = {}
+    out = []
+    for m in _image_info(ctx):
+        for layer in m.layers:
+            if layer.metadata.path in seen:
+                continue
+            seen[layer.metadata.path] = True
+            out.append(layer)
+    return out
+
+def _lazy_request(ctx, request, launcher):
+    """What a lazy push/load needs besides the metadata layout: where Bazel may have each layer's
+    blob locally (execroot-relative, never a runfile), the target that made it (for messages), and
+    the remote cache. Returns (request, the layer metadata Files: runfiles, tiny)."""
+    layers = []
+    metadata = []
+    for layer in _image_layers(ctx):
+        entry = {"metadata": rlocation(ctx, layer.metadata)}
+        if layer.blob:
+            entry["blob"] = layer.blob.path
+            entry["target"] = str(layer.blob.owner)
+        layers.append(entry)
+        metadata.append(layer.metadata)
+    extra = {"layers": layers, "launcher": launcher.path}
+    for name in ["remote_cache", "remote_instance_name", "credential_helper_remote_cache"]:
+        value = setting(ctx, name)
+        if value:
+            extra[name] = value
+    return dict(request, **extra), metadata
+
 def deploy_executable(ctx, command, request, what, output_groups = {}):
-    """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo."""
+    """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo.
+
+    Eager: the image's oci_layout (every blob) is in the runfiles. Lazy: only a layout of its
+    documents and the layers' metadata are; `bazel run` finds the blobs itself (a local file Bazel
+    happens to have, $IMG_DISK_CACHE, the remote cache, a pulled base's registry)."""
     tool = ctx.toolchains[TOOLCHAIN_TYPE].img
-    groups = ctx.attr.image[OutputGroupInfo] if OutputGroupInfo in ctx.attr.image else None
-    layouts = groups.oci_layout.to_list() if groups and hasattr(groups, "oci_layout") else []
-    if len(layouts) != 1:
-        fail("image: %s has no oci_layout output group (give an image_manifest or image_index)" % ctx.attr.image.label)
-    layout = layouts[0]
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+    extra_runfiles = []
+    if request["strategy"] == "lazy":
+        index = ctx.attr.image[ImageIndexInfo].index if ImageIndexInfo in ctx.attr.image else None
+        layout = metadata_layout(ctx, index, _image_info(ctx))
+        request, extra_runfiles = _lazy_request(ctx, request, launcher)
+    else:
+        groups = ctx.attr.image[OutputGroupInfo] if OutputGroupInfo in ctx.attr.image else None
+        layouts = groups.oci_layout.to_list() if groups and hasattr(groups, "oci_layout") else []
+        if len(layouts) != 1:
+            fail("image: %s has no oci_layout output group (give an image_manifest or image_index)" % ctx.attr.image.label)
+        layout = layouts[0]
     helper = setting(ctx, "credential_helper")
     if helper:
         request = dict(request, credential_helper = helper)
+    docker_config = setting(ctx, "docker_config_path")
+    if docker_config:
+        request = dict(request, docker_config = docker_config)
     request = dict(request, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
     tag_file = ctx.file.tag_file
     if tag_file:
         request = dict(request, tag_file = rlocation(ctx, tag_file))
     request_file = expand_request(ctx, request)
     node_line = launcher_node_line(ctx, tool)
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(launcher, _LAUNCHER.format(
         target = ctx.label,
         what = what,
@@ -125,7 +172,7 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         img = rlocation(ctx, tool.img),
     ), is_executable = True)
     runfiles = ctx.runfiles(
-        files = [launcher, request_file, layout, ctx.file._deploy, tool.img] + ([tag_file] if tag_file else []),
+        files = [launcher, request_file, layout, ctx.file._deploy, tool.img] + extra_runfiles + ([tag_file] if tag_file else []),
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
         transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else [])),
     )
@@ -139,25 +186,27 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         OutputGroupInfo(deploy_request = depset([request_file]), **output_groups),
     ]
 
-# rules_img's strategies; img_rules implements eager (the others need a remote cache or BES).
+# rules_img's strategies; img_rules implements eager and lazy (cas_registry and bes: not yet).
 STRATEGY_VALUES = ["auto", "eager", "lazy", "cas_registry", "bes"]
+_IMPLEMENTED_STRATEGIES = ["eager", "lazy"]
 
 def _strategy(ctx, setting_name):
-    """The `strategy` attribute, `auto` meaning //img/settings:<setting_name>; only eager is built."""
+    """The `strategy` attribute, `auto` meaning //img/settings:<setting_name>."""
     strategy = ctx.attr.strategy
     if strategy == "auto":
         return setting(ctx, setting_name)
-    if strategy != "eager":
-        fail("strategy: \"%s\" is not supported by img_rules; use \"eager\" (or \"auto\")" % strategy)
+    if strategy not in _IMPLEMENTED_STRATEGIES:
+        fail("strategy: \"%s\" is not supported by img_rules yet; use \"eager\" or \"lazy\" (or \"auto\")" % strategy)
     return strategy
 
 def _image_push_impl(ctx):
-    if not ctx.attr.registry or not ctx.attr.repository:
-        fail("image_push: registry and repository are required")
+    registry = ctx.attr.registry or setting(ctx, "destination_registry")
+    if not registry:
+        fail("registry: give one, or set --@img_rules//img/settings:destination_registry")
     strategy = _strategy(ctx, "push_strategy")
     tags = ([ctx.attr.tag] if ctx.attr.tag else []) + ctx.attr.tag_list
-    request = {"registry": ctx.attr.registry, "repository": ctx.attr.repository, "tags": tags, "strategy": strategy}
-    return deploy_executable(ctx, "push", request, "img push to %s/%s" % (ctx.attr.registry, ctx.attr.repository))
+    request = {"registry": registry, "repository": ctx.attr.repository, "tags": tags, "strategy": strategy}
+    return deploy_executable(ctx, "push", request, "img push to %s/%s" % (registry, ctx.attr.repository))
 
 def _image_load_impl(ctx):
     daemon = ctx.attr.daemon
@@ -185,17 +234,17 @@ _IMAGE_ATTR = attr.label(
 
 DEPLOY_ATTRS = dict({
     "tag_file": attr.label(doc = "A file of more tags (load: names), one per line; blank lines and # comments skipped. Read at bazel run, so a genrule can compute them.", allow_single_file = True),
-    "strategy": attr.string(doc = "eager (every missing blob is sent at bazel run); auto uses //img/settings:push_strategy or load_strategy. rules_img's lazy, cas_registry and bes fail: not supported.", default = "auto", values = STRATEGY_VALUES),
+    "strategy": attr.string(doc = "eager (the runfiles hold every blob) or lazy (only metadata: blobs the registry or daemon lacks come from a local file, $IMG_DISK_CACHE, the remote cache or a pulled base's registry); auto uses //img/settings:push_strategy or load_strategy. rules_img's cas_registry and bes fail: not supported yet.", default = "auto", values = STRATEGY_VALUES),
     "_deploy": attr.label(default = Label("//img/private:deploy.cjs"), allow_single_file = True),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
-}, **dict(SETTINGS_ATTRS, **STAMP_ATTRS))
+}, **dict(SETTINGS_ATTRS, **dict(DEPLOY_SETTINGS_ATTRS, **STAMP_ATTRS)))
 
 image_push = rule(
     implementation = _image_push_impl,
     doc = "`bazel run` pushes the image (or index) to registry/repository with every tag; base layers of a pulled base are mounted, not uploaded.",
     attrs = dict({
         "image": _IMAGE_ATTR,
-        "registry": attr.string(doc = "Registry host[:port], e.g. ghcr.io. Loopback registries use plain HTTP.", mandatory = True),
+        "registry": attr.string(doc = "Registry host[:port], e.g. ghcr.io; default //img/settings:destination_registry. Loopback registries use plain HTTP."),
         "repository": attr.string(doc = "Repository, e.g. my-org/app.", mandatory = True),
         "tag": attr.string(doc = "Tag; may hold {{.KEY}} templates (stamping)."),
         "tag_list": attr.string_list(doc = "More tags; templates allowed."),

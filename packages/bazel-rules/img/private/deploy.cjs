@@ -72,13 +72,54 @@ function imgArgs(request, layout, extra) {
   return [...args, ...extra];
 }
 
-/** --credential-helper from //img/settings:credential_helper; a relative path is the workspace's. */
+/** A helper path of a setting: a relative path is the workspace's, a bare name is looked up on PATH. */
+function helperPath(helper) {
+  const workspace = process.env.BUILD_WORKSPACE_DIRECTORY;
+  return helper.includes('/') && !isAbsolute(helper) && workspace ? join(workspace, helper) : helper;
+}
+
+/** --credential-helper from //img/settings:credential_helper. */
 function credentialHelperArgs(request, extra) {
   const helper = request.credential_helper;
   if (!helper || hasFlag(extra, '--credential-helper')) return [];
-  const workspace = process.env.BUILD_WORKSPACE_DIRECTORY;
-  const path = helper.includes('/') && !isAbsolute(helper) && workspace ? join(workspace, helper) : helper;
-  return ['--credential-helper', path];
+  return ['--credential-helper', helperPath(helper)];
+}
+
+/**
+ * The execution root, from the launcher's own path ($0 = <execroot>/<launcher>), or undefined when
+ * it was started some other way (--script_path, a copy): then no local blob file is tried.
+ */
+function executionRoot(request) {
+  const self = process.env.IMG_RULES_LAUNCHER;
+  const suffix = `/${request.launcher}`;
+  return self && request.launcher && self.endsWith(suffix) ? self.slice(0, -suffix.length) : undefined;
+}
+
+/**
+ * Flags of a lazy push/load: the strategy, the remote cache (settings; img itself falls back to
+ * $IMG_REAPI_ENDPOINT...), and per layer built here the file Bazel may have left locally and the
+ * target that made it (img names it when no source has the blob).
+ */
+function lazyArgs(request, inRunfiles, extra) {
+  if (request.strategy !== 'lazy') return [];
+  const args = hasFlag(extra, '--strategy') ? [] : ['--strategy', 'lazy'];
+  const flags = [
+    ['remote_cache', '--remote-cache', (v) => v],
+    ['remote_instance_name', '--remote-instance-name', (v) => v],
+    ['credential_helper_remote_cache', '--remote-cache-credential-helper', helperPath],
+  ];
+  for (const [field, flag, value] of flags) {
+    if (request[field] && !hasFlag(extra, flag)) args.push(flag, value(request[field]));
+  }
+  const execroot = executionRoot(request);
+  for (const layer of request.layers ?? []) {
+    if (!layer.blob) continue;
+    const digest = readJson(inRunfiles(layer.metadata)).digest;
+    if (typeof digest !== 'string') die(`${layer.metadata}: no digest`);
+    if (execroot) args.push('--blob-file', `${digest}=${join(execroot, layer.blob)}`);
+    if (layer.target) args.push('--blob-producer', `${digest}=${layer.target}`);
+  }
+  return args;
 }
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -115,8 +156,11 @@ function runRequest([requestPath, imgPath, ...extra]) {
   if (request.command === 'load' && request.tags.length === 0) {
     die(`${request.target}: no name to load the image as (tag, tag_list and tag_file are empty)`);
   }
-  const args = imgArgs(request, layout, [...credentialHelperArgs(request, extra), ...extra]);
-  const result = spawnSync(process.execPath, [imgPath, ...args], { stdio: 'inherit' });
+  const flags = [...credentialHelperArgs(request, extra), ...lazyArgs(request, inRunfiles, extra), ...extra];
+  const args = imgArgs(request, layout, flags);
+  // //img/settings:docker_config_path: the registry credentials file (as podman's REGISTRY_AUTH_FILE).
+  const env = request.docker_config ? { ...process.env, REGISTRY_AUTH_FILE: request.docker_config } : process.env;
+  const result = spawnSync(process.execPath, [imgPath, ...args], { stdio: 'inherit', env });
   if (result.error) die(`${request.target}: ${result.error.message}`);
   if (result.status !== 0) {
     process.stderr.write(
