@@ -149,7 +149,7 @@ const summaryFields = (s: PushSummary) => ({
   requests: s.requests,
 });
 
-export async function runPushBlob(target: string | undefined, flags: PushBlobFlags, io: Io): Promise<void> {
+async function runPushBlob(target: string | undefined, flags: PushBlobFlags, io: Io): Promise<void> {
   if ((target === undefined) === (flags.request === undefined)) {
     throw new CliError('IMG_CLI_USAGE', 'give either <repository> or --request');
   }
@@ -196,7 +196,7 @@ async function rawDocument(path: string, flag: string): Promise<RawDocument> {
   return { descriptor: { mediaType, digest: sha256Digest(bytes), size: bytes.length }, bytes };
 }
 
-export async function runPushManifest(flags: PushManifestFlags, io: Io): Promise<void> {
+async function runPushManifest(flags: PushManifestFlags, io: Io): Promise<void> {
   const request = await readRequest(flags.request);
   const tags = request.tags;
   const manifests = await Promise.all((flags.manifest ?? []).map((p) => rawDocument(p, '--manifest')));
