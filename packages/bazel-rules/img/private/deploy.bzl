@@ -174,7 +174,8 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     runfiles = ctx.runfiles(
         files = [launcher, request_file, layout, ctx.file._deploy, tool.img] + extra_runfiles + ([tag_file] if tag_file else []),
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
-        transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else [])),
+        # A lazy deploy reads the remote cache: the REAPI .proto files beside the bundle too.
+        transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else []) + ([ctx.attr._reapi_protos[DefaultInfo].files] if request["strategy"] == "lazy" else [])),
     )
     if command == "push":
         validations = push_at_build_time_actions(ctx, request_file)
@@ -237,6 +238,7 @@ DEPLOY_ATTRS = dict({
     "strategy": attr.string(doc = "eager (the runfiles hold every blob) or lazy (only metadata: blobs the registry or daemon lacks come from a local file, $IMG_DISK_CACHE, the remote cache or a pulled base's registry); auto uses //img/settings:push_strategy or load_strategy. rules_img's cas_registry and bes fail: not supported yet.", default = "auto", values = STRATEGY_VALUES),
     "_deploy": attr.label(default = Label("//img/private:deploy.cjs"), allow_single_file = True),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
+    "_reapi_protos": attr.label(default = Label("//img/private:reapi_protos")),
 }, **dict(SETTINGS_ATTRS, **dict(DEPLOY_SETTINGS_ATTRS, **STAMP_ATTRS)))
 
 image_push = rule(

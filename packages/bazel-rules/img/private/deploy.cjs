@@ -159,7 +159,9 @@ function runRequest([requestPath, imgPath, ...extra]) {
   const flags = [...credentialHelperArgs(request, extra), ...lazyArgs(request, inRunfiles, extra), ...extra];
   const args = imgArgs(request, layout, flags);
   // //img/settings:docker_config_path: the registry credentials file (as podman's REGISTRY_AUTH_FILE).
-  const env = request.docker_config ? { ...process.env, REGISTRY_AUTH_FILE: request.docker_config } : process.env;
+  const env = request.docker_config
+    ? { ...process.env, REGISTRY_AUTH_FILE: request.docker_config }
+    : process.env;
   const result = spawnSync(process.execPath, [imgPath, ...args], { stdio: 'inherit', env });
   if (result.error) die(`${request.target}: ${result.error.message}`);
   if (result.status !== 0) {

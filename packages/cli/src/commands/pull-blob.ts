@@ -50,7 +50,9 @@ export async function runPullBlob(flags: PullBlobFlags): Promise<void> {
 export function registerPullBlob(program: Command, _io: Io): void {
   const cmd = program
     .command('pull-blob')
-    .description('download one layer blob (named by its layer metadata) from its registry into a file, verified')
+    .description(
+      'download one layer blob (named by its layer metadata) from its registry into a file, verified',
+    )
     .requiredOption('--metadata <file>', 'layer metadata JSON (mediaType, digest, size)')
     .option('--source <registry/repository>', 'where the blob is (repeatable; tried in order)', collect, [])
     .requiredOption('-o, --output <file>', 'the blob file to write');

@@ -88,7 +88,10 @@ function candidates(
     out.push({ place: `disk cache ${path}`, source: unvouchedFileSource(descriptor, path) });
   }
   if (places.cache) {
-    out.push({ place: `remote cache ${places.cache.name}`, source: casBlobSource(places.cache.client, descriptor) });
+    out.push({
+      place: `remote cache ${places.cache.name}`,
+      source: casBlobSource(places.cache.client, descriptor),
+    });
   }
   const registry = places.registry;
   if (registry) {
@@ -118,10 +121,17 @@ function producedBy(digest: Digest, places: LazyBlobPlaces): string {
 export const LAZY_REMEDIES =
   'rebuild with --remote_download_outputs=toplevel (Bazel then keeps the blobs on disk), or use the eager strategy (--@img_rules//img/settings:push_strategy=eager / load_strategy=eager, img --strategy eager)';
 
-function unavailable(blobs: readonly { digest: Digest; tried: string }[], places: LazyBlobPlaces): CliError {
+function unavailable(
+  blobs: readonly { digest: Digest; tried: string }[],
+  places: LazyBlobPlaces,
+  cause?: unknown,
+): CliError {
   const list = blobs.map((b) => `${b.digest}${producedBy(b.digest, places)} [${b.tried}]`).join('; ');
-  const what = blobs.length === 1 ? 'blob' : `${blobs.length} blobs:`;
-  return new CliError('IMG_CLI_BLOB_UNAVAILABLE', `${what} ${list} is in none of its places; ${LAZY_REMEDIES}`);
+  const what =
+    blobs.length === 1 ? `blob ${list} is` : `${blobs.length} blobs are in none of their places: ${list};`;
+  const message =
+    blobs.length === 1 ? `${what} in none of its places; ${LAZY_REMEDIES}` : `${what} ${LAZY_REMEDIES}`;
+  return new CliError('IMG_CLI_BLOB_UNAVAILABLE', message, cause === undefined ? {} : { cause });
 }
 
 /**
@@ -155,7 +165,7 @@ export function lazyBlobSource(
       } catch (err) {
         if (options.signal?.aborted) throw err;
         const tried = failures.length > 0 ? failures.join(', ') : 'no place to look: no remote cache given';
-        throw Object.assign(unavailable([{ digest: descriptor.digest, tried }], places), { cause: err });
+        throw unavailable([{ digest: descriptor.digest, tried }], places, err);
       }
     },
   };
@@ -165,7 +175,11 @@ export function lazyBlobSource(
  * The graph with a lazy source for every distributable layer (the ones it has at hand stay first):
  * opened only when a push or load finds the registry or daemon lacks the blob.
  */
-export function withLazyBlobs(graph: ImageGraph, places: LazyBlobPlaces, options: WalkOptions = {}): ImageGraph {
+export function withLazyBlobs(
+  graph: ImageGraph,
+  places: LazyBlobPlaces,
+  options: WalkOptions = {},
+): ImageGraph {
   const blobs = new Map<Digest, BlobSource>(graph.blobs);
   for (const layer of reachableDescriptors(graph, options).layers) {
     if (!isDistributable(layer.mediaType)) continue;
@@ -175,17 +189,20 @@ export function withLazyBlobs(graph: ImageGraph, places: LazyBlobPlaces, options
   return { ...graph, blobs };
 }
 
-async function hasFile(path: string, size: number): Promise<boolean> {
+/** Undefined when `path` is a regular file of `size` bytes, else why not (for messages). */
+async function fileProblem(path: string, size: number): Promise<string | undefined> {
   const st = await stat(path).catch(() => undefined);
-  return st?.isFile() === true && st.size === size;
+  if (!st) return 'absent';
+  if (!st.isFile()) return 'not a regular file';
+  return st.size === size ? undefined : `${st.size} bytes, not ${size}`;
 }
 
 /**
  * Before a lazy push writes anything: every distributable layer must be somewhere - at hand, a local
  * file or disk cache entry of the right size, in the remote cache (one FindMissingBlobs for all),
  * in a registry it came from, or already at the destination (`present`, a HEAD). Throws
- * IMG_CLI_BLOB_UNAVAILABLE naming every blob that is nowhere, what produced it and the remedies, so
- * an evicted blob fails the push before any upload and before the manifest.
+ * IMG_CLI_BLOB_UNAVAILABLE naming every blob that is nowhere, what produced it, each place with why
+ * not, and the remedies: an evicted blob fails the push before any upload and before the manifest.
  */
 export async function checkLazyBlobs(
   graph: ImageGraph,
@@ -194,12 +211,24 @@ export async function checkLazyBlobs(
   options: WalkOptions & { readonly signal?: AbortSignal } = {},
 ): Promise<void> {
   const layers = reachableDescriptors(graph, options).layers.filter((l) => isDistributable(l.mediaType));
+  const tried = new Map<Digest, string[]>();
   const unresolved: Descriptor[] = [];
   for (const layer of layers) {
     if (graph.blobs.has(layer.digest)) continue;
-    const file = places.files?.get(layer.digest);
-    if (file && (await hasFile(file, layer.size))) continue;
-    if (places.diskCache && (await hasFile(diskCachePath(places.diskCache, layer.digest), layer.size))) continue;
+    const why: string[] = [];
+    const paths = [
+      ['local file', places.files?.get(layer.digest)],
+      ['disk cache', places.diskCache && diskCachePath(places.diskCache, layer.digest)],
+    ] as const;
+    let found = false;
+    for (const [place, path] of paths) {
+      if (!path || found) continue;
+      const problem = await fileProblem(path, layer.size);
+      if (problem === undefined) found = true;
+      else why.push(`${place} ${path}: ${problem}`);
+    }
+    if (found) continue;
+    tried.set(layer.digest, why);
     unresolved.push(layer);
   }
   let notCached = unresolved;
@@ -212,17 +241,12 @@ export async function checkLazyBlobs(
   for (const layer of notCached) {
     if ((graph.locations?.get(layer.digest)?.length ?? 0) > 0 && places.registry) continue;
     if (await present(layer).catch(() => false)) continue;
-    nowhere.push({ digest: layer.digest, tried: triedPlaces(layer.digest, places) });
+    const why = tried.get(layer.digest) ?? [];
+    why.push(
+      places.cache ? `remote cache ${places.cache.name}: not found (evicted?)` : 'no remote cache given',
+    );
+    why.push('not at the destination');
+    nowhere.push({ digest: layer.digest, tried: why.join(', ') });
   }
   if (nowhere.length > 0) throw unavailable(nowhere, places);
-}
-
-function triedPlaces(digest: Digest, places: LazyBlobPlaces): string {
-  const tried: string[] = [];
-  const file = places.files?.get(digest);
-  if (file) tried.push(`local file ${file}: absent`);
-  if (places.diskCache) tried.push(`disk cache ${places.diskCache}: absent`);
-  tried.push(places.cache ? `remote cache ${places.cache.name}: not found (evicted?)` : 'no remote cache given');
-  tried.push('not at the destination');
-  return tried.join(', ');
 }
