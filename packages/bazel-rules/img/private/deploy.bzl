@@ -177,10 +177,14 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         # A lazy deploy reads the remote cache: the REAPI .proto files beside the bundle too.
         transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else []) + ([ctx.attr._reapi_protos[DefaultInfo].files] if request["strategy"] == "lazy" else [])),
     )
-    if command == "push":
-        validations = push_at_build_time_actions(ctx, request_file)
-        if validations:
-            output_groups = dict(output_groups, _validation = depset(validations))
+    validations = push_at_build_time_actions(ctx, request_file) if command == "push" else []
+    if request["strategy"] == "lazy":
+        # Layers of a pull(layer_handling = "lazy") base are downloaded by build actions: building
+        # this target runs them (as validations: never downloaded to this machine under
+        # --remote_download_minimal), so the blobs are in the remote cache when `bazel run` wants them.
+        validations = validations + [layer.blob for layer in _image_layers(ctx) if layer.blob and layer.sources]
+    if validations:
+        output_groups = dict(output_groups, _validation = depset(validations))
     return [
         DefaultInfo(executable = launcher, files = depset([launcher, request_file]), runfiles = runfiles),
         DeployInfo(launcher = launcher, runfiles = runfiles, command = command),
