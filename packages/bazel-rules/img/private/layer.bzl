@@ -148,7 +148,7 @@ def annotation_args(args, annotations, attribute = "annotations", flag = "--anno
 def start_layer(ctx):
     """Resolve compression, declare blob and metadata: (fmt, estargz, blob, metadata, args)."""
     fmt = resolve_compress(ctx, ctx.attr.compress)
-    estargz = resolve_estargz(ctx, ctx.attr.estargz)
+    estargz = resolve_estargz(ctx, ctx.attr.estargz, fmt)
     if estargz and fmt == "none":
         fail("estargz: an eStargz layer is compressed; set compress to gzip or zstd (zstd gives zstd:chunked)")
     blob = ctx.actions.declare_file(ctx.label.name + BLOB_EXTENSIONS[fmt])
