@@ -115,11 +115,11 @@ image_push(
 )
 
 image_push(
-    name = "push_lazy",
+    name = "push_bes",
     image = ":image",
     registry = "${registry}",
-    repository = "e2e/lazy",
-    strategy = "lazy",
+    repository = "e2e/bes",
+    strategy = "bes",
     tags = ["manual"],
 )
 
@@ -310,7 +310,7 @@ use_repo(images, "base", "secured_base")
       expect(log).toMatch(/mount=sha256/);
     });
 
-    it('pushes the tags of tag_file (computed by a genrule), refuses a bad one and strategies other than eager', async () => {
+    it('pushes the tags of tag_file (computed by a genrule), refuses a bad one and strategies img_rules lacks', async () => {
       const r = await bazel('run', ['//:push_tag_file'], opts());
       expect(r.code, r.stderr).toBe(0);
       const tags = (await run('crane', ['ls', '--insecure', `${registry.url}/e2e/tagfile`])).stdout.split(
@@ -320,9 +320,9 @@ use_repo(images, "base", "secured_base")
       const bad = await bazel('run', ['//:push_bad_tag_file'], { ...opts(), allowFailure: true });
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/tag_file .*bad_tags\.txt:2: "not a tag" is not a valid tag/);
-      const lazy = await bazel('build', ['//:push_lazy'], { ...opts(), allowFailure: true });
-      expect(lazy.code).not.toBe(0);
-      expect(lazy.stderr).toMatch(/strategy: "lazy" is not supported by img_rules; use "eager"/);
+      const bes = await bazel('build', ['//:push_bes'], { ...opts(), allowFailure: true });
+      expect(bes.code).not.toBe(0);
+      expect(bes.stderr).toMatch(/strategy: "bes" is not supported by img_rules yet; use "eager" or "lazy"/);
     });
 
     it('bazel run of image_load loads into containerd, streaming the base layer from the registry', async () => {

@@ -185,8 +185,9 @@ exports_files(glob(["layout/**"]))
 LAYER_HANDLING_DOC = """When the layers' bytes are fetched: `shallow` (default: never by Bazel; their registry is
 recorded, push mounts them and load streams them from there), `eager` (this repository rule downloads
 and verifies every layer: offline builds, docker-save tarballs) or `lazy` (one build action per layer
-downloads it when something needs it, so it lands in the remote cache and flows to lazy push/load;
-the actions need network access to the registry)."""
+downloads it when something needs it - a layout, an eager push, or any push or load target with the
+lazy strategy - so it lands in the remote cache and flows from there to lazy push/load; the actions
+need network access to the registry)."""
 
 LAYER_HANDLING_VALUES = ["shallow", "eager", "lazy"]
 
