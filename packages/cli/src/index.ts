@@ -1,3 +1,13 @@
+export type {
+  DeployBlobSource,
+  DeployLayer,
+  DeployRemoteCache,
+  DeployRequest,
+  DeployStrategy,
+  LoadRequest,
+  PushRequest,
+} from './deploy/request.js';
+export { DEPLOY_REQUEST_SCHEMA, readDeployRequest } from './deploy/request.js';
 export type { Io } from './io.js';
 export { processIo } from './io.js';
 export { createProgram, main, VERSION } from './main.js';

@@ -1,4 +1,34 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type {
+  BlobLocations,
+  BlobOutcome,
+  BlobProgressEvent,
+  BlobToPush,
+  Challenge,
+  Credential,
+  CredentialProvider,
+  KeychainOptions,
+  LayerSink,
+  ManifestProgressEvent,
+  ParseReferenceOptions,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  PushPlan,
+  PushProgressEvent,
+  PushResult,
+  PushSummary,
+  RawDocument,
+  Reference,
+  RegistryClientOptions,
+  RegistryDiagnostic,
+  RegistryErrorCode,
+  RequestOptions,
+  ResolvedCredential,
+  RetryOptions,
+  TimeoutOptions,
+  UploadMode,
+} from './index.js';
 import * as api from './index.js';
 
 // A tripwire: removing or renaming a public export must be a deliberate change.
@@ -40,4 +70,40 @@ describe('public API', () => {
       ].sort(),
     );
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  BlobLocations,
+  BlobOutcome,
+  BlobProgressEvent,
+  BlobToPush,
+  Challenge,
+  Credential,
+  CredentialProvider,
+  KeychainOptions,
+  LayerSink,
+  ManifestProgressEvent,
+  ParseReferenceOptions,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  PushPlan,
+  PushProgressEvent,
+  PushResult,
+  PushSummary,
+  RawDocument,
+  Reference,
+  RegistryClientOptions,
+  RegistryDiagnostic,
+  RegistryErrorCode,
+  RequestOptions,
+  ResolvedCredential,
+  RetryOptions,
+  TimeoutOptions,
+  UploadMode,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

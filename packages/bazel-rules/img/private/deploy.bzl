@@ -28,10 +28,18 @@ elif [[ -z "${{RUNFILES_DIR:-}}" ]]; then
   exit 1
 fi
 export RUNFILES_DIR
-# Lazy strategies find blobs Bazel happens to have locally from here (the execution root).
-export IMG_RULES_LAUNCHER="$0"
+# Bazel's execution root, from this script's own path in it: lazy deploys look there for layer files
+# Bazel happens to have (a request's layers[].file). Unset when started some other way.
+IMG_EXECROOT="${{0%/{launcher_path}}}"
+[[ "$IMG_EXECROOT" != "$0" ]] || IMG_EXECROOT=""
+export IMG_EXECROOT
 {node_line}
-exec "$NODE" "$RUNFILES_DIR/{deploy}" run "$RUNFILES_DIR/{request}" "$RUNFILES_DIR/{img}" "$@"
+status=0
+"$NODE" "$RUNFILES_DIR/{img}" deploy "$RUNFILES_DIR/{request}" "$@" || status=$?
+if [[ $status -ne 0 ]]; then
+  echo "img_rules deploy: {target}: img {command} failed (exit $status)" >&2
+fi
+exit $status
 """
 
 def rlocation(ctx, f):
@@ -112,25 +120,29 @@ def _image_layers(ctx):
             out.append(layer)
     return out
 
-def _lazy_request(ctx, request, launcher):
-    """What a lazy push/load needs besides the metadata layout: where Bazel may have each layer's
-    blob locally (execroot-relative, never a runfile), the target that made it (for messages), and
-    the remote cache. Returns (request, the layer metadata Files: runfiles, tiny)."""
+def _lazy_request(ctx, request):
+    """What a lazy push/load needs besides the metadata layout: each layer's metadata (runfiles,
+    tiny), the file Bazel may have left for it (execroot-relative, never a runfile: found through
+    $IMG_EXECROOT, which the launcher sets), the target that made it (named when it is nowhere), and
+    the remote cache. Returns (request, the layer metadata Files)."""
     layers = []
     metadata = []
     for layer in _image_layers(ctx):
         entry = {"metadata": rlocation(ctx, layer.metadata)}
         if layer.blob:
-            entry["blob"] = layer.blob.path
-            entry["target"] = str(layer.blob.owner)
+            entry["file"] = layer.blob.path
+            entry["producer"] = str(layer.blob.owner)
         layers.append(entry)
         metadata.append(layer.metadata)
-    extra = {"layers": layers, "launcher": launcher.path}
-    for name in ["remote_cache", "remote_instance_name", "credential_helper_remote_cache"]:
+    cache = {}
+    for field, name in [("endpoint", "remote_cache"), ("instance_name", "remote_instance_name"), ("credential_helper", "credential_helper_remote_cache")]:
         value = setting(ctx, name)
         if value:
-            extra[name] = value
-    return dict(request, **extra), metadata
+            cache[field] = value
+    request = dict(request, layers = layers)
+    if cache:
+        request = dict(request, remote_cache = cache)
+    return request, metadata
 
 def deploy_executable(ctx, command, request, what, output_groups = {}):
     """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo.
@@ -144,7 +156,7 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     if request["strategy"] == "lazy":
         index = ctx.attr.image[ImageIndexInfo].index if ImageIndexInfo in ctx.attr.image else None
         layout = metadata_layout(ctx, index, _image_info(ctx))
-        request, extra_runfiles = _lazy_request(ctx, request, launcher)
+        request, extra_runfiles = _lazy_request(ctx, request)
     else:
         groups = ctx.attr.image[OutputGroupInfo] if OutputGroupInfo in ctx.attr.image else None
         layouts = groups.oci_layout.to_list() if groups and hasattr(groups, "oci_layout") else []
@@ -157,7 +169,9 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     docker_config = setting(ctx, "docker_config_path")
     if docker_config:
         request = dict(request, docker_config = docker_config)
-    request = dict(request, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
+
+    # The deploy request (packages/cli/deploy-request.schema.json), read by `img deploy`.
+    request = dict(request, version = 1, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
     tag_file = ctx.file.tag_file
     if tag_file:
         request = dict(request, tag_file = rlocation(ctx, tag_file))
@@ -167,12 +181,13 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         target = ctx.label,
         what = what,
         node_line = node_line,
-        deploy = rlocation(ctx, ctx.file._deploy),
+        launcher_path = launcher.path,
+        command = command,
         request = rlocation(ctx, request_file),
         img = rlocation(ctx, tool.img),
     ), is_executable = True)
     runfiles = ctx.runfiles(
-        files = [launcher, request_file, layout, ctx.file._deploy, tool.img] + extra_runfiles + ([tag_file] if tag_file else []),
+        files = [launcher, request_file, layout, tool.img] + extra_runfiles + ([tag_file] if tag_file else []),
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
         # A lazy deploy reads the remote cache: the REAPI .proto files beside the bundle too.
         transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else []) + ([ctx.attr._reapi_protos[DefaultInfo].files] if request["strategy"] == "lazy" else [])),
@@ -240,7 +255,6 @@ _IMAGE_ATTR = attr.label(
 DEPLOY_ATTRS = dict({
     "tag_file": attr.label(doc = "A file of more tags (load: names), one per line; blank lines and # comments skipped. Read at bazel run, so a genrule can compute them.", allow_single_file = True),
     "strategy": attr.string(doc = "eager (the runfiles hold every blob) or lazy (only metadata: blobs the registry or daemon lacks come from a local file, $IMG_DISK_CACHE, the remote cache or a pulled base's registry); auto uses //img/settings:push_strategy or load_strategy. rules_img's cas_registry and bes fail: not supported yet.", default = "auto", values = STRATEGY_VALUES),
-    "_deploy": attr.label(default = Label("//img/private:deploy.cjs"), allow_single_file = True),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
     "_reapi_protos": attr.label(default = Label("//img/private:reapi_protos")),
 }, **dict(SETTINGS_ATTRS, **dict(DEPLOY_SETTINGS_ATTRS, **STAMP_ATTRS)))

@@ -15,6 +15,8 @@ export interface RegistryFlags {
   credentialHelper?: string;
   /** false with --no-blob-cache. */
   blobCache?: boolean;
+  /** A Docker config file to take registry credentials from, instead of the usual search (deploy requests). */
+  dockerConfig?: string;
   timeout?: string;
 }
 
@@ -43,12 +45,27 @@ export function addRegistryFlags(cmd: Command): Command {
     );
 }
 
+/** A loopback registry (localhost, 127.x, [::1]): a local test registry, spoken to over plain HTTP. */
+export function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.startsWith('[')
+    ? registry.slice(0, registry.indexOf(']') + 1)
+    : registry.split(':')[0]!;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
 /** One client per command: connections, tokens and credential lookups are shared. */
 export function createRegistryClient(flags: RegistryFlags): RegistryClient {
   skipWasmTierUpInOneShotProcess();
   const helper = flags.credentialHelper || process.env[CREDENTIAL_HELPER_ENV] || undefined;
   return new RegistryClient({
-    ...(helper ? { auth: { bazelCredentialHelper: helper } } : {}),
+    ...(helper || flags.dockerConfig
+      ? {
+          auth: {
+            ...(helper ? { bazelCredentialHelper: helper } : {}),
+            ...(flags.dockerConfig ? { authFiles: [flags.dockerConfig] } : {}),
+          },
+        }
+      : {}),
     ...(flags.blobCache === false ? {} : { blobLocations: new FileBlobLocations() }),
     ...(flags.insecure ? { insecure: true } : {}),
     ...(flags.jobs !== undefined ? { jobs: parseIntFlag(flags.jobs, '--jobs', 1, 64) } : {}),
