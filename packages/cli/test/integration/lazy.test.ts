@@ -176,6 +176,53 @@ describe.skipIf(needs.skip)(
       await imgOk('push', `oci:${meta}`, `${registry.url}/lazy/disk:v2`, ...lazy());
     });
 
+    it('runs a lazy deploy request (img deploy): layer files below $IMG_EXECROOT, producers, the remote cache', async () => {
+      const evicted = layers[2]!;
+      // What the launcher of a lazy image_push hands over: the metadata of each layer, the file Bazel may
+      // have left (relative to the execution root), the target that made it.
+      const execroot = tmp.join('execroot');
+      await mkdir(join(execroot, 'bazel-out'), { recursive: true });
+      const entries = [];
+      for (const [i, layer] of layers.entries()) {
+        const metadata = tmp.join(`layer-${i}.json`);
+        await writeFile(metadata, JSON.stringify({ ...layer, diff_id: layer.digest }));
+        entries.push({ metadata, file: `bazel-out/layer-${i}.tgz`, producer: `//app:layer_${i}` });
+      }
+      const request = tmp.join('push_request.json');
+      const write = (repository: string) =>
+        writeFile(
+          request,
+          JSON.stringify({
+            version: 1,
+            command: 'push',
+            target: '//app:push',
+            layout: meta,
+            strategy: 'lazy',
+            registry: registry.url,
+            repository,
+            tags: ['v1'],
+            layers: entries,
+            remote_cache: { endpoint: grid.endpoint },
+          }),
+        );
+      await write('lazy/deploy');
+      const saved = process.env.IMG_EXECROOT;
+      process.env.IMG_EXECROOT = execroot;
+      try {
+        const failed = await img('deploy', request);
+        expect(failed.code).toBe(1);
+        expect(failed.stderr).toContain(
+          `blob ${evicted.digest} (made by //app:layer_2) [local file ${join(execroot, 'bazel-out/layer-2.tgz')}: absent, remote cache ${grid.endpoint}: not found (evicted?)`,
+        );
+        await cp(blobFile(evicted), join(execroot, 'bazel-out/layer-2.tgz'));
+        await imgOk('deploy', request);
+        await validRemote(`${registry.url}/lazy/deploy:v1`);
+      } finally {
+        if (saved === undefined) delete process.env.IMG_EXECROOT;
+        else process.env.IMG_EXECROOT = saved;
+      }
+    });
+
     it('loads into containerd from the remote cache, never reading what containerd has', async () => {
       const ns = ctrd.newNamespace('lazy');
       const flags = ['--daemon', 'containerd', '--address', ctrd.address, '--namespace', ns];
