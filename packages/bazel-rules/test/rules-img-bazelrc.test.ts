@@ -176,11 +176,13 @@ describe.skipIf(skip)("rules_img's README .bazelrc settings over examples/bazel"
     expect(request).toMatchObject({
       registry: 'gcr.io',
       strategy: 'lazy',
-      remote_cache: 'grpcs://remote.buildbuddy.io',
-      remote_instance_name: 'my-instance-name',
       credential_helper: 'tweag-credential-helper',
-      credential_helper_remote_cache: 'tweag-credential-helper',
       docker_config: '/home/user/.docker/config.json',
+      remote_cache: {
+        endpoint: 'grpcs://remote.buildbuddy.io',
+        instance_name: 'my-instance-name',
+        credential_helper: 'tweag-credential-helper',
+      },
     });
   });
 
