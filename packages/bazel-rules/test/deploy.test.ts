@@ -11,7 +11,7 @@ import {
   useTempDir,
 } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel, testModule } from './bazel.js';
 import { busyboxSpec } from './busybox.js';
 
 // pull -> image_manifest over the pulled (shallow) base -> image_push to a real registry and
@@ -216,32 +216,23 @@ describe.skipIf(skip)(
       securedDigest = securedBase.stdout.trim().split('@').at(-1)!;
       await writeFile(
         join(ws, 'MODULE.bazel'),
-        `module(name = "deploy_e2e")
-
-bazel_dep(name = "img_rules", version = "0.1.0")
-local_path_override(module_name = "img_rules", path = "${RULES_DIR}")
-
-bazel_dep(name = "platforms", version = "0.0.10")
-bazel_dep(name = "bazel_skylib", version = "1.7.1")
-
-images = use_extension("@img_rules//img:extensions.bzl", "images")
-images.pull(
-    name = "base",
-    registry = "${registry.url}",
-    registries = ["${mirror.url}"],
-    repository = "e2e/base",
-    tag = "index",
-    digest = "${indexDigest}",
-)
-images.pull(
-    name = "secured_base",
-    registry = "${secured.url}",
-    repository = "e2e/base",
-    digest = "${securedDigest}",
-    credential_helper = "tools/helper.sh",
-)
-use_repo(images, "base", "secured_base")
-`,
+        testModule('deploy_e2e', [
+          {
+            name: 'base',
+            registry: registry.url,
+            registries: [mirror.url],
+            repository: 'e2e/base',
+            tag: 'index',
+            digest: indexDigest,
+          },
+          {
+            name: 'secured_base',
+            registry: secured.url,
+            repository: 'e2e/base',
+            digest: securedDigest,
+            credential_helper: 'tools/helper.sh',
+          },
+        ]),
       );
       await writeFile(join(ws, 'WORKSPACE.bzlmod'), '');
       await writeFile(join(ws, 'msg.txt'), 'hello');

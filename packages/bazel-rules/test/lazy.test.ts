@@ -14,7 +14,7 @@ import {
   useTempDir,
 } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bazel, hostPath, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+import { bazel, hostPath, img, outputFiles, outputRoot, skipWithoutBazel, testModule } from './bazel.js';
 import { busyboxSpec } from './busybox.js';
 
 // Bazel's remote cache as a blob source, end to end: a multi-layer image built with
@@ -189,31 +189,22 @@ describe.skipIf(skip)(
       await mkdir(ws);
       await writeFile(
         join(ws, 'MODULE.bazel'),
-        `module(name = "lazy_e2e")
-
-bazel_dep(name = "img_rules", version = "0.1.0")
-local_path_override(module_name = "img_rules", path = "${RULES_DIR}")
-
-bazel_dep(name = "platforms", version = "0.0.10")
-bazel_dep(name = "bazel_skylib", version = "1.7.1")
-
-images = use_extension("@img_rules//img:extensions.bzl", "images")
-images.pull(
-    name = "base_lazy",
-    registry = "${origin.url}",
-    repository = "lazy/base",
-    digest = "${digest}",
-    layer_handling = "lazy",
-)
-images.pull(
-    name = "base_eager",
-    registry = "${origin.url}",
-    repository = "lazy/base",
-    digest = "${digest}",
-    layer_handling = "eager",
-)
-use_repo(images, "base_lazy", "base_eager")
-`,
+        testModule('lazy_e2e', [
+          {
+            name: 'base_lazy',
+            registry: origin.url,
+            repository: 'lazy/base',
+            digest,
+            layer_handling: 'lazy',
+          },
+          {
+            name: 'base_eager',
+            registry: origin.url,
+            repository: 'lazy/base',
+            digest,
+            layer_handling: 'eager',
+          },
+        ]),
       );
       await writeFile(join(ws, 'WORKSPACE.bzlmod'), '');
       await writeFile(
