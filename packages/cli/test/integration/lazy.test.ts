@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLayout } from '@img/oci-layout';
@@ -220,6 +221,36 @@ describe.skipIf(needs.skip)(
       } finally {
         if (saved === undefined) delete process.env.IMG_EXECROOT;
         else process.env.IMG_EXECROOT = saved;
+      }
+    });
+
+    it('authenticates to the remote cache with its own credential helper (rules_img credential_helper_remote_cache)', async () => {
+      const secret = 'lazy-test-secret-0123456789abcdef';
+      const secured = await startBuildGrid({ instanceNames: [''], jwtSecret: secret });
+      try {
+        const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+        const token = `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+        const helper = tmp.join('cache-helper.sh');
+        await writeFile(helper, `#!/bin/sh\necho '{"headers":{"Authorization":["Bearer ${token}"]}}'\n`, {
+          mode: 0o755,
+        });
+        const ref = `${registry.url}/lazy/authed:v1`;
+        const flags = ['--strategy', 'lazy', '--remote-cache', secured.endpoint];
+        const denied = await img('push', `oci:${meta}`, ref, ...flags);
+        expect(denied.code).toBe(1);
+        expect(denied.stderr).toMatch(/UNAUTHENTICATED/);
+        expect(denied.stderr).not.toContain(token);
+        const writer = connectRemoteCache(secured.endpoint, { credentialHelper: helper });
+        try {
+          for (const layer of layers) await writer.writeBlob(layer, await readFile(blobFile(layer)));
+        } finally {
+          writer.close();
+        }
+        await imgOk('push', `oci:${meta}`, ref, ...flags, '--remote-cache-credential-helper', helper);
+        await validRemote(ref);
+      } finally {
+        await secured.stop();
       }
     });
 
