@@ -8,11 +8,12 @@
 // built once with --remote_cache (through a counting TCP proxy in front of BuildGrid) and
 // --remote_download_minimal. Then per round, eager and lazy in alternating order, each after
 // `bazel clean`: `bazel run` of an image_push with that strategy into a new repository. Printed per
-// strategy (medians): wall seconds of `bazel run`, bytes the Bazel machine received from the cache
+// strategy (medians): wall seconds of `bazel run` (with --no-blob-cache, so nothing is mounted from an
+// earlier round's repository), bytes the Bazel machine received from the cache
 // (counted on the proxy), layer bytes found under the output base afterwards (files hashed whose size
 // is a layer's), and img's own push line. Needs scripts/setup-bazel-chroot.sh and
 // scripts/install-test-tools.sh.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
@@ -79,16 +80,29 @@ async function countingProxy(port) {
   return { port: server.address().port, counts, close: () => server.close() };
 }
 
+/**
+ * Run Bazel asynchronously (the counting proxy lives in this process's event loop): its wall seconds
+ * and output; rejects on failure.
+ */
 function bazel(ws, command, flags) {
   const started = process.hrtime.bigint();
-  const r = spawnSync(
-    bazelBin,
-    [`--output_user_root=${outputUserRoot}`, '--max_idle_secs=600', command, ...flags],
-    { cwd: ws, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`bazel ${command} ${flags.join(' ')} failed:\n${r.stderr}`);
-  return { seconds, stderr: r.stderr, stdout: r.stdout };
+  const args = [`--output_user_root=${outputUserRoot}`, '--max_idle_secs=600', command, ...flags];
+  const child = spawn(bazelBin, args, { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((res, rej) => {
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code === 0) res({ seconds, stderr, stdout });
+      else rej(new Error(`bazel ${command} ${flags.join(' ')} failed:\n${stderr}`));
+    });
+  });
 }
 
 async function randomFile(path, bytes) {
@@ -119,7 +133,11 @@ async function layerBytesUnder(dir, layers) {
   return total;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const mib = (n) => (n / 1048576).toFixed(1);
 
 const tmp = await tempDir('bench-lazy-push-');
@@ -184,9 +202,9 @@ ${pushes}
   process.stderr.write(
     `building ${layerCount} x ${layerMib} MiB layers (remote cache ${cache}, minimal download)...\n`,
   );
-  const built = bazel(ws, 'build', [...quiet, '//:push_eager', '//:push_lazy']);
+  const built = await bazel(ws, 'build', [...quiet, '//:push_eager', '//:push_lazy']);
   process.stderr.write(`built in ${built.seconds.toFixed(1)} s\n`);
-  const outputBase = join(chrootRoot, bazel(ws, 'info', ['output_base']).stdout.trim());
+  const outputBase = join(chrootRoot, (await bazel(ws, 'info', ['output_base'])).stdout.trim());
 
   const results = { eager: [], lazy: [] };
   let layers;
@@ -194,9 +212,15 @@ ${pushes}
   for (let round = 0; round < rounds; round++) {
     for (const strategy of round % 2 === 0 ? ['eager', 'lazy'] : ['lazy', 'eager']) {
       n++;
-      bazel(ws, 'clean', []);
+      await bazel(ws, 'clean', []);
       const before = { ...proxy.counts };
-      const r = bazel(ws, 'run', [...quiet, `--//:round=${n}`, `//:push_${strategy}`]);
+      const r = await bazel(ws, 'run', [
+        ...quiet,
+        `--//:round=${n}`,
+        `//:push_${strategy}`,
+        '--',
+        '--no-blob-cache',
+      ]);
       const received = proxy.counts.down - before.down;
       layers ??= JSON.parse(
         spawnSync('crane', ['manifest', '--insecure', `${registry.url}/bench/${n}-${strategy}:v1`], {
@@ -234,10 +258,15 @@ ${pushes}
       `${name.padStart(10)} ${r.seconds.toFixed(1).padStart(8)} ${mib(r.received).padStart(16)} ${mib(r.onDisk).padStart(23)}`,
     );
   }
+  // Each round runs both back to back: its ratio is the least disturbed by other load on the machine.
+  const perRound = results.lazy.map((l, i) => l.seconds / results.eager[i].seconds);
   console.log(
     `lazy/eager ${(lazy.seconds / eager.seconds).toFixed(2).padStart(8)} ${(lazy.received / eager.received).toFixed(3).padStart(16)}`,
   );
-  bazel(ws, 'shutdown', []);
+  console.log(
+    `lazy/eager wall per round: ${perRound.map((r) => r.toFixed(2)).join(', ')} (median ${median(perRound).toFixed(2)})`,
+  );
+  await bazel(ws, 'shutdown', []);
 } finally {
   proxy.close();
   await registry.stop();
