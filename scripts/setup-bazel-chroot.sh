@@ -109,6 +109,30 @@ verify_mounts() {
   fi
 }
 
+# The host's local certificate authorities (/usr/local/share/ca-certificates/*.crt: a corporate or
+# egress proxy's CA) trusted inside the chroot too, for Bazel's own downloader (Java: without this an
+# http_archive fails with "PKIX path building failed"). Runs on every call, not part of RECIPE: it
+# copies what changed and re-runs update-ca-certificates (whose ca-certificates-java hook refreshes
+# Java's store) only when the set differs from the one recorded last time.
+trust_host_cas() {
+  local src=/usr/local/share/ca-certificates dst="$ROOT/usr/local/share/ca-certificates"
+  local marker="$ROOT/etc/img-bazel-chroot.cas" f want have=""
+  want="$(cd "$src" 2>/dev/null && find . -maxdepth 1 -name '*.crt' -type f -print0 | sort -z | xargs -0r sha256sum)" || want=""
+  [ -f "$marker" ] && have="$(cat "$marker")"
+  [ "$want" = "$have" ] && return 0
+  mkdir -p "$dst"
+  for f in "$src"/*.crt; do
+    [ -f "$f" ] && cp "$f" "$dst/"
+  done
+  if ! chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin update-ca-certificates >"$CHROOT_BASE/ca.log" 2>&1; then
+    tail -20 "$CHROOT_BASE/ca.log" >&2
+    log "update-ca-certificates failed inside the chroot"
+    exit 1
+  fi
+  printf '%s' "$want" >"$marker"
+  log "trusted $(printf '%s' "$want" | grep -c . || true) host CA certificate(s) inside the chroot"
+}
+
 if [ "${1:-}" = "--unmount" ]; then
   unmount_all
   log "unmounted $ROOT"
@@ -235,5 +259,6 @@ if ! tools_run; then
   mount_all
   tools_run
 fi
+trust_host_cas
 verify_mounts
 log "bazel $(chroot "$ROOT" bazel --version 2>/dev/null | awk '{print $2}'), node $(chroot "$ROOT" node --version) at $ROOT; run with $CHROOT_BASE/bin/bazel"

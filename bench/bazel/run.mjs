@@ -95,6 +95,8 @@ function cold(ws, n, mode) {
     '--color=no',
     '--symlink_prefix=/',
     `--spawn_strategy=${strategy}`,
+    // The downloaded Node.js toolchain comes from the tests' repository cache (extracted, not fetched).
+    '--repository_cache=/var/cache/img-bazel/repository-cache',
     `--profile=${profile}`,
     // The default (slim) profile merges short events, which hides most worker actions.
     '--noslim_profile',

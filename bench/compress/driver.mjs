@@ -1,16 +1,25 @@
-// Writes one gzip layer of a directory with @img/layer-writer (built dist), for bench/compress/run.mjs
-// (run under /usr/bin/time).
-// usage: node driver.mjs <dir> <out> <level> <single|N|nproc> <metadata.json>
+// Writes one layer of a directory with a built @img/layer-writer (or @img/estargz), for
+// bench/compress/run.mjs (run under /usr/bin/time).
+// usage: node driver.mjs <layer-writer dist dir> <dir> <out> <gzip|zstd|none|estargz> <level> <single|N|nproc> <metadata.json>
+// `single`: compressorJobs unset (gzip: the classic single stream; zstd: the default worker count).
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { writeLayerToFile } = await import(join(root, 'packages/layer-writer/dist/index.js'));
-const [dir, out, level, jobs, metadataPath] = process.argv.slice(2);
-const meta = await writeLayerToFile({ entries: [{ type: 'directory', path: '/', source: dir }] }, out, {
-  compression: 'gzip',
+const [dist, dir, out, format, level, jobs, metadataPath] = process.argv.slice(2);
+const spec = { entries: [{ type: 'directory', path: '/', source: dir }] };
+const options = {
+  compression: format === 'estargz' ? 'gzip' : format,
   level: Number(level),
   ...(jobs === 'single' ? {} : { compressorJobs: jobs === 'nproc' ? 'nproc' : Number(jobs) }),
-});
+};
+const meta =
+  format === 'estargz'
+    ? await (await import(join(root, 'packages/estargz/dist/index.js'))).writeEstargzLayerToFile(
+        spec,
+        out,
+        options,
+      )
+    : await (await import(join(dist, 'index.js'))).writeLayerToFile(spec, out, options);
 await writeFile(metadataPath, JSON.stringify(meta));

@@ -11,20 +11,11 @@
 //      BENCH_REPEAT=1        runs per measurement; the median of each figure is reported
 //      BENCH_FORMATS=gzip,zstd  which tree cases to run
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateTree, makePool } from './tree.mjs';
+import { generateTree, writeHugeFile } from './tree.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cliBin = join(root, 'packages/cli/dist/bin.cjs');
@@ -163,13 +154,7 @@ try {
     const bigDir = join(work, 'big');
     mkdirSync(bigDir);
     console.log('generating a 4 GiB single file ...');
-    const pool = makePool(64 * MiB);
-    const fd = openSync(join(bigDir, 'huge.bin'), 'w');
-    for (let i = 0; i < 64; i++) {
-      pool.writeUInt32LE(i, 0);
-      writeSync(fd, pool);
-    }
-    closeSync(fd);
+    writeHugeFile(join(bigDir, 'huge.bin'));
     const big = [];
     for (const [format, level] of [
       ['gzip', 1],

@@ -98,3 +98,14 @@ export function generateTree(dir, totalMiB) {
   }
   return { files: n + 10 + 200 + b, bytes: written };
 }
+
+/** A 4 GiB single file of pool content (64 x 64 MiB, each made distinct), for peak-RSS cases. */
+export function writeHugeFile(path) {
+  const pool = makePool(64 * MiB);
+  const fd = openSync(path, 'w');
+  for (let i = 0; i < 64; i++) {
+    pool.writeUInt32LE(i, 0);
+    writeSync(fd, pool);
+  }
+  closeSync(fd);
+}

@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,12 @@ export const BAZEL = join(CHROOT_BASE, 'bin', 'bazel');
 export const EXAMPLES = join(repoRoot(), 'examples', 'bazel');
 export const RULES_DIR = join(repoRoot(), 'packages', 'bazel-rules');
 export const IMG_BUNDLE = join(RULES_DIR, 'img', 'private', 'img.cjs');
+
+/**
+ * One repository cache (inside the chroot) for every test workspace and output base: the downloaded
+ * Node.js toolchain is fetched from the network once, then extracted from the cache.
+ */
+export const REPOSITORY_CACHE = '/var/cache/img-bazel/repository-cache';
 
 /**
  * Output user roots live inside the chroot (so they survive between runs and CI steps); tests that
@@ -62,34 +70,49 @@ export interface BazelOptions {
   timeoutMs?: number;
   /** Extra environment for the Bazel client (e.g. IMG_BAZEL_ENV: variables passed into the chroot). */
   env?: Record<string, string>;
+  /**
+   * Hide the chroot's own `node` (/usr/bin/node, which nodejs links to) from Bazel and everything it
+   * starts: the client runs in a private mount namespace with an empty, non-executable file bound over
+   * it, so the server it starts (and every action, worker and repository rule) sees no usable node.
+   * Give such a root its own output user root, and shut down a server started without the mask first.
+   */
+  maskHostNode?: boolean;
 }
 
 const QUIET = ['--curses=no', '--color=no', '--show_progress_rate_limit=30'];
 
 /** `bazel <command> <args>` in the chroot, from `cwd` (default examples/bazel). */
-export function bazel(command: string, args: readonly string[], opts: BazelOptions): Promise<RunResult> {
+export async function bazel(
+  command: string,
+  args: readonly string[],
+  opts: BazelOptions,
+): Promise<RunResult> {
   const buildLike = ['build', 'test', 'run'].includes(command);
   const flags =
     command === 'shutdown' || command === 'clean' || command === 'info'
       ? []
-      : [...QUIET, ...MODE_FLAGS[opts.mode ?? 'bzlmod']];
+      : [...QUIET, ...MODE_FLAGS[opts.mode ?? 'bzlmod'], `--repository_cache=${REPOSITORY_CACHE}`];
+  const bazelArgs = [
+    `--output_user_root=${opts.root}`,
+    // Servers left behind by a test run exit on their own.
+    '--max_idle_secs=300',
+    command,
+    ...flags,
+    ...(buildLike ? ['--symlink_prefix=/'] : []),
+    ...args,
+  ];
+  const runOpts = {
+    cwd: opts.cwd ?? EXAMPLES,
+    timeoutMs: opts.timeoutMs ?? 600_000,
+    allowFailure: opts.allowFailure ?? false,
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  };
+  if (!opts.maskHostNode) return run(BAZEL, bazelArgs, runOpts);
+  const holder = await maskedNamespace();
   return run(
-    BAZEL,
-    [
-      `--output_user_root=${opts.root}`,
-      // Servers left behind by a test run exit on their own.
-      '--max_idle_secs=300',
-      command,
-      ...flags,
-      ...(buildLike ? ['--symlink_prefix=/'] : []),
-      ...args,
-    ],
-    {
-      cwd: opts.cwd ?? EXAMPLES,
-      timeoutMs: opts.timeoutMs ?? 600_000,
-      allowFailure: opts.allowFailure ?? false,
-      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
-    },
+    'nsenter',
+    [`--target=${holder}`, '--mount', `--wd=${runOpts.cwd}`, '--', BAZEL, ...bazelArgs],
+    runOpts,
   );
 }
 
@@ -120,6 +143,65 @@ export function testModule(name: string, pulls: readonly PullTag[] = []): string
     lines.push(`use_repo(images, ${pulls.map((t) => JSON.stringify(t.name)).join(', ')})`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+let masked: { child: ChildProcess; exited: boolean } | undefined;
+
+/**
+ * The pid of a process holding a private mount namespace in which the chroot's node is an empty,
+ * non-executable file (see BazelOptions.maskHostNode). Every masked command enters this one namespace:
+ * the Bazel client only reuses a server whose working directory it can see as its output base, which
+ * fails across namespaces (each command would start a new server). endMaskedNamespace() stops it.
+ */
+async function maskedNamespace(): Promise<number> {
+  if (masked && !masked.exited) return masked.child.pid!;
+  const file = join(tmpdir(), 'img-bazel-masked-node');
+  writeFileSync(file, '', { mode: 0o644 });
+  const child = spawn(
+    'unshare',
+    [
+      '--mount',
+      '--propagation=private',
+      'sh',
+      '-c',
+      'mount --bind "$1" "$2" && echo masked && exec sleep 86400',
+      'sh',
+      file,
+      join(CHROOT_ROOT, 'usr', 'bin', 'node'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const state = { child, exited: false };
+  child.on('exit', () => {
+    state.exited = true;
+  });
+  process.once('exit', () => child.kill());
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) =>
+      reject(
+        new TestUtilsError(
+          'IMG_TESTUTILS_COMMAND_FAILED',
+          `masking the chroot's node failed (${code}): ${stderr}`,
+        ),
+      ),
+    );
+  });
+  child.stdout.destroy();
+  child.stderr.destroy();
+  child.unref();
+  masked = state;
+  return child.pid!;
+}
+
+/** Stop the process holding the masked namespace (Bazel servers started in it keep running until shut down). */
+export function endMaskedNamespace(): void {
+  masked?.child.kill();
+  masked = undefined;
 }
 
 /** The host path of a path inside the chroot. */

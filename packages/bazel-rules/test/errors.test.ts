@@ -1,6 +1,4 @@
-import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { useTempDir } from '@img/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bazel, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
 
@@ -11,7 +9,6 @@ const opts = {
   cwd: join(RULES_DIR, 'test', 'fixtures', 'errors'),
   allowFailure: true,
 };
-const tmp = useTempDir('bazel-errors-');
 
 async function buildFails(target: string, ...flags: string[]): Promise<string> {
   const r = await bazel('build', [...flags, target], opts);
@@ -89,16 +86,5 @@ describe.skipIf(skip)('bad input to img_rules', () => {
     expect(await buildFails('//:two_manifests_with_platforms')).toMatch(
       /manifests: with platforms, give exactly one manifest/,
     );
-  });
-
-  it('checks the host node version in the toolchain repository rule', async () => {
-    const fake = tmp.join('node');
-    await writeFile(fake, '#!/bin/sh\necho v18.19.0\n');
-    await chmod(fake, 0o755);
-    const err = await buildFails('//:good', `--repo_env=IMG_RULES_NODE=${fake}`);
-    expect(err).toMatch(/is Node\.js v18\.19\.0; img needs >= 20\.18\.0/);
-    // And the real one is accepted again once the override is gone.
-    const r = await bazel('build', ['//:good'], opts);
-    expect(r.code, r.stderr).toBe(0);
   });
 });

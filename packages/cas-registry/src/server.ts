@@ -2,7 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { BlobStore } from './blob-store.js';
+import { type BlobStore, canRefresh } from './blob-store.js';
 import type { RegistryContext } from './context.js';
 import { CasRegistryError } from './errors.js';
 import { FileBlobStore } from './fs-blob-store.js';
@@ -10,6 +10,7 @@ import { GarbageCollector, type GarbageReport } from './gc.js';
 import { HttpError } from './http/http-error.js';
 import { API_VERSION_HEADER, sendError } from './http/respond.js';
 import { route } from './http/router.js';
+import { BlobKeepAlive, type KeepAliveReport } from './keepalive.js';
 import { SharedExclusiveLock } from './lock.js';
 import { type RegistryServerOptions, resolveOptions } from './options.js';
 import { RepositoryStore } from './repository-store.js';
@@ -35,6 +36,8 @@ export interface RegistryServer {
   readonly port: number;
   /** Runs garbage collection now (IMG_CASREG_INVALID_OPTION without `ttlMs`). */
   collectGarbage(now?: number): Promise<GarbageReport>;
+  /** Runs a keepalive pass now (IMG_CASREG_INVALID_OPTION without `keepAlive`). */
+  keepBlobsAlive(): Promise<KeepAliveReport>;
   /** Stops accepting connections, lets requests in flight finish (up to `graceMs`, default 10 s), closes. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -52,6 +55,8 @@ function toHttpError(err: unknown): HttpError {
         return new HttpError(413, 'SIZE_INVALID', err.message);
       case 'IMG_CASREG_BLOB_NOT_FOUND':
         return new HttpError(404, 'BLOB_UNKNOWN', err.message);
+      case 'IMG_CASREG_UNAVAILABLE':
+        return new HttpError(503, 'UNAVAILABLE', err.message, { headers: { 'Retry-After': '5' } });
       default:
         break;
     }
@@ -97,7 +102,15 @@ async function handle(ctx: RegistryContext, req: IncomingMessage, res: ServerRes
  */
 export async function startRegistryServer(options: RegistryServerOptions): Promise<RegistryServer> {
   const o = resolveOptions(options);
+  const { signal } = options;
+  signal?.throwIfAborted();
   const blobs: BlobStore = o.blobStore ?? new FileBlobStore(join(o.storage, 'blobs'));
+  if (o.keepAlive && !canRefresh(blobs)) {
+    throw new CasRegistryError(
+      'IMG_CASREG_INVALID_OPTION',
+      'keepAlive: the blob store cannot refresh blobs (a CasBlobStore can)',
+    );
+  }
   // Stores that need set-up (directories, stale temp files) have a prepare(): probed, not required.
   if ('prepare' in blobs && typeof blobs.prepare === 'function') await blobs.prepare();
   const repositories = new RepositoryStore(o.storage);
@@ -120,6 +133,9 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     },
     lock: new SharedExclusiveLock(),
   };
+  const keepAlive =
+    o.keepAlive && canRefresh(blobs) ? new BlobKeepAlive(ctx, blobs, o.keepAlive.maxBlobs) : undefined;
+  if (keepAlive) ctx.keepAlive = keepAlive;
   const gc =
     o.ttlMs !== undefined ? new GarbageCollector(ctx, o.ttlMs, join(o.storage, 'gc-state.json')) : undefined;
 
@@ -155,15 +171,20 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     timers.push(timer);
   };
   if (gc && o.gcIntervalMs > 0) every(o.gcIntervalMs, () => gc.collect());
+  if (keepAlive && o.keepAlive) every(o.keepAlive.intervalMs, () => keepAlive.refresh());
   every(Math.min(o.uploadExpiryMs / 2, 600_000), () => uploads.purgeExpired());
 
-  return {
+  const running: RegistryServer = {
     address: `${host}:${port}`,
     host: o.host,
     port,
     collectGarbage(now?: number) {
       if (!gc) throw new CasRegistryError('IMG_CASREG_INVALID_OPTION', 'garbage collection needs ttlMs');
       return gc.collect(now);
+    },
+    keepBlobsAlive() {
+      if (!keepAlive) throw new CasRegistryError('IMG_CASREG_INVALID_OPTION', 'keepalive needs keepAlive');
+      return keepAlive.refresh();
     },
     async close({ graceMs = 10_000 } = {}) {
       for (const t of timers) clearInterval(t);
@@ -175,4 +196,14 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       clearTimeout(force);
     },
   };
+  if (signal) {
+    const stop = () => void running.close();
+    if (signal.aborted) {
+      await running.close();
+      throw signal.reason;
+    }
+    signal.addEventListener('abort', stop, { once: true });
+    server.once('close', () => signal.removeEventListener('abort', stop));
+  }
+  return running;
 }

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import { type Io, processIo } from './io.js';
 import { formatError } from './util/error-line.js';
 
-export const VERSION = '0.1.0';
+/** The @img/cli version (changesets bumps package.json; the bundle inlines it). */
+export const VERSION: string = packageJson.version;
 
 type Register = (program: Command, io: Io) => void;
 

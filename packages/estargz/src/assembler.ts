@@ -9,11 +9,14 @@ import { cleanEntryName, type TocEntry } from './toc.js';
 import { TocEntryFactory } from './toc-entry.js';
 
 /**
- * Members being compressed at once in the threadpool, by count (small files give many tiny members)
- * and by uncompressed bytes (bounds memory). The output does not depend on either.
+ * Byte budget of the members in flight (being compressed or waiting to be written): each costs its
+ * input, its output (at most about as large) and a compression context (MEMBER_OVERHEAD; counted even
+ * while it waits, so that many tiny members stay bounded too). At least one member is in flight. The
+ * output does not depend on it.
  */
-const MEMBERS_IN_FLIGHT = 16;
-const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+/** zlib's deflate state at the default memLevel/windowBits (~256 KiB), rounded up; zstd's is similar at low levels. */
+const MEMBER_OVERHEAD = 320 * 1024;
 /**
  * Header-only runs (directories, symlinks, hardlinks, empty files) longer than this past the chunk
  * size are cut into further members, so that no member grows without bound.
@@ -340,11 +343,10 @@ export class EstargzAssembler {
     this.#memberIndex++;
     const job = this.#compress(data);
     job.catch(() => {});
-    this.#inFlight.push({ job, bytes: data.length });
-    this.#bytesInFlight += data.length;
-    while (this.#inFlight.length >= MEMBERS_IN_FLIGHT || this.#bytesInFlight > BYTES_IN_FLIGHT) {
-      await this.#emitOldest();
-    }
+    const bytes = 2 * data.length + MEMBER_OVERHEAD;
+    this.#inFlight.push({ job, bytes });
+    this.#bytesInFlight += bytes;
+    while (this.#bytesInFlight > IN_FLIGHT_BYTES) await this.#emitOldest();
   }
 
   async #compress(data: Buffer): Promise<Buffer> {

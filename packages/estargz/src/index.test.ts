@@ -1,20 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type {
-  BlobTail,
-  EstargzChunk,
-  EstargzEntry,
-  EstargzErrorCode,
-  EstargzFormat,
-  EstargzFromTarOptions,
-  EstargzLayerOptions,
-  MemberCodec,
-  ParsedFooter,
-  Toc,
-  TocEntry,
-  TocEntryType,
-  VerifyReport,
-  ZstdChunkedVariant,
-} from './index.js';
 import * as api from './index.js';
 
 // A tripwire: adding, removing or renaming an export is a deliberate change, made here too.
@@ -27,6 +11,7 @@ describe('public API', () => {
       'CS_TARSPLIT_POSITION_ANNOTATION',
       'CS_ZSTD_CHUNKED_FOOTER_SIZE',
       'DEFAULT_CHUNK_SIZE',
+      'DEFAULT_MAX_TOC_SIZE',
       'DEFAULT_MIN_CHUNK_SIZE',
       'EMPTY_SHA256',
       'EstargzError',
@@ -37,6 +22,7 @@ describe('public API', () => {
       'NO_PREFETCH_LANDMARK',
       'PREFETCH_LANDMARK',
       'TOC_DIGEST_ANNOTATION',
+      'TOC_SIZE_LIMIT_NAME',
       'TOC_TAR_NAME',
       'UNCOMPRESSED_SIZE_ANNOTATION',
       'ZSTD_CHUNKED_FOOTER_SIZE',
@@ -55,24 +41,29 @@ describe('public API', () => {
       'writeEstargzLayerToFile',
     ]);
   });
+
+  it('documents the TOC cap', () => {
+    expect(api.DEFAULT_MAX_TOC_SIZE).toBe(64 * 1024 * 1024);
+    expect(api.TOC_SIZE_LIMIT_NAME).toBe('toc-size');
+  });
 });
 
 /** Every type export: removing or renaming one fails typecheck here. */
 type PinnedTypes = [
-  BlobTail,
-  EstargzChunk,
-  EstargzEntry,
-  EstargzErrorCode,
-  EstargzFormat,
-  EstargzFromTarOptions,
-  EstargzLayerOptions,
-  MemberCodec,
-  ParsedFooter,
-  Toc,
-  TocEntry,
-  TocEntryType,
-  VerifyReport,
-  ZstdChunkedVariant,
+  api.BlobTail,
+  api.EstargzChunk,
+  api.EstargzEntry,
+  api.EstargzErrorCode,
+  api.EstargzFormat,
+  api.EstargzFromTarOptions,
+  api.EstargzLayerOptions,
+  api.MemberCodec,
+  api.ParsedFooter,
+  api.Toc,
+  api.TocEntry,
+  api.TocEntryType,
+  api.VerifyReport,
+  api.ZstdChunkedVariant,
 ];
 
 it('pins the type exports', () => {

@@ -3,18 +3,20 @@ import { Worker } from 'node:worker_threads';
 
 // Runs in each worker: one block or frame per message, compressed one-shot with the same calls and
 // options the main thread would use (zstd: the backend self-check; deflate: see gzip-blocks.ts).
-const WORKER_SOURCE = `
+const WORKER_SOURCE = (gcBytes: number) => `
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
-// Node's one-shot zlib/zstd calls allocate their output buffer per call. V8 collects such external
-// memory only after tens of MiB have piled up, per isolate; collect every few frames instead to keep
-// the process's peak RSS low. (No-op if the flag cannot be set.)
+// Node's one-shot zlib/zstd calls allocate their output buffer (the task's chunkSize) per call. V8
+// collects such external memory only after tens of MiB have piled up, per isolate; a worker's heap is
+// tiny, so a full collection every GC_BYTES of them costs ~1 ms and keeps the process's peak RSS low.
+// (No-op if the flag cannot be set.)
+const GC_BYTES = ${gcBytes};
 let collect = () => {};
 try {
   require('node:v8').setFlagsFromString('--expose-gc');
   collect = require('node:vm').runInNewContext('gc');
 } catch {}
-let bytes = 0;
+let allocated = 0;
 // One init per worker: a second init() while the first is pending re-instantiates the module
 // under it, and a frame compressed in between comes out corrupt.
 let wasmReady;
@@ -45,20 +47,21 @@ function deflate(buf, { dictLength, offset, length, level, last, chunkSize }) {
   return { out: zlib.deflateRawSync(data, options), crc: zlib.crc32(data), native: true };
 }
 parentPort.on('message', async (msg) => {
-  const { id, op, input, output } = msg;
+  const { id, op, buffer } = msg;
   try {
-    const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const buf = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     const r = op === 'zstd' ? await zstd(buf.subarray(0, msg.length), msg) : deflate(buf, msg);
-    // The output goes into the block's shared output space: nothing is allocated for the main thread.
-    if (r.out.length <= output.byteLength) {
-      output.set(r.out);
+    // The input has been consumed: the output goes into the same shared buffer, from its start, so
+    // nothing is allocated for the main thread.
+    if (r.out.length <= buffer.byteLength) {
+      buffer.set(r.out);
       parentPort.postMessage({ id, length: r.out.length, crc: r.crc });
     } else {
-      const overflow = new Uint8Array(r.out); // not expected: the output space fits the bound
+      const overflow = new Uint8Array(r.out); // not expected: callers size the buffer for the bound
       parentPort.postMessage({ id, overflow, crc: r.crc }, [overflow.buffer]);
     }
-    if (r.native && (bytes += buf.byteLength) >= 32 * 1024 * 1024) {
-      bytes = 0;
+    if (r.native && (allocated += msg.chunkSize) >= GC_BYTES) {
+      allocated = 0;
       collect();
     }
   } catch (err) {
@@ -66,6 +69,9 @@ parentPort.on('message', async (msg) => {
   }
 });
 `;
+
+/** A worker collects its garbage after one-shot calls have allocated this many output bytes. */
+const WORKER_GC_BYTES = 8 * 1024 * 1024;
 
 /** Worker threads per compressor when the caller sets none: one per core beside the main thread, 1-4. */
 export function defaultPoolSize(): number {
@@ -80,9 +86,15 @@ export function defaultPoolSize(): number {
  */
 const SMALLEST = 64 * 1024;
 const SMALL_LIMIT = 1024 * 1024;
+/**
+ * Free buffers kept for reuse, in bytes: more than one compressor's working set (its in-flight budget
+ * plus the block being filled), so steady-state streaming allocates nothing, and no more than that.
+ */
+export const FREE_BUFFER_BYTES = 48 * 1024 * 1024;
 
 class SharedBuffers {
   readonly #free: Buffer[] = [];
+  #freeBytes = 0;
   // Weak: a buffer whose user went away without handing it back (a destroyed stream) is collected.
   readonly #lent = new WeakSet<Buffer>();
   readonly #whole = new WeakMap<ArrayBufferLike, Buffer>();
@@ -95,7 +107,11 @@ class SharedBuffers {
   acquire(size: number): Buffer {
     const capacity = size >= SMALL_LIMIT ? size : Math.max(SMALLEST, 2 ** Math.ceil(Math.log2(size || 1)));
     const i = this.#free.findIndex((b) => b.length === capacity);
-    const buf = i >= 0 ? this.#free.splice(i, 1)[0]! : Buffer.from(new SharedArrayBuffer(capacity));
+    let buf: Buffer;
+    if (i >= 0) {
+      buf = this.#free.splice(i, 1)[0]!;
+      this.#freeBytes -= capacity;
+    } else buf = Buffer.from(new SharedArrayBuffer(capacity));
     this.#whole.set(buf.buffer, buf);
     this.#lent.add(buf);
     return capacity === size ? buf : buf.subarray(0, size);
@@ -114,7 +130,13 @@ class SharedBuffers {
     if (buf === undefined) return;
     this.#lent.delete(buf);
     this.#free.push(buf);
-    if (this.#free.length > 4 * (pool.size + 1)) this.#free.shift();
+    this.#freeBytes += buf.length;
+    while (this.#freeBytes > FREE_BUFFER_BYTES) this.#freeBytes -= this.#free.shift()!.length;
+  }
+
+  /** Bytes of free buffers kept for reuse (at most FREE_BUFFER_BYTES). */
+  get freeBytes(): number {
+    return this.#freeBytes;
   }
 }
 
@@ -123,7 +145,7 @@ export const sharedBuffers = new SharedBuffers();
 
 /** What a worker sends back: the compressed bytes and, for deflate, the CRC-32 of the input. */
 export interface WorkerResult {
-  /** A view of the task's output buffer (or, if the output did not fit there, a buffer of its own). */
+  /** A view from the start of the task's buffer (or, if the output did not fit there, a buffer of its own). */
   readonly output: Buffer;
   readonly crc: number;
 }
@@ -152,16 +174,16 @@ export interface DeflateTask {
 }
 
 interface Job {
-  readonly output: Buffer;
+  readonly buffer: Buffer;
   readonly resolve: (r: WorkerResult) => void;
   readonly reject: (e: Error) => void;
 }
 
 interface Reply {
   id: number;
-  /** Output bytes in the block's output space. */
+  /** Output bytes at the start of the task's buffer. */
   length?: number;
-  /** Output that did not fit the output space. */
+  /** Output that did not fit the task's buffer. */
   overflow?: Uint8Array;
   crc?: number;
   error?: string;
@@ -187,38 +209,25 @@ export class CompressWorkerPool {
   }
 
   /**
-   * Run a task on one of the first `maxWorkers` workers: it reads `input` and writes into `output`,
-   * both sharedBuffers buffers that stay the caller's but must not be touched until the promise settles.
+   * Run a task on one of the first `maxWorkers` workers: it reads its input from `buffer` (a
+   * sharedBuffers buffer, which stays the caller's but must not be touched until the promise settles)
+   * and writes its output over it, from its start. Size `buffer` for the output's bound.
    */
-  run(
-    task: ZstdTask | DeflateTask,
-    input: Buffer,
-    output: Buffer,
-    maxWorkers: number,
-  ): Promise<WorkerResult> {
+  run(task: ZstdTask | DeflateTask, buffer: Buffer, maxWorkers: number): Promise<WorkerResult> {
     const worker = this.#pick(Math.max(1, maxWorkers));
     const id = this.#nextId++;
     return new Promise<WorkerResult>((resolve, reject) => {
-      this.#jobs.set(id, { output, resolve, reject });
+      this.#jobs.set(id, { buffer, resolve, reject });
       this.#busy.set(worker, (this.#busy.get(worker) ?? 0) + 1);
       worker.ref();
-      worker.postMessage({ ...task, id, input, output });
+      worker.postMessage({ ...task, id, buffer });
     });
   }
 
-  /** run(), with the output copied into a buffer of its own and `output` handed back to sharedBuffers. */
-  async runCopied(
-    task: ZstdTask | DeflateTask,
-    input: Buffer,
-    output: Buffer,
-    maxWorkers: number,
-  ): Promise<WorkerResult> {
-    try {
-      const r = await this.run(task, input, output, maxWorkers);
-      return r.output.buffer === output.buffer ? { ...r, output: Buffer.from(r.output) } : r;
-    } finally {
-      sharedBuffers.release(output);
-    }
+  /** run(), with the output copied into a buffer of its own (so `buffer` can be reused at once). */
+  async runCopied(task: ZstdTask | DeflateTask, buffer: Buffer, maxWorkers: number): Promise<WorkerResult> {
+    const r = await this.run(task, buffer, maxWorkers);
+    return r.output.buffer === buffer.buffer ? { ...r, output: Buffer.from(r.output) } : r;
   }
 
   #pick(limit: number): Worker {
@@ -234,7 +243,7 @@ export class CompressWorkerPool {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE(WORKER_GC_BYTES), { eval: true });
     worker.unref();
     worker.on('message', (msg: Reply) => {
       const job = this.#jobs.get(msg.id);
@@ -247,7 +256,7 @@ export class CompressWorkerPool {
       else {
         const output = msg.overflow
           ? Buffer.from(msg.overflow.buffer, msg.overflow.byteOffset, msg.overflow.byteLength)
-          : job.output.subarray(0, msg.length);
+          : job.buffer.subarray(0, msg.length);
         job.resolve({ output, crc: msg.crc ?? 0 });
       }
     });

@@ -38,7 +38,19 @@ export interface CompressorOptions {
   readonly jobs?: CompressorJobs;
   /** gzip block mode: input bytes per block. Default GZIP_BLOCK_SIZE (1 MiB); part of the output format. */
   readonly gzipBlockSize?: number;
+  /**
+   * Byte budget of the buffers in flight on worker threads (gzip block mode and zstd): input and
+   * output space of every block or frame submitted and not yet emitted. Default
+   * DEFAULT_IN_FLIGHT_BYTES; at least one block or frame is always in flight. Never changes the bytes.
+   */
+  readonly inFlightBytes?: number;
 }
+
+/**
+ * Default byte budget of a compressor's buffers in flight: enough for 2 x jobs gzip blocks (2 MiB
+ * each) up to 16 jobs, or 3 zstd frames (16 MiB each). The block or frame being filled comes on top.
+ */
+export const DEFAULT_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 /** A worker-thread count, or 'nproc' for one per core (os.availableParallelism()). */
 export type CompressorJobs = number | 'nproc';
@@ -99,26 +111,41 @@ export function createCompressor(options: CompressorOptions): Duplex {
 }
 
 /**
- * createCompressor, plus (internal) `lendOutput`: zstd frames are emitted as views of reusable buffers
- * that the consumer hands back with releaseCompressedChunk (see ZstdFrames).
+ * createCompressor, plus (internal) `lendOutput`: gzip blocks and zstd frames are emitted as views of
+ * reusable buffers that the consumer hands back with releaseCompressedChunk (see ZstdFrames).
  */
 export function createLayerCompressor(options: CompressorOptions, lendOutput = false): Duplex {
   const format = parseCompression(options.format, 'format');
   const level = resolveLevel(format, options.level);
   const jobs = options.jobs === undefined ? undefined : resolveCompressorJobs(options.jobs, 'jobs');
+  const inFlightBytes = resolveInFlightBytes(options.inFlightBytes);
   switch (format) {
     case 'gzip': {
       if (jobs !== undefined) {
-        return new GzipBlocks(level, jobs, resolveGzipBlockSize(options.gzipBlockSize));
+        return new GzipBlocks(level, jobs, resolveGzipBlockSize(options.gzipBlockSize), {
+          lendOutput,
+          inFlightBytes,
+        });
       }
       const gzip = withUnixGzipHeader(zlib.createGzip({ level, chunkSize: 256 * 1024 }));
       return options.fixedInputBlocks ? gzip : compose(new FixedBlocks(GZIP_INPUT_BLOCK_SIZE), gzip);
     }
     case 'zstd':
-      return new ZstdFrames(level, ZSTD_FRAME_SIZE, jobs ?? defaultPoolSize(), { lendOutput });
+      return new ZstdFrames(level, ZSTD_FRAME_SIZE, jobs ?? defaultPoolSize(), { lendOutput, inFlightBytes });
     default:
       return new PassThrough();
   }
+}
+
+function resolveInFlightBytes(bytes: number | undefined): number {
+  if (bytes === undefined) return DEFAULT_IN_FLIGHT_BYTES;
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new LayerError(
+      'IMG_LAYER_INVALID_OPTION',
+      `inFlightBytes: expected a byte count >= 0, got ${bytes}`,
+    );
+  }
+  return bytes;
 }
 
 function resolveGzipBlockSize(size: number | undefined): number {

@@ -1,4 +1,4 @@
-import { metadataKey } from './metadata.js';
+import { metadataKey, type ResolvedMetadata } from './metadata.js';
 import type { PlannedEntry } from './plan.js';
 
 /** What the write pass knows about one group of same-size, same-metadata files. */
@@ -15,19 +15,39 @@ export interface DedupGroup {
  * never hashed. Whiteout markers and empty files are never grouped (a hardlink saves nothing there).
  */
 export function findDedupCandidates(entries: readonly PlannedEntry[]): Map<PlannedEntry, DedupGroup> {
-  const bySizeAndMeta = new Map<string, PlannedEntry[]>();
+  // By size first (a number key, no string per file); metadata only splits the few same-size sets.
+  const bySize = new Map<number, PlannedEntry | PlannedEntry[]>();
   for (const e of entries) {
     if (e.kind !== 'file' || e.whiteout || e.size === 0) continue;
-    const key = `${e.size}\0${metadataKey(e.meta)}`;
-    const list = bySizeAndMeta.get(key);
-    if (list) list.push(e);
-    else bySizeAndMeta.set(key, [e]);
+    const prior = bySize.get(e.size);
+    if (prior === undefined) bySize.set(e.size, e);
+    else if (Array.isArray(prior)) prior.push(e);
+    else bySize.set(e.size, [prior, e]);
   }
   const out = new Map<PlannedEntry, DedupGroup>();
-  for (const list of bySizeAndMeta.values()) {
-    if (list.length < 2) continue;
-    const group: DedupGroup = { byHash: new Map(), byInode: new Map() };
-    for (const e of list) out.set(e, group);
+  const keys = new Map<ResolvedMetadata, string>();
+  const keyOf = (m: ResolvedMetadata): string => {
+    let k = keys.get(m);
+    if (k === undefined) {
+      k = metadataKey(m);
+      keys.set(m, k);
+    }
+    return k;
+  };
+  for (const sameSize of bySize.values()) {
+    if (!Array.isArray(sameSize)) continue;
+    const byMeta = new Map<string, PlannedEntry[]>();
+    for (const e of sameSize) {
+      const k = keyOf(e.meta);
+      const list = byMeta.get(k);
+      if (list) list.push(e);
+      else byMeta.set(k, [e]);
+    }
+    for (const list of byMeta.values()) {
+      if (list.length < 2) continue;
+      const group: DedupGroup = { byHash: new Map(), byInode: new Map() };
+      for (const e of list) out.set(e, group);
+    }
   }
   return out;
 }

@@ -5,11 +5,12 @@ import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createCompressor, withUnixGzipHeader } from './compress.js';
-import { compressWorkers } from './compress-workers.js';
+import { compressWorkers, FREE_BUFFER_BYTES, sharedBuffers } from './compress-workers.js';
 import { crc32Combine } from './crc32-combine.js';
 import { GZIP_BLOCK_SIZE, GzipBlocks, gzipHeader } from './gzip-blocks.js';
 import { perTestCleanup, run, sha256Bytes, sha256File, toolAvailable } from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
+import { ZstdFrames } from './zstd-frames.js';
 
 const hasGzip = toolAvailable('gzip');
 const { tmp } = perTestCleanup();
@@ -164,6 +165,59 @@ describe('gzip block mode', () => {
     );
     expect(patched[9]).toBe(3);
     expect(patched.equals(plain)).toBe(plain[9] === 3);
+  });
+});
+
+/** Runs `fn` while counting the worker jobs outstanding at once; returns its result and the peak. */
+async function peakJobs<T>(fn: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  const pool = compressWorkers();
+  const run = pool.run;
+  let now = 0;
+  let peak = 0;
+  pool.run = (...args: Parameters<typeof run>) => {
+    peak = Math.max(peak, ++now);
+    return run.apply(pool, args).finally(() => now--);
+  };
+  try {
+    return { result: await fn(), peak };
+  } finally {
+    pool.run = run;
+  }
+}
+
+describe('memory in flight', () => {
+  it('a byte budget bounds the gzip blocks and zstd frames in flight, never the bytes', async () => {
+    const input = mixed(24 * 65_536, 5);
+    const gzip = (inFlightBytes?: number) =>
+      peakJobs(() => compress(input, 100_000, new GzipBlocks(6, 4, 65_536, { inFlightBytes })));
+    const unbounded = await gzip();
+    expect(unbounded.peak).toBeGreaterThan(2); // 2 x jobs by count alone
+    const none = await gzip(0);
+    expect(none.peak).toBe(1); // at least one block, never more
+    // one block's buffer: 32 KiB dictionary space + the block; three of them fit
+    const three = await gzip(3 * (32_768 + 65_536));
+    expect(three.peak).toBeLessThanOrEqual(3);
+    expect(none.result.equals(unbounded.result) && three.result.equals(unbounded.result)).toBe(true);
+    oneMember(none.result, input);
+
+    const zstd = (inFlightBytes?: number) =>
+      peakJobs(() => compress(input, 100_000, new ZstdFrames(3, 65_536, 4, { inFlightBytes })));
+    const z4 = await zstd();
+    const z0 = await zstd(0);
+    expect(z4.peak).toBeGreaterThan(1);
+    expect(z0.peak).toBe(1);
+    expect(z0.result.equals(z4.result)).toBe(true);
+  });
+
+  it('keeps at most FREE_BUFFER_BYTES of free shared buffers, and reuses them', () => {
+    const size = 8 * 1024 * 1024;
+    const bufs = Array.from({ length: 10 }, () => sharedBuffers.acquire(size));
+    for (const b of bufs) sharedBuffers.release(b);
+    expect(sharedBuffers.freeBytes).toBeLessThanOrEqual(FREE_BUFFER_BYTES);
+    expect(sharedBuffers.freeBytes).toBeGreaterThanOrEqual(FREE_BUFFER_BYTES - size);
+    const again = sharedBuffers.acquire(size);
+    expect(bufs.some((b) => b.buffer === again.buffer)).toBe(true);
+    sharedBuffers.release(again);
   });
 });
 

@@ -21,7 +21,10 @@ export function gzipHeader(level: number): Buffer {
 }
 
 interface Block {
-  /** DICTIONARY_SIZE bytes (the tail of the previous block, or unused) then up to blockSize of data. */
+  /**
+   * DICTIONARY_SIZE bytes (the tail of the previous block, or unused) then up to blockSize of data;
+   * the worker writes the deflate output over it.
+   */
   readonly buf: Buffer;
   readonly dictLength: number;
 }
@@ -30,19 +33,35 @@ interface Deflated extends WorkerResult {
   readonly length: number;
 }
 
+export interface GzipBlocksOptions {
+  /**
+   * Emit each block's deflate output as a view of a reusable buffer (handed back with
+   * releaseCompressedChunk) instead of a copy of its own. Default false.
+   */
+  readonly lendOutput?: boolean;
+  /**
+   * Byte budget of the blocks in flight (input and output space of each); at least one block is.
+   * Default: no budget beyond 2 x jobs blocks.
+   */
+  readonly inFlightBytes?: number;
+}
+
 /**
  * gzip in block mode (pigz-style): the input is cut into fixed `blockSize` blocks; each is raw-deflated
  * on a worker thread, primed with the previous block's last 32 KiB as a dictionary and ended with a
  * sync flush (the last with Z_FINISH), so the concatenation is one deflate stream inside one gzip
  * member. The CRC-32 is combined from per-block CRCs. The bytes depend only on the level and the block
- * size (and zlib), never on the number of workers. At most 2 x jobs blocks are compressing at a time,
- * plus the one being filled and one held back until it is known whether it is the last.
+ * size (and zlib), never on the number of workers. At most 2 x jobs blocks are in flight, fewer when
+ * their buffers would exceed `inFlightBytes`, plus the one being filled and one held back until it is
+ * known whether it is the last.
  */
 export class GzipBlocks extends Transform {
   readonly #level: number;
   readonly #blockSize: number;
   readonly #jobs: number;
   readonly #outChunkSize: number;
+  readonly #lendOutput: boolean;
+  readonly #inFlightBytes: number;
   readonly #results = new InOrder<Deflated>();
   #block: Block | undefined;
   #fill = 0;
@@ -51,8 +70,10 @@ export class GzipBlocks extends Transform {
   #crc = 0;
   #size = 0;
 
-  constructor(level: number, jobs: number, blockSize = GZIP_BLOCK_SIZE) {
+  constructor(level: number, jobs: number, blockSize = GZIP_BLOCK_SIZE, options: GzipBlocksOptions = {}) {
     super();
+    this.#lendOutput = options.lendOutput ?? false;
+    this.#inFlightBytes = options.inFlightBytes ?? Number.POSITIVE_INFINITY;
     this.#level = level;
     this.#jobs = jobs;
     this.#blockSize = blockSize;
@@ -120,10 +141,21 @@ export class GzipBlocks extends Transform {
       last,
       chunkSize: this.#outChunkSize,
     } as const;
-    const output = sharedBuffers.acquire(this.#outChunkSize);
-    const job = compressWorkers().runCopied(task, block.buf, output, this.#jobs);
-    this.#results.add(job.then((r) => ({ ...r, length })).finally(() => sharedBuffers.release(block.buf)));
-    await this.#results.settle(2 * this.#jobs, (r) => this.#emit(r));
+    // The worker writes the block's deflate output over its input (the bound fits the buffer).
+    const buf = block.buf;
+    // Room first: at most 2 x jobs blocks, within the byte budget (or this one alone).
+    await this.#results.settle(2 * this.#jobs - 1, (r) => this.#emit(r), this.#inFlightBytes - buf.length);
+    const pool = compressWorkers();
+    const job = this.#lendOutput
+      ? pool.run(task, buf, this.#jobs).then((r) => {
+          if (r.output.buffer !== buf.buffer) sharedBuffers.release(buf);
+          return { ...r, length };
+        })
+      : pool
+          .runCopied(task, buf, this.#jobs)
+          .then((r) => ({ ...r, length }))
+          .finally(() => sharedBuffers.release(buf));
+    this.#results.add(job, buf.length);
   }
 
   #emit(r: Deflated): void {

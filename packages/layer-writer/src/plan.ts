@@ -2,13 +2,19 @@ import { createHash } from 'node:crypto';
 import {
   DEFAULT_DIRECTORY_MODE,
   type Draft,
+  describeDraft,
   expand,
   type PlannedEntry,
   type PlannedSource,
 } from './entries.js';
 import { LayerError } from './errors.js';
-import { type MetadataOverrides, parseFileMetadata, resolveMetadata } from './metadata.js';
-import { ancestorsOf, normalizeLayerPath, pathSortKey } from './paths.js';
+import {
+  type MetadataOverrides,
+  parseFileMetadata,
+  type ResolvedMetadata,
+  resolveMetadata,
+} from './metadata.js';
+import { normalizeLayerPath, parentOf, pathSortKey } from './paths.js';
 import { hashHostFile } from './source-io.js';
 import { DEFAULT_CREATE_PARENT_DIRECTORIES, type LayerSpec } from './spec.js';
 
@@ -42,8 +48,13 @@ export async function hashSource(source: PlannedSource): Promise<string> {
   return hashHostFile(source.file.path, source.file.size);
 }
 
+function sameOwner(a: Draft, b: Draft): boolean {
+  const key = (d: Draft) => JSON.stringify([d.owner?.uid, d.owner?.gid, d.owner?.uname, d.owner?.gname]);
+  return key(a) === key(b);
+}
+
 async function identical(a: Draft, b: Draft): Promise<boolean> {
-  if (a.kind !== b.kind || a.whiteout !== b.whiteout) return false;
+  if (a.kind !== b.kind || a.whiteout !== b.whiteout || !sameOwner(a, b)) return false;
   if (a.kind === 'directory') return true;
   if (a.kind === 'symlink') return a.target === b.target;
   if (a.baseMode !== b.baseMode) return false;
@@ -89,7 +100,7 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
     if (!(await identical(prior, d))) {
       throw new LayerError(
         'IMG_LAYER_DUPLICATE_PATH',
-        `${JSON.stringify(d.path)} is written twice with different content or type: by ${prior.origin} and by ${d.origin}`,
+        `${JSON.stringify(d.path)} is written twice with different content, type or owner: by ${describeDraft(prior)} and by ${describeDraft(d)}`,
       );
     }
   };
@@ -97,7 +108,9 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
 
   const createParents = spec.createParentDirectories ?? DEFAULT_CREATE_PARENT_DIRECTORIES;
   for (const d of [...drafts.values()]) {
-    for (const ancestor of ancestorsOf(d.path)) {
+    // Up to the nearest existing directory: its own ancestors are checked when it is (or, if it was
+    // synthesized here, were checked by the walk that synthesized it).
+    for (let ancestor = parentOf(d.path); ancestor !== ''; ancestor = parentOf(ancestor)) {
       const a = drafts.get(ancestor);
       if (a === undefined) {
         if (createParents) {
@@ -113,16 +126,39 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
       } else if (a.kind !== 'directory') {
         throw new LayerError(
           'IMG_LAYER_PATH_CONFLICT',
-          `${JSON.stringify(d.path)} (${d.origin}) is below ${JSON.stringify(ancestor)}, which is a ${a.kind} (${a.origin})`,
+          `${JSON.stringify(d.path)} (${describeDraft(d)}) is below ${JSON.stringify(ancestor)}, which is a ${a.kind} (${describeDraft(a)})`,
         );
-      }
+      } else break;
     }
   }
 
-  const planned: Array<PlannedEntry & { key: string }> = [];
+  // Entries without their own metadata share one resolved object per tree owner and base mode (tens
+  // of thousands of entries from a source directory need only a few). A tree's drafts share one owner
+  // object, so owners are keyed by identity.
+  const byOwner = new Map<
+    MetadataOverrides | undefined,
+    { inherited: MetadataOverrides; shared: Map<string, ResolvedMetadata> }
+  >();
+  const metadataOf = (d: Draft, own: MetadataOverrides | undefined): ResolvedMetadata => {
+    let tree = byOwner.get(d.owner);
+    if (tree === undefined) {
+      tree = { inherited: d.owner ? { ...defaults, ...d.owner } : defaults, shared: new Map() };
+      byOwner.set(d.owner, tree);
+    }
+    if (own !== undefined)
+      return resolveMetadata(d.baseMode, options.baseMtime, d.regular, tree.inherited, own);
+    const k = `${d.baseMode}:${d.regular}`;
+    let meta = tree.shared.get(k);
+    if (meta === undefined) {
+      meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, tree.inherited, undefined);
+      tree.shared.set(k, meta);
+    }
+    return meta;
+  };
+  const planned: PlannedEntry[] = [];
+  const keys: string[] = [];
   for (const d of drafts.values()) {
-    const own = perPath.get(d.path);
-    const meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, own?.meta);
+    const meta = metadataOf(d, perPath.get(d.path)?.meta);
     const size =
       d.source === undefined ? 0 : d.source.kind === 'bytes' ? d.source.data.length : d.source.file.size;
     planned.push({
@@ -133,8 +169,8 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
       ...(d.target !== undefined ? { target: d.target } : {}),
       meta,
       whiteout: d.whiteout,
-      key: pathSortKey(d.path),
     });
+    keys.push(pathSortKey(d.path));
   }
   for (const [path, { key }] of perPath) {
     if (!drafts.has(path)) {
@@ -144,6 +180,8 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
       );
     }
   }
-  planned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return planned.map(({ key: _key, ...entry }) => entry);
+  const order = Array.from(planned.keys()).sort((a, b) =>
+    keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0,
+  );
+  return order.map((i) => planned[i]!);
 }

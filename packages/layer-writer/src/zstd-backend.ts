@@ -121,11 +121,10 @@ async function compressInline(input: Uint8Array, level: number): Promise<Buffer>
 async function compressFrame(input: Uint8Array, level: number, workers?: number): Promise<Buffer> {
   if (input.length <= INLINE_FRAME_LIMIT) return await compressInline(input, level);
   const task = await zstdTask(level, input.length);
-  const shared = sharedBuffers.acquire(input.length);
+  const shared = sharedBuffers.acquire(zstdOutputSize(input.length));
   shared.set(input);
-  const output = sharedBuffers.acquire(zstdOutputSize(input.length));
   try {
-    return (await compressWorkers().runCopied(task, shared, output, workers ?? defaultPoolSize())).output;
+    return (await compressWorkers().runCopied(task, shared, workers ?? defaultPoolSize())).output;
   } finally {
     sharedBuffers.release(shared);
   }

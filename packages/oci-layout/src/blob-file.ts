@@ -41,12 +41,13 @@ function notRegular(path: string, what: string): LayoutError {
 
 /**
  * Open a regular file for reading, refusing symlinks, devices, FIFOs and sockets without following,
- * reading or blocking on them. Undefined when it does not exist.
+ * reading or blocking on them. Undefined when it does not exist. With `follow` (a path the user
+ * trusts, such as Bazel's runfiles) a symlink is followed; what it leads to must still be regular.
  */
-export async function openRegularFile(path: string): Promise<FileHandle | undefined> {
+export async function openRegularFile(path: string, follow = false): Promise<FileHandle | undefined> {
   let fh: FileHandle;
   try {
-    fh = await open(path, SAFE_OPEN_FLAGS);
+    fh = await open(path, follow ? NAMED_OPEN_FLAGS : SAFE_OPEN_FLAGS);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -78,8 +79,12 @@ export async function regularFileSize(path: string, follow = false): Promise<num
 }
 
 /** A whole regular file of at most `maxBytes` bytes; undefined when absent. */
-export async function readRegularFile(path: string, maxBytes: number): Promise<Buffer | undefined> {
-  const fh = await openRegularFile(path);
+export async function readRegularFile(
+  path: string,
+  maxBytes: number,
+  follow = false,
+): Promise<Buffer | undefined> {
+  const fh = await openRegularFile(path, follow);
   if (!fh) return undefined;
   try {
     const { size } = await fh.stat();
@@ -124,8 +129,11 @@ export function fileBlobSource(descriptor: Descriptor, path: string): BlobSource
   return { descriptor, path, open: (options) => regularFileStream(path, options?.offset ?? 0, true) };
 }
 
-/** A blob file of a layout directory, opened safely, without `path` (its bytes are not trusted). */
-export function layoutBlobSource(root: string, descriptor: Descriptor): BlobSource {
+/**
+ * A blob file of a layout directory, opened safely, without `path` (its bytes are not trusted);
+ * `follow` only for a layout the user trusts (symlinks followed, the target must be regular).
+ */
+export function layoutBlobSource(root: string, descriptor: Descriptor, follow = false): BlobSource {
   const path = join(root, blobPath(descriptor.digest));
-  return { descriptor, open: (options) => regularFileStream(path, options?.offset ?? 0) };
+  return { descriptor, open: (options) => regularFileStream(path, options?.offset ?? 0, follow) };
 }

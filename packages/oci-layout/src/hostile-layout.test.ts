@@ -86,6 +86,41 @@ describe('blob files that are not regular files', () => {
   });
 });
 
+describe('a layout the user trusts to hold symlinks (followSymlinks, Bazel runfiles)', () => {
+  /** Every file of a tiny layout replaced by a symlink to a copy elsewhere, as Bazel's runfiles are. */
+  async function linkedLayout(name: string) {
+    const real = tmp.join(`${name}-real`);
+    const tiny = await writeTinyOciLayout(real);
+    const dir = tmp.join(name);
+    const files = [
+      'oci-layout',
+      'index.json',
+      ...[tiny.layer, tiny.config, tiny.manifest].map((d) => blobPath(d.digest)),
+    ];
+    for (const f of files) {
+      await mkdir(join(dir, f, '..'), { recursive: true });
+      await symlink(join(real, f), join(dir, f));
+    }
+    return { dir, tiny };
+  }
+
+  it('is refused by default and read (and validated) with followSymlinks', async () => {
+    const { dir } = await linkedLayout('runfiles');
+    await expect(readLayout(`oci:${dir}`)).rejects.toMatchObject(refused);
+    const layout = await readLayout(`oci:${dir}`, { followSymlinks: true });
+    const [source] = [...layout.blobs.values()];
+    expect((await buffer(await source!.open())).length).toBe(source!.descriptor.size);
+  });
+
+  it('still refuses a symlink that leads to a device', async () => {
+    const { dir, tiny } = await linkedLayout('runfiles-device');
+    const path = join(dir, blobPath(tiny.layer.digest));
+    await rm(path);
+    await symlink('/dev/zero', path);
+    await expect(readLayout(`oci:${dir}`, { followSymlinks: true })).rejects.toMatchObject(refused);
+  });
+});
+
 describe('writing each layer once', () => {
   it('hard-links a layer file of the right size into a directory layout, and copies others verified', async () => {
     const { writeLayerToFile } = await import('@img/layer-writer');

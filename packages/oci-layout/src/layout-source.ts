@@ -34,14 +34,21 @@ export class DirectorySource implements LayoutSource {
   readonly name: string;
   readonly #root: string;
   readonly #checkedDirs = new Map<string, Promise<void>>();
+  readonly #follow: boolean;
 
-  constructor(root: string) {
+  /**
+   * `followSymlinks`: a layout the user trusts whose files are symlinks (Bazel's runfiles and
+   * sandboxes): symlinks are followed, but what they lead to must still be regular files.
+   */
+  constructor(root: string, options: { readonly followSymlinks?: boolean } = {}) {
     this.#root = root;
     this.name = `oci:${root}`;
+    this.#follow = options.followSymlinks ?? false;
   }
 
   /** `blobs/` and `blobs/<alg>/` must be real directories: a symlinked one would lead out of the layout. */
   #checkDirs(name: string): Promise<void> {
+    if (this.#follow) return Promise.resolve();
     const parts = name.split('/').slice(0, -1);
     const checks: Promise<void>[] = [];
     for (let i = 1; i <= parts.length; i++) {
@@ -70,17 +77,17 @@ export class DirectorySource implements LayoutSource {
   async readFile(name: string, maxBytes: number): Promise<Buffer | undefined> {
     checkName(name);
     await this.#checkDirs(name);
-    return readRegularFile(join(this.#root, name), maxBytes);
+    return readRegularFile(join(this.#root, name), maxBytes, this.#follow);
   }
 
   async size(name: string): Promise<number | undefined> {
     checkName(name);
     await this.#checkDirs(name);
-    return regularFileSize(join(this.#root, name));
+    return regularFileSize(join(this.#root, name), this.#follow);
   }
 
   blobSource(descriptor: Descriptor): BlobSource {
-    return layoutBlobSource(this.#root, descriptor);
+    return layoutBlobSource(this.#root, descriptor, this.#follow);
   }
 }
 

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import {
+  type AbortOptions,
   asIndex,
   type BlobLocation,
   type BlobSource,
@@ -49,18 +50,26 @@ export interface ReadLayout extends ImageGraph {
   readonly locations: ReadonlyMap<Digest, readonly BlobLocation[]>;
 }
 
-export interface ReadLayoutOptions extends GraphLimits {
+export interface ReadLayoutOptions extends GraphLimits, AbortOptions {
   /** Default DEFAULT_MAX_DOCUMENT_BYTES. */
   readonly maxDocumentBytes?: number;
   /** Default DEFAULT_MAX_CONFIG_BYTES. */
   readonly maxConfigBytes?: number;
+  /**
+   * Follow symlinks in a layout directory the user trusts (Bazel runfiles); what they lead to must
+   * still be regular files. Default false: a symlinked file or directory is refused.
+   */
+  readonly followSymlinks?: boolean;
 }
 
 /**
  * Parse a layout reference: `oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, or a plain path (a
  * directory is a layout dir, a file a layout tar).
  */
-export async function openLayoutSource(ref: string): Promise<{ source: LayoutSource; refName?: string }> {
+export async function openLayoutSource(
+  ref: string,
+  options: { readonly followSymlinks?: boolean } = {},
+): Promise<{ source: LayoutSource; refName?: string }> {
   let kind: 'dir' | 'tar' | undefined;
   let rest = ref;
   if (ref.startsWith('oci:')) {
@@ -84,7 +93,10 @@ export async function openLayoutSource(ref: string): Promise<{ source: LayoutSou
     throw new LayoutError('IMG_LAYOUT_INVALID', `${ref}: not a directory`);
   if (kind === 'tar' && !st.isFile()) throw new LayoutError('IMG_LAYOUT_INVALID', `${ref}: not a file`);
   return {
-    source: kind === 'dir' ? new DirectorySource(path) : new TarSource(path),
+    source:
+      kind === 'dir'
+        ? new DirectorySource(path, options.followSymlinks ? { followSymlinks: true } : {})
+        : new TarSource(path),
     ...(refName ? { refName } : {}),
   };
 }
@@ -149,14 +161,18 @@ function parseLocation(v: unknown, where: string): BlobLocation {
  */
 export async function readLayout(ref: string, options: ReadLayoutOptions = {}): Promise<ReadLayout> {
   try {
+    options.signal?.throwIfAborted();
     return await readLayoutOf(ref, options);
   } catch (err) {
-    throw asLayoutError(err);
+    throw options.signal?.aborted ? options.signal.reason : asLayoutError(err);
   }
 }
 
 async function readLayoutOf(ref: string, options: ReadLayoutOptions): Promise<ReadLayout> {
-  const { source, refName } = await openLayoutSource(ref);
+  const { source, refName } = await openLayoutSource(
+    ref,
+    options.followSymlinks ? { followSymlinks: true } : {},
+  );
   const where = source.name;
   const maxDocument = options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   const maxConfig = options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES;
@@ -183,6 +199,7 @@ async function readLayoutOf(ref: string, options: ReadLayoutOptions): Promise<Re
   const blobs = new Map<Digest, BlobSource>();
   const layerDigests = new Set<Digest>();
   const readBlob = async (d: Descriptor, what: string, max: number): Promise<Uint8Array> => {
+    options.signal?.throwIfAborted();
     const name = blobPath(d.digest, `${what}: digest`);
     if (!Number.isSafeInteger(d.size) || d.size < 0 || d.size > max) {
       throw new LayoutError('IMG_LAYOUT_INVALID', `${what}: size ${d.size} is not within 0..${max}`);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './repo.js';
 import { isCI, isRoot } from './tools.js';
@@ -24,6 +24,27 @@ function sameDir(a: string, b: string): boolean {
   }
 }
 
+const HOST_CA_DIR = '/usr/local/share/ca-certificates';
+
+/** The host's local CA certificates, which scripts/setup-bazel-chroot.sh copies into the chroot. */
+function hostCaCertificates(): string[] {
+  try {
+    return readdirSync(HOST_CA_DIR)
+      .filter((name) => name.endsWith('.crt'))
+      .map((name) => join(HOST_CA_DIR, name));
+  } catch {
+    return [];
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Why the chroot cannot run the tests, or undefined when it can: the wrapper and tools exist, and the
  * repository (plus `extraDirs`) is the same directory inside the chroot as outside. The text names each
@@ -38,6 +59,10 @@ export function bazelChrootProblem(extraDirs: readonly string[] = []): string | 
   }
   for (const dir of new Set([repoRoot(), ...extraDirs])) {
     if (!sameDir(dir, join(root, dir))) problems.push(`${dir} is not visible at ${join(root, dir)}`);
+  }
+  // Bazel's downloader inside the chroot must trust the host's local CAs (an egress proxy's).
+  for (const ca of hostCaCertificates()) {
+    if (!sameFile(ca, join(root, ca))) problems.push(`host CA ${ca} is not trusted inside the chroot`);
   }
   if (problems.length === 0) return undefined;
   let mounts = '';

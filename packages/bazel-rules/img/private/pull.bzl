@@ -1,6 +1,5 @@
 """`pull`: a repository rule fetching an image's manifests and configs (never its layers) by digest."""
 
-load(":node_repository.bzl", "find_host_node")
 
 _AUTH_ENV = ["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "HOME", "XDG_RUNTIME_DIR", "IMG_CREDENTIAL_HELPER"]
 _INDEX_TYPES = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"]
@@ -100,7 +99,8 @@ def _pull_impl(rctx):
     digest = _check_digest(rctx)
     if not rctx.attr.repository:
         fail("pull(name = %r): repository is required" % _apparent_name(rctx))
-    node, _ = find_host_node(rctx)
+    # The img toolchain's node for this machine (downloaded, or the host's when opted in).
+    node = rctx.read(Label("@img_rules_host_node//:node_path"))
     img = rctx.path(Label("//img/private:img.cjs"))
     env = {k: rctx.os.environ[k] for k in _AUTH_ENV if k in rctx.os.environ}
     registries = rctx.attr.registries + [rctx.attr.registry]

@@ -10,7 +10,7 @@ _LAUNCHER = """#!/usr/bin/env bash
 set -euo pipefail
 RUNFILES_DIR="${{RUNFILES_DIR:-$0.runfiles}}"
 {node_line}
-exec "$NODE" "$RUNFILES_DIR/{img}" structure-test "oci:$RUNFILES_DIR/{layout}" {flags}
+exec "$NODE" "$RUNFILES_DIR/{img}" structure-test --follow-symlinks "oci:$RUNFILES_DIR/{layout}" {flags}
 """
 
 def _is_loopback(registry):

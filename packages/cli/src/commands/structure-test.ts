@@ -27,6 +27,7 @@ import { addRegistryFlags, type RegistryFlags } from '../util/registry.js';
 interface StructureTestFlags extends RegistryFlags {
   config?: string[];
   platform?: string;
+  followSymlinks?: boolean;
 }
 
 /**
@@ -77,7 +78,7 @@ function unsupported(config: StructureTestConfig): CheckResult[] {
 async function runStructureTest(source: string, flags: StructureTestFlags, io: Io): Promise<void> {
   if (!flags.config?.length) throw new CliError('IMG_CLI_USAGE', 'give at least one --config');
   const configs = await Promise.all(flags.config.map(readStructureTestConfig));
-  const layout = await readLayout(source);
+  const layout = await readLayout(source, flags.followSymlinks ? { followSymlinks: true } : {});
   const remote = registryFetcher(flags);
   const graph = withRemoteBlobs(layout, remote.fetch);
   let manifests = listManifests(graph);
@@ -133,7 +134,11 @@ export function registerStructureTest(program: Command, io: Io): void {
       'oci:DIR, oci-archive:FILE or a layout directory (a shallow layout fetches base layers from their registry)',
     )
     .option('--config <file>', 'a container-structure-test config, YAML or JSON (repeatable)', collect)
-    .option('--platform <os/arch[/variant]>', 'check only this image of an index (default: every image)');
+    .option('--platform <os/arch[/variant]>', 'check only this image of an index (default: every image)')
+    .option(
+      '--follow-symlinks',
+      'follow symlinks in the layout directory (Bazel runfiles); without it a symlinked file is refused',
+    );
   addRegistryFlags(cmd);
   cmd.action(async (image: string, flags: StructureTestFlags) => runStructureTest(image, flags, io));
 }

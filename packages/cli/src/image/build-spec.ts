@@ -1,7 +1,8 @@
 import { type AssembledImage, type BaseImage, buildImage, buildIndex } from '@img/image-assembly';
-import { type Descriptor, type ImageGraph, unixToRfc3339 } from '@img/oci-spec';
+import { type Descriptor, type ImageGraph, type LayerMetadata, unixToRfc3339 } from '@img/oci-spec';
 import type { Io } from '../io.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
+import { atSpecKey } from '../spec/spec-errors.js';
 import { readJsonInput } from '../util/files.js';
 import { sourceDateEpoch } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
@@ -14,52 +15,75 @@ export interface BuildResult {
   readonly images: AssembledImage[];
 }
 
+/** The spec's config fragment file, with config.healthcheck (which wins) merged into its container config. */
+async function configFragmentOf(spec: PlatformImageSpec): Promise<Record<string, unknown> | undefined> {
+  const file = spec.configFragment
+    ? ((await readJsonInput(spec.configFragment, 'config fragment')) as Record<string, unknown>)
+    : undefined;
+  if (!spec.healthcheck) return file;
+  const container = (file?.config ?? {}) as Record<string, unknown>;
+  return { ...file, config: { ...container, Healthcheck: spec.healthcheck } };
+}
+
+/** The base image a platform names (its errors name the spec key `base`); adds its blobs to `collector`. */
+async function loadSpecBase(
+  spec: PlatformImageSpec,
+  ref: string,
+  specPath: string,
+  collector: GraphCollector,
+): Promise<BaseImage> {
+  return await atSpecKey(spec.keyPaths.base, specPath, async () => {
+    const layout = await openBaseLayout(ref);
+    const base = baseImageOf(layout, ref, spec.platform, spec.where);
+    // The base's layer files (when the layout has them) and locations; its documents are not needed.
+    collector.addGraph({ ...layout, documents: new Map() });
+    return base;
+  });
+}
+
 async function buildPlatformImage(
   spec: PlatformImageSpec,
+  specPath: string,
   collector: GraphCollector,
   workDir: string,
   epoch: number | undefined,
   n: number,
 ): Promise<AssembledImage> {
-  let base: BaseImage | undefined;
-  if (spec.base) {
-    const layout = await openBaseLayout(spec.base);
-    base = baseImageOf(layout, spec.base, spec.platform, spec.where);
-    // The base's layer files (when the layout has them) and locations; its documents are not needed.
-    collector.addGraph({ ...layout, documents: new Map() });
-  }
-  const layers = [];
+  const keys = spec.keyPaths;
+  const base = spec.base ? await loadSpecBase(spec, spec.base, specPath, collector) : undefined;
+  const layers: LayerMetadata[] = [];
   for (const [i, layer] of spec.layers.entries()) {
     const built = await buildSpecLayer(layer, workDir, `p${n}-l${i}`, {
       ...(epoch !== undefined ? { mtime: epoch } : {}),
-      where: `${spec.where}: layers[${i}]`,
+      where: `${keys.layers}[${i}]`,
+      specPath,
     });
     collector.addBlobFile(built.metadata, built.blobPath);
     layers.push(built.metadata);
   }
   const c = spec.config;
-  const fragment = spec.configFragment
-    ? ((await readJsonInput(spec.configFragment, 'config fragment')) as Record<string, unknown>)
-    : undefined;
+  const fragment = await atSpecKey(keys.configFragment, specPath, () => configFragmentOf(spec));
   const created = spec.created ?? (epoch !== undefined ? unixToRfc3339(epoch) : undefined);
-  const image = buildImage({
-    platform: spec.platform,
-    layers,
-    ...(base ? { base } : {}),
-    ...(fragment ? { configFragment: fragment } : {}),
-    ...(c.env ? { env: c.env } : {}),
-    ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
-    ...(c.cmd ? { cmd: c.cmd } : {}),
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    ...(c.workdir !== undefined ? { workingDir: c.workdir } : {}),
-    ...(c.labels ? { labels: c.labels } : {}),
-    ...(c.exposedPorts ? { exposedPorts: c.exposedPorts.map(String) } : {}),
-    ...(c.volumes ? { volumes: c.volumes } : {}),
-    ...(c.stopSignal !== undefined ? { stopSignal: c.stopSignal } : {}),
-    ...(spec.annotations ? { annotations: spec.annotations } : {}),
-    ...(created !== undefined ? { created } : {}),
-    ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
-  });
+  const image = await atSpecKey(keys.config, specPath, () =>
+    buildImage({
+      platform: spec.platform,
+      layers,
+      ...(base ? { base } : {}),
+      ...(fragment ? { configFragment: fragment } : {}),
+      ...(c.env ? { env: c.env } : {}),
+      ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
+      ...(c.cmd ? { cmd: c.cmd } : {}),
+      ...(c.user !== undefined ? { user: c.user } : {}),
+      ...(c.workdir !== undefined ? { workingDir: c.workdir } : {}),
+      ...(c.labels ? { labels: c.labels } : {}),
+      ...(c.exposedPorts ? { exposedPorts: c.exposedPorts.map(String) } : {}),
+      ...(c.volumes ? { volumes: c.volumes } : {}),
+      ...(c.stopSignal !== undefined ? { stopSignal: c.stopSignal } : {}),
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(created !== undefined ? { created } : {}),
+      ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
+    }),
+  );
   collector.addImage(image);
   return image;
 }
@@ -83,7 +107,7 @@ export async function buildSpecContent(
   const collector = new GraphCollector();
   const images: AssembledImage[] = [];
   for (const [n, image] of spec.images.entries()) {
-    images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
+    images.push(await buildPlatformImage(image, specPath, collector, workDir, epoch, n));
   }
   let root: Descriptor = images[0]!.descriptor;
   if (spec.isIndex) {

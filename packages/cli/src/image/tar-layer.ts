@@ -1,12 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
-import { PassThrough, Transform } from 'node:stream';
+import { rm } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AtomicFile, removeOnExit, tempPathBeside } from '@img/atomic-write';
+import { removeOnExit, tempPathBeside } from '@img/atomic-write';
 import { estargzFromTarToFile } from '@img/estargz';
-import { layerFromTar, writeResultToFile } from '@img/layer-writer';
-import { createDecompressor, DigestCounter, detectCompression } from '@img/layer-writer/internal';
-import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
+import { LayerError, layerFromTar, type TarInputLimits, writeResultToFile } from '@img/layer-writer';
+import { detectFileCompression } from '@img/layer-writer/internal';
+import type { LayerCompression, LayerMetadata } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 import { type LayerEncoding, layerWriterOptions } from './layer-request.js';
 
@@ -22,99 +21,44 @@ export interface TarLayerRequest {
   readonly rewrite: boolean;
   /** Where the blob goes; optional only when the tar itself is the blob (same compression, no rewrite). */
   readonly output?: string;
+  /** Caps on the untrusted tar (entries, header sizes, decompression); the library defaults when absent. */
+  readonly limits?: TarInputLimits;
 }
 
-/** The compression of a tar file, from its first bytes. */
+/** The compression of a tar file; it must be a regular file (a FIFO or a device is refused, never read). */
 export async function detectTarCompression(path: string): Promise<LayerCompression> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(path, 'r');
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return detectCompression(head.subarray(0, bytesRead), path);
+    return await detectFileCompression(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (err instanceof LayerError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
       throw new CliError('IMG_CLI_INVALID_INPUT', `layer-from-tar ${path}: no such file`, { cause: err });
     }
     throw err;
-  } finally {
-    await handle?.close();
   }
-}
-
-/** A pass-through that also writes every chunk to `file` (back-pressure from the disk included). */
-function copyingTo(file: AtomicFile): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      file.write(chunk).then(() => done(null, chunk), done);
-    },
-  });
-}
-
-/**
- * Digest and size of the file as it is, diff_id and size of its decompressed tar, in one read; with
- * `copy`, the bytes are written there on the way (the caller commits it once all went well).
- */
-async function measureAsIs(
-  src: string,
-  compression: LayerCompression,
-  mediaType: string,
-  copy?: AtomicFile,
-): Promise<LayerMetadata> {
-  const blob = new DigestCounter();
-  const diff = new DigestCounter();
-  await pipeline(
-    createReadStream(src),
-    copy ? copyingTo(copy) : new PassThrough(),
-    blob,
-    createDecompressor(compression),
-    diff,
-    async (source) => {
-      for await (const _ of source);
-    },
-  );
-  return {
-    mediaType,
-    digest: blob.digest,
-    size: blob.bytes,
-    diff_id: diff.digest,
-    uncompressed_size: diff.bytes,
-  };
 }
 
 /** The tar as it is (copied to `output` when given): metadata only, no recompression. */
 async function keepAsIs(request: TarLayerRequest): Promise<LayerMetadata> {
-  const { encoding } = request;
-  const copy = request.output ? await AtomicFile.open(request.output) : undefined;
-  try {
-    const metadata: LayerMetadata = {
-      ...(await measureAsIs(
-        request.source,
-        request.sourceCompression,
-        encoding.mediaType ?? ociLayerMediaType(request.sourceCompression),
-        copy,
-      )),
-      ...(encoding.annotations ? { annotations: encoding.annotations } : {}),
-      history: [{ created_by: encoding.createdBy }],
-    };
-    await copy?.commit();
-    return metadata;
-  } catch (err) {
-    await copy?.abort();
-    throw err;
-  }
+  // The source's own compression (passthrough refuses another); its mtimes are kept.
+  const { sourceDateEpoch: _, ...encoding } = request.encoding;
+  const options = layerWriterOptions({ ...encoding, compression: request.sourceCompression });
+  const result = layerFromTar(request.source, { ...request.limits, ...options, mode: 'passthrough' });
+  if (request.output) return await writeResultToFile(result, request.output);
+  await pipeline(result.stream, new Writable({ write: (_chunk, _encoding, done) => done() }));
+  return await result.metadata;
 }
 
 /** The tar as an eStargz layer (rewritten first when asked). */
 async function convertToEstargz(request: TarLayerRequest, output: string): Promise<LayerMetadata> {
   const { sourceDateEpoch, ...encoding } = request.encoding;
-  const options = layerWriterOptions(encoding);
+  const options = { ...request.limits, ...layerWriterOptions(encoding) };
   if (!request.rewrite) return await estargzFromTarToFile(request.source, output, options);
   const rewritten = tempPathBeside(`${output}.rewrite.tar`);
   const forget = removeOnExit(rewritten);
   try {
     await writeResultToFile(
       layerFromTar(request.source, {
+        ...request.limits,
         mode: 'rewrite',
         compression: 'none',
         ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
@@ -155,6 +99,7 @@ export async function writeTarLayer(request: TarLayerRequest): Promise<LayerMeta
   }
   return await writeResultToFile(
     layerFromTar(source, {
+      ...request.limits,
       ...layerWriterOptions(encoding),
       mode: request.rewrite ? 'rewrite' : 'recompress',
     }),

@@ -183,7 +183,7 @@ describe.skipIf(needs.skip)(
       // have left (relative to the execution root), the target that made it.
       const execroot = tmp.join('execroot');
       await mkdir(join(execroot, 'bazel-out'), { recursive: true });
-      const entries = [];
+      const entries: { metadata: string; file: string; producer: string }[] = [];
       for (const [i, layer] of layers.entries()) {
         const metadata = tmp.join(`layer-${i}.json`);
         await writeFile(metadata, JSON.stringify({ ...layer, diff_id: layer.digest }));
