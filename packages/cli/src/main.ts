@@ -21,6 +21,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['layout', async () => (await import('./commands/layout.js')).registerLayout],
   ['load', async () => (await import('./commands/load.js')).registerLoad],
   ['pull', async () => (await import('./commands/pull.js')).registerPull],
+  ['pull-blob', async () => (await import('./commands/pull-blob.js')).registerPullBlob],
   ['push', async () => (await import('./commands/push.js')).registerPush],
   ['deploy', async () => (await import('./commands/deploy.js')).registerDeploy],
   ['registry', async () => (await import('./commands/registry.js')).registerRegistry],

@@ -49,6 +49,23 @@ describe('img deploy: the request', () => {
     );
   });
 
+  it('checks the lazy fields: layers and remote_cache', async () => {
+    const layer = await deploy({
+      ...push,
+      strategy: 'lazy',
+      layers: [{ metadata: 'm.json', blob: 'x.tgz' }],
+    });
+    expect(layer.run.stderr).toBe(
+      `img: deploy request ${layer.path}: layers.0.blob: not a field of a deploy request`,
+    );
+    const cache = await deploy({ ...push, strategy: 'lazy', remote_cache: { url: 'grpc://x:1' } });
+    expect(cache.run.stderr).toBe(
+      `img: deploy request ${cache.path}: remote_cache.url: not a field of a deploy request`,
+    );
+    const metadata = await deploy({ ...push, strategy: 'lazy', layers: [{ file: 'x.tgz' }] });
+    expect(metadata.run.stderr).toBe(`img: deploy request ${metadata.path}: layers.0.metadata: required`);
+  });
+
   it('is not JSON: names the file', async () => {
     const { path, run } = await deploy('{"command": ');
     expect(run.code).toBe(1);
@@ -61,12 +78,6 @@ describe('img deploy: the request', () => {
     expect(run.stderr).toBe(
       'img: //app:push: tags "build-{{.BUILD_EMBED_LABEL}}" is a template but stamping is off; build with --stamp (or stamp = "force", --@img_rules//img/settings:stamp=force)',
     );
-  });
-
-  it('refuses a strategy this img does not implement, before reading the image', async () => {
-    const { run } = await deploy({ ...push, strategy: 'lazy' });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toBe('img: //app:push: strategy "lazy" is not implemented by this img (eager is)');
   });
 
   it('a bes push names its image by root (no layout needed) and bazel run does nothing', async () => {

@@ -11,11 +11,28 @@ import { readInput, readJsonInput } from '../util/files.js';
  */
 export const DEPLOY_REQUEST_SCHEMA: Readonly<Record<string, unknown>> = schema;
 
-/** How blobs reach the destination (rules_img's names); `lazy` is reserved. */
+/** How blobs reach the destination (rules_img's names). */
 export type DeployStrategy = 'eager' | 'lazy' | 'cas_registry' | 'bes';
 
 /** Where one blob can be read: a local file, or a registry repository holding it. */
 export type DeployBlobSource = { readonly file: string } | BlobLocation;
+
+/** lazy: one layer as Bazel knows it. */
+export interface DeployLayer {
+  /** Its layer metadata JSON (runfiles path when relative). */
+  readonly metadata: string;
+  /** A file that may hold its blob, relative to $IMG_EXECROOT (Bazel's execution root). */
+  readonly file?: string;
+  /** What made it (a Bazel label). */
+  readonly producer?: string;
+}
+
+/** lazy: the Bazel remote cache; each field falls back to rules_img's environment variable. */
+export interface DeployRemoteCache {
+  readonly endpoint?: string;
+  readonly instance_name?: string;
+  readonly credential_helper?: string;
+}
 
 interface DeployRequestCommon {
   readonly version?: 1;
@@ -32,6 +49,12 @@ interface DeployRequestCommon {
   readonly credential_helper?: string;
   /** Per-blob sources tried in order when the layout lacks the blob. */
   readonly blobs?: Readonly<Record<Digest, readonly DeployBlobSource[]>>;
+  /** A Docker config file with the registry credentials. */
+  readonly docker_config?: string;
+  /** lazy: the layers, with the files Bazel may have left for them. */
+  readonly layers?: readonly DeployLayer[];
+  /** lazy: the remote cache. */
+  readonly remote_cache?: DeployRemoteCache;
 }
 
 export interface PushRequest extends DeployRequestCommon {
