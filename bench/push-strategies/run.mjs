@@ -12,8 +12,8 @@
 // `--layers` uncompressed layers of random data (`--size-mib` in total) and one image_push per
 // strategy. Everything is built first with --remote_cache --remote_download_minimal (layers land in
 // the cache, not on disk); then each push step runs with the byte counters reset:
-//   eager, lazy, cas_registry: `bazel run //:push_<strategy>` (lazy is skipped when this checkout's
-//     img_rules does not have it);
+//   eager, lazy, cas_registry: `bazel run //:push_<strategy>` (a strategy this checkout's
+//     img_rules lacks is reported as not available);
 //   bes: `bazel build //:push_bes --bes_backend=...` until the listener logs the push.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -172,6 +172,8 @@ ${push('eager', proxies.eager.address)}${push('lazy', proxies.lazy.address)}${pu
     '--repository_cache=/var/cache/img-bazel/repository-cache',
     `--remote_cache=grpc://${proxies.cache.address}`,
     '--remote_download_minimal',
+    // Where lazy's `bazel run` reads layers from (read only by image_push / image_load).
+    `--@img_rules//img/settings:remote_cache=grpc://${proxies.cache.address}`,
   ];
   const built = await bazel('build', [...common, '//:image'], ws);
   if (built.code !== 0) throw new Error(`building the image failed:\n${built.stderr}`);

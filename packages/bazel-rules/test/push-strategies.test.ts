@@ -15,7 +15,7 @@ import {
   useTempDir,
 } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bazel, IMG_BUNDLE, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+import { bazel, IMG_BUNDLE, outputRoot, skipWithoutBazel, testModule } from './bazel.js';
 
 // The cas_registry and bes push strategies with real Bazel 7 (chroot), a real remote cache
 // (BuildGrid), the CAS registry (`img registry serve --reapi-endpoint`), the BES listener
@@ -202,14 +202,7 @@ describe.skipIf(skip)('push strategies cas_registry and bes (Bazel 7, BuildGrid,
     ]);
     ws = tmp.join('ws');
     await mkdir(ws, { recursive: true });
-    await writeFile(
-      join(ws, 'MODULE.bazel'),
-      `module(name = "push_strategies_e2e")
-
-bazel_dep(name = "img_rules", version = "0.1.0")
-local_path_override(module_name = "img_rules", path = "${RULES_DIR}")
-`,
-    );
+    await writeFile(join(ws, 'MODULE.bazel'), testModule('push_strategies_e2e'));
     await writeFile(join(ws, 'WORKSPACE.bzlmod'), '');
     await copyFile('/bin/busybox', join(ws, 'busybox.bin'));
     await writeFile(join(ws, 'msg.txt'), 'cas');

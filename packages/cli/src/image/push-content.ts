@@ -1,5 +1,5 @@
 import type { ImageGraph } from '@img/oci-spec';
-import { parseReference, type PushOptions } from '@img/registry-client';
+import { type PushOptions, parseReference } from '@img/registry-client';
 import type { Io } from '../io.js';
 import { type LazyFlags, lazyPlacesFromFlags, parseStrategy } from '../util/lazy-flags.js';
 import { createPushReporter } from '../util/push-progress.js';
