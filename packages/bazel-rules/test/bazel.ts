@@ -116,6 +116,35 @@ export async function bazel(
   );
 }
 
+/** Attributes of one `images.pull` tag: strings, or lists of strings (`registries`). */
+export type PullTag = Readonly<Record<string, string | readonly string[]>>;
+
+/**
+ * MODULE.bazel of a test workspace (Bzlmod): img_rules from this checkout, platforms, bazel_skylib,
+ * and one `images.pull` per entry of `pulls` (each a repository of the same name).
+ */
+export function testModule(name: string, pulls: readonly PullTag[] = []): string {
+  const lines = [
+    `module(name = ${JSON.stringify(name)})`,
+    '',
+    'bazel_dep(name = "img_rules", version = "0.1.0")',
+    `local_path_override(module_name = "img_rules", path = ${JSON.stringify(RULES_DIR)})`,
+    '',
+    'bazel_dep(name = "platforms", version = "0.0.10")',
+    'bazel_dep(name = "bazel_skylib", version = "1.7.1")',
+  ];
+  if (pulls.length > 0) {
+    lines.push('', 'images = use_extension("@img_rules//img:extensions.bzl", "images")');
+    for (const tag of pulls) {
+      lines.push('images.pull(');
+      for (const [k, v] of Object.entries(tag)) lines.push(`    ${k} = ${JSON.stringify(v)},`);
+      lines.push(')');
+    }
+    lines.push(`use_repo(images, ${pulls.map((t) => JSON.stringify(t.name)).join(', ')})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 let masked: { child: ChildProcess; exited: boolean } | undefined;
 
 /**

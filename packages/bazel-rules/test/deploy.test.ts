@@ -11,7 +11,7 @@ import {
   useTempDir,
 } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel, testModule } from './bazel.js';
 import { busyboxSpec } from './busybox.js';
 
 // pull -> image_manifest over the pulled (shallow) base -> image_push to a real registry and
@@ -114,12 +114,12 @@ image_push(
     tag_file = ":bad_tags",
 )
 
-image_push(
-    name = "push_lazy",
+image_load(
+    name = "load_bes",
     image = ":image",
-    registry = "${registry}",
-    repository = "e2e/lazy",
-    strategy = "lazy",
+    daemon = "containerd",
+    tag = "imgtest/bazel:bes",
+    strategy = "bes",
     tags = ["manual"],
 )
 
@@ -216,32 +216,23 @@ describe.skipIf(skip)(
       securedDigest = securedBase.stdout.trim().split('@').at(-1)!;
       await writeFile(
         join(ws, 'MODULE.bazel'),
-        `module(name = "deploy_e2e")
-
-bazel_dep(name = "img_rules", version = "0.1.0")
-local_path_override(module_name = "img_rules", path = "${RULES_DIR}")
-
-bazel_dep(name = "platforms", version = "0.0.10")
-bazel_dep(name = "bazel_skylib", version = "1.7.1")
-
-images = use_extension("@img_rules//img:extensions.bzl", "images")
-images.pull(
-    name = "base",
-    registry = "${registry.url}",
-    registries = ["${mirror.url}"],
-    repository = "e2e/base",
-    tag = "index",
-    digest = "${indexDigest}",
-)
-images.pull(
-    name = "secured_base",
-    registry = "${secured.url}",
-    repository = "e2e/base",
-    digest = "${securedDigest}",
-    credential_helper = "tools/helper.sh",
-)
-use_repo(images, "base", "secured_base")
-`,
+        testModule('deploy_e2e', [
+          {
+            name: 'base',
+            registry: registry.url,
+            registries: [mirror.url],
+            repository: 'e2e/base',
+            tag: 'index',
+            digest: indexDigest,
+          },
+          {
+            name: 'secured_base',
+            registry: secured.url,
+            repository: 'e2e/base',
+            digest: securedDigest,
+            credential_helper: 'tools/helper.sh',
+          },
+        ]),
       );
       await writeFile(join(ws, 'WORKSPACE.bzlmod'), '');
       await writeFile(join(ws, 'msg.txt'), 'hello');
@@ -310,7 +301,7 @@ use_repo(images, "base", "secured_base")
       expect(log).toMatch(/mount=sha256/);
     });
 
-    it('pushes the tags of tag_file (computed by a genrule), refuses a bad one and strategies other than eager', async () => {
+    it('pushes the tags of tag_file (computed by a genrule), refuses a bad one and strategies img_rules lacks (bes loads)', async () => {
       const r = await bazel('run', ['//:push_tag_file'], opts());
       expect(r.code, r.stderr).toBe(0);
       const tags = (await run('crane', ['ls', '--insecure', `${registry.url}/e2e/tagfile`])).stdout.split(
@@ -320,9 +311,9 @@ use_repo(images, "base", "secured_base")
       const bad = await bazel('run', ['//:push_bad_tag_file'], { ...opts(), allowFailure: true });
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/tag_file .*bad_tags\.txt:2: "not a tag" is not a valid tag/);
-      const lazy = await bazel('build', ['//:push_lazy'], { ...opts(), allowFailure: true });
-      expect(lazy.code).not.toBe(0);
-      expect(lazy.stderr).toMatch(/strategy: "lazy" is not supported by img_rules; use "eager"/);
+      const bes = await bazel('build', ['//:load_bes'], { ...opts(), allowFailure: true });
+      expect(bes.code).not.toBe(0);
+      expect(bes.stderr).toMatch(/strategy: "bes" is not supported by img_rules; use "eager" or "lazy"/);
     });
 
     it('bazel run of image_load loads into containerd, streaming the base layer from the registry', async () => {

@@ -10,7 +10,7 @@ import {
   useTempDir,
 } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel } from './bazel.js';
+import { bazel, img, outputFiles, outputRoot, RULES_DIR, skipWithoutBazel, testModule } from './bazel.js';
 import { busyboxSpec } from './busybox.js';
 
 // test/fixtures/rules_img_twin: a BUILD file written as rules_img's docs show each feature
@@ -54,23 +54,7 @@ describe.skipIf(skip)('the rules_img feature twin (Bzlmod, real registry and con
     await cp(join(FIXTURE, 'BUILD.img_rules'), join(ws, 'BUILD.bazel'));
     await writeFile(
       join(ws, 'MODULE.bazel'),
-      `module(name = "twin")
-
-bazel_dep(name = "img_rules", version = "0.1.0")
-local_path_override(module_name = "img_rules", path = "${RULES_DIR}")
-
-bazel_dep(name = "platforms", version = "0.0.10")
-bazel_dep(name = "bazel_skylib", version = "1.7.1")
-
-images = use_extension("@img_rules//img:extensions.bzl", "images")
-images.pull(
-    name = "base",
-    registry = "${registry.url}",
-    repository = "twin/base",
-    digest = "${digest}",
-)
-use_repo(images, "base")
-`,
+      testModule('twin', [{ name: 'base', registry: registry.url, repository: 'twin/base', digest }]),
     );
     await writeFile(join(ws, 'WORKSPACE.bzlmod'), '');
     await writeFile(

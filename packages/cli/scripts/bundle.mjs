@@ -98,15 +98,17 @@ async function replaceDir(from, to) {
 
 /**
  * The .proto files go beside the bundle: containerd's (for `img load --daemon containerd`) in DIR/proto,
- * the REAPI ones (for `img registry serve --reapi-endpoint`) in DIR/protos.
+ * the REAPI ones (for `img registry serve --reapi-endpoint`) in DIR/protos, the Build Event Service
+ * and Bazel's build event ones (for `img bes serve`) in DIR/bes-protos.
  */
 async function copyProtos(dir) {
   await replaceDir(join(packages, 'containerd-loader', 'proto'), join(dir, 'proto'));
   await replaceDir(join(packages, 'remote-cache', 'protos'), join(dir, 'protos'));
+  await replaceDir(join(packages, 'bes-listener', 'protos'), join(dir, 'bes-protos'));
 }
 
 /**
- * Write the img CLI bundle to `outfile` (atomically) and the protos beside it (`proto/`, `protos/`).
+ * Write the img CLI bundle to `outfile` (atomically) and the protos beside it (`proto/`, `protos/`, `bes-protos/`).
  * Resolves to the bundle's size in bytes.
  */
 export async function bundleCli(outfile) {

@@ -49,6 +49,23 @@ describe('img deploy: the request', () => {
     );
   });
 
+  it('checks the lazy fields: layers and remote_cache', async () => {
+    const layer = await deploy({
+      ...push,
+      strategy: 'lazy',
+      layers: [{ metadata: 'm.json', blob: 'x.tgz' }],
+    });
+    expect(layer.run.stderr).toBe(
+      `img: deploy request ${layer.path}: layers.0.blob: not a field of a deploy request`,
+    );
+    const cache = await deploy({ ...push, strategy: 'lazy', remote_cache: { url: 'grpc://x:1' } });
+    expect(cache.run.stderr).toBe(
+      `img: deploy request ${cache.path}: remote_cache.url: not a field of a deploy request`,
+    );
+    const metadata = await deploy({ ...push, strategy: 'lazy', layers: [{ file: 'x.tgz' }] });
+    expect(metadata.run.stderr).toBe(`img: deploy request ${metadata.path}: layers.0.metadata: required`);
+  });
+
   it('is not JSON: names the file', async () => {
     const { path, run } = await deploy('{"command": ');
     expect(run.code).toBe(1);
@@ -63,10 +80,20 @@ describe('img deploy: the request', () => {
     );
   });
 
-  it('refuses a strategy this img does not implement, before reading the image', async () => {
-    const { run } = await deploy({ ...push, strategy: 'bes' });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toBe('img: //app:push: strategy "bes" is not implemented by this img (eager is)');
+  it('a bes push names its image by root (no layout needed) and bazel run does nothing', async () => {
+    const { layout: _layout, ...bes } = { ...push, strategy: 'bes' };
+    const missing = await deploy(bes);
+    expect(missing.run.stderr).toBe(`img: deploy request ${missing.path}: root: required`);
+    const root = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${'a'.repeat(64)}`,
+      size: 2,
+    };
+    const { run } = await deploy({ ...bes, root });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe(
+      '//app:push: push_strategy bes: 127.0.0.1:1/app is pushed at build time by the BES listener (img bes serve), from the remote cache; bazel run does nothing',
+    );
   });
 
   it('reads tag_file below $RUNFILES_DIR and refuses a line that is not a tag, naming it', async () => {

@@ -24,6 +24,7 @@ describe.skipIf(tools.skip)('what each published package ships (pnpm pack)', () 
   it('packs every published package', () => {
     expect(packed.map((p) => p.pkg.name).sort()).toEqual([
       '@img/atomic-write',
+      '@img/bes-listener',
       '@img/cas-registry',
       '@img/cli',
       '@img/containerd-loader',
@@ -84,8 +85,9 @@ describe.skipIf(tools.skip)('what each published package ships (pnpm pack)', () 
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(manifest.bin).toEqual({ img: './dist/bin.cjs' });
     const names = [...cli.files.keys()];
-    // containerd's protos (img load) in dist/proto, REAPI's (img registry serve --reapi-endpoint) in dist/protos
-    expect(names.filter((n) => !/^dist\/protos?\//.test(n)).sort()).toEqual([
+    // containerd's protos (img load) in dist/proto, REAPI's (img registry serve --reapi-endpoint) in
+    // dist/protos, the Build Event Service's and Bazel's build event protos (img bes serve) in dist/bes-protos
+    expect(names.filter((n) => !/^dist\/(protos?|bes-protos)\//.test(n)).sort()).toEqual([
       'LICENSE',
       'README.md',
       'deploy-request.schema.json',
@@ -95,5 +97,7 @@ describe.skipIf(tools.skip)('what each published package ships (pnpm pack)', () 
     ]);
     expect(names.some((n) => n.endsWith('/content/v1/content.proto'))).toBe(true);
     expect(names).toContain('dist/protos/build/bazel/remote/execution/v2/remote_execution.proto');
+    expect(names).toContain('dist/bes-protos/google/devtools/build/v1/publish_build_event.proto');
+    expect(names.some((n) => n.endsWith('/buildeventstream/proto/build_event_stream.proto'))).toBe(true);
   });
 });

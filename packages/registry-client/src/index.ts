@@ -26,7 +26,7 @@ export {
   MAX_BLOBS_PER_REGISTRY,
   MAX_REPOSITORIES_PER_BLOB,
 } from './push/blob-locations.js';
-export type { BlobToPush, PushPlan } from './push/check-image.js';
+export type { BlobToPush, CheckPushOptions, PushPlan } from './push/check-image.js';
 export { checkPushImage } from './push/check-image.js';
 export type { BlobOutcome, PushSummary } from './push/progress.js';
 export type { PushOptions, PushResult } from './push/push-image.js';

@@ -12,6 +12,8 @@ export {
   DEFAULT_CONTAINERD_START_TIMEOUT_MS,
   startContainerd,
 } from './containerd/start-containerd.js';
+export type { CountingProxy } from './counting-proxy.js';
+export { startCountingProxy } from './counting-proxy.js';
 export type { TestUtilsErrorCode } from './errors.js';
 export { TestUtilsError } from './errors.js';
 export type { BombPart, RawTarHeaderFields } from './fixtures/hostile.js';

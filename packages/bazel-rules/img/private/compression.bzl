@@ -17,9 +17,14 @@ def resolve_compress(ctx, value):
     """The compression of a rule's `compress` attribute, "auto" meaning //img/settings:compress."""
     return setting(ctx, "compress") if value == "auto" else value
 
-def resolve_estargz(ctx, value):
-    """True when the rule's `estargz` attribute (or, for "auto", //img/settings:estargz) asks for eStargz."""
-    return (setting(ctx, "estargz") if value == "auto" else value) == "enabled"
+def resolve_estargz(ctx, value, compress = "auto"):
+    """True when the rule's `estargz` attribute (or, for "auto", //img/settings:estargz) asks for eStargz.
+
+    The global setting applies to layers that are compressed: a layer whose compression is "none" stays
+    a plain tar under `estargz=enabled` (an explicit `estargz = "enabled"` on it still fails)."""
+    if value == "auto":
+        return setting(ctx, "estargz") == "enabled" and compress != "none"
+    return value == "enabled"
 
 def compression_level_args(ctx, fmt):
     """`--compression-level=N` from //img/settings:compression_level for `fmt`, or [] for the default."""

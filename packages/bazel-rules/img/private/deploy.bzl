@@ -2,9 +2,9 @@
 
 load("//img/private/providers:index_info.bzl", "ImageIndexInfo")
 load("//img/private/providers:manifest_info.bzl", "ImageManifestInfo")
-load(":layout.bzl", "docker_tarball")
+load(":layout.bzl", "docker_tarball", "metadata_layout")
 load(":push_at_build_time.bzl", "PUSH_AT_BUILD_TIME_ATTRS", "push_at_build_time_actions")
-load(":settings.bzl", "SETTINGS_ATTRS", "setting")
+load(":settings.bzl", "DEPLOY_SETTINGS_ATTRS", "SETTINGS_ATTRS", "setting")
 load(":run_img.bzl", "run_img")
 load(":stamp.bzl", "STAMP_ATTRS", "build_setting_values", "has_template", "stamp_files", "stamping")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
@@ -28,6 +28,11 @@ elif [[ -z "${{RUNFILES_DIR:-}}" ]]; then
   exit 1
 fi
 export RUNFILES_DIR
+# Bazel's execution root, from this script's own path in it: lazy deploys look there for layer files
+# Bazel happens to have (a request's layers[].file). Unset when started some other way.
+IMG_EXECROOT="${{0%/{launcher_path}}}"
+[[ "$IMG_EXECROOT" != "$0" ]] || IMG_EXECROOT=""
+export IMG_EXECROOT
 {node_line}
 status=0
 "$NODE" "$RUNFILES_DIR/{img}" deploy "$RUNFILES_DIR/{request}" "$@" || status=$?
@@ -72,12 +77,16 @@ def _expand_build_settings(ctx, text):
 
 TEMPLATED_FIELDS = ["registry", "repository", "tags"]
 
-def expand_request(ctx, request):
+def expand_request(ctx, request, root = None, layer_sources = []):
     """Write `<name>_request.json`; Go templates in registry, repository and tags are expanded by an
-    ImgTemplate action (`img template`) over build_settings and, when stamping, the workspace status."""
-    request_file = ctx.actions.declare_file(ctx.label.name + "_request.json")
+    ImgTemplate action (`img template`) over build_settings and, when stamping, the workspace status.
+
+    With `root` (a descriptor File: a bes push), the request is `<name>_bes_request.json`, always
+    written by that action: an action's output is uploaded to the remote cache, where the BES
+    listener reads it (a file Bazel writes itself is not), and it gets the image's root descriptor."""
+    request_file = ctx.actions.declare_file(ctx.label.name + ("_bes_request.json" if root else "_request.json"))
     values = [request.get(f, "") for f in TEMPLATED_FIELDS]
-    if not has_template(values):
+    if not root and not has_template(values):
         ctx.actions.write(request_file, json.encode(request))
         return request_file
     templates = {f: request[f] for f in TEMPLATED_FIELDS if f in request}
@@ -89,6 +98,12 @@ def expand_request(ctx, request):
     args.add(template.path)
     args.add("--output=" + request_file.path)
     inputs = [template]
+    if root:
+        args.add("--root=" + root.path)
+        inputs.append(root)
+    for metadata, location in layer_sources:
+        args.add("--layer-source=%s=%s" % (metadata.path, location))
+        inputs.append(metadata)
     if stamping(ctx, True):
         for f in stamp_files(ctx):
             args.add("--stamp=" + f.path)
@@ -103,17 +118,109 @@ def expand_request(ctx, request):
     )
     return request_file
 
-def deploy_executable(ctx, command, request, what, output_groups = {}):
-    """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo."""
+def _image_layers(ctx):
+    """Each layer of the image once: (LayerInfo, the metadata File)."""
+    seen = {}
+    out = []
+    for m in _image_info(ctx):
+        for layer in m.layers:
+            if layer.metadata.path in seen:
+                continue
+            seen[layer.metadata.path] = True
+            out.append(layer)
+    return out
+
+def _lazy_request(ctx, request):
+    """What a lazy push/load needs besides the metadata layout: each layer's metadata (runfiles,
+    tiny), the file Bazel may have left for it (execroot-relative, never a runfile: found through
+    $IMG_EXECROOT, which the launcher sets), the target that made it (named when it is nowhere), and
+    the remote cache. Returns (request, the layer metadata Files)."""
+    layers = []
+    metadata = []
+    for layer in _image_layers(ctx):
+        entry = {"metadata": rlocation(ctx, layer.metadata)}
+        if layer.blob:
+            entry["file"] = layer.blob.path
+            entry["producer"] = str(layer.blob.owner)
+        layers.append(entry)
+        metadata.append(layer.metadata)
+    cache = {}
+    for field, name in [("endpoint", "remote_cache"), ("instance_name", "remote_instance_name"), ("credential_helper", "credential_helper_remote_cache")]:
+        value = setting(ctx, name)
+        if value:
+            cache[field] = value
+    request = dict(request, layers = layers)
+    if cache:
+        request = dict(request, remote_cache = cache)
+    return request, metadata
+
+def _root_descriptor(ctx):
+    image = ctx.attr.image
+    return image[ImageIndexInfo].descriptor if ImageIndexInfo in image else image[ImageManifestInfo].descriptor
+
+def _bes_push(ctx, request, what):
+    """push_strategy bes: building the target is the push. Its default output is the push request
+    (with the image's root descriptor), which the BES listener (`img bes serve`) reads from the remote
+    cache when Bazel reports the target complete; it then pushes the image from the cache. Every blob
+    is an output of the build, so it is in the cache too (pulled base layers come from their
+    registry). `bazel run` of the target only says so."""
     tool = ctx.toolchains[TOOLCHAIN_TYPE].img
-    groups = ctx.attr.image[OutputGroupInfo] if OutputGroupInfo in ctx.attr.image else None
-    layouts = groups.oci_layout.to_list() if groups and hasattr(groups, "oci_layout") else []
-    if len(layouts) != 1:
-        fail("image: %s has no oci_layout output group (give an image_manifest or image_index)" % ctx.attr.image.label)
-    layout = layouts[0]
     helper = setting(ctx, "credential_helper")
     if helper:
         request = dict(request, credential_helper = helper)
+    # A pulled base's layers are not in the cache: the listener mounts or streams them from there.
+    layer_sources = []
+    for layer in _image_layers(ctx):
+        for source in layer.sources:
+            layer_sources.append((layer.metadata, "%s/%s" % (source.registry, source.repository)))
+    request = dict(request, version = 1, command = "push", target = str(ctx.label))
+    request_file = expand_request(ctx, request, root = _root_descriptor(ctx), layer_sources = layer_sources)
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(launcher, _LAUNCHER.format(
+        target = ctx.label,
+        what = what,
+        node_line = launcher_node_line(ctx, tool),
+        launcher_path = launcher.path,
+        command = "push",
+        request = rlocation(ctx, request_file),
+        img = rlocation(ctx, tool.img),
+    ), is_executable = True)
+    runfiles = ctx.runfiles(files = [launcher, request_file, tool.img], transitive_files = tool.node_files)
+    return [
+        DefaultInfo(executable = launcher, files = depset([launcher, request_file]), runfiles = runfiles),
+        DeployInfo(launcher = launcher, runfiles = runfiles, command = "push"),
+        OutputGroupInfo(deploy_request = depset([request_file])),
+    ]
+
+def deploy_executable(ctx, command, request, what, output_groups = {}):
+    """Write the request (stamped when asked) and the launcher; return DefaultInfo, DeployInfo.
+
+    Eager: the image's oci_layout (every blob) is in the runfiles. Lazy: only a layout of its
+    documents and the layers' metadata are; `bazel run` finds the blobs itself (a local file Bazel
+    happens to have, $IMG_DISK_CACHE, the remote cache, a pulled base's registry). cas_registry: as
+    eager, but `bazel run` sends configs and manifests only. bes: see _bes_push."""
+    if request["strategy"] == "bes":
+        return _bes_push(ctx, request, what)
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].img
+    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
+    extra_runfiles = []
+    if request["strategy"] == "lazy":
+        index = ctx.attr.image[ImageIndexInfo].index if ImageIndexInfo in ctx.attr.image else None
+        layout = metadata_layout(ctx, index, _image_info(ctx))
+        request, extra_runfiles = _lazy_request(ctx, request)
+    else:
+        groups = ctx.attr.image[OutputGroupInfo] if OutputGroupInfo in ctx.attr.image else None
+        layouts = groups.oci_layout.to_list() if groups and hasattr(groups, "oci_layout") else []
+        if len(layouts) != 1:
+            fail("image: %s has no oci_layout output group (give an image_manifest or image_index)" % ctx.attr.image.label)
+        layout = layouts[0]
+    helper = setting(ctx, "credential_helper")
+    if helper:
+        request = dict(request, credential_helper = helper)
+    docker_config = setting(ctx, "docker_config_path")
+    if docker_config:
+        request = dict(request, docker_config = docker_config)
+
     # The deploy request (packages/cli/deploy-request.schema.json), read by `img deploy`.
     request = dict(request, version = 1, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
     tag_file = ctx.file.tag_file
@@ -121,49 +228,59 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         request = dict(request, tag_file = rlocation(ctx, tag_file))
     request_file = expand_request(ctx, request)
     node_line = launcher_node_line(ctx, tool)
-    launcher = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(launcher, _LAUNCHER.format(
         target = ctx.label,
         what = what,
         node_line = node_line,
+        launcher_path = launcher.path,
         command = command,
         request = rlocation(ctx, request_file),
         img = rlocation(ctx, tool.img),
     ), is_executable = True)
     runfiles = ctx.runfiles(
-        files = [launcher, request_file, layout, tool.img] + ([tag_file] if tag_file else []),
+        files = [launcher, request_file, layout, tool.img] + extra_runfiles + ([tag_file] if tag_file else []),
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
-        transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else [])),
+        # A lazy deploy reads the remote cache: the REAPI .proto files beside the bundle too.
+        transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else []) + ([ctx.attr._reapi_protos[DefaultInfo].files] if request["strategy"] == "lazy" else [])),
     )
-    if command == "push":
-        validations = push_at_build_time_actions(ctx, request_file)
-        if validations:
-            output_groups = dict(output_groups, _validation = depset(validations))
+    validations = push_at_build_time_actions(ctx, request_file) if command == "push" else []
+    if request["strategy"] == "lazy":
+        # Layers of a pull(layer_handling = "lazy") base are downloaded by build actions: building
+        # this target runs them (as validations: never downloaded to this machine under
+        # --remote_download_minimal), so the blobs are in the remote cache when `bazel run` wants them.
+        validations = validations + [layer.blob for layer in _image_layers(ctx) if layer.blob and layer.sources]
+    if validations:
+        output_groups = dict(output_groups, _validation = depset(validations))
     return [
         DefaultInfo(executable = launcher, files = depset([launcher, request_file]), runfiles = runfiles),
         DeployInfo(launcher = launcher, runfiles = runfiles, command = command),
         OutputGroupInfo(deploy_request = depset([request_file]), **output_groups),
     ]
 
-# rules_img's strategies; img_rules implements eager (the others need a remote cache or BES).
+# rules_img's strategies; img_rules implements eager and lazy, and for pushes cas_registry and bes.
 STRATEGY_VALUES = ["auto", "eager", "lazy", "cas_registry", "bes"]
+_IMPLEMENTED_STRATEGIES = {
+    "push_strategy": ["eager", "lazy", "cas_registry", "bes"],
+    "load_strategy": ["eager", "lazy"],
+}
 
 def _strategy(ctx, setting_name):
-    """The `strategy` attribute, `auto` meaning //img/settings:<setting_name>; only eager is built."""
+    """The `strategy` attribute, `auto` meaning //img/settings:<setting_name>."""
     strategy = ctx.attr.strategy
     if strategy == "auto":
         return setting(ctx, setting_name)
-    if strategy != "eager":
-        fail("strategy: \"%s\" is not supported by img_rules; use \"eager\" (or \"auto\")" % strategy)
+    if strategy not in _IMPLEMENTED_STRATEGIES[setting_name]:
+        fail("strategy: \"%s\" is not supported by img_rules; use %s (or \"auto\")" % (strategy, " or ".join(['"%s"' % v for v in _IMPLEMENTED_STRATEGIES[setting_name]])))
     return strategy
 
 def _image_push_impl(ctx):
-    if not ctx.attr.registry or not ctx.attr.repository:
-        fail("image_push: registry and repository are required")
+    registry = ctx.attr.registry or setting(ctx, "destination_registry")
+    if not registry:
+        fail("registry: give one, or set --@img_rules//img/settings:destination_registry")
     strategy = _strategy(ctx, "push_strategy")
     tags = ([ctx.attr.tag] if ctx.attr.tag else []) + ctx.attr.tag_list
-    request = {"registry": ctx.attr.registry, "repository": ctx.attr.repository, "tags": tags, "strategy": strategy}
-    return deploy_executable(ctx, "push", request, "img push to %s/%s" % (ctx.attr.registry, ctx.attr.repository))
+    request = {"registry": registry, "repository": ctx.attr.repository, "tags": tags, "strategy": strategy}
+    return deploy_executable(ctx, "push", request, "img push to %s/%s" % (registry, ctx.attr.repository))
 
 def _image_load_impl(ctx):
     daemon = ctx.attr.daemon
@@ -191,16 +308,17 @@ _IMAGE_ATTR = attr.label(
 
 DEPLOY_ATTRS = dict({
     "tag_file": attr.label(doc = "A file of more tags (load: names), one per line; blank lines and # comments skipped. Read at bazel run, so a genrule can compute them.", allow_single_file = True),
-    "strategy": attr.string(doc = "eager (every missing blob is sent at bazel run); auto uses //img/settings:push_strategy or load_strategy. rules_img's lazy, cas_registry and bes fail: not supported.", default = "auto", values = STRATEGY_VALUES),
+    "strategy": attr.string(doc = "eager (the runfiles hold every blob) or lazy (only metadata: blobs the registry or daemon lacks come from a local file, $IMG_DISK_CACHE, the remote cache or a pulled base's registry); push only: cas_registry (the registry serves blobs from the build's remote cache: bazel run sends configs and manifests only) or bes (bazel build with --bes_backend of `img bes serve` is the push); auto uses //img/settings:push_strategy or load_strategy.", default = "auto", values = STRATEGY_VALUES),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
-}, **dict(SETTINGS_ATTRS, **STAMP_ATTRS))
+    "_reapi_protos": attr.label(default = Label("//img/private:reapi_protos")),
+}, **dict(SETTINGS_ATTRS, **dict(DEPLOY_SETTINGS_ATTRS, **STAMP_ATTRS)))
 
 image_push = rule(
     implementation = _image_push_impl,
     doc = "`bazel run` pushes the image (or index) to registry/repository with every tag; base layers of a pulled base are mounted, not uploaded.",
     attrs = dict({
         "image": _IMAGE_ATTR,
-        "registry": attr.string(doc = "Registry host[:port], e.g. ghcr.io. Loopback registries use plain HTTP.", mandatory = True),
+        "registry": attr.string(doc = "Registry host[:port], e.g. ghcr.io; default //img/settings:destination_registry. Loopback registries use plain HTTP."),
         "repository": attr.string(doc = "Repository, e.g. my-org/app.", mandatory = True),
         "tag": attr.string(doc = "Tag; may hold {{.KEY}} templates (stamping)."),
         "tag_list": attr.string_list(doc = "More tags; templates allowed."),

@@ -3,7 +3,7 @@
 load(":node_repository.bzl", "img_node_repositories")
 load(":node_sources.bzl", "DEFAULT_NODE_URLS", "DEFAULT_NPM_REGISTRIES")
 load(":node_versions.bzl", "DEFAULT_NODE_VERSION")
-load(":pull.bzl", "pull")
+load(":pull.bzl", "LAYER_HANDLING_DOC", "LAYER_HANDLING_VALUES", "pull")
 
 _toolchain_tag = tag_class(
     doc = """Which official Node.js build img actions run with (default: the table's DEFAULT_NODE_VERSION,
@@ -74,6 +74,7 @@ _pull_tag = tag_class(
         "tag": attr.string(doc = "Informational; the digest decides what is pulled."),
         "digest": attr.string(doc = "Required: sha256:<64 hex> of the manifest or index."),
         "credential_helper": attr.string(doc = "A Bazel-protocol credential helper (workspace-relative path, absolute path or name on PATH)."),
+        "layer_handling": attr.string(doc = LAYER_HANDLING_DOC, default = "shallow", values = LAYER_HANDLING_VALUES),
     },
 )
 
@@ -82,11 +83,11 @@ def _images_impl(mctx):
     for mod in mctx.modules:
         for tag in mod.tags.pull:
             if tag.name in seen:
-                if seen[tag.name] != (tag.registry, tag.repository, tag.digest, tag.registries):
+                if seen[tag.name] != (tag.registry, tag.repository, tag.digest, tag.registries, tag.layer_handling):
                     fail("images.pull(name = %r): pulled twice with different images" % tag.name)
                 continue
-            seen[tag.name] = (tag.registry, tag.repository, tag.digest, tag.registries)
-            pull(name = tag.name, registry = tag.registry, registries = tag.registries, repository = tag.repository, tag = tag.tag, digest = tag.digest, credential_helper = tag.credential_helper)
+            seen[tag.name] = (tag.registry, tag.repository, tag.digest, tag.registries, tag.layer_handling)
+            pull(name = tag.name, registry = tag.registry, registries = tag.registries, repository = tag.repository, tag = tag.tag, digest = tag.digest, credential_helper = tag.credential_helper, layer_handling = tag.layer_handling)
 
 images = module_extension(
     implementation = _images_impl,

@@ -8,7 +8,7 @@ load(":file_metadata.bzl", "normalize_metadata_json")
 load(":paths.bzl", "normalize_image_path")
 load("//img/private/providers:layer_info.bzl", "LayerInfo")
 load(":run_img.bzl", "run_img")
-load(":settings.bzl", "SETTINGS_ATTRS")
+load(":settings.bzl", "SETTINGS_ATTRS", "setting")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 def _escape_format(s):
@@ -148,7 +148,7 @@ def annotation_args(args, annotations, attribute = "annotations", flag = "--anno
 def start_layer(ctx):
     """Resolve compression, declare blob and metadata: (fmt, estargz, blob, metadata, args)."""
     fmt = resolve_compress(ctx, ctx.attr.compress)
-    estargz = resolve_estargz(ctx, ctx.attr.estargz)
+    estargz = resolve_estargz(ctx, ctx.attr.estargz, fmt)
     if estargz and fmt == "none":
         fail("estargz: an eStargz layer is compressed; set compress to gzip or zstd (zstd gives zstd:chunked)")
     blob = ctx.actions.declare_file(ctx.label.name + BLOB_EXTENSIONS[fmt])
@@ -189,7 +189,10 @@ def _image_layer_impl(ctx):
 
 def finish_layer(ctx, args, transitive, fmt, estargz, blob, metadata):
     """Add the flags every layer rule shares, run `img layer`; returns the rule's providers."""
-    create_parents = ctx.attr.create_parent_directories == "enabled"
+    create_parents = ctx.attr.create_parent_directories
+    if create_parents == "auto":
+        create_parents = setting(ctx, "create_parent_directories")
+    create_parents = create_parents == "enabled"
     if create_parents:
         args.add("--create-parent-directories")
     annotation_args(args, ctx.attr.annotations)
@@ -260,9 +263,9 @@ makes the key a directory. Entries get mode 0755 (files) and mtime 0 unless `def
             doc = "Where the files of a multi-file target go under its key: package-relative paths or basenames.",
         ),
         "create_parent_directories": attr.string(
-            default = "disabled",
+            default = "auto",
             values = ["auto", "enabled", "disabled"],
-            doc = "Write 0755 entries for missing parent directories (default: none, so lower layers keep theirs).",
+            doc = "Write 0755 entries for missing parent directories; auto uses //img/settings:create_parent_directories (disabled: lower layers keep theirs).",
         ),
     }, **SETTINGS_ATTRS),
     toolchains = [TOOLCHAIN_TYPE],

@@ -92,7 +92,7 @@ layer_from_binary(
         "estargz": attr.string(doc = "eStargz layer; auto uses //img/settings:estargz.", default = "auto", values = ESTARGZ_VALUES),
         "annotations": attr.string_dict(doc = "Annotations of the layer descriptor."),
         "media_type": attr.string(doc = "Override the layer media type."),
-        "create_parent_directories": attr.string(default = "disabled", values = ["auto", "enabled", "disabled"], doc = "Write 0755 entries for missing parent directories."),
+        "create_parent_directories": attr.string(default = "auto", values = ["auto", "enabled", "disabled"], doc = "Write 0755 entries for missing parent directories; auto uses //img/settings:create_parent_directories."),
     }, **SETTINGS_ATTRS)),
     toolchains = [TOOLCHAIN_TYPE],
 )

@@ -76,7 +76,7 @@ def tar_layer(ctx, src, compress, name, annotations = {}, media_type = "", optim
     return LayerInfo(blob = blob, metadata = metadata, media_type = media_type or MEDIA_TYPES[fmt], estargz = estargz, sources = [])
 
 def _layer_from_tar_impl(ctx):
-    estargz = resolve_estargz(ctx, ctx.attr.estargz)
+    estargz = resolve_estargz(ctx, ctx.attr.estargz, ctx.attr.compress)
     info = tar_layer(ctx, ctx.file.src, ctx.attr.compress, ctx.label.name, ctx.attr.annotations, ctx.attr.media_type, ctx.attr.optimize, estargz)
     return [
         DefaultInfo(files = depset([info.blob])),

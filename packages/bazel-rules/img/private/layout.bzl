@@ -3,9 +3,11 @@ image_load's `tarball` (docker-save)."""
 
 load(":run_img.bzl", "run_img")
 
-def _layout_action(ctx, out, target, index, manifests, worker = True):
+def _layout_action(ctx, out, target, index, manifests, worker = True, blobs = True):
     args = ctx.actions.args()
     args.add("layout")
+    if not blobs:
+        args.add("--allow-missing-blobs")
     inputs = []
     if index:
         args.add("--index=" + index.path)
@@ -22,6 +24,11 @@ def _layout_action(ctx, out, target, index, manifests, worker = True):
             if layer.metadata.path in seen:
                 continue
             seen[layer.metadata.path] = True
+            if not blobs:
+                # Metadata only: the layer's blob stays wherever Bazel left it (the remote cache).
+                args.add("--layer=" + layer.metadata.path)
+                inputs.append(layer.metadata)
+                continue
             if layer.blob == None:
                 if not layer.sources:
                     fail("%s: layer %s has neither a blob nor sources to fetch it from" % (ctx.label, layer.metadata.short_path))
@@ -50,6 +57,14 @@ def layout_output_groups(ctx, index, manifests):
     _layout_action(ctx, directory, "oci:" + directory.path, index, manifests)
     _layout_action(ctx, tarball, "oci-archive:" + tarball.path, index, manifests)
     return {"oci_layout": depset([directory]), "oci_tarball": depset([tarball])}
+
+def metadata_layout(ctx, index, manifests):
+    """An OCI layout directory of the image's documents only (no layer blob is an input or in it):
+    what lazy push and load take, so `--remote_download_minimal` never downloads a layer. Base layers
+    keep their sources (img-sources.json)."""
+    directory = ctx.actions.declare_directory(ctx.label.name + "_metadata_layout")
+    _layout_action(ctx, directory, "oci:" + directory.path, index, manifests, blobs = False)
+    return directory
 
 def docker_tarball(ctx, out, repo_tag, index, manifests):
     """A docker-save tar of the image (for an index: the exec platform's image) named repo_tag.

@@ -43,7 +43,9 @@ export function registerDeploy(program: Command, io: Io): void {
       'after',
       `
 Relative paths in a request are runfiles paths: below $RUNFILES_DIR when set, else the current directory.
-Strategies: eager (every blob the destination lacks is sent now); lazy, cas_registry and bes are reserved.`,
+Strategies: eager (every blob the destination lacks is sent now), lazy (layers from their places: a local
+file, the disk cache, the remote cache, their registry), cas_registry (push: configs and manifests only)
+and bes (push: done at build time by img bes serve; nothing to do).`,
     )
     .action(async (paths: string[], flags: DeployFlags) => runDeploy(paths, flags, io));
 }

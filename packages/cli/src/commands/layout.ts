@@ -86,7 +86,7 @@ async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
       blobs.set(meta.digest, fileBlobSource(meta, blobPath));
     } else if (meta.sources?.length) {
       locations.set(meta.digest, meta.sources);
-    } else {
+    } else if (!flags.allowMissingBlobs) {
       throw new CliError(
         'IMG_CLI_USAGE',
         `--layer ${metaPath}: no blob given and the metadata names no sources (expected META=BLOB)`,
@@ -111,7 +111,7 @@ export function registerLayout(program: Command, io: Io): void {
     .option('--config <file>', 'image config (repeatable)', collect)
     .option(
       '--layer <meta.json[=blob]>',
-      'layer metadata and blob file, or metadata alone for a base layer with sources (repeatable)',
+      'layer metadata and blob file, or metadata alone for a base layer with sources (or any layer, with --allow-missing-blobs) (repeatable)',
       collect,
     )
     .requiredOption('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')

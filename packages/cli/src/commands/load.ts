@@ -4,6 +4,7 @@ import { type LoadFlags, loadContent, loadTargetFromFlags } from '../image/load-
 import { openImageSource } from '../image/open-source.js';
 import type { Io } from '../io.js';
 import { collect } from '../util/flags.js';
+import { addLazyFlags } from '../util/lazy-flags.js';
 import { addRegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 
@@ -56,7 +57,7 @@ Names are qualified as Docker does (app:dev -> docker.io/library/app:dev).
 Podman: storage comes from podman's own configuration (CONTAINERS_STORAGE_CONF, --root is not passed).
 Layers of a shallow base (img pull) that the runtime lacks are streamed from their registry.`,
     );
-  addRegistryFlags(cmd).action(async (source: string, opts: LoadFlags) => {
+  addLazyFlags(addRegistryFlags(cmd)).action(async (source: string, opts: LoadFlags) => {
     await runLoad(source, opts, io);
   });
 }

@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { parseDurationFlag, parseIntFlag } from '../util/flags.js';
+import { stopRequested } from '../util/stop.js';
 
 interface RegistryServeFlags {
   address: string;
@@ -81,25 +82,6 @@ function keepAliveOptions(flags: RegistryServeFlags) {
       ? { maxBlobs: parseIntFlag(flags.casKeepaliveMaxBlobs, '--cas-keepalive-max-blobs', 1, 10_000_000) }
       : {}),
   };
-}
-
-/** Resolves when the process is asked to stop (SIGTERM, SIGINT) or `signal` aborts. */
-function stopRequested(signal?: AbortSignal): Promise<string> {
-  return new Promise((done) => {
-    const stop = (why: string) => {
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      signal?.removeEventListener('abort', onAbort);
-      done(why);
-    };
-    const onTerm = () => stop('SIGTERM');
-    const onInt = () => stop('SIGINT');
-    const onAbort = () => stop('abort');
-    process.once('SIGTERM', onTerm);
-    process.once('SIGINT', onInt);
-    if (signal?.aborted) stop('abort');
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import type { BlobLocation, Digest } from '@img/oci-spec';
+import type { BlobLocation, Descriptor, Digest } from '@img/oci-spec';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../deploy-request.schema.json' with { type: 'json' };
 import { CliError } from '../util/errors.js';
@@ -11,18 +11,35 @@ import { readInput, readJsonInput } from '../util/files.js';
  */
 export const DEPLOY_REQUEST_SCHEMA: Readonly<Record<string, unknown>> = schema;
 
-/** How blobs reach the destination (rules_img's names); only `eager` is implemented here. */
+/** How blobs reach the destination (rules_img's names). */
 export type DeployStrategy = 'eager' | 'lazy' | 'cas_registry' | 'bes';
 
 /** Where one blob can be read: a local file, or a registry repository holding it. */
 export type DeployBlobSource = { readonly file: string } | BlobLocation;
 
+/** lazy: one layer as Bazel knows it. */
+export interface DeployLayer {
+  /** Its layer metadata JSON (runfiles path when relative). */
+  readonly metadata: string;
+  /** A file that may hold its blob, relative to $IMG_EXECROOT (Bazel's execution root). */
+  readonly file?: string;
+  /** What made it (a Bazel label). */
+  readonly producer?: string;
+}
+
+/** lazy: the Bazel remote cache; each field falls back to rules_img's environment variable. */
+export interface DeployRemoteCache {
+  readonly endpoint?: string;
+  readonly instance_name?: string;
+  readonly credential_helper?: string;
+}
+
 interface DeployRequestCommon {
   readonly version?: 1;
   /** The Bazel label of the deploy target (names the request in errors). */
   readonly target?: string;
-  /** OCI layout directory with the image (runfiles path when relative). */
-  readonly layout: string;
+  /** OCI layout directory with the image (runfiles path when relative); absent for a bes push. */
+  readonly layout?: string;
   /** Default eager. */
   readonly strategy?: DeployStrategy;
   /** push: tags; load: image names. */
@@ -32,12 +49,20 @@ interface DeployRequestCommon {
   readonly credential_helper?: string;
   /** Per-blob sources tried in order when the layout lacks the blob. */
   readonly blobs?: Readonly<Record<Digest, readonly DeployBlobSource[]>>;
+  /** A Docker config file with the registry credentials. */
+  readonly docker_config?: string;
+  /** lazy: the layers, with the files Bazel may have left for them. */
+  readonly layers?: readonly DeployLayer[];
+  /** lazy: the remote cache. */
+  readonly remote_cache?: DeployRemoteCache;
 }
 
 export interface PushRequest extends DeployRequestCommon {
   readonly command: 'push';
   readonly registry: string;
   readonly repository: string;
+  /** bes: the image's root; the BES listener reads it and what it references from the remote cache. */
+  readonly root?: Descriptor;
 }
 
 export interface LoadRequest extends DeployRequestCommon {
@@ -75,20 +100,22 @@ function describeError(e: ErrorObject): string {
   return `${path || '(root)'}:${key} ${e.message}`;
 }
 
+/** Check a parsed deploy request against the schema; `where` names it in the one error line. */
+export function checkDeployRequest(doc: unknown, where: string): DeployRequest {
+  const validate = validator();
+  if (!validate(doc)) {
+    throw new CliError('IMG_CLI_INVALID_INPUT', `${where}: ${describeError(validate.errors![0]!)}`);
+  }
+  return doc as DeployRequest;
+}
+
 /**
  * Read and check a deploy request: one error line names the file, the target and the field. A
  * relative path inside it is a runfiles path (see `resolveRequestPath`).
  */
 export async function readDeployRequest(path: string): Promise<DeployRequest> {
   const doc = await readJsonInput(path, 'deploy request');
-  const validate = validator();
-  if (!validate(doc)) {
-    throw new CliError(
-      'IMG_CLI_INVALID_INPUT',
-      `deploy request ${path}: ${describeError(validate.errors![0]!)}`,
-    );
-  }
-  return doc as DeployRequest;
+  return checkDeployRequest(doc, `deploy request ${path}`);
 }
 
 /** The name a request goes by in errors: its target label, else its file. */

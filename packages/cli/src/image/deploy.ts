@@ -1,4 +1,3 @@
-import { isAbsolute, join } from 'node:path';
 import { fileBlobSource, readLayout } from '@img/oci-layout';
 import {
   type BlobLocation,
@@ -8,6 +7,8 @@ import {
   type ImageGraph,
   reachableDescriptors,
 } from '@img/oci-spec';
+import { RegistryError } from '@img/registry-client';
+import { lazyFlagsOf, workspaceHelperPath } from '../deploy/lazy-request.js';
 import {
   checkNoTemplates,
   type DeployBlobSource,
@@ -21,12 +22,13 @@ import {
 } from '../deploy/request.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
+import type { LazyFlags } from '../util/lazy-flags.js';
 import { isLoopbackRegistry, type RegistryFlags } from '../util/registry.js';
 import { type LoadFlags, loadContent, loadTargetFromFlags } from './load-content.js';
 import { pushContent } from './push-content.js';
 
 /** Flags of `img deploy` (given after `bazel run TARGET --`): registry flags, and load's for a load. */
-export interface DeployFlags extends RegistryFlags {
+export interface DeployFlags extends RegistryFlags, LazyFlags {
   json?: boolean;
   address?: string;
   namespace?: string;
@@ -46,16 +48,21 @@ interface Deployment<R extends DeployRequest = DeployRequest> {
 
 type StrategyRunner = (deployment: Deployment, io: Io) => Promise<void>;
 
-/** The request's credential helper: a relative path with a '/' is the workspace's (`bazel run`). */
-function credentialHelperFlags(request: DeployRequest, flags: DeployFlags): DeployFlags {
+/** The request's credential helper (a relative path with a '/' is the workspace's) and Docker config. */
+function credentialFlags(request: DeployRequest, flags: DeployFlags): DeployFlags {
   const helper = request.credential_helper;
-  if (!helper || flags.credentialHelper) return flags;
-  const workspace = process.env.BUILD_WORKSPACE_DIRECTORY;
-  const path = helper.includes('/') && !isAbsolute(helper) && workspace ? join(workspace, helper) : helper;
-  return { ...flags, credentialHelper: path };
+  return {
+    ...flags,
+    ...(helper && !flags.credentialHelper ? { credentialHelper: workspaceHelperPath(helper) } : {}),
+    ...(request.docker_config ? { dockerConfig: request.docker_config } : {}),
+  };
 }
 
-async function pushEagerly({ request, tags, graph, flags }: Deployment<PushRequest>, io: Io): Promise<void> {
+async function pushRequestImage(
+  { request, tags, graph, flags }: Deployment<PushRequest>,
+  io: Io,
+  options: Parameters<typeof pushContent>[4] = {},
+): Promise<void> {
   const [first, ...more] = tags;
   const ref = `${request.registry}/${request.repository}${first ? `:${first}` : ''}`;
   await pushContent(
@@ -67,10 +74,40 @@ async function pushEagerly({ request, tags, graph, flags }: Deployment<PushReque
       ...(isLoopbackRegistry(request.registry) ? { insecure: true } : {}),
     },
     io,
+    options,
   );
 }
 
-async function loadEagerly({ request, tags, graph, flags }: Deployment<LoadRequest>, io: Io) {
+/**
+ * cas_registry: the registry (img registry serve --reapi-endpoint) keeps its blobs in the remote cache
+ * the build wrote its layers to, and learns their sizes from the manifests: layers the build made are
+ * neither asked for nor sent, only configs and manifests. A pulled base's layers (not in the cache)
+ * are mounted or streamed from their registry as in an eager push.
+ */
+async function pushToCasRegistry(d: Deployment<PushRequest>, io: Io): Promise<void> {
+  const { layers } = reachableDescriptors(d.graph);
+  const built = layers.filter((l) => (d.graph.locations?.get(l.digest) ?? []).length === 0);
+  try {
+    await pushRequestImage(d, io, { skipBlobs: new Set(built.map((l) => l.digest)) });
+  } catch (err) {
+    if (!(err instanceof RegistryError) || err.distributionCode !== 'MANIFEST_BLOB_UNKNOWN') throw err;
+    const detail = err.diagnostics[0]?.message ?? err.message;
+    throw new CliError(
+      'IMG_CLI_PUSH_REFUSED',
+      `${d.name}: ${d.request.registry} refused the manifest: ${detail}. The cas_registry strategy sends no layers: the registry must read them from the remote cache this build wrote to (img registry serve --reapi-endpoint = the build's --remote_cache; build again if the cache evicted them), or push with the eager or lazy strategy`,
+      { cause: err },
+    );
+  }
+}
+
+/** bes: the Build Event Service listener pushed the image when the target was built; nothing is left to do. */
+async function pushedByBes(request: PushRequest, name: string, io: Io): Promise<void> {
+  io.err(
+    `${name}: push_strategy bes: ${request.registry}/${request.repository} is pushed at build time by the BES listener (img bes serve), from the remote cache; bazel run does nothing`,
+  );
+}
+
+async function loadRequestImage({ request, tags, graph, flags }: Deployment<LoadRequest>, io: Io) {
   // ctr's own variables choose the containerd socket and namespace unless flags are given.
   const env = request.daemon === 'containerd' ? process.env : {};
   const address = flags.address ?? env.CONTAINERD_ADDRESS;
@@ -86,22 +123,33 @@ async function loadEagerly({ request, tags, graph, flags }: Deployment<LoadReque
   await loadContent(graph, loadTargetFromFlags(loadFlags), loadFlags, io);
 }
 
-/** What each strategy does per command; a strategy without a runner is reserved (rules_img names it). */
-const STRATEGIES: Readonly<Record<DeployStrategy, StrategyRunner | undefined>> = {
-  eager: (d, io) =>
+/** The request's push or load of its image, with the blob sources it names. */
+const deployImage: StrategyRunner = (d, io) =>
+  d.request.command === 'push'
+    ? pushRequestImage(d as Deployment<PushRequest>, io)
+    : loadRequestImage(d as Deployment<LoadRequest>, io);
+
+/** What each strategy (rules_img's names) does per command. */
+const STRATEGIES: Readonly<Record<DeployStrategy, StrategyRunner>> = {
+  eager: deployImage,
+  // The same push or load, with every layer's places (its file, the disk and remote caches, its registry).
+  lazy: async (d, io) => deployImage({ ...d, flags: { ...d.flags, ...(await lazyFlagsOf(d.request)) } }, io),
+  cas_registry: (d, io) =>
     d.request.command === 'push'
-      ? pushEagerly(d as Deployment<PushRequest>, io)
-      : loadEagerly(d as Deployment<LoadRequest>, io),
-  lazy: undefined,
-  cas_registry: undefined,
-  bes: undefined,
+      ? pushToCasRegistry(d as Deployment<PushRequest>, io)
+      : loadRequestImage(d as Deployment<LoadRequest>, io),
+  bes: (d, io) =>
+    d.request.command === 'push'
+      ? pushedByBes(d.request as PushRequest, d.name, io)
+      : loadRequestImage(d as Deployment<LoadRequest>, io),
 };
 
 /**
  * The request's image: its layout, with the request's per-blob sources (local files first, then
  * registry locations) for blobs the layout lacks.
  */
-async function requestImage(request: DeployRequest): Promise<ImageGraph> {
+async function requestImage(request: DeployRequest, name: string): Promise<ImageGraph> {
+  if (request.layout === undefined) throw new CliError('IMG_CLI_INVALID_INPUT', `${name}: no layout`);
   const layout = await readLayout(resolveRequestPath(request.layout));
   if (!request.blobs) return layout;
   const { layers } = reachableDescriptors(layout);
@@ -120,8 +168,7 @@ async function requestImage(request: DeployRequest): Promise<ImageGraph> {
 }
 
 /**
- * Run one deploy request (`img deploy`): checks first (templates left unexpanded, tag_file, the
- * strategy), then push or load of the request's image.
+ * Run one deploy request (`img deploy`): checks first (templates left unexpanded, tag_file), then push or load of the request's image.
  */
 export async function runDeployRequest(
   request: DeployRequest,
@@ -133,12 +180,6 @@ export async function runDeployRequest(
   checkNoTemplates(request, name);
   const strategy = request.strategy ?? 'eager';
   const run = STRATEGIES[strategy];
-  if (!run) {
-    throw new CliError(
-      'IMG_CLI_USAGE',
-      `${name}: strategy ${JSON.stringify(strategy)} is not implemented by this img (eager is)`,
-    );
-  }
   const tags = await requestTags(request, name);
   if (request.command === 'load' && tags.length === 0) {
     throw new CliError(
@@ -146,6 +187,8 @@ export async function runDeployRequest(
       `${name}: no name to load the image as (tag, tag_list and tag_file are empty)`,
     );
   }
-  const graph = await requestImage(request);
-  await run({ request, name, tags, graph, flags: credentialHelperFlags(request, flags) }, io);
+  // The image of a bes push is in the remote cache, not here: the request names it by its root only.
+  if (strategy === 'bes' && request.command === 'push') return pushedByBes(request, name, io);
+  const graph = await requestImage(request, name);
+  await run({ request, name, tags, graph, flags: credentialFlags(request, flags) }, io);
 }

@@ -11,13 +11,15 @@ import {
 import { type ImageGraph, type ProgressEvent, parsePlatform } from '@img/oci-spec';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
+import { type LazyFlags, lazyPlacesFromFlags, parseStrategy } from '../util/lazy-flags.js';
 import { BlobProgress, summaryLine } from '../util/load-progress.js';
 import type { RegistryFlags } from '../util/registry.js';
+import { withLazyBlobs } from './lazy-sources.js';
 import { registryFetcher } from './remote-blobs.js';
 
 export type Daemon = 'containerd' | 'docker' | 'podman';
 
-export interface LoadFlags extends RegistryFlags {
+export interface LoadFlags extends RegistryFlags, LazyFlags {
   daemon: string;
   tag: string[];
   address?: string;
@@ -81,15 +83,20 @@ export function loadTargetFromFlags(flags: LoadFlags): LoadTarget {
  * summary line. Base layers the runtime lacks and we don't have locally come from their registry.
  */
 export async function loadContent(
-  graph: ImageGraph,
+  image: ImageGraph,
   target: LoadTarget,
-  flags: RegistryFlags,
+  flags: RegistryFlags & LazyFlags,
   io: Io,
   options: LoadContentOptions = {},
 ): Promise<LoadResult> {
+  const strategy = parseStrategy(flags.strategy);
   const progress = io.interactive && !io.quiet ? new BlobProgress() : undefined;
   const started = performance.now();
   const remote = registryFetcher(flags);
+  // Lazy: every layer the runtime lacks comes from its first place (local file, disk cache, remote
+  // cache, registry); what the runtime has is never opened.
+  const lazy = strategy === 'lazy' ? lazyPlacesFromFlags(flags) : undefined;
+  const graph = lazy ? withLazyBlobs(image, lazy.places) : image;
   const { platform } = target;
   try {
     const common = {
@@ -124,6 +131,7 @@ export async function loadContent(
     return result;
   } finally {
     progress?.stop();
+    await lazy?.close();
     await remote.close();
   }
 }

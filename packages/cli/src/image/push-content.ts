@@ -1,19 +1,42 @@
 import type { ImageGraph } from '@img/oci-spec';
+import { type PushOptions, parseReference } from '@img/registry-client';
 import type { Io } from '../io.js';
+import { type LazyFlags, lazyPlacesFromFlags, parseStrategy } from '../util/lazy-flags.js';
 import { createPushReporter } from '../util/push-progress.js';
 import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
+import { checkLazyBlobs, withLazyBlobs } from './lazy-sources.js';
 
-export interface PushFlags extends RegistryFlags {
+export interface PushFlags extends RegistryFlags, LazyFlags {
   tag?: string[];
   json?: boolean;
 }
 
-/** Push an image graph to `ref`; prints `REF@sha256:...` per pushed reference. */
-export async function pushContent(graph: ImageGraph, ref: string, flags: PushFlags, io: Io) {
+/**
+ * Push an image graph to `ref`; prints `REF@sha256:...` per pushed reference. With the lazy strategy,
+ * layers not at hand come from their places (a local file, the disk cache, the remote cache, their
+ * registry), checked before anything is sent.
+ */
+export async function pushContent(
+  graph: ImageGraph,
+  ref: string,
+  flags: PushFlags,
+  io: Io,
+  options: Pick<PushOptions, 'skipBlobs'> = {},
+) {
+  const strategy = parseStrategy(flags.strategy);
   const reporter = await createPushReporter(io);
   const client = createRegistryClient(flags);
+  const lazy =
+    strategy === 'lazy' ? lazyPlacesFromFlags(flags, (l, d) => client.blobSource(l, d)) : undefined;
   try {
-    const result = await client.pushImage(ref, graph, {
+    let image = graph;
+    if (lazy) {
+      const { registry, repository } = parseReference(ref, { defaultTag: false });
+      await checkLazyBlobs(graph, lazy.places, (d) => client.blobExists({ registry, repository }, d));
+      image = withLazyBlobs(graph, lazy.places);
+    }
+    const result = await client.pushImage(ref, image, {
+      ...options,
       ...(flags.tag?.length ? { tags: flags.tag } : {}),
       onProgress: (e) => reporter.onProgress(e),
     });
@@ -37,6 +60,7 @@ export async function pushContent(graph: ImageGraph, ref: string, flags: PushFla
     return result;
   } finally {
     reporter.stop();
+    await lazy?.close();
     await client.close();
   }
 }

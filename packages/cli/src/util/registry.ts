@@ -15,6 +15,8 @@ export interface RegistryFlags {
   credentialHelper?: string;
   /** false with --no-blob-cache. */
   blobCache?: boolean;
+  /** A Docker config file to take registry credentials from, instead of the usual search (deploy requests). */
+  dockerConfig?: string;
   timeout?: string;
 }
 
@@ -56,7 +58,14 @@ export function createRegistryClient(flags: RegistryFlags): RegistryClient {
   skipWasmTierUpInOneShotProcess();
   const helper = flags.credentialHelper || process.env[CREDENTIAL_HELPER_ENV] || undefined;
   return new RegistryClient({
-    ...(helper ? { auth: { bazelCredentialHelper: helper } } : {}),
+    ...(helper || flags.dockerConfig
+      ? {
+          auth: {
+            ...(helper ? { bazelCredentialHelper: helper } : {}),
+            ...(flags.dockerConfig ? { authFiles: [flags.dockerConfig] } : {}),
+          },
+        }
+      : {}),
     ...(flags.blobCache === false ? {} : { blobLocations: new FileBlobLocations() }),
     ...(flags.insecure ? { insecure: true } : {}),
     ...(flags.jobs !== undefined ? { jobs: parseIntFlag(flags.jobs, '--jobs', 1, 64) } : {}),

@@ -137,17 +137,22 @@ export async function loadIntoDocker(graph: ImageGraph, options: DockerLoadOptio
     present: omitLayers.size,
     bytesToSend: blobs.reduce((n, b) => n + (b.status === 'written' ? b.descriptor.size : 0), 0),
   });
-  const res = await dockerRequest(endpoint, 'POST', '/images/load?quiet=1', {
-    ...(signal ? { signal } : {}),
-    body: archive.stream,
-    headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' },
-  });
   const produced = archive.done.then(
     () => undefined,
     (e: unknown) => e,
   );
   let loadError: unknown;
   try {
+    const res = await dockerRequest(endpoint, 'POST', '/images/load?quiet=1', {
+      ...(signal ? { signal } : {}),
+      body: archive.stream,
+      headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' },
+    }).catch((err: unknown) => {
+      // The request dies with the archive (a blob that could not be read cuts the stream): stop the
+      // producer so `produced` settles, and let its error explain the failure below.
+      archive.stream.destroy();
+      throw err;
+    });
     if (res.status !== 200) {
       throw new LoadError(
         'IMG_LOAD_DAEMON',

@@ -3,6 +3,7 @@ import {
   type BlobLocation,
   type BlobSource,
   type Descriptor,
+  type Digest,
   graphBlobSource,
   type ImageGraph,
   ImgError,
@@ -20,6 +21,13 @@ export interface BlobToPush {
   readonly kind?: Extract<BlobKind, 'config' | 'layer'>;
   readonly source?: BlobSource;
   readonly locations: readonly BlobLocation[];
+  /** The destination holds it another way (PushOptions.skipBlobs): neither asked for nor sent. */
+  readonly skip?: boolean;
+}
+
+export interface CheckPushOptions extends WalkOptions {
+  /** Blobs the destination is known to hold: they need neither a source nor a location. */
+  readonly skipBlobs?: ReadonlySet<Digest>;
 }
 
 /** What a push sends, in order: blobs, then manifests (children before parents), then the root. */
@@ -38,9 +46,10 @@ function invalid(message: string, cause?: unknown): never {
  * Check before any request that the image is complete and consistent: every document passes the
  * shared document rules (size, digest, media type, one kind, schema) within the walk caps, every
  * child is among the documents, and every config and distributable layer is at hand with the
- * manifest's size or has a location. Returns each blob once, in the order the manifests list them.
+ * manifest's size or has a location (unless `skipBlobs` has it). Returns each blob once, in the order
+ * the manifests list them.
  */
-export function checkPushImage(graph: ImageGraph, options: WalkOptions = {}): PushPlan {
+export function checkPushImage(graph: ImageGraph, options: CheckPushOptions = {}): PushPlan {
   let walked: ReturnType<typeof walkDocuments>;
   try {
     walked = walkDocuments(graph, options);
@@ -58,6 +67,11 @@ export function checkPushImage(graph: ImageGraph, options: WalkOptions = {}): Pu
     const needed = [doc.manifest.config, ...doc.manifest.layers.filter((l) => isDistributable(l.mediaType))];
     for (const d of needed) {
       if (blobs.has(d.digest)) continue;
+      const kind = d === doc.manifest.config ? 'config' : 'layer';
+      if (options.skipBlobs?.has(d.digest)) {
+        blobs.set(d.digest, { descriptor: d, kind, locations: [], skip: true });
+        continue;
+      }
       const source = graphBlobSource(graph, d);
       const locations = graph.locations?.get(d.digest) ?? [];
       if (!source && locations.length === 0) {
@@ -68,7 +82,6 @@ export function checkPushImage(graph: ImageGraph, options: WalkOptions = {}): Pu
           `${where}: blob ${d.digest} has size ${d.size} in the manifest but ${source.descriptor.size} in blobs`,
         );
       }
-      const kind = d === doc.manifest.config ? 'config' : 'layer';
       blobs.set(d.digest, { descriptor: d, kind, ...(source ? { source } : {}), locations });
     }
   }

@@ -2,6 +2,7 @@ import {
   type AbortOptions,
   type BlobLocation,
   type Descriptor,
+  type Digest,
   type GraphLimits,
   type ImageGraph,
   isIndex,
@@ -22,6 +23,12 @@ import { manifestDigestAt, putManifest } from './push-manifest.js';
 export interface PushOptions extends GraphLimits, AbortOptions, ProgressOptions {
   /** Tags to point at the root besides the target reference's own tag. Default none. */
   readonly tags?: readonly string[];
+  /**
+   * Blobs not to send, not even ask for with a HEAD: the destination holds them another way (a
+   * registry whose blobs live in the remote cache the build wrote to: rules_img's cas_registry). Its
+   * manifests still name them; a registry that lacks one refuses the manifest. Default none.
+   */
+  readonly skipBlobs?: ReadonlySet<Digest>;
 }
 
 export interface PushResult {
@@ -56,7 +63,12 @@ export async function pushImage(
 ): Promise<PushResult> {
   const started = Date.now();
   const plan = checkPushImage(image, options);
-  const blobs = await withRememberedLocations(plan.blobs, target, config.blobLocations);
+  const skipped = plan.blobs.filter((b) => b.skip);
+  const blobs = await withRememberedLocations(
+    plan.blobs.filter((b) => !b.skip),
+    target,
+    config.blobLocations,
+  );
   const root = plan.root;
   if (target.digest && target.digest !== root.descriptor.digest) {
     throw new RegistryError(
@@ -127,8 +139,9 @@ export async function pushImage(
   const current = await mapLimit(references, config.jobs, (r) => manifestDigestAt(transport, dest, r, ctx));
   const stale = references.filter((_, i) => current[i] !== root.descriptor.digest);
   if (stale.length < references.length) {
-    for (const { descriptor, kind = 'layer' } of blobs) emit(pushDone(kind, descriptor, 'skipped'));
-    summary.blobsSkipped = blobs.length;
+    for (const { descriptor, kind = 'layer' } of [...blobs, ...skipped])
+      emit(pushDone(kind, descriptor, 'skipped'));
+    summary.blobsSkipped = blobs.length + skipped.length;
     await mapLimit(stale, config.jobs, (tag) => put(root, tag));
     return finish();
   }
@@ -137,6 +150,10 @@ export async function pushImage(
   // one big upload running alone at the end (the registry hashes each upload on one core).
   const bySize = [...blobs].sort((a, b) => b.descriptor.size - a.descriptor.size);
   const outcomes = await mapLimit(bySize, config.jobs, (blob) => pushBlob(blobCtx, blob));
+  for (const { descriptor, kind = 'layer' } of skipped) {
+    emit(pushDone(kind, descriptor, 'skipped'));
+    summary.blobsSkipped++;
+  }
   for (const o of outcomes) {
     if (o === 'uploaded') summary.blobsUploaded++;
     else if (o === 'mounted') summary.blobsMounted++;
