@@ -1,3 +1,11 @@
+export type {
+  DeployBlobSource,
+  DeployRequest,
+  DeployStrategy,
+  LoadRequest,
+  PushRequest,
+} from './deploy/request.js';
+export { DEPLOY_REQUEST_SCHEMA, readDeployRequest } from './deploy/request.js';
 export type { Io } from './io.js';
 export { processIo } from './io.js';
 export { createProgram, main, VERSION } from './main.js';

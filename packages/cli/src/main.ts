@@ -20,6 +20,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['load', async () => (await import('./commands/load.js')).registerLoad],
   ['pull', async () => (await import('./commands/pull.js')).registerPull],
   ['push', async () => (await import('./commands/push.js')).registerPush],
+  ['deploy', async () => (await import('./commands/deploy.js')).registerDeploy],
   ['registry', async () => (await import('./commands/registry.js')).registerRegistry],
   ['validate', async () => (await import('./commands/validate.js')).registerValidate],
   ['inspect', async () => (await import('./commands/inspect.js')).registerInspect],

@@ -1,78 +1,10 @@
 import { writeFileAtomic } from '@img/atomic-write';
-import {
-  type EstargzEntry,
-  type EstargzLayerOptions,
-  openEstargz,
-  TOC_DIGEST_ANNOTATION,
-  writeEstargzLayerToFile,
-  type ZstdChunkedVariant,
-} from '@img/estargz';
-import type { LayerSpec } from '@img/layer-writer';
-import { type LayerMetadata, parseLayerMetadata } from '@img/oci-spec';
+import { type EstargzEntry, openEstargz, TOC_DIGEST_ANNOTATION } from '@img/estargz';
+import { parseLayerMetadata } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
-import { parseIntFlag } from '../util/flags.js';
-
-/** The eStargz flags of `img layer`. */
-export interface EstargzLayerFlags {
-  estargz?: boolean;
-  prioritizedFiles?: string;
-  estargzChunkSize?: string;
-  zstdChunked?: string;
-}
-
-const ZSTD_CHUNKED_VARIANTS = ['containers-storage', 'stargz-snapshotter'] as const;
-
-/** `--zstd-chunked containers-storage|stargz-snapshotter` (the layout of zstd:chunked layers). */
-export function parseZstdChunkedVariant(value: string | undefined): ZstdChunkedVariant | undefined {
-  if (value === undefined) return undefined;
-  if ((ZSTD_CHUNKED_VARIANTS as readonly string[]).includes(value)) return value as ZstdChunkedVariant;
-  throw new CliError(
-    'IMG_CLI_USAGE',
-    `--zstd-chunked ${JSON.stringify(value)}: expected one of ${ZSTD_CHUNKED_VARIANTS.join(', ')}`,
-  );
-}
-
-/** A prioritized-files list: one path per line; blank lines and lines starting with '#' are skipped. */
-export async function readPrioritizedFiles(path: string): Promise<string[]> {
-  const text = (await readInput(path, 'prioritized files list')).toString('utf8');
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-/** A writer with writeLayerToFile's signature that writes eStargz as the flags say. */
-export function writeEstargzLayerFromFlags(
-  flags: EstargzLayerFlags,
-): (spec: LayerSpec, out: string, options: EstargzLayerOptions) => Promise<LayerMetadata> {
-  return async (spec, out, options) => {
-    if (!flags.estargz) {
-      throw new CliError(
-        'IMG_CLI_USAGE',
-        '--prioritized-files, --estargz-chunk-size and --zstd-chunked need --estargz',
-      );
-    }
-    const variant = parseZstdChunkedVariant(flags.zstdChunked);
-    const prioritized = flags.prioritizedFiles
-      ? await readPrioritizedFiles(flags.prioritizedFiles)
-      : undefined;
-    const chunkSize =
-      flags.estargzChunkSize === undefined
-        ? undefined
-        : parseIntFlag(flags.estargzChunkSize, '--estargz-chunk-size', 1, 2 ** 31);
-    return await writeEstargzLayerToFile(spec, out, {
-      ...options,
-      ...(prioritized
-        ? { prioritizedFiles: prioritized, prioritizedFilesSource: flags.prioritizedFiles }
-        : {}),
-      ...(chunkSize !== undefined ? { chunkSize } : {}),
-      ...(variant !== undefined ? { zstdChunkedVariant: variant } : {}),
-    });
-  };
-}
 
 async function expectedTocDigest(flags: { tocDigest?: string; metadata?: string }): Promise<string> {
   if (flags.tocDigest !== undefined && flags.metadata !== undefined) {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { writeEstargzLayerToFile } from '@img/estargz';
-import { type FileMetadata, type LayerEntry, writeLayerToFile } from '@img/layer-writer';
+import type { FileMetadata, LayerEntry } from '@img/layer-writer';
 import type { LayerMetadata } from '@img/oci-spec';
 import type { LayerSpecFile } from '../spec/image-spec.js';
+import { type LayerRequest, writeRequestedLayer } from './layer-request.js';
 
 export interface BuiltLayer {
   readonly metadata: LayerMetadata;
@@ -10,7 +10,7 @@ export interface BuiltLayer {
 }
 
 /** The layer-writer entries a spec layer describes. */
-export function entriesOf(layer: LayerSpecFile): LayerEntry[] {
+function entriesOf(layer: LayerSpecFile): LayerEntry[] {
   const entries: LayerEntry[] = [];
   for (const [path, source] of Object.entries(layer.files ?? {}))
     entries.push({ type: 'file', path, source });
@@ -20,7 +20,25 @@ export function entriesOf(layer: LayerSpecFile): LayerEntry[] {
     entries.push({ type: 'symlink', path, target });
   for (const path of layer.emptyFiles ?? []) entries.push({ type: 'content', path, content: '' });
   for (const path of layer.whiteouts ?? []) entries.push({ type: 'whiteout', path });
+  for (const path of layer.opaque ?? []) entries.push({ type: 'opaque', path });
   return entries;
+}
+
+/** The layer request a spec layer describes; `mtime` is SOURCE_DATE_EPOCH. */
+export function layerRequestFromSpec(layer: LayerSpecFile, mtime: number | undefined): LayerRequest {
+  return {
+    entries: entriesOf(layer),
+    ...(layer.defaultMetadata ? { defaultMetadata: layer.defaultMetadata as FileMetadata } : {}),
+    ...(layer.metadata ? { fileMetadata: layer.metadata as Record<string, FileMetadata> } : {}),
+    ...(layer.createParentDirectories ? { createParentDirectories: true } : {}),
+    compression: layer.compress ?? 'gzip',
+    ...(layer.compressionLevel !== undefined ? { level: layer.compressionLevel } : {}),
+    ...(layer.compressorJobs !== undefined ? { compressorJobs: layer.compressorJobs } : {}),
+    ...(mtime !== undefined ? { sourceDateEpoch: mtime } : {}),
+    ...(layer.annotations ? { annotations: layer.annotations } : {}),
+    createdBy: layer.createdBy ?? 'img build',
+    ...(layer.estargz ? { estargz: layer.zstdChunked ? { zstdChunkedVariant: layer.zstdChunked } : {} } : {}),
+  };
 }
 
 /** Write one spec layer's blob into `workDir`; `where` names the layer in errors. */
@@ -31,24 +49,6 @@ export async function buildSpecLayer(
   options: { mtime?: number; where: string },
 ): Promise<BuiltLayer> {
   const blobPath = join(workDir, `${name}.blob`);
-  const write = layer.estargz ? writeEstargzLayerToFile : writeLayerToFile;
-  const metadata = await write(
-    {
-      entries: entriesOf(layer),
-      ...(layer.defaultMetadata ? { defaultMetadata: layer.defaultMetadata as FileMetadata } : {}),
-      ...(layer.metadata ? { fileMetadata: layer.metadata as Record<string, FileMetadata> } : {}),
-      ...(layer.createParentDirectories ? { createParentDirectories: true } : {}),
-    },
-    blobPath,
-    {
-      compression: layer.compress ?? 'gzip',
-      ...(layer.compressionLevel !== undefined ? { level: layer.compressionLevel } : {}),
-      ...(layer.compressorJobs !== undefined ? { compressorJobs: layer.compressorJobs } : {}),
-      ...(options.mtime !== undefined ? { sourceDateEpoch: options.mtime } : {}),
-      ...(layer.annotations ? { annotations: layer.annotations } : {}),
-      ...(layer.zstdChunked ? { zstdChunkedVariant: layer.zstdChunked } : {}),
-      history: [{ created_by: layer.createdBy ?? 'img build' }],
-    },
-  );
+  const metadata = await writeRequestedLayer(layerRequestFromSpec(layer, options.mtime), blobPath);
   return { metadata, blobPath };
 }

@@ -11,6 +11,8 @@ export interface LayerSpecFile {
   readonly symlinks?: Record<string, string>;
   readonly emptyFiles?: string[];
   readonly whiteouts?: string[];
+  /** Directories whose lower-layer contents this layer hides (an opaque whiteout each). */
+  readonly opaque?: string[];
   readonly metadata?: Record<string, Record<string, unknown>>;
   readonly defaultMetadata?: Record<string, unknown>;
   readonly createParentDirectories?: boolean;

@@ -23,6 +23,7 @@ const layer = {
     symlinks: stringMap,
     emptyFiles: stringList,
     whiteouts: stringList,
+    opaque: stringList,
     metadata: { type: 'object', additionalProperties: metadata },
     defaultMetadata: metadata,
     createParentDirectories: { type: 'boolean' },
