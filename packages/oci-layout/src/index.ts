@@ -28,8 +28,14 @@ export {
 } from './read-layout.js';
 export type { FileSink } from './sinks.js';
 export { layoutMemberHeader, StreamSink, TarSink } from './sinks.js';
-export type { ValidateLayoutOptions, ValidationReport } from './validate-layout.js';
-export { validateLayout } from './validate-layout.js';
+export type { DockerArchiveImage, ReadDockerArchiveOptions } from './read-docker-archive.js';
+export { readDockerArchive } from './read-docker-archive.js';
+export type {
+  ValidateImageGraphOptions,
+  ValidateLayoutOptions,
+  ValidationReport,
+} from './validate-layout.js';
+export { validateImageGraph, validateLayout } from './validate-layout.js';
 export type { WriteLayoutOptions } from './write-layout.js';
 export {
   CONTAINERD_NAME_ANNOTATION,

@@ -11,6 +11,7 @@ import { type PushFlags, pushContent } from '../image/push-content.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { collect } from '../util/flags.js';
+import { addRefOutputFlags } from '../util/ref-outputs.js';
 import { addRegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 
@@ -32,7 +33,14 @@ async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<Bu
       await writeOutput(graph, target, flags);
       io.out(`${flags.output}@${root.digest}`);
     }
-    if (flags.push) await pushContent(graph, flags.push, flags, io);
+    const pushed = flags.push ? await pushContent(graph, flags.push, flags, io) : undefined;
+    io.result?.({
+      digest: root.digest,
+      mediaType: root.mediaType,
+      size: root.size,
+      ...(flags.output ? { output: flags.output } : {}),
+      ...(pushed ? { references: pushed.references, push: pushed.summary } : {}),
+    });
     return { root, images };
   } finally {
     await removeWorkDir(workDir);
@@ -48,7 +56,8 @@ export function registerBuild(program: Command, io: Io): void {
     .option('--force', FORCE_HELP)
     .option('--push <reference>', 'push the result to registry/repository[:tag]')
     .option('-t, --tag <tag>', 'with --push: another tag (repeatable)', collect)
-    .option('--json', 'with --push: print a JSON summary');
+    .option('--json', 'print {digest, mediaType, size, output, references, push: {blobs...}}');
+  addRefOutputFlags(cmd);
   addRegistryFlags(cmd)
     .addHelpText(
       'after',

@@ -60,6 +60,7 @@ export function registerEstargz(program: Command, io: Io): void {
       const expected = await expectedTocDigest(flags);
       const reader = await openEstargz(blob);
       const r = await reader.verify(expected);
+      io.result?.({ blob, format: reader.format, ...r });
       io.out(
         `OK ${blob}: ${reader.format}, TOC ${r.tocDigest}, ${r.entries} entries, ${r.files} files, ${r.chunks} chunks, ${r.bytes} bytes verified`,
       );
@@ -69,16 +70,10 @@ export function registerEstargz(program: Command, io: Io): void {
     .description('list the TOC: type, mode, uid:gid, size, path')
     .argument('<blob>', 'layer blob')
     .option('--json', 'print the format, TOC digest and raw TOC entries as JSON')
-    .action(async (blob: string, flags: { json?: boolean }) => {
+    .action(async (blob: string) => {
       const reader = await openEstargz(blob);
-      if (flags.json) {
-        io.out(
-          JSON.stringify(
-            { format: reader.format, tocDigest: reader.tocDigest, entries: reader.toc.entries },
-            null,
-            2,
-          ),
-        );
+      if (io.result) {
+        io.result({ format: reader.format, tocDigest: reader.tocDigest, entries: reader.toc.entries });
         return;
       }
       for (const e of reader.entries()) io.out(listLine(e));

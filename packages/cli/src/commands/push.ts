@@ -3,6 +3,7 @@ import { openImageSource } from '../image/open-source.js';
 import { type PushFlags, pushContent } from '../image/push-content.js';
 import type { Io } from '../io.js';
 import { collect } from '../util/flags.js';
+import { addRefOutputFlags } from '../util/ref-outputs.js';
 import { addRegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 
@@ -27,7 +28,8 @@ export function registerPush(program: Command, io: Io): void {
     )
     .argument('<reference>', 'registry/repository[:tag]')
     .option('-t, --tag <tag>', 'another tag to push (repeatable)', collect)
-    .option('--json', 'print a JSON summary (blobs uploaded, skipped, mounted, bytes sent)');
+    .option('--json', 'print a JSON summary (digest, references, blobs uploaded, skipped, mounted, bytes sent)');
+  addRefOutputFlags(cmd);
   addRegistryFlags(cmd).action(async (source: string, ref: string, flags: PushFlags) => {
     await runPush(source, ref, flags, io);
   });
