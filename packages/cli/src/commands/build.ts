@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ResolvedBase } from '../image/base-lock.js';
 import { type BuildResult, buildSpecContent } from '../image/build-spec.js';
 import {
   checkOutputTarget,
@@ -19,6 +20,18 @@ import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 interface BuildFlags extends PushFlags, LayoutDirectoryFlags {
   output?: string;
   push?: string;
+  updateLock?: boolean;
+  locked?: boolean;
+}
+
+function baseSummary(b: ResolvedBase) {
+  return {
+    reference: b.reference,
+    digest: b.digest,
+    from: b.from,
+    ...(b.moved ? { moved: b.moved } : {}),
+    ...(b.previous ? { previous: b.previous } : {}),
+  };
 }
 
 /** Build the image (or index) a spec file describes, write it to `--output` and/or push it. */
@@ -28,7 +41,10 @@ async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<Bu
   if (target) await checkOutputTarget(target, flags);
   const workDir = await createWorkDir('img-build-');
   try {
-    const { root, images, graph } = await buildSpecContent(specPath, workDir, io);
+    const { root, images, graph, bases, saveLock } = await buildSpecContent(specPath, workDir, io, {
+      registry: flags,
+      lock: { ...(flags.updateLock ? { update: true } : {}), ...(flags.locked ? { frozen: true } : {}) },
+    });
     if (target) {
       await writeOutput(graph, target, flags);
       io.out(`${flags.output}@${root.digest}`);
@@ -40,8 +56,10 @@ async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<Bu
       size: root.size,
       ...(flags.output ? { output: flags.output } : {}),
       ...(pushed ? { references: pushed.references, push: pushed.summary } : {}),
+      ...(bases.length ? { bases: bases.map(baseSummary) } : {}),
     });
-    return { root, images };
+    await saveLock();
+    return { root, images, bases };
   } finally {
     await removeWorkDir(workDir);
   }
@@ -55,6 +73,11 @@ export function registerBuild(program: Command, io: Io): void {
     .option('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
     .option('--force', FORCE_HELP)
     .option('--push <reference>', 'push the result to registry/repository[:tag]')
+    .option(
+      '--update-lock',
+      're-resolve the tags of bases named by registry reference and record their digests in the lock file (SPEC.lock.json beside the spec)',
+    )
+    .option('--locked', 'fail if the lock file lacks a base or would change (for CI)')
     .option('-t, --tag <tag>', 'with --push: another tag (repeatable)', collect)
     .option('--json', 'print {digest, mediaType, size, output, references, push: {blobs...}}');
   addRefOutputFlags(cmd);
@@ -63,7 +86,8 @@ export function registerBuild(program: Command, io: Io): void {
       'after',
       `
 Spec file:
-  { "platform": "linux/amd64", "base": "oci:DIR" (optional; also a directory from img pull),
+  { "platform": "linux/amd64", "base": "oci:DIR" | "REGISTRY/REPO:TAG[@DIGEST]" (optional; also a
+    directory from img pull; a registry base is pulled shallow and its digest kept in image.lock.json),
     "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir"},
                   "symlinks": {"/app/y": "/app/x"}, "metadata": {"/app/x": {"mode": "0755"}},
                   "compress": "gzip" | "zstd" | "none" } ],

@@ -10,7 +10,7 @@ import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 async function runPush(source: string, ref: string, flags: PushFlags, io: Io): Promise<void> {
   const workDir = await createWorkDir('img-push-');
   try {
-    await pushContent(await openImageSource(source, workDir, io), ref, flags, io);
+    await pushContent(await openImageSource(source, workDir, io, flags), ref, flags, io);
   } finally {
     await removeWorkDir(workDir);
   }

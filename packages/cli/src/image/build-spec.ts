@@ -6,12 +6,44 @@ import { readJsonInput } from '../util/files.js';
 import { sourceDateEpoch } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
 import { GraphCollector } from './content.js';
+import { isRegistryBase, registryBaseReference } from '../spec/base-reference.js';
+import type { RegistryFlags } from '../util/registry.js';
+import type { BaseLockOptions, ResolvedBase } from './base-lock.js';
 import { baseImageOf, openBaseLayout } from './load-base.js';
+import { RegistryBases } from './registry-base.js';
 import { buildSpecLayer } from './spec-layer.js';
 
 export interface BuildResult {
   readonly root: Descriptor;
   readonly images: AssembledImage[];
+  /** The registry bases the build used, as resolved through the spec's lock file. */
+  readonly bases: ResolvedBase[];
+}
+
+export interface BuiltSpec extends BuildResult {
+  readonly graph: ImageGraph;
+  /** Write the spec's lock file if this build changed it: call once the image has been written or pushed. */
+  saveLock(): Promise<void>;
+}
+
+export interface BuildSpecOptions {
+  /** Registry flags for bases named by reference. */
+  readonly registry?: RegistryFlags;
+  /** `--update-lock` / `--locked`. */
+  readonly lock?: BaseLockOptions;
+}
+
+/** The base image of a platform spec: a layout, or a registry reference pulled shallow through the lock. */
+async function loadSpecBase(
+  spec: PlatformImageSpec,
+  bases: () => Promise<RegistryBases>,
+): Promise<{ image: BaseImage; graph: ImageGraph }> {
+  const where = `${spec.where}: base`;
+  if (isRegistryBase(spec.base!)) {
+    return (await bases()).load(registryBaseReference(spec.base!), spec.platform, where);
+  }
+  const layout = await openBaseLayout(spec.base!);
+  return { image: baseImageOf(layout, spec.base!, spec.platform, spec.where), graph: layout };
 }
 
 async function buildPlatformImage(
@@ -20,13 +52,14 @@ async function buildPlatformImage(
   workDir: string,
   epoch: number | undefined,
   n: number,
+  bases: () => Promise<RegistryBases>,
 ): Promise<AssembledImage> {
   let base: BaseImage | undefined;
   if (spec.base) {
-    const layout = await openBaseLayout(spec.base);
-    base = baseImageOf(layout, spec.base, spec.platform, spec.where);
+    const loaded = await loadSpecBase(spec, bases);
+    base = loaded.image;
     // The base's layer files (when the layout has them) and locations; its documents are not needed.
-    collector.addGraph({ ...layout, documents: new Map() });
+    collector.addGraph({ ...loaded.graph, documents: new Map() });
   }
   const layers = [];
   for (const [i, layer] of spec.layers.entries()) {
@@ -72,7 +105,8 @@ export async function buildSpecContent(
   specPath: string,
   workDir: string,
   io?: Io,
-): Promise<BuildResult & { graph: ImageGraph }> {
+  options: BuildSpecOptions = {},
+): Promise<BuiltSpec> {
   const spec = await readImageSpec(specPath);
   if (io) {
     for (const layer of spec.images.flatMap((i) => i.layers)) {
@@ -82,9 +116,27 @@ export async function buildSpecContent(
   const epoch = sourceDateEpoch();
   const collector = new GraphCollector();
   const images: AssembledImage[] = [];
-  for (const [n, image] of spec.images.entries()) {
-    images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
+  // Opened on the first registry base: a spec on layouts alone never reads or writes a lock.
+  let registryBases: Promise<RegistryBases> | undefined;
+  const bases = () => {
+    registryBases ??= RegistryBases.open(
+      specPath,
+      { ...options.lock, ...(options.registry ? { flags: options.registry } : {}) },
+      io,
+    );
+    return registryBases;
+  };
+  try {
+    for (const [n, image] of spec.images.entries()) {
+      images.push(await buildPlatformImage(image, collector, workDir, epoch, n, bases));
+    }
+  } catch (err) {
+    await (await registryBases?.catch(() => undefined))?.close();
+    throw err;
   }
+  const opened = await registryBases;
+  const resolvedBases = opened ? await opened.resolved() : [];
+  await opened?.close();
   let root: Descriptor = images[0]!.descriptor;
   if (spec.isIndex) {
     const index = buildIndex(
@@ -94,5 +146,8 @@ export async function buildSpecContent(
     collector.addIndex(index);
     root = index.descriptor;
   }
-  return { root, images, graph: collector.graph(root) };
+  const saveLock = async () => {
+    await opened?.saveLock();
+  };
+  return { root, images, bases: resolvedBases, graph: collector.graph(root), saveLock };
 }

@@ -3,6 +3,7 @@ import { type Platform, parseJson, parsePlatform } from '@img/oci-spec';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
+import { isRegistryBase, REGISTRY_BASE_PREFIX, registryBaseReference } from './base-reference.js';
 import { IMAGE_SPEC_SCHEMA } from './schema.js';
 
 export interface LayerSpecFile {
@@ -81,8 +82,12 @@ function resolveLayer(dir: string, layer: LayerSpecFile): LayerSpecFile {
   return { ...layer, files: mapValues(layer.files), directories: mapValues(layer.directories) };
 }
 
-/** A layout reference in a spec (`oci:DIR`, `oci-archive:FILE` or a bare path) resolved against `dir`. */
+/**
+ * A layout reference in a spec (`oci:DIR`, `oci-archive:FILE` or a bare path) resolved against `dir`;
+ * a registry reference (see isRegistryBase) as `docker://REF`.
+ */
 function resolveBase(dir: string, base: string): string {
+  if (isRegistryBase(base)) return `${REGISTRY_BASE_PREFIX}${registryBaseReference(base)}`;
   for (const prefix of ['oci:', 'oci-archive:']) {
     if (base.startsWith(prefix)) return prefix + resolveFrom(dir, base.slice(prefix.length));
   }
