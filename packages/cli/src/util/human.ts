@@ -1,14 +1,15 @@
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
 
-/** Bytes as a human size: `512 B`, `1.5 MiB`, `3.2 GiB` (binary units, one decimal past KiB). */
+/** Bytes as a human size: `512 B`, `1.50 MiB`, `31.2 GiB` (binary units). */
 export function humanSize(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
+  if (bytes < 1024) return `${bytes} B`;
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${UNITS[u]}`;
 }
 
 /** A transfer rate: bytes over seconds, as `12.3 MiB/s`. */

@@ -105,7 +105,7 @@ async function referrersTagIndex(
   maxBytes: number,
   ctx: RequestContext,
 ): Promise<Descriptor[] | undefined> {
-  const ref = { ...at, tag: referrersTag(subject) };
+  const ref = { registry: at.registry, repository: at.repository, tag: referrersTag(subject) };
   try {
     const doc = await fetchManifest(transport, ref, maxBytes, ctx);
     const where = `${at.registry}/${at.repository}:${ref.tag}`;
@@ -145,7 +145,8 @@ export async function addToReferrersTag(
   maxBytes: number,
   ctx: RequestContext = {},
 ): Promise<boolean> {
-  const current = (await referrersTagIndex(transport, at, subject, maxBytes, ctx)) ?? [];
+  const repo = { registry: at.registry, repository: at.repository };
+  const current = (await referrersTagIndex(transport, repo, subject, maxBytes, ctx)) ?? [];
   if (current.some((d) => d.digest === referrer.digest)) return false;
   const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...current, referrer] };
   const bytes = canonicalJsonBytes(index, 'index');
@@ -153,9 +154,9 @@ export async function addToReferrersTag(
     descriptor: { mediaType: MediaType.OciIndex, digest: sha256Digest(bytes), size: bytes.length },
     bytes,
   };
-  await putManifest(transport, at, doc, referrersTag(subject), {
+  await putManifest(transport, repo, doc, referrersTag(subject), {
     ...ctx,
-    scopes: [pushScope(at.repository)],
+    scopes: [pushScope(repo.repository)],
   });
   return true;
 }
