@@ -116,7 +116,8 @@ function usageError(err: CommanderError): CliError {
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   // `img registry serve` prints its address when it listens: a server has no one result at its end.
-  const json = wantsJson(argv) && commandOf(argv) !== 'registry' ? jsonIo(io) : undefined;
+  const serving = commandOf(argv) === 'registry' && argv.includes('serve');
+  const json = wantsJson(argv) && !serving ? jsonIo(io) : undefined;
   const runIo = json ?? io;
   try {
     const program = await createProgram(runIo, argv);
