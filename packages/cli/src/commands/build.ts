@@ -55,7 +55,7 @@ async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<Bu
       mediaType: root.mediaType,
       size: root.size,
       ...(flags.output ? { output: flags.output } : {}),
-      ...(pushed ? { references: pushed.references, push: pushed.summary } : {}),
+      ...(pushed ? { references: pushed.references, ...pushed.summary } : {}),
       ...(bases.length ? { bases: bases.map(baseSummary) } : {}),
     });
     await saveLock();

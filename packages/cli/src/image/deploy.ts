@@ -135,14 +135,14 @@ export async function runDeployRequest(
   const run = STRATEGIES[strategy];
   if (!run) {
     throw new CliError(
-      'IMG_CLI_USAGE',
+      'IMG_CLI_INVALID_INPUT',
       `${name}: strategy ${JSON.stringify(strategy)} is not implemented by this img (eager is)`,
     );
   }
   const tags = await requestTags(request, name);
   if (request.command === 'load' && tags.length === 0) {
     throw new CliError(
-      'IMG_CLI_USAGE',
+      'IMG_CLI_INVALID_INPUT',
       `${name}: no name to load the image as (tag, tag_list and tag_file are empty)`,
     );
   }

@@ -13,7 +13,10 @@ export interface OpenedInput {
   readonly kind: InputKind;
   /** What to call it in messages: `oci:DIR`, `docker-archive:FILE`, `registry/repo:tag`. */
   readonly name: string;
-  /** Layer blobs that are not at hand are fetched from their registry when opened. */
+  /**
+   * A registry image's layers are fetched when opened; a layout's absent layers (shallow) stay absent,
+   * with their locations (a push mounts or streams them).
+   */
   readonly graph: ImageGraph;
   /** For a registry input: the parsed reference. */
   readonly reference?: Reference;
@@ -61,12 +64,12 @@ export async function openInput(text: string, options: OpenInputOptions = {}): P
   }
   if (text.startsWith('oci:') || text.startsWith('oci-archive:')) {
     const graph = await readLayout(text);
-    return { kind: text.startsWith('oci:') ? 'oci' : 'oci-archive', name: text, ...remote(graph, options) };
+    return { kind: text.startsWith('oci:') ? 'oci' : 'oci-archive', name: text, graph, close: noClose };
   }
   const kind = text.startsWith('docker://') ? undefined : await pathKind(text);
   if (kind === 'dir') {
     const graph = await readLayout(text);
-    return { kind: 'oci', name: `oci:${text}`, ...remote(graph, options) };
+    return { kind: 'oci', name: `oci:${text}`, graph, close: noClose };
   }
   if (kind === 'file') {
     const tar = new TarSource(text);
@@ -81,15 +84,9 @@ export async function openInput(text: string, options: OpenInputOptions = {}): P
       };
     }
     const graph = await readLayout(text);
-    return { kind: 'oci-archive', name: `oci-archive:${text}`, ...remote(graph, options) };
+    return { kind: 'oci-archive', name: `oci-archive:${text}`, graph, close: noClose };
   }
   return openRegistryInput(text.replace(/^docker:\/\//, ''), options);
-}
-
-/** A layout's absent layers (a shallow layout) fetched from the registries it records. */
-function remote(graph: ImageGraph, flags: RegistryFlags): { graph: ImageGraph; close(): Promise<void> } {
-  const fetcher = registryFetcher(flags);
-  return { graph: withRemoteBlobs(graph, fetcher.fetch), close: fetcher.close };
 }
 
 async function openRegistryInput(text: string, options: OpenInputOptions): Promise<OpenedInput> {
