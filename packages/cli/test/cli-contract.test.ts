@@ -55,8 +55,14 @@ describe('one exit-code and --json mechanism for every command (spawned bin)', (
       })();
       const jsonOk = serving ? r.stdout === '' : doc?.error?.code === 'IMG_CLI_USAGE';
       // The first problem found: the unknown flag, or a required option missing.
-      if (r.code !== 2 || !jsonOk || !/^img: (unknown option '--no-such-flag'|required option .* not specified)\n$/.test(r.stderr)) {
-        failures.push(`${path.join(' ')}: exit ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`);
+      if (
+        r.code !== 2 ||
+        !jsonOk ||
+        !/^img: (unknown option '--no-such-flag'|required option .* not specified)\n$/.test(r.stderr)
+      ) {
+        failures.push(
+          `${path.join(' ')}: exit ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`,
+        );
       }
     });
     expect(failures).toEqual([]);
@@ -96,15 +102,32 @@ describe('one exit-code and --json mechanism for every command (spawned bin)', (
     const dir = await tempDir('img-contract-ok-');
     try {
       await writeFile(dir.join('a.txt'), 'a\n');
-      const layer = await runImg(['layer', dir.join('l.tgz'), '--add', `/a.txt=${dir.join('a.txt')}`, '--metadata', dir.join('l.json'), '--json']);
+      const layer = await runImg([
+        'layer',
+        dir.join('l.tgz'),
+        '--add',
+        `/a.txt=${dir.join('a.txt')}`,
+        '--metadata',
+        dir.join('l.json'),
+        '--json',
+      ]);
       expect(layer.code, layer.stderr).toBe(0);
-      expect(oneJson(layer)).toMatchObject({ digest: expect.stringMatching(/^sha256:/), diff_id: expect.any(String) });
+      expect(oneJson(layer)).toMatchObject({
+        digest: expect.stringMatching(/^sha256:/),
+        diff_id: expect.any(String),
+      });
       const spec = dir.join('image.json');
-      await writeFile(spec, JSON.stringify({ platform: 'linux/amd64', layers: [{ files: { '/a.txt': 'a.txt' } }] }));
+      await writeFile(
+        spec,
+        JSON.stringify({ platform: 'linux/amd64', layers: [{ files: { '/a.txt': 'a.txt' } }] }),
+      );
       const built = await runImg(['build', spec, '--output', `oci:${dir.join('out')}`, '--json']);
       expect(built.code, built.stderr).toBe(0);
       const result = oneJson(built);
-      expect(result).toMatchObject({ digest: expect.stringMatching(/^sha256:/), output: `oci:${dir.join('out')}` });
+      expect(result).toMatchObject({
+        digest: expect.stringMatching(/^sha256:/),
+        output: `oci:${dir.join('out')}`,
+      });
       expect(built.stderr).toContain(`oci:${dir.join('out')}@${result.digest}`);
       const inspected = oneJson(await runImg(['inspect', dir.join('out'), '--json']));
       expect(inspected.root).toMatchObject({ digest: result.digest });
@@ -127,7 +150,8 @@ describe('one exit-code and --json mechanism for every command (spawned bin)', (
     for (const shell of ['bash', 'zsh', 'fish']) {
       const r = await runImg(['completion', shell]);
       expect(r.code, r.stderr).toBe(0);
-      for (const [name] of paths) if (name !== 'completion') expect(r.stdout, `${shell}: ${name}`).toContain(name);
+      for (const [name] of paths)
+        if (name !== 'completion') expect(r.stdout, `${shell}: ${name}`).toContain(name);
     }
     const script = tmp.join('img.bash');
     await writeFile(script, (await runImg(['completion', 'bash'])).stdout);
@@ -136,7 +160,9 @@ describe('one exit-code and --json mechanism for every command (spawned bin)', (
       execFileSync('bash', [
         '-c',
         `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _img; echo "\${COMPREPLY[*]}"`,
-      ]).toString().trim();
+      ])
+        .toString()
+        .trim();
     expect(complete('img co')).toBe('copy config');
     expect(complete('img copy --pl')).toBe('--platform');
     expect(complete('img registry s')).toBe('serve');

@@ -119,7 +119,10 @@ export async function readDockerArchive(
   const config = parseConfig(configBytes, configDescriptor, `${where}/${entry.Config}`);
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== entry.Layers.length) {
-    invalid(where, `manifest.json lists ${entry.Layers.length} layers, the config ${diffIds.length} diff_ids`);
+    invalid(
+      where,
+      `manifest.json lists ${entry.Layers.length} layers, the config ${diffIds.length} diff_ids`,
+    );
   }
   const blobs = new Map<Digest, BlobSource>();
   const layers: Descriptor[] = [];
@@ -130,7 +133,11 @@ export async function readDockerArchive(
     if (!isDigest(diffId)) invalid(where, `config rootfs.diff_ids[${i}] is not a digest`);
     const probe = source.memberSource(name, { mediaType: MediaType.DockerLayer, digest: diffId, size });
     const head = await firstBytes(probe, 4);
-    const compression = startsWith(head, GZIP_MAGIC) ? 'gzip' : startsWith(head, ZSTD_MAGIC) ? 'zstd' : 'none';
+    const compression = startsWith(head, GZIP_MAGIC)
+      ? 'gzip'
+      : startsWith(head, ZSTD_MAGIC)
+        ? 'zstd'
+        : 'none';
     const mediaType =
       compression === 'gzip'
         ? MediaType.DockerLayerGzip
@@ -149,7 +156,11 @@ export async function readDockerArchive(
     layers,
   };
   const bytes = canonicalJsonBytes(manifest, 'manifest');
-  const root: Descriptor = { mediaType: MediaType.DockerManifest, digest: sha256Digest(bytes), size: bytes.length };
+  const root: Descriptor = {
+    mediaType: MediaType.DockerManifest,
+    digest: sha256Digest(bytes),
+    size: bytes.length,
+  };
   return {
     root,
     documents: new Map<Digest, Uint8Array>([

@@ -4,6 +4,7 @@ import { type ListOptions, listAll } from './api/listing.js';
 import { checkCredentials, deleteManifest } from './api/manifests.js';
 import { addToReferrersTag, listReferrers, type ReferrersList } from './api/referrers.js';
 import { pullScope, pushScope } from './auth/scopes.js';
+import { RegistryError } from './errors.js';
 import { type RegistryClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { blobExists, fetchBlobBytes, openBlob, registryBlobSource } from './pull/blob.js';
 import { fetchManifest, headManifest, type RawDocument } from './pull/manifest.js';
@@ -20,7 +21,6 @@ import {
   type Reference,
   toReference,
 } from './reference.js';
-import { RegistryError } from './errors.js';
 import { withDeadline } from './transport/timeouts.js';
 import { Transport } from './transport/transport.js';
 
@@ -246,8 +246,11 @@ export class RegistryClient {
     options: RequestOptions = {},
   ): Promise<boolean> {
     const s = source(at);
-    return this.#within(`referrers tag of ${s.registry}/${s.repository}@${subject}`, options.signal, (signal) =>
-      addToReferrersTag(this.#transport, s, subject, referrer, this.#options.maxManifestBytes, { signal }),
+    return this.#within(
+      `referrers tag of ${s.registry}/${s.repository}@${subject}`,
+      options.signal,
+      (signal) =>
+        addToReferrersTag(this.#transport, s, subject, referrer, this.#options.maxManifestBytes, { signal }),
     );
   }
 

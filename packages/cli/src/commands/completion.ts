@@ -26,7 +26,10 @@ function flags(options: readonly Option[]): string[] {
 
 /** One line of a description, without characters the shells' quoting trips on. */
 function oneLine(text: string, max = 80): string {
-  const first = text.split('\n')[0]!.replace(/[`$\\"']/g, '').replace(/[[\]:]/g, ' ');
+  const first = text
+    .split('\n')[0]!
+    .replace(/[`$\\"']/g, '')
+    .replace(/[[\]:]/g, ' ');
   return first.length > max ? `${first.slice(0, max - 3)}...` : first;
 }
 
@@ -34,7 +37,11 @@ function bash(commands: CommandInfo[]): string {
   const top = commands.filter((c) => c.path.length === 1);
   const cases = top.map((c) => {
     const subs = commands.filter((s) => s.path.length === 2 && s.path[0] === c.path[0]);
-    const words = [...subs.map((s) => s.path[1]!), ...flags(c.options), ...subs.flatMap((s) => flags(s.options))];
+    const words = [
+      ...subs.map((s) => s.path[1]!),
+      ...flags(c.options),
+      ...subs.flatMap((s) => flags(s.options)),
+    ];
     return `    ${c.path[0]}) words="${[...new Set(words)].join(' ')}" ;;`;
   });
   return `# bash completion for img (img completion bash > /etc/bash_completion.d/img, or source it)
@@ -74,7 +81,9 @@ function zsh(commands: CommandInfo[]): string {
       const value = o.required || o.optional ? `:${zshQuote(o.long?.slice(2) ?? 'value')}:_files` : '';
       return `'${o.long ?? o.short}[${zshQuote(oneLine(o.description))}]${value}'`;
     });
-    const positional = subs.length ? `'1:subcommand:(${subs.map((s) => s.path[1]).join(' ')})'` : "'*:file:_files'";
+    const positional = subs.length
+      ? `'1:subcommand:(${subs.map((s) => s.path[1]).join(' ')})'`
+      : "'*:file:_files'";
     return `    (${c.path[0]}) _arguments ${[...specs, positional].join(' ')} ;;`;
   });
   return `#compdef img
@@ -157,7 +166,9 @@ Install:
       if (!(SHELLS as readonly string[]).includes(shell)) {
         throw new CliError('IMG_CLI_USAGE', `${JSON.stringify(shell)}: expected one of ${SHELLS.join(', ')}`);
       }
-      const script = GENERATORS[shell as Shell](commandsOf(program).filter((c) => c.path[0] !== 'completion'));
+      const script = GENERATORS[shell as Shell](
+        commandsOf(program).filter((c) => c.path[0] !== 'completion'),
+      );
       io.result?.({ shell, script });
       if (io.write && !io.result) io.write(script);
       else if (!io.result) io.out(script.trimEnd());

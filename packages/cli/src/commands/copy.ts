@@ -21,9 +21,12 @@ export function registerCopy(program: Command, io: Io): void {
       'copy an image or index (every platform, with its referrers) to a registry: present blobs skipped, same-registry blobs mounted, the rest streamed',
     )
     .argument('<source>', INPUT_HELP)
-    .argument('<destination>', 'REGISTRY/REPOSITORY[:TAG] (no tag: the source\'s tag, else by digest)')
+    .argument('<destination>', "REGISTRY/REPOSITORY[:TAG] (no tag: the source's tag, else by digest)")
     .option('-t, --tag <tag>', 'another tag to point at it (repeatable)', collect)
-    .option('--platform <os/arch[/variant]>', 'copy only this platform of an index (its manifest becomes the root)')
+    .option(
+      '--platform <os/arch[/variant]>',
+      'copy only this platform of an index (its manifest becomes the root)',
+    )
     .option('--no-referrers', 'do not copy referrers (SBOMs, signatures) of a registry source')
     .option('--json', 'print {source, digest, references, referrers, blobs...}');
   addRefOutputFlags(cmd);

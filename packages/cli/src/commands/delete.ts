@@ -24,7 +24,9 @@ export function registerDelete(program: Command, io: Io): void {
         const refused = err instanceof RegistryError && (err.status === 400 || err.status === 405);
         if (!refused || ref.digest) throw err;
         const head = await client.headManifest(ref).catch(() => undefined);
-        const byDigest = head ? `${ref.registry}/${ref.repository}@${head.digest}` : `${ref.registry}/${ref.repository}@sha256:...`;
+        const byDigest = head
+          ? `${ref.registry}/${ref.repository}@${head.digest}`
+          : `${ref.registry}/${ref.repository}@sha256:...`;
         throw new CliError(
           'IMG_CLI_INVALID_INPUT',
           `${formatReference(ref)}: the registry does not delete tags (HTTP ${(err as RegistryError).status}); img delete ${byDigest} deletes the manifest and every tag on it`,

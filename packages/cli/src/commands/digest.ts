@@ -1,4 +1,4 @@
-import { type Descriptor } from '@img/oci-spec';
+import type { Descriptor } from '@img/oci-spec';
 import { formatReference, parseReference, RegistryError } from '@img/registry-client';
 import type { Command } from 'commander';
 import { selectRemoteImage } from '../image/remote-image.js';
@@ -15,7 +15,7 @@ export function registerDigest(program: Command, io: Io): void {
     .command('digest')
     .description('print the digest of the manifest or index a reference names (HEAD, no body downloaded)')
     .argument('<reference>', 'REGISTRY/REPOSITORY[:TAG][@DIGEST]')
-    .option('--platform <os/arch[/variant]>', 'of an index: the digest of this platform\'s manifest')
+    .option('--platform <os/arch[/variant]>', "of an index: the digest of this platform's manifest")
     .option('--full-ref', 'print REGISTRY/REPOSITORY@DIGEST')
     .option('--json', 'print {"reference", "digest", "mediaType", "size"}');
   addRegistryFlags(cmd).action(async (text: string, flags: DigestFlags) => {

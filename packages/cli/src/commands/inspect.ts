@@ -68,7 +68,10 @@ export function registerInspect(program: Command, io: Io): void {
     .description('print the manifest, config and layers of an image in a registry, a layout or an archive')
     .argument('<image>', INPUT_HELP)
     .option('--platform <os/arch[/variant]>', 'a registry index: only this platform')
-    .option('--json', 'print {reference, kind, root, document, images[{digest, platform, manifest, config, layers}]}');
+    .option(
+      '--json',
+      'print {reference, kind, root, document, images[{digest, platform, manifest, config, layers}]}',
+    );
   addRegistryFlags(cmd).action(async (ref: string, flags: InspectFlags) => {
     const { platform, ...registryFlags } = flags;
     const input = await openInput(ref, {

@@ -16,7 +16,9 @@ async function readPasswordFromStdin(): Promise<string> {
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (password === '') throw new CliError('IMG_CLI_USAGE', '--password-stdin: stdin was empty');
   return password;
 }
@@ -41,7 +43,10 @@ export function registerLogin(program: Command, io: Io): void {
     .option('--json', 'print {"registry", "configFile", "store"}');
   addRegistryFlags(cmd).action(async (text: string, flags: LoginFlags) => {
     if (!flags.passwordStdin) {
-      throw new CliError('IMG_CLI_USAGE', 'give --password-stdin and pipe the password in (it never goes on the command line)');
+      throw new CliError(
+        'IMG_CLI_USAGE',
+        'give --password-stdin and pipe the password in (it never goes on the command line)',
+      );
     }
     const registry = registryArg(text);
     const password = await readPasswordFromStdin();
@@ -56,7 +61,10 @@ export function registerLogin(program: Command, io: Io): void {
     const saved = await storeDockerLogin(registry, flags.username!, password);
     io.result?.({ registry, configFile: saved.configFile, store: saved.store });
     io.out('Login Succeeded');
-    if (!io.quiet) io.err(`credentials for ${saved.key} saved in ${saved.store === 'file' ? saved.configFile : saved.store}`);
+    if (!io.quiet)
+      io.err(
+        `credentials for ${saved.key} saved in ${saved.store === 'file' ? saved.configFile : saved.store}`,
+      );
   });
 }
 
@@ -70,6 +78,8 @@ export function registerLogout(program: Command, io: Io): void {
       const registry = registryArg(text);
       const erased = await eraseDockerLogin(registry);
       io.result?.({ registry, configFile: erased.configFile, removed: erased.changed });
-      io.out(erased.changed ? `Removing login credentials for ${erased.key}` : `Not logged in to ${erased.key}`);
+      io.out(
+        erased.changed ? `Removing login credentials for ${erased.key}` : `Not logged in to ${erased.key}`,
+      );
     });
 }

@@ -82,7 +82,10 @@ async function baseFromFiles(flags: ManifestFlags): Promise<BaseImage> {
   return base;
 }
 
-async function runManifest(flags: ManifestFlags & { manifest: string; config: string }, io: Io): Promise<void> {
+async function runManifest(
+  flags: ManifestFlags & { manifest: string; config: string },
+  io: Io,
+): Promise<void> {
   const platform = parsePlatform(flags.platform ?? DEFAULT_PLATFORM, '--platform');
   if ((flags.baseManifest === undefined) !== (flags.baseConfig === undefined)) {
     throw new CliError('IMG_CLI_USAGE', '--base-manifest and --base-config go together');
@@ -140,7 +143,15 @@ async function runManifest(flags: ManifestFlags & { manifest: string; config: st
 const DEFAULT_PLATFORM = 'linux/amd64';
 
 /** Flags of the build step (assembling a manifest); a registry reference excludes them. */
-const BUILD_STEP_FLAGS = ['layer', 'base', 'baseManifest', 'manifest', 'config', 'descriptor', 'digest'] as const;
+const BUILD_STEP_FLAGS = [
+  'layer',
+  'base',
+  'baseManifest',
+  'manifest',
+  'config',
+  'descriptor',
+  'digest',
+] as const;
 
 /**
  * `img manifest REF` reads a registry (crane's verb); `img manifest --manifest OUT --config OUT ...`

@@ -28,7 +28,10 @@ export function registerPush(program: Command, io: Io): void {
     )
     .argument('<reference>', 'registry/repository[:tag]')
     .option('-t, --tag <tag>', 'another tag to push (repeatable)', collect)
-    .option('--json', 'print a JSON summary (digest, references, blobs uploaded, skipped, mounted, bytes sent)');
+    .option(
+      '--json',
+      'print a JSON summary (digest, references, blobs uploaded, skipped, mounted, bytes sent)',
+    );
   addRefOutputFlags(cmd);
   addRegistryFlags(cmd).action(async (source: string, ref: string, flags: PushFlags) => {
     await runPush(source, ref, flags, io);

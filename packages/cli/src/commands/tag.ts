@@ -14,7 +14,10 @@ export function registerTag(program: Command, io: Io): void {
   addRegistryFlags(cmd).action(async (text: string, tag: string, flags: RegistryFlags) => {
     const ref = parseReference(text);
     if (tag.includes(':') || tag.includes('/') || tag.includes('@')) {
-      throw new CliError('IMG_CLI_USAGE', `${JSON.stringify(tag)}: give a tag, not a reference (crane tag REF TAG)`);
+      throw new CliError(
+        'IMG_CLI_USAGE',
+        `${JSON.stringify(tag)}: give a tag, not a reference (crane tag REF TAG)`,
+      );
     }
     const target = parseReference(`${ref.registry}/${ref.repository}:${tag}`);
     const digest = await withRegistryClient(flags, async (client) => {

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Descriptor, type Digest, isDigest, parseJson } from '@img/oci-spec';
-import { formatReference, parseReference, type Reference, RegistryError, type RegistryClient } from '@img/registry-client';
+import {
+  formatReference,
+  parseReference,
+  type Reference,
+  type RegistryClient,
+  RegistryError,
+} from '@img/registry-client';
 import { CliError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
 
@@ -45,7 +51,13 @@ export function lockPathFor(specPath: string): string {
 
 function lockEntry(v: unknown, where: string): LockedBase {
   const e = v as Partial<LockedBase> | null;
-  if (!e || typeof e !== 'object' || !isDigest(e.digest) || typeof e.mediaType !== 'string' || !Number.isSafeInteger(e.size)) {
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    !isDigest(e.digest) ||
+    typeof e.mediaType !== 'string' ||
+    !Number.isSafeInteger(e.size)
+  ) {
     throw new CliError('IMG_CLI_INVALID_INPUT', `${where}: expected {"digest", "mediaType", "size"}`);
   }
   return { digest: e.digest, mediaType: e.mediaType, size: e.size! };
@@ -126,7 +138,13 @@ export class BaseLock {
         throw err;
       });
       const moved = now === undefined ? 'deleted' : now.digest !== locked.digest ? now.digest : undefined;
-      return { reference: key, pinned: pin(locked), digest: locked.digest, from: 'locked', ...(moved ? { moved } : {}) };
+      return {
+        reference: key,
+        pinned: pin(locked),
+        digest: locked.digest,
+        from: 'locked',
+        ...(moved ? { moved } : {}),
+      };
     }
     const now = await currentDescriptor(client, ref);
     this.#record(key, now, where);
@@ -162,10 +180,16 @@ export class BaseLock {
   async save(): Promise<boolean> {
     if (!this.changed) return false;
     if (this.#options.frozen) {
-      throw new CliError('IMG_CLI_INVALID_INPUT', `${this.path}: out of date (--locked: run img build --update-lock)`);
+      throw new CliError(
+        'IMG_CLI_INVALID_INPUT',
+        `${this.path}: out of date (--locked: run img build --update-lock)`,
+      );
     }
     const bases = Object.fromEntries([...this.#after].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    await writeFileAtomic(this.path, `${JSON.stringify({ lockfileVersion: LOCKFILE_VERSION, bases }, null, 2)}\n`);
+    await writeFileAtomic(
+      this.path,
+      `${JSON.stringify({ lockfileVersion: LOCKFILE_VERSION, bases }, null, 2)}\n`,
+    );
     return true;
   }
 }

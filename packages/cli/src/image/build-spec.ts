@@ -1,14 +1,14 @@
 import { type AssembledImage, type BaseImage, buildImage, buildIndex } from '@img/image-assembly';
 import { type Descriptor, type ImageGraph, unixToRfc3339 } from '@img/oci-spec';
 import type { Io } from '../io.js';
+import { isRegistryBase, registryBaseReference } from '../spec/base-reference.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
 import { readJsonInput } from '../util/files.js';
 import { sourceDateEpoch } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
-import { GraphCollector } from './content.js';
-import { isRegistryBase, registryBaseReference } from '../spec/base-reference.js';
 import type { RegistryFlags } from '../util/registry.js';
 import type { BaseLockOptions, ResolvedBase } from './base-lock.js';
+import { GraphCollector } from './content.js';
 import { baseImageOf, openBaseLayout } from './load-base.js';
 import { RegistryBases } from './registry-base.js';
 import { buildSpecLayer } from './spec-layer.js';

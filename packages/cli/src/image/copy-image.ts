@@ -1,5 +1,5 @@
 import { type Digest, walkDocuments } from '@img/oci-spec';
-import { parseReference, type PushSummary, type Reference } from '@img/registry-client';
+import { type PushSummary, parseReference, type Reference } from '@img/registry-client';
 import type { Io } from '../io.js';
 import { createPushReporter } from '../util/push-progress.js';
 import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
@@ -38,7 +38,12 @@ function addSummary(into: PushSummary, more: PushSummary): void {
  * repository of the same registry mounted, the rest streamed from the source (never stored); then,
  * from a registry source, the referrers of every manifest copied (unless `referrers` is false).
  */
-export async function copyImage(source: OpenedInput, dst: string, flags: CopyFlags, io: Io): Promise<CopyResult> {
+export async function copyImage(
+  source: OpenedInput,
+  dst: string,
+  flags: CopyFlags,
+  io: Io,
+): Promise<CopyResult> {
   const target = destinationOf(dst, source);
   const reporter = await createPushReporter(io);
   const client = createRegistryClient(flags);
@@ -59,7 +64,9 @@ export async function copyImage(source: OpenedInput, dst: string, flags: CopyFla
     reporter.stop();
     const repo = `${pushed.reference.registry}/${pushed.reference.repository}`;
     const digest = pushed.descriptor.digest;
-    const references = pushed.tags.length ? pushed.tags.map((t) => `${repo}:${t}@${digest}`) : [`${repo}@${digest}`];
+    const references = pushed.tags.length
+      ? pushed.tags.map((t) => `${repo}:${t}@${digest}`)
+      : [`${repo}@${digest}`];
     return { source: source.name, digest, references, referrers, summary };
   } finally {
     reporter.stop();

@@ -3,7 +3,7 @@ import type { BaseInfo } from '@img/oci-layout';
 import { formatPlatform, type ImageGraph, type Platform } from '@img/oci-spec';
 import { formatReference, type RegistryClient } from '@img/registry-client';
 import type { Io } from '../io.js';
-import { type RegistryFlags, createRegistryClient } from '../util/registry.js';
+import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
 import { BaseLock, type BaseLockOptions, type ResolvedBase } from './base-lock.js';
 import { baseImageOf } from './load-base.js';
 

@@ -61,7 +61,12 @@ export function createRegistryClient(
   const helper = flags.credentialHelper || process.env[CREDENTIAL_HELPER_ENV] || undefined;
   return new RegistryClient({
     ...(helper || credentials
-      ? { auth: { ...(helper ? { bazelCredentialHelper: helper } : {}), ...(credentials ? { credentials } : {}) } }
+      ? {
+          auth: {
+            ...(helper ? { bazelCredentialHelper: helper } : {}),
+            ...(credentials ? { credentials } : {}),
+          },
+        }
       : {}),
     ...(flags.blobCache === false ? {} : { blobLocations: new FileBlobLocations() }),
     ...(flags.insecure ? { insecure: true } : {}),

@@ -63,7 +63,9 @@ describe.skipIf(tools.skip)('img build: a base by registry reference, pinned in 
     expect(frozen.code).toBe(1);
     expect(frozen.stderr).toMatch(/not in .*image\.lock\.json.*--locked/);
 
-    const built = JSON.parse((await ok('build', spec, '--output', `oci:${tmp.join('out1')}`, '--json')).stdout);
+    const built = JSON.parse(
+      (await ok('build', spec, '--output', `oci:${tmp.join('out1')}`, '--json')).stdout,
+    );
     expect(built.bases).toEqual([{ reference: baseRef, digest: first, from: 'resolved' }]);
     const lock = JSON.parse(await readFile(lockPath, 'utf8'));
     expect(lock).toMatchObject({ lockfileVersion: 1, bases: { [baseRef]: { digest: first } } });
@@ -81,11 +83,15 @@ describe.skipIf(tools.skip)('img build: a base by registry reference, pinned in 
     expect(await builtBaseDigest(tmp.join('out2'))).toBe(first);
     expect(JSON.parse(await readFile(lockPath, 'utf8')).bases[baseRef].digest).toBe(first);
     // Same inputs, same image: the build is reproducible from the lock.
-    const digestOf = async (dir: string) => JSON.parse((await ok('inspect', `oci:${dir}`, '--json')).stdout).root.digest;
+    const digestOf = async (dir: string) =>
+      JSON.parse((await ok('inspect', `oci:${dir}`, '--json')).stdout).root.digest;
     expect(await digestOf(tmp.join('out2'))).toBe(await digestOf(tmp.join('out1')));
 
     // --update-lock follows the tag and rewrites the lock.
-    const updated = await runImg(['build', spec, '--output', `oci:${tmp.join('out3')}`, '--update-lock'], env());
+    const updated = await runImg(
+      ['build', spec, '--output', `oci:${tmp.join('out3')}`, '--update-lock'],
+      env(),
+    );
     expect(updated.code, updated.stderr).toBe(0);
     expect(updated.stderr).toContain(`base ${baseRef}: ${first} -> ${second} (lock updated)`);
     expect(JSON.parse(await readFile(lockPath, 'utf8')).bases[baseRef].digest).toBe(second);

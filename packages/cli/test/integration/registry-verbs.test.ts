@@ -1,6 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ciRequires, run, startRegistry, type TestRegistry, useTempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +60,10 @@ describe.skipIf(tools.skip)('registry verbs against Debian distribution', () => 
     expect(noStdin.code).toBe(2);
 
     await writeFile(tmp.join('docker/config.json'), JSON.stringify({ auths: {}, psFormat: 'table' }));
-    const login = await withStdin(['login', registry.url, '-u', username, '--password-stdin'], `${password}\n`);
+    const login = await withStdin(
+      ['login', registry.url, '-u', username, '--password-stdin'],
+      `${password}\n`,
+    );
     expect(login.code, login.stderr).toBe(0);
     expect(login.stdout).toBe('Login Succeeded\n');
     const config = JSON.parse(await readFile(tmp.join('docker/config.json'), 'utf8'));
@@ -71,11 +74,20 @@ describe.skipIf(tools.skip)('registry verbs against Debian distribution', () => 
 
     // img and crane both push with the saved login.
     const built = JSON.parse(
-      (await ok('build', join(EXAMPLE_DIR, 'image-multi.json'), '--push', `${registry.url}/verbs/app:1`, '--json'))
-        .stdout,
+      (
+        await ok(
+          'build',
+          join(EXAMPLE_DIR, 'image-multi.json'),
+          '--push',
+          `${registry.url}/verbs/app:1`,
+          '--json',
+        )
+      ).stdout,
     );
     index = built.digest;
-    await run('crane', ['digest', '--insecure', `${registry.url}/verbs/app:1`], { env: { DOCKER_CONFIG: tmp.join('docker') } });
+    await run('crane', ['digest', '--insecure', `${registry.url}/verbs/app:1`], {
+      env: { DOCKER_CONFIG: tmp.join('docker') },
+    });
   });
 
   it('ls, digest, manifest, config and tag agree with crane', async () => {
@@ -87,14 +99,25 @@ describe.skipIf(tools.skip)('registry verbs against Debian distribution', () => 
     expect(sha256(raw.stdout)).toBe(index); // exact bytes
     expect(raw.stdout).toBe((await run('crane', ['manifest', '--insecure', ref], craneEnv)).stdout);
     const arm = (await ok('digest', ref, '--platform', 'linux/arm64')).stdout.trim();
-    expect(arm).toBe((await run('crane', ['digest', '--insecure', '--platform', 'linux/arm64', ref], craneEnv)).stdout.trim());
+    expect(arm).toBe(
+      (
+        await run('crane', ['digest', '--insecure', '--platform', 'linux/arm64', ref], craneEnv)
+      ).stdout.trim(),
+    );
     const config = (await ok('config', ref, '--platform', 'linux/arm64')).stdout;
-    expect(config).toBe((await run('crane', ['config', '--insecure', '--platform', 'linux/arm64', ref], craneEnv)).stdout);
-    expect(JSON.parse((await ok('config', ref, '--platform', 'linux/arm64', '--json')).stdout).architecture).toBe('arm64');
+    expect(config).toBe(
+      (await run('crane', ['config', '--insecure', '--platform', 'linux/arm64', ref], craneEnv)).stdout,
+    );
+    expect(
+      JSON.parse((await ok('config', ref, '--platform', 'linux/arm64', '--json')).stdout).architecture,
+    ).toBe('arm64');
 
     const tagged = await ok('tag', ref, 'stable');
     expect(tagged.stdout).toBe(`${registry.url}/verbs/app:stable@${index}\n`);
-    expect((await ok('ls', `${registry.url}/verbs/app`)).stdout.split('\n').filter(Boolean).sort()).toEqual(['1', 'stable']);
+    expect((await ok('ls', `${registry.url}/verbs/app`)).stdout.split('\n').filter(Boolean).sort()).toEqual([
+      '1',
+      'stable',
+    ]);
     expect(JSON.parse((await ok('ls', `${registry.url}/verbs/app`, '--full-ref', '--json')).stdout)).toEqual({
       repository: `${registry.url}/verbs/app`,
       tags: expect.arrayContaining(['1', 'stable']),
@@ -123,8 +146,14 @@ describe.skipIf(tools.skip)('registry verbs against Debian distribution', () => 
     // A docker-save archive in Docker's classic format (skopeo: uncompressed layers, no oci-layout).
     const archive = tmp.join('app-docker.tar');
     await run('skopeo', [
-      'copy', '--src-tls-verify=false', '--override-arch', 'arm64',
-      '--src-creds', registry.auth.creds, `docker://${ref}`, `docker-archive:${archive}:verbs/app:1`,
+      'copy',
+      '--src-tls-verify=false',
+      '--override-arch',
+      'arm64',
+      '--src-creds',
+      registry.auth.creds,
+      `docker://${ref}`,
+      `docker-archive:${archive}:verbs/app:1`,
     ]);
     const inspected = JSON.parse((await ok('inspect', archive, '--json')).stdout);
     expect(inspected.kind).toBe('docker-archive');
@@ -134,14 +163,20 @@ describe.skipIf(tools.skip)('registry verbs against Debian distribution', () => 
     expect(report).toMatchObject({ images: 1, layersChecked: 1 });
     // ... and copies to a registry like any other source (layers as stored: uncompressed tars).
     await ok('copy', `docker-archive:${archive}`, `${registry.url}/verbs/from-archive:1`);
-    expect(JSON.parse((await ok('validate', `${registry.url}/verbs/from-archive:1`, '--json')).stdout)).toMatchObject({
+    expect(
+      JSON.parse((await ok('validate', `${registry.url}/verbs/from-archive:1`, '--json')).stdout),
+    ).toMatchObject({
       images: 1,
       layersChecked: 1,
     });
     // skopeo reads it back (it checks every digest on the way).
     await run('skopeo', [
-      'copy', '--src-tls-verify=false', '--src-creds', registry.auth.creds,
-      `docker://${registry.url}/verbs/from-archive:1`, `oci:${tmp.join('back')}:x`,
+      'copy',
+      '--src-tls-verify=false',
+      '--src-creds',
+      registry.auth.creds,
+      `docker://${registry.url}/verbs/from-archive:1`,
+      `oci:${tmp.join('back')}:x`,
     ]);
   });
 

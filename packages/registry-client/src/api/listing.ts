@@ -1,7 +1,7 @@
 import { RegistryError } from '../errors.js';
+import type { RequestContext } from '../pull/manifest.js';
 import { readAll } from '../transport/body.js';
 import { header, type Transport } from '../transport/transport.js';
-import type { RequestContext } from '../pull/manifest.js';
 
 /** Names asked for per page (`?n=`): distribution's default maximum. */
 export const DEFAULT_PAGE_SIZE = 1000;
@@ -51,7 +51,11 @@ interface Page {
  * Every name of a paginated list (`/tags/list`, `/_catalog`), following `Link: rel="next"` on the
  * registry's own origin, deduplicated, within `max` names; a page that repeats stops the walk.
  */
-export async function listAll(transport: Transport, page: Page, options: ListOptions = {}): Promise<string[]> {
+export async function listAll(
+  transport: Transport,
+  page: Page,
+  options: ListOptions = {},
+): Promise<string[]> {
   const max = options.max ?? DEFAULT_MAX_LISTED;
   const seen = new Set<string>();
   const visited = new Set<string>();

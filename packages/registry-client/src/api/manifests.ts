@@ -8,7 +8,11 @@ import type { Transport } from '../transport/transport.js';
  * DELETE a manifest by the reference's digest, or by its tag (a registry that implements tag deletion
  * removes only the tag; many answer 400/405 UNSUPPORTED, reported as such).
  */
-export async function deleteManifest(transport: Transport, ref: Reference, ctx: RequestContext = {}): Promise<void> {
+export async function deleteManifest(
+  transport: Transport,
+  ref: Reference,
+  ctx: RequestContext = {},
+): Promise<void> {
   const res = await transport.send({
     method: 'DELETE',
     url: transport.endpoints(ref.registry).manifest(ref.repository, manifestReference(ref)),
@@ -26,7 +30,11 @@ export async function deleteManifest(transport: Transport, ref: Reference, ctx: 
  * GET /v2/ with the registry's credentials: resolves when they are accepted (a token is obtained
  * where the registry asks for one), rejects with IMG_REGISTRY_UNAUTHORIZED when they are not.
  */
-export async function checkCredentials(transport: Transport, registry: string, ctx: RequestContext = {}): Promise<void> {
+export async function checkCredentials(
+  transport: Transport,
+  registry: string,
+  ctx: RequestContext = {},
+): Promise<void> {
   const res = await transport.send({
     method: 'GET',
     url: transport.endpoints(registry).ping(),

@@ -91,7 +91,10 @@ async function referrersFromApi(
     const index = asIndex(parseJson(await readAll(res.body, maxBytes, what), what), what);
     out.push(...index.manifests);
     if (out.length > MAX_REFERRERS)
-      throw new RegistryError('IMG_REGISTRY_INVALID_RESPONSE', `${what}: more than ${MAX_REFERRERS} referrers`);
+      throw new RegistryError(
+        'IMG_REGISTRY_INVALID_RESPONSE',
+        `${what}: more than ${MAX_REFERRERS} referrers`,
+      );
     url = nextPageUrl(header(res, 'link'), res.url, what);
   }
   return out;

@@ -83,7 +83,10 @@ async function callHelper(helper: string, action: 'store' | 'erase', input: stri
         ? 'not found on PATH'
         : result.spawnError.message
       : (result.stdout.trim() || result.stderr.trim()).slice(0, 300);
-    throw new RegistryError('IMG_REGISTRY_CREDENTIAL_HELPER', `credential helper ${executable} ${action}: ${why}`);
+    throw new RegistryError(
+      'IMG_REGISTRY_CREDENTIAL_HELPER',
+      `credential helper ${executable} ${action}: ${why}`,
+    );
   }
 }
 
@@ -112,7 +115,12 @@ export async function storeDockerLogin(
   const auths = { ...(doc.auths ?? {}) };
   for (const k of matchingKeys(doc, registry)) delete auths[k];
   if (helper) {
-    await callHelper(helper, 'store', JSON.stringify({ ServerURL: key, Username: username, Secret: password }), env);
+    await callHelper(
+      helper,
+      'store',
+      JSON.stringify({ ServerURL: key, Username: username, Secret: password }),
+      env,
+    );
     auths[key] = {};
   } else {
     auths[key] = { auth: Buffer.from(`${username}:${password}`, 'utf8').toString('base64') };
