@@ -1,14 +1,12 @@
+import { type LayerOutputOptions, type LayerWriteResult, writeResultToFile } from '@img/layer-writer';
 import {
   detectFileCompression,
-  type LayerOutputOptions,
-  type LayerWriteResult,
   normalizeLayerPath,
   openTarStream,
   TarParser,
   type TarWriter,
   writePlannedEntries,
-  writeResultToFile,
-} from '@img/layer-writer';
+} from '@img/layer-writer/internal';
 import type { LayerMetadata } from '@img/oci-spec';
 import type { ZstdChunkedVariant } from './codec.js';
 import { NO_PREFETCH_LANDMARK } from './constants.js';

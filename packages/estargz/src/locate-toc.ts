@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createDecompressor, TarParser } from '@img/layer-writer';
+import { createDecompressor, TarParser } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
 import type { EstargzFormat } from './codec.js';
 import { CS_ZSTD_CHUNKED_FOOTER_MAGIC, ZSTD_CHUNKED_FOOTER_MAGIC } from './codec.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createDecompressor } from '@img/layer-writer';
+import { createDecompressor } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
 import type { EstargzFormat } from './codec.js';
 import { EstargzError } from './errors.js';

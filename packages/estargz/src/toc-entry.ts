@@ -1,4 +1,4 @@
-import type { TarEntryInfo, TarEntryType } from '@img/layer-writer';
+import type { TarEntryInfo, TarEntryType } from '@img/layer-writer/internal';
 import { unixToRfc3339 } from '@img/oci-spec';
 import type { TocEntry, TocEntryType } from './toc.js';
 

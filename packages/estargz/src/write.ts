@@ -1,9 +1,13 @@
 import {
   DEFAULT_DEDUPLICATE,
-  DigestCounter,
   type LayerOutputOptions,
   type LayerSpec,
   type LayerWriteResult,
+  type WriteLayerOptions,
+  writeResultToFile,
+} from '@img/layer-writer';
+import {
+  DigestCounter,
   parseCompression,
   pipeToResult,
   planLayer,
@@ -11,10 +15,8 @@ import {
   resolveCompressorJobs,
   resolveLevel,
   TarWriter,
-  type WriteLayerOptions,
   writePlannedEntries,
-  writeResultToFile,
-} from '@img/layer-writer';
+} from '@img/layer-writer/internal';
 import { type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
 import { type AssembledLayer, EstargzAssembler } from './assembler.js';
 import { gzipCodec, type MemberCodec, type ZstdChunkedVariant, zstdChunkedCodec } from './codec.js';

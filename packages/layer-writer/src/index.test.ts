@@ -1,28 +1,83 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type {
+  CompressorJobs,
+  ContentEntry,
+  DirectoryEntry,
+  FileEntry,
+  FileMetadata,
+  LayerEntry,
+  LayerErrorCode,
+  LayerFromTarMode,
+  LayerFromTarOptions,
+  LayerOutputOptions,
+  LayerSpec,
+  LayerWriteResult,
+  OpaqueEntry,
+  SymlinkEntry,
+  WhiteoutEntry,
+  WriteLayerOptions,
+} from './index.js';
 import * as api from './index.js';
 
+// A tripwire: adding, removing or renaming an export is a deliberate change, made here too.
 describe('public API', () => {
-  it('exports the documented values', () => {
-    for (const name of [
-      'writeLayer',
-      'writeLayerToFile',
-      'writeLayerMetadata',
+  it('exports exactly these values', () => {
+    expect(Object.keys(api).sort()).toEqual([
+      'DEFAULT_COMPRESSION',
+      'DEFAULT_CREATE_PARENT_DIRECTORIES',
+      'DEFAULT_DEDUPLICATE',
+      'DEFAULT_DIRECTORY_MODE',
+      'DEFAULT_EXECUTABLE_MODE',
+      'DEFAULT_FILE_MODE',
+      'DEFAULT_FROM_TAR_MODE',
+      'DEFAULT_GZIP_LEVEL',
+      'DEFAULT_SYMLINK_MODE',
+      'DEFAULT_ZSTD_LEVEL',
+      'GZIP_BLOCK_SIZE',
+      'LayerError',
+      'MAX_COMPRESSOR_JOBS',
+      'gzipMatchesReference',
       'layerFromTar',
       'layerFromTarToFile',
-      'encodeTarHeader',
-      'TarWriter',
-      'TarParser',
-      'createCompressor',
-      'createDecompressor',
-      'detectCompression',
-      'LayerError',
-    ]) {
-      expect(typeof (api as Record<string, unknown>)[name]).toBe('function');
-    }
+      'writeLayer',
+      'writeLayerMetadata',
+      'writeLayerToFile',
+      'writeResultToFile',
+      'zstdBackendName',
+    ]);
+  });
+
+  it('documents these defaults', () => {
     expect(api.DEFAULT_COMPRESSION).toBe('gzip');
     expect(api.DEFAULT_GZIP_LEVEL).toBe(6);
     expect(api.DEFAULT_ZSTD_LEVEL).toBe(3);
     expect(api.DEFAULT_IN_FLIGHT_BYTES).toBe(64 * 1024 * 1024);
     expect(api.DEFAULT_CREATE_PARENT_DIRECTORIES).toBe(false);
+    expect(api.DEFAULT_FILE_MODE).toBe(0o644);
+    expect(api.DEFAULT_DIRECTORY_MODE).toBe(0o755);
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  CompressorJobs,
+  ContentEntry,
+  DirectoryEntry,
+  FileEntry,
+  FileMetadata,
+  LayerEntry,
+  LayerErrorCode,
+  LayerFromTarMode,
+  LayerFromTarOptions,
+  LayerOutputOptions,
+  LayerSpec,
+  LayerWriteResult,
+  OpaqueEntry,
+  SymlinkEntry,
+  WhiteoutEntry,
+  WriteLayerOptions,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDecompressor } from '@img/layer-writer';
+import { createDecompressor } from '@img/layer-writer/internal';
 import {
   type BlobSource,
   configViolations,

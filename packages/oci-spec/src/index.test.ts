@@ -1,4 +1,36 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type {
+  BlobLocation,
+  BlobSource,
+  ContainerConfig,
+  Descriptor,
+  Digest,
+  DigestAlgorithm,
+  DocumentKind,
+  ExpectedContent,
+  FetchBlob,
+  GraphDocument,
+  GraphLimits,
+  History,
+  ImageConfig,
+  ImageEntry,
+  ImageGraph,
+  ImageLayoutHeader,
+  Index,
+  LayerCompression,
+  LayerMetadata,
+  Manifest,
+  MediaTypeFamily,
+  MediaTypeName,
+  OpenBlobOptions,
+  ParsedDocument,
+  Platform,
+  RootFS,
+  ShapeName,
+  SpecErrorCode,
+  Violations,
+  WalkOptions,
+} from './index.js';
 import * as api from './index.js';
 
 // A tripwire: removing or renaming a public export must be a deliberate change.
@@ -77,4 +109,42 @@ describe('public API', () => {
       ].sort(),
     );
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  BlobLocation,
+  BlobSource,
+  ContainerConfig,
+  Descriptor,
+  Digest,
+  DigestAlgorithm,
+  DocumentKind,
+  ExpectedContent,
+  FetchBlob,
+  GraphDocument,
+  GraphLimits,
+  History,
+  ImageConfig,
+  ImageEntry,
+  ImageGraph,
+  ImageLayoutHeader,
+  Index,
+  LayerCompression,
+  LayerMetadata,
+  Manifest,
+  MediaTypeFamily,
+  MediaTypeName,
+  OpenBlobOptions,
+  ParsedDocument,
+  Platform,
+  RootFS,
+  ShapeName,
+  SpecErrorCode,
+  Violations,
+  WalkOptions,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

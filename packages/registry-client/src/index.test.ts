@@ -1,4 +1,39 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type {
+  BlobLocations,
+  BlobOutcome,
+  BlobProgressEvent,
+  BlobToPush,
+  Challenge,
+  Credential,
+  CredentialProvider,
+  DockerLoginOptions,
+  DockerLoginResult,
+  KeychainOptions,
+  LayerSink,
+  ListOptions,
+  ManifestProgressEvent,
+  ParseReferenceOptions,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  PushPlan,
+  PushProgressEvent,
+  PushResult,
+  PushSummary,
+  RawDocument,
+  ReferrersList,
+  ReferrersSource,
+  Reference,
+  RegistryClientOptions,
+  RegistryDiagnostic,
+  RegistryErrorCode,
+  RequestOptions,
+  ResolvedCredential,
+  RetryOptions,
+  TimeoutOptions,
+  UploadMode,
+} from './index.js';
 import * as api from './index.js';
 
 // A tripwire: removing or renaming a public export must be a deliberate change.
@@ -47,4 +82,45 @@ describe('public API', () => {
       ].sort(),
     );
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  BlobLocations,
+  BlobOutcome,
+  BlobProgressEvent,
+  BlobToPush,
+  Challenge,
+  Credential,
+  CredentialProvider,
+  DockerLoginOptions,
+  DockerLoginResult,
+  KeychainOptions,
+  LayerSink,
+  ListOptions,
+  ManifestProgressEvent,
+  ParseReferenceOptions,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  PushPlan,
+  PushProgressEvent,
+  PushResult,
+  PushSummary,
+  RawDocument,
+  ReferrersList,
+  ReferrersSource,
+  Reference,
+  RegistryClientOptions,
+  RegistryDiagnostic,
+  RegistryErrorCode,
+  RequestOptions,
+  ResolvedCredential,
+  RetryOptions,
+  TimeoutOptions,
+  UploadMode,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

@@ -1,4 +1,19 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type {
+  BlobOpener,
+  BlobRef,
+  BlobSource,
+  BytestreamBlob,
+  CallOptions,
+  OpenBlobOptions,
+  OpenBlobSourceOptions,
+  ReadBlobOptions,
+  RemoteCacheCapabilities,
+  RemoteCacheEndpoint,
+  RemoteCacheErrorCode,
+  RemoteCacheOptions,
+  RetryOptions,
+} from './index.js';
 import * as api from './index.js';
 
 describe('public API', () => {
@@ -44,4 +59,25 @@ describe('public API', () => {
       | 'IMG_REMOTE_CACHE_PROTO_NOT_FOUND'
     >();
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  BlobOpener,
+  BlobRef,
+  BlobSource,
+  BytestreamBlob,
+  CallOptions,
+  OpenBlobOptions,
+  OpenBlobSourceOptions,
+  ReadBlobOptions,
+  RemoteCacheCapabilities,
+  RemoteCacheEndpoint,
+  RemoteCacheErrorCode,
+  RemoteCacheOptions,
+  RetryOptions,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

@@ -4,13 +4,8 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile, removeOnExit, tempPathBeside } from '@img/atomic-write';
 import { estargzFromTarToFile } from '@img/estargz';
-import {
-  createDecompressor,
-  DigestCounter,
-  detectCompression,
-  layerFromTar,
-  writeResultToFile,
-} from '@img/layer-writer';
+import { layerFromTar, writeResultToFile } from '@img/layer-writer';
+import { createDecompressor, DigestCounter, detectCompression } from '@img/layer-writer/internal';
 import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 import { type LayerEncoding, layerWriterOptions } from './layer-request.js';
