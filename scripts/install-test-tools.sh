@@ -8,6 +8,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_BIN="$REPO_ROOT/.tools/bin"
 CRANE_MODULE="github.com/google/go-containerregistry"
 CRANE_VERSION="v0.20.7"   # same version as Debian sid's crane; builds with Go 1.26
+# oras: attaches and discovers referrers (SBOMs, signatures) in img copy's tests, as users do.
+ORAS_MODULE="oras.land/oras"
+ORAS_VERSION="v1.3.6"
 PNPM_VERSION="10.34.9"    # keep in step with "packageManager" in package.json
 # The OCI distribution-spec conformance suite (test oracle for the registry we serve, @img/cas-registry).
 # The Go proxy serves only @latest of this module: pin the pseudo-version it resolved to and fall back
@@ -86,6 +89,26 @@ install_crane() {
   mkdir -p "$TOOLS_BIN"
   GOBIN="$TOOLS_BIN" GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
     retry go install "$CRANE_MODULE/cmd/crane@$CRANE_VERSION"
+}
+
+installed_oras_version() {
+  [ -x "$TOOLS_BIN/oras" ] || return 0
+  go version -m "$TOOLS_BIN/oras" 2>/dev/null | awk -v m="$ORAS_MODULE" '$1 == "mod" && $2 == m { print $3 }'
+}
+
+install_oras() {
+  if [ "$(installed_oras_version)" = "$ORAS_VERSION" ]; then
+    log "oras $ORAS_VERSION: present in $TOOLS_BIN"
+    return
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "install-test-tools: go is required to build oras but is not on PATH" >&2
+    exit 1
+  fi
+  log "oras $ORAS_VERSION: building into $TOOLS_BIN"
+  mkdir -p "$TOOLS_BIN"
+  GOBIN="$TOOLS_BIN" GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
+    retry go install "$ORAS_MODULE/cmd/oras@$ORAS_VERSION"
 }
 
 installed_conformance_version() {
@@ -196,6 +219,7 @@ main() {
   local start=$SECONDS
   install_apt_packages
   install_crane
+  install_oras
   install_conformance
   install_docker_sid
   install_node24

@@ -1,3 +1,4 @@
+import type { Digest } from '@img/oci-spec';
 import { describe, expect, it } from 'vitest';
 import { RegistryError } from '../errors.js';
 import { nextPageUrl } from './listing.js';
@@ -27,7 +28,7 @@ describe('nextPageUrl', () => {
 describe('referrersTag', () => {
   it('is the referrers tag schema tag: algorithm-hex', () => {
     const hex = 'a'.repeat(64);
-    expect(referrersTag(`sha256:${hex}`)).toBe(`sha256-${hex}`);
-    expect(() => referrersTag('sha256:../../x')).toThrow();
+    expect(referrersTag(`sha256:${hex}` as Digest)).toBe(`sha256-${hex}`);
+    expect(() => referrersTag('sha256:../../x' as Digest)).toThrow();
   });
 });
