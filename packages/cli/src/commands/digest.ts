@@ -1,7 +1,7 @@
 import type { Descriptor } from '@img/oci-spec';
-import { formatReference, parseReference, RegistryError } from '@img/registry-client';
+import { formatReference, parseReference } from '@img/registry-client';
 import type { Command } from 'commander';
-import { selectRemoteImage } from '../image/remote-image.js';
+import { currentDescriptor, selectRemoteImage } from '../image/remote-image.js';
 import type { Io } from '../io.js';
 import { addRegistryFlags, type RegistryFlags, withRegistryClient } from '../util/registry.js';
 
@@ -22,14 +22,7 @@ export function registerDigest(program: Command, io: Io): void {
     const ref = parseReference(text);
     const descriptor: Descriptor = await withRegistryClient(flags, async (client) => {
       if (flags.platform) return (await selectRemoteImage(client, text, flags.platform)).image.descriptor;
-      try {
-        const head = await client.headManifest(ref);
-        if (head) return head;
-      } catch (err) {
-        // A registry whose HEAD lacks Docker-Content-Digest: GET it instead.
-        if (!(err instanceof RegistryError && err.code === 'IMG_REGISTRY_INVALID_RESPONSE')) throw err;
-      }
-      return (await client.fetchManifest(ref)).descriptor;
+      return currentDescriptor(client, ref);
     });
     const { mediaType, digest, size } = descriptor;
     io.result?.({ reference: formatReference(ref), digest, mediaType, size });

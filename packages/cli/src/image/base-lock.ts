@@ -10,6 +10,7 @@ import {
 } from '@img/registry-client';
 import { CliError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/files.js';
+import { currentDescriptor } from './remote-image.js';
 
 /** Version of the lock file format. */
 export const LOCKFILE_VERSION = 1;
@@ -80,17 +81,6 @@ async function readLock(path: string): Promise<Map<string, LockedBase>> {
     throw new CliError('IMG_CLI_INVALID_INPUT', `${path}: bases: expected an object`);
   }
   return new Map(Object.entries(bases).map(([k, v]) => [k, lockEntry(v, `${path}: bases.${k}`)]));
-}
-
-/** The digest a tag names now (HEAD; GET where the registry's HEAD says too little). */
-async function currentDescriptor(client: RegistryClient, ref: Reference): Promise<Descriptor> {
-  try {
-    const head = await client.headManifest(ref);
-    if (head) return head;
-  } catch (err) {
-    if (!(err instanceof RegistryError && err.code === 'IMG_REGISTRY_INVALID_RESPONSE')) throw err;
-  }
-  return (await client.fetchManifest(ref)).descriptor;
 }
 
 /**

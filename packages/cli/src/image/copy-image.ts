@@ -2,6 +2,7 @@ import { type Digest, walkDocuments } from '@img/oci-spec';
 import { type PushSummary, parseReference, type Reference } from '@img/registry-client';
 import type { Io } from '../io.js';
 import { createPushReporter } from '../util/push-progress.js';
+import { pushedReferences } from '../util/ref-outputs.js';
 import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
 import { type CopiedReferrer, copyReferrers } from './copy-referrers.js';
 import type { OpenedInput } from './open-input.js';
@@ -62,11 +63,8 @@ export async function copyImage(
       });
     }
     reporter.stop();
-    const repo = `${pushed.reference.registry}/${pushed.reference.repository}`;
     const digest = pushed.descriptor.digest;
-    const references = pushed.tags.length
-      ? pushed.tags.map((t) => `${repo}:${t}@${digest}`)
-      : [`${repo}@${digest}`];
+    const references = pushedReferences(pushed);
     return { source: source.name, digest, references, referrers, summary };
   } finally {
     reporter.stop();

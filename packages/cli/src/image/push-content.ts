@@ -2,7 +2,7 @@ import type { ImageGraph } from '@img/oci-spec';
 import type { Io } from '../io.js';
 import { humanRate, humanSize } from '../util/human.js';
 import { createPushReporter } from '../util/push-progress.js';
-import { type RefOutputFlags, writeRefOutputs } from '../util/ref-outputs.js';
+import { pushedReferences, type RefOutputFlags, writeRefOutputs } from '../util/ref-outputs.js';
 import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
 
 export interface PushFlags extends RegistryFlags, RefOutputFlags {
@@ -23,11 +23,8 @@ export async function pushContent(graph: ImageGraph, ref: string, flags: PushFla
       onProgress: (e) => reporter.onProgress(e),
     });
     reporter.stop();
-    const repo = `${result.reference.registry}/${result.reference.repository}`;
     const digest = result.descriptor.digest;
-    const refs = result.tags.length
-      ? result.tags.map((t) => `${repo}:${t}@${digest}`)
-      : [`${repo}@${digest}`];
+    const refs = pushedReferences(result);
     await writeRefOutputs(flags, refs, digest);
     io.result?.({ digest, references: refs, ...result.summary });
     for (const r of refs) io.out(r);

@@ -1,14 +1,14 @@
 import {
+  type Descriptor,
   formatPlatform,
   hostPlatform,
   type ImageEntry,
-  isIndex,
   listManifests,
   type Platform,
   parsePlatform,
   selectImage,
 } from '@img/oci-spec';
-import type { PullResult, RegistryClient } from '@img/registry-client';
+import { type PullResult, type Reference, type RegistryClient, RegistryError } from '@img/registry-client';
 import { CliError } from '../util/errors.js';
 
 /** The image of a registry reference a platform selects: the only one, or the index entry that serves it. */
@@ -39,7 +39,14 @@ export async function selectRemoteImage(
   return { pulled, image };
 }
 
-/** True when the pulled root is an index (a platform then picks a child). */
-export function isIndexRoot(pulled: PullResult): boolean {
-  return isIndex(pulled.resolved.mediaType);
+/** The descriptor a reference names now: HEAD, or GET where the registry's HEAD says too little. */
+export async function currentDescriptor(client: RegistryClient, ref: Reference): Promise<Descriptor> {
+  try {
+    const head = await client.headManifest(ref);
+    if (head) return head;
+  } catch (err) {
+    // A registry whose HEAD lacks Docker-Content-Digest: GET it instead.
+    if (!(err instanceof RegistryError && err.code === 'IMG_REGISTRY_INVALID_RESPONSE')) throw err;
+  }
+  return (await client.fetchManifest(ref)).descriptor;
 }

@@ -1,3 +1,4 @@
+import type { PushResult } from '@img/registry-client';
 import type { Command } from 'commander';
 import { writeFileAtomic } from './files.js';
 
@@ -13,6 +14,13 @@ export function addRefOutputFlags(cmd: Command): Command {
   return cmd
     .option('--image-refs <file>', 'write every pushed REGISTRY/REPO[:TAG]@DIGEST to FILE, one per line')
     .option('--digest-file <file>', 'write the pushed digest to FILE');
+}
+
+/** `REGISTRY/REPO:TAG@DIGEST` per pushed tag, or `REGISTRY/REPO@DIGEST` for a push by digest. */
+export function pushedReferences(result: PushResult): string[] {
+  const repo = `${result.reference.registry}/${result.reference.repository}`;
+  const digest = result.descriptor.digest;
+  return result.tags.length ? result.tags.map((t) => `${repo}:${t}@${digest}`) : [`${repo}@${digest}`];
 }
 
 /** Write the files `--image-refs` and `--digest-file` name (each atomically). */

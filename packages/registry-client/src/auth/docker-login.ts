@@ -96,6 +96,15 @@ function matchingKeys(doc: ConfigDoc, registry: string): string[] {
   return Object.keys(doc.auths ?? {}).filter((k) => normalizeAuthKey(k) === wanted);
 }
 
+/** What both login and logout start from: config.json's path and content, the key, the helper. */
+async function loginContext(registry: string, options: DockerLoginOptions) {
+  const env = options.env ?? process.env;
+  const path = authFilePaths(env)[0]!;
+  const doc = await readConfig(path);
+  const key = helperServerUrl(normalizeRegistry(registry));
+  return { env, path, doc, key, helper: helperFor(doc, registry), keys: matchingKeys(doc, registry) };
+}
+
 /**
  * Save a username and password for `registry` the way `docker login` does: into the credential
  * helper config.json names for it (credHelpers, else credsStore), else as base64 `auth` under `auths`
@@ -107,13 +116,9 @@ export async function storeDockerLogin(
   password: string,
   options: DockerLoginOptions = {},
 ): Promise<DockerLoginResult> {
-  const env = options.env ?? process.env;
-  const path = authFilePaths(env)[0]!;
-  const doc = await readConfig(path);
-  const key = helperServerUrl(normalizeRegistry(registry));
-  const helper = helperFor(doc, registry);
+  const { env, path, doc, key, helper, keys } = await loginContext(registry, options);
   const auths = { ...(doc.auths ?? {}) };
-  for (const k of matchingKeys(doc, registry)) delete auths[k];
+  for (const k of keys) delete auths[k];
   if (helper) {
     await callHelper(
       helper,
@@ -134,13 +139,8 @@ export async function eraseDockerLogin(
   registry: string,
   options: DockerLoginOptions = {},
 ): Promise<DockerLoginResult> {
-  const env = options.env ?? process.env;
-  const path = authFilePaths(env)[0]!;
-  const doc = await readConfig(path);
-  const key = helperServerUrl(normalizeRegistry(registry));
-  const helper = helperFor(doc, registry);
+  const { env, path, doc, key, helper, keys } = await loginContext(registry, options);
   if (helper) await callHelper(helper, 'erase', key, env);
-  const keys = matchingKeys(doc, registry);
   if (keys.length > 0) {
     const auths = { ...(doc.auths ?? {}) };
     for (const k of keys) delete auths[k];
