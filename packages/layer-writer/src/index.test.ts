@@ -31,6 +31,7 @@ describe('public API', () => {
       'DEFAULT_FILE_MODE',
       'DEFAULT_FROM_TAR_MODE',
       'DEFAULT_GZIP_LEVEL',
+      'DEFAULT_IN_FLIGHT_BYTES',
       'DEFAULT_SYMLINK_MODE',
       'DEFAULT_ZSTD_LEVEL',
       'GZIP_BLOCK_SIZE',
