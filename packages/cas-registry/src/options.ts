@@ -1,3 +1,4 @@
+import type { AbortOptions } from '@img/oci-spec';
 import type { BlobStore } from './blob-store.js';
 import { CasRegistryError } from './errors.js';
 
@@ -20,7 +21,11 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Concurrent connections; more are refused until some close. */
 export const DEFAULT_MAX_CONNECTIONS = 512;
 
-export interface RegistryServerOptions {
+/**
+ * `signal`: aborting before the server listens rejects the start with `signal.reason`; after, it
+ * closes the server as `close()` does.
+ */
+export interface RegistryServerOptions extends AbortOptions {
   /** Directory for manifests, tags, blob links, uploads and (by default) blobs. Required. */
   readonly storage: string;
   /** Where blobs live. Default: a FileBlobStore in `<storage>/blobs`. */
@@ -54,7 +59,7 @@ export interface RegistryServerOptions {
   readonly maxConnections?: number;
 }
 
-export type ResolvedOptions = Required<Omit<RegistryServerOptions, 'blobStore' | 'ttlMs'>> &
+export type ResolvedOptions = Required<Omit<RegistryServerOptions, 'blobStore' | 'ttlMs' | 'signal'>> &
   Pick<RegistryServerOptions, 'blobStore' | 'ttlMs'> & { readonly maxTagsPerPush: number };
 
 function positive(value: number | undefined, fallback: number, name: string, min = 1): number {

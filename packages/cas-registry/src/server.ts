@@ -97,6 +97,8 @@ async function handle(ctx: RegistryContext, req: IncomingMessage, res: ServerRes
  */
 export async function startRegistryServer(options: RegistryServerOptions): Promise<RegistryServer> {
   const o = resolveOptions(options);
+  const { signal } = options;
+  signal?.throwIfAborted();
   const blobs: BlobStore = o.blobStore ?? new FileBlobStore(join(o.storage, 'blobs'));
   // Stores that need set-up (directories, stale temp files) have a prepare(): probed, not required.
   if ('prepare' in blobs && typeof blobs.prepare === 'function') await blobs.prepare();
@@ -157,7 +159,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   if (gc && o.gcIntervalMs > 0) every(o.gcIntervalMs, () => gc.collect());
   every(Math.min(o.uploadExpiryMs / 2, 600_000), () => uploads.purgeExpired());
 
-  return {
+  const running: RegistryServer = {
     address: `${host}:${port}`,
     host: o.host,
     port,
@@ -175,4 +177,14 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       clearTimeout(force);
     },
   };
+  if (signal) {
+    const stop = () => void running.close();
+    if (signal.aborted) {
+      await running.close();
+      throw signal.reason;
+    }
+    signal.addEventListener('abort', stop, { once: true });
+    server.once('close', () => signal.removeEventListener('abort', stop));
+  }
+  return running;
 }

@@ -1,15 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type {
-  CliErrorCode,
-  DeployBlobSource,
-  DeployRequest,
-  DeployStrategy,
-  ImageSpec,
-  Io,
-  LoadRequest,
-  PlatformImageSpec,
-  PushRequest,
-} from './index.js';
 import * as api from './index.js';
 
 // A tripwire: adding, removing or renaming an export is a deliberate change, made here too.
@@ -31,15 +20,15 @@ describe('public API', () => {
 
 /** Every type export: removing or renaming one fails typecheck here. */
 type PinnedTypes = [
-  CliErrorCode,
-  DeployBlobSource,
-  DeployRequest,
-  DeployStrategy,
-  ImageSpec,
-  Io,
-  LoadRequest,
-  PlatformImageSpec,
-  PushRequest,
+  api.CliErrorCode,
+  api.DeployBlobSource,
+  api.DeployRequest,
+  api.DeployStrategy,
+  api.ImageSpec,
+  api.Io,
+  api.LoadRequest,
+  api.PlatformImageSpec,
+  api.PushRequest,
 ];
 
 it('pins the type exports', () => {

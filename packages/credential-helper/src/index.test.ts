@@ -1,14 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type {
-  CredentialHeaders,
-  CredentialHelper,
-  CredentialHelperErrorCode,
-  CredentialHelperOptions,
-  GetCredentialHeadersOptions,
-  HeaderMap,
-  HelperOutput,
-  RunHelperOptions,
-} from './index.js';
 import * as api from './index.js';
 
 describe('public API', () => {
@@ -28,14 +18,14 @@ describe('public API', () => {
 
 /** Every type export: removing or renaming one fails typecheck here. */
 type PinnedTypes = [
-  CredentialHeaders,
-  CredentialHelper,
-  CredentialHelperErrorCode,
-  CredentialHelperOptions,
-  GetCredentialHeadersOptions,
-  HeaderMap,
-  HelperOutput,
-  RunHelperOptions,
+  api.CredentialHeaders,
+  api.CredentialHelper,
+  api.CredentialHelperErrorCode,
+  api.CredentialHelperOptions,
+  api.GetCredentialHeadersOptions,
+  api.HeaderMap,
+  api.HelperOutput,
+  api.RunHelperOptions,
 ];
 
 it('pins the type exports', () => {

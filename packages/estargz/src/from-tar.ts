@@ -86,5 +86,5 @@ export async function estargzFromTarToFile(
   blobPath: string,
   options: EstargzFromTarOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(estargzFromTar(tarPath, options), blobPath);
+  return await writeResultToFile(estargzFromTar(tarPath, options), blobPath, options);
 }

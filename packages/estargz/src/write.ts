@@ -7,6 +7,7 @@ import {
   writeResultToFile,
 } from '@img/layer-writer';
 import {
+  abortOnSignal,
   DigestCounter,
   parseCompression,
   pipeToResult,
@@ -178,10 +179,8 @@ export function assembleLayer(
     assembled = await assembler.finish();
   });
   const blob = new DigestCounter();
-  const { stream, metadata } = pipeToResult(source, blob, () =>
-    metadataOf(assembled!, blob, resolved.mediaType, options),
-  );
-  return { stream, metadata };
+  const result = pipeToResult(source, blob, () => metadataOf(assembled!, blob, resolved.mediaType, options));
+  return abortOnSignal(result, options.signal);
 }
 
 /** writeEstargzLayer into `blobPath` (temp file + rename; nothing is left behind on error). */
@@ -190,5 +189,5 @@ export async function writeEstargzLayerToFile(
   blobPath: string,
   options: EstargzLayerOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(writeEstargzLayer(spec, options), blobPath);
+  return await writeResultToFile(writeEstargzLayer(spec, options), blobPath, options);
 }

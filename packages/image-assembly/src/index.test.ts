@@ -1,13 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type {
-  AssembledImage,
-  AssemblyErrorCode,
-  BaseImage,
-  BuildImageOptions,
-  BuildIndexOptions,
-  BuiltIndex,
-  ConfigSettings,
-} from './index.js';
 import * as api from './index.js';
 
 // A tripwire: adding, removing or renaming an export is a deliberate change, made here too.
@@ -32,13 +23,13 @@ describe('public API', () => {
 
 /** Every type export: removing or renaming one fails typecheck here. */
 type PinnedTypes = [
-  AssembledImage,
-  AssemblyErrorCode,
-  BaseImage,
-  BuildImageOptions,
-  BuildIndexOptions,
-  BuiltIndex,
-  ConfigSettings,
+  api.AssembledImage,
+  api.AssemblyErrorCode,
+  api.BaseImage,
+  api.BuildImageOptions,
+  api.BuildIndexOptions,
+  api.BuiltIndex,
+  api.ConfigSettings,
 ];
 
 it('pins the type exports', () => {

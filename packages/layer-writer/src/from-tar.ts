@@ -11,6 +11,7 @@ import { DigestCounter, pipeToResult, readableFromProducer } from './streams.js'
 import { detectFileCompression, openTarStream, wrapDecompressError } from './tar-input.js';
 import type { ChunkSink } from './tar-writer.js';
 import {
+  abortOnSignal,
   buildMetadata,
   compressAndMeasure,
   type LayerOutputOptions,
@@ -117,10 +118,10 @@ function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWrit
     decompressor.end();
     await drained;
   }
-  const { stream, metadata } = pipeToResult(source, blob, () =>
+  const result = pipeToResult(source, blob, () =>
     buildMetadata(diff, blob, options.mediaType ?? ociLayerMediaType(format), options),
   );
-  return { stream, metadata };
+  return abortOnSignal(result, options.signal);
 }
 
 /** layerFromTar into the file `blobPath` (temp file + rename; nothing left behind on error). */
@@ -129,5 +130,5 @@ export async function layerFromTarToFile(
   blobPath: string,
   options: LayerFromTarOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(layerFromTar(inputPath, options), blobPath);
+  return await writeResultToFile(layerFromTar(inputPath, options), blobPath, options);
 }

@@ -34,7 +34,12 @@ export type {
   WhiteoutEntry,
 } from './spec.js';
 export { DEFAULT_CREATE_PARENT_DIRECTORIES } from './spec.js';
-export type { LayerOutputOptions, LayerWriteResult, WriteLayerOptions } from './write-layer.js';
+export type {
+  LayerOutputOptions,
+  LayerWriteResult,
+  WriteLayerOptions,
+  WriteResultOptions,
+} from './write-layer.js';
 export {
   writeLayer,
   writeLayerMetadata,

@@ -1,26 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type {
-  BaseInfo,
-  BlobLocation,
-  BlobSource,
-  DirectorySinkOptions,
-  DockerArchiveImage,
-  FileSink,
-  ImageEntry,
-  ImageGraph,
-  LayoutErrorCode,
-  LayoutLock,
-  LayoutLockOptions,
-  LayoutSource,
-  ReadDockerArchiveOptions,
-  ReadLayout,
-  ReadLayoutOptions,
-  ValidateImageGraphOptions,
-  ValidateLayoutOptions,
-  ValidationReport,
-  WriteDockerArchiveOptions,
-  WriteLayoutOptions,
-} from './index.js';
 import * as api from './index.js';
 
 // A tripwire: removing or renaming a public export must be a deliberate change.
@@ -68,26 +46,26 @@ describe('public API', () => {
 
 /** Every type export: removing or renaming one fails typecheck here. */
 type PinnedTypes = [
-  BaseInfo,
-  BlobLocation,
-  BlobSource,
-  DirectorySinkOptions,
-  DockerArchiveImage,
-  FileSink,
-  ImageEntry,
-  ImageGraph,
-  LayoutErrorCode,
-  LayoutLock,
-  LayoutLockOptions,
-  LayoutSource,
-  ReadLayout,
-  ReadDockerArchiveOptions,
-  ReadLayoutOptions,
-  ValidateImageGraphOptions,
-  ValidateLayoutOptions,
-  ValidationReport,
-  WriteDockerArchiveOptions,
-  WriteLayoutOptions,
+  api.BaseInfo,
+  api.BlobLocation,
+  api.BlobSource,
+  api.DirectorySinkOptions,
+  api.DockerArchiveImage,
+  api.FileSink,
+  api.ImageEntry,
+  api.ImageGraph,
+  api.LayoutErrorCode,
+  api.LayoutLock,
+  api.LayoutLockOptions,
+  api.LayoutSource,
+  api.ReadLayout,
+  api.ReadDockerArchiveOptions,
+  api.ReadLayoutOptions,
+  api.ValidateImageGraphOptions,
+  api.ValidateLayoutOptions,
+  api.ValidationReport,
+  api.WriteDockerArchiveOptions,
+  api.WriteLayoutOptions,
 ];
 
 it('pins the type exports', () => {

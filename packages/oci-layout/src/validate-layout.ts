@@ -36,7 +36,12 @@ interface LayerCheck {
   diffId?: string;
 }
 
-async function checkLayer(source: BlobSource, d: Descriptor, withDiffId: boolean): Promise<LayerCheck> {
+async function checkLayer(
+  source: BlobSource,
+  d: Descriptor,
+  withDiffId: boolean,
+  signal: AbortSignal | undefined,
+): Promise<LayerCheck> {
   const algorithm = digestAlgorithm(d.digest);
   const outer = createHash(algorithm);
   const inner = createHash('sha256');
@@ -64,9 +69,11 @@ async function checkLayer(source: BlobSource, d: Descriptor, withDiffId: boolean
       cb();
     },
   });
-  const stream = await source.open();
-  if (withDiffId) await pipeline(stream, counter, createDecompressor(layerCompression(d.mediaType)), sink);
-  else await pipeline(stream, counter, sink);
+  const stream = await source.open(signal ? { signal } : {});
+  const opts = signal ? { signal } : {};
+  if (withDiffId)
+    await pipeline(stream, counter, createDecompressor(layerCompression(d.mediaType)), sink, opts);
+  else await pipeline(stream, counter, sink, opts);
   return {
     digest: `${algorithm}:${outer.digest('hex')}`,
     size,
@@ -132,8 +139,9 @@ export async function validateImageGraph(
       let result = checked.get(layer.digest);
       if (!result) {
         try {
-          result = await checkLayer(source!, layer, !options.fast);
+          result = await checkLayer(source!, layer, !options.fast, options.signal);
         } catch (e) {
+          if (options.signal?.aborted) throw options.signal.reason;
           if (e instanceof LayoutError) throw e;
           fail(
             'IMG_LAYOUT_INVALID',

@@ -1,9 +1,9 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { SpecError } from './errors.js';
+import type { AbortOptions } from './options.js';
 import type { Descriptor } from './types.js';
 
-export interface OpenBlobOptions {
-  readonly signal?: AbortSignal;
+export interface OpenBlobOptions extends AbortOptions {
   /** Start at this byte (a resumed write). Default 0. */
   readonly offset?: number;
 }

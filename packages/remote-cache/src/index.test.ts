@@ -1,19 +1,4 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type {
-  BlobOpener,
-  BlobRef,
-  BlobSource,
-  BytestreamBlob,
-  CallOptions,
-  OpenBlobOptions,
-  OpenBlobSourceOptions,
-  ReadBlobOptions,
-  RemoteCacheCapabilities,
-  RemoteCacheEndpoint,
-  RemoteCacheErrorCode,
-  RemoteCacheOptions,
-  RetryOptions,
-} from './index.js';
 import * as api from './index.js';
 
 describe('public API', () => {
@@ -63,19 +48,19 @@ describe('public API', () => {
 
 /** Every type export: removing or renaming one fails typecheck here. */
 type PinnedTypes = [
-  BlobOpener,
-  BlobRef,
-  BlobSource,
-  BytestreamBlob,
-  CallOptions,
-  OpenBlobOptions,
-  OpenBlobSourceOptions,
-  ReadBlobOptions,
-  RemoteCacheCapabilities,
-  RemoteCacheEndpoint,
-  RemoteCacheErrorCode,
-  RemoteCacheOptions,
-  RetryOptions,
+  api.BlobOpener,
+  api.BlobRef,
+  api.BlobSource,
+  api.BytestreamBlob,
+  api.CallOptions,
+  api.OpenBlobOptions,
+  api.OpenBlobSourceOptions,
+  api.ReadBlobOptions,
+  api.RemoteCacheCapabilities,
+  api.RemoteCacheEndpoint,
+  api.RemoteCacheErrorCode,
+  api.RemoteCacheOptions,
+  api.RetryOptions,
 ];
 
 it('pins the type exports', () => {

@@ -2,14 +2,13 @@ import {
   DEFAULT_CONTAINERD_ADDRESS,
   DEFAULT_CONTAINERD_NAMESPACE,
   type FetchMissingBlob,
-  type LoadProgressEvent,
   type LoadResult,
   loadIntoContainerd,
   loadIntoDocker,
   loadIntoPodman,
   type PlatformSelection,
 } from '@img/containerd-loader';
-import { type ImageGraph, parsePlatform } from '@img/oci-spec';
+import { type ImageGraph, type ProgressEvent, parsePlatform } from '@img/oci-spec';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { BlobProgress, summaryLine } from '../util/load-progress.js';
@@ -96,7 +95,7 @@ export async function loadContent(
     const common = {
       names: [...target.names],
       fetchMissingBlob: options.fetchMissingBlob ?? remote.fetch,
-      ...(progress ? { onProgress: (e: LoadProgressEvent) => progress.update(e) } : {}),
+      ...(progress ? { onProgress: (e: ProgressEvent) => progress.update(e) } : {}),
     };
     let result: LoadResult;
     if (target.daemon === 'containerd') {

@@ -1,12 +1,11 @@
-import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { PassThrough, Transform } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AtomicFile, removeOnExit, tempPathBeside } from '@img/atomic-write';
+import { removeOnExit, tempPathBeside } from '@img/atomic-write';
 import { estargzFromTarToFile } from '@img/estargz';
 import { layerFromTar, writeResultToFile } from '@img/layer-writer';
-import { createDecompressor, DigestCounter, detectCompression } from '@img/layer-writer/internal';
-import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
+import { detectCompression } from '@img/layer-writer/internal';
+import type { LayerCompression, LayerMetadata } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 import { type LayerEncoding, layerWriterOptions } from './layer-request.js';
 
@@ -42,67 +41,15 @@ export async function detectTarCompression(path: string): Promise<LayerCompressi
   }
 }
 
-/** A pass-through that also writes every chunk to `file` (back-pressure from the disk included). */
-function copyingTo(file: AtomicFile): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      file.write(chunk).then(() => done(null, chunk), done);
-    },
-  });
-}
-
-/**
- * Digest and size of the file as it is, diff_id and size of its decompressed tar, in one read; with
- * `copy`, the bytes are written there on the way (the caller commits it once all went well).
- */
-async function measureAsIs(
-  src: string,
-  compression: LayerCompression,
-  mediaType: string,
-  copy?: AtomicFile,
-): Promise<LayerMetadata> {
-  const blob = new DigestCounter();
-  const diff = new DigestCounter();
-  await pipeline(
-    createReadStream(src),
-    copy ? copyingTo(copy) : new PassThrough(),
-    blob,
-    createDecompressor(compression),
-    diff,
-    async (source) => {
-      for await (const _ of source);
-    },
-  );
-  return {
-    mediaType,
-    digest: blob.digest,
-    size: blob.bytes,
-    diff_id: diff.digest,
-    uncompressed_size: diff.bytes,
-  };
-}
-
 /** The tar as it is (copied to `output` when given): metadata only, no recompression. */
 async function keepAsIs(request: TarLayerRequest): Promise<LayerMetadata> {
-  const { encoding } = request;
-  const copy = request.output ? await AtomicFile.open(request.output) : undefined;
-  try {
-    const metadata: LayerMetadata = {
-      ...(await measureAsIs(
-        request.source,
-        request.sourceCompression,
-        encoding.mediaType ?? ociLayerMediaType(request.sourceCompression),
-        copy,
-      )),
-      ...(encoding.annotations ? { annotations: encoding.annotations } : {}),
-      history: [{ created_by: encoding.createdBy }],
-    };
-    await copy?.commit();
-    return metadata;
-  } catch (err) {
-    await copy?.abort();
-    throw err;
-  }
+  // The source's own compression (passthrough refuses another); its mtimes are kept.
+  const { sourceDateEpoch: _, ...encoding } = request.encoding;
+  const options = layerWriterOptions({ ...encoding, compression: request.sourceCompression });
+  const result = layerFromTar(request.source, { ...options, mode: 'passthrough' });
+  if (request.output) return await writeResultToFile(result, request.output);
+  await pipeline(result.stream, new Writable({ write: (_chunk, _encoding, done) => done() }));
+  return await result.metadata;
 }
 
 /** The tar as an eStargz layer (rewritten first when asked). */

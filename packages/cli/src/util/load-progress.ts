@@ -1,4 +1,5 @@
-import type { LoadProgressEvent, LoadResult } from '@img/containerd-loader';
+import type { LoadResult } from '@img/containerd-loader';
+import type { ProgressEvent } from '@img/oci-spec';
 import { MultiBar, type SingleBar } from 'cli-progress';
 import { humanSize } from './human.js';
 
@@ -22,31 +23,28 @@ export class BlobProgress {
   readonly #active = new Map<string, SingleBar>();
   #stopped = false;
 
-  update(e: LoadProgressEvent): void {
-    if (this.#stopped || e.type === 'plan') return;
-    const digest = e.descriptor.digest.slice(7, 19);
-    if (e.type === 'blob-start') {
+  update(e: ProgressEvent): void {
+    if (this.#stopped || e.type === 'plan' || !e.descriptor) return;
+    const { descriptor } = e;
+    const digest = descriptor.digest.slice(7, 19);
+    if (e.phase === 'start') {
       this.#active.set(
-        e.descriptor.digest,
-        this.#bars.create(e.descriptor.size, 0, {
+        descriptor.digest,
+        this.#bars.create(descriptor.size, 0, {
           kind: e.kind.padEnd(8),
           digest,
           done: '',
-          sizes: `0 B/${humanSize(e.descriptor.size)}`,
+          sizes: `0 B/${humanSize(descriptor.size)}`,
         }),
       );
-    } else if (e.type === 'blob-progress') {
+    } else if (e.phase === 'progress') {
       this.#active
-        .get(e.descriptor.digest)
-        ?.update(e.offset, { sizes: `${humanSize(e.offset)}/${humanSize(e.descriptor.size)}` });
+        .get(descriptor.digest)
+        ?.update(e.bytes, { sizes: `${humanSize(e.bytes)}/${humanSize(descriptor.size)}` });
     } else {
-      const bar = this.#active.get(e.descriptor.digest);
-      if (bar) {
-        bar.update(e.descriptor.size, {
-          done: e.status === 'present' ? 'present' : 'written',
-          sizes: humanSize(e.descriptor.size),
-        });
-      }
+      this.#active
+        .get(descriptor.digest)
+        ?.update(descriptor.size, { done: e.outcome, sizes: humanSize(descriptor.size) });
     }
   }
 

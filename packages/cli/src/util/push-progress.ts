@@ -1,14 +1,15 @@
-import type { PushProgressEvent } from '@img/registry-client';
+import type { BlobProgressEvent, ProgressEvent } from '@img/oci-spec';
 import type { SingleBar } from 'cli-progress';
 import type { Io } from '../io.js';
 import { humanRate, humanSize } from './human.js';
 
 export interface PushReporter {
-  onProgress(event: PushProgressEvent): void;
+  onProgress(event: ProgressEvent): void;
   stop(): void;
 }
 
 const short = (digest: string) => digest.slice(7, 19);
+const isDocument = (e: BlobProgressEvent) => e.kind === 'manifest' || e.kind === 'index';
 const silent: PushReporter = { onProgress() {}, stop() {} };
 
 /**
@@ -32,19 +33,22 @@ export async function createPushReporter(io: Io): Promise<PushReporter> {
   const started = new Map<string, number>();
   return {
     onProgress(e) {
-      if (e.kind === 'manifest') return;
-      let bar = bars.get(e.digest);
+      if (e.type !== 'blob' || isDocument(e) || !e.descriptor) return;
+      const { digest, size } = e.descriptor;
+      const state = e.phase === 'done' ? (e.outcome ?? 'done') : 'uploading';
+      let bar = bars.get(digest);
       if (!bar) {
-        bar = multi.create(e.size || 1, 0, { digest: short(e.digest), sizes: '', speed: '', state: e.state });
-        bars.set(e.digest, bar);
-        started.set(e.digest, Date.now());
+        bar = multi.create(size || 1, 0, { digest: short(digest), sizes: '', speed: '', state });
+        bars.set(digest, bar);
+        started.set(digest, Date.now());
       }
-      const seconds = (Date.now() - started.get(e.digest)!) / 1000;
-      const done = e.state === 'uploading' ? e.bytes : e.size || 1;
+      const seconds = (Date.now() - started.get(digest)!) / 1000;
+      const done = e.phase === 'done' ? size || 1 : e.bytes;
+      const moved = state === 'uploading' || state === 'uploaded';
       bar.update(done, {
-        state: e.state,
-        sizes: `${humanSize(e.state === 'uploading' ? e.bytes : e.size)}/${humanSize(e.size)}`,
-        speed: e.state === 'uploading' || e.state === 'uploaded' ? humanRate(e.bytes, seconds) : '',
+        state,
+        sizes: `${humanSize(e.phase === 'done' ? size : e.bytes)}/${humanSize(size)}`,
+        speed: moved ? humanRate(e.bytes, seconds) : '',
       });
     },
     stop() {

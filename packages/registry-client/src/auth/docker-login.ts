@@ -1,9 +1,9 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { runHelper } from '@img/credential-helper';
 import { RegistryError } from '../errors.js';
 import { normalizeRegistry } from '../reference.js';
 import { authFilePaths, helperServerUrl, normalizeAuthKey } from './docker-config.js';
-import { runHelper } from './run-helper.js';
 
 export interface DockerLoginOptions {
   /** Environment for locating config.json and running helpers. Default process.env. */
@@ -76,7 +76,7 @@ function helperFor(doc: ConfigDoc, registry: string): string | undefined {
 
 async function callHelper(helper: string, action: 'store' | 'erase', input: string, env: NodeJS.ProcessEnv) {
   const executable = `docker-credential-${helper}`;
-  const result = await runHelper(executable, [action], input, env);
+  const result = await runHelper(executable, [action], input, { env });
   if (result.spawnError || result.code !== 0) {
     const why = result.spawnError
       ? result.spawnError.code === 'ENOENT'
