@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The import rules of the monorepo, checked over every package's src/ (run by `pnpm lint`):
 //   1. no import cycle between files (type-only imports included: they are still a knot of modules);
-//   2. no import of another package's src/ (import the package by its name: `@img/oci-spec`);
+//   2. no import of another package's src/ (import the package by its name: `@img/oci-spec`); tests
+//      may import the repository's shared test helpers under test/ (e.g. test/fuzz.ts);
 //   3. no import of a dependency's private files: a subpath must be one its package.json `exports`
 //      lists (`undici/lib/...` is not); build config (scripts/*.mjs bundler plugins) is not source.
 // Prints one line per violation and exits 1, or prints a summary and exits 0.
@@ -20,6 +21,7 @@ const ts = require('typescript');
 
 const SOURCE = /\.(ts|tsx|mts|cts)$/;
 const NODE_BUILTIN = /^node:/;
+const TEST_FILE = /\.test\.tsx?$/;
 
 function sourceFiles(dir) {
   const out = [];
@@ -130,6 +132,9 @@ for (const pkg of packages) {
         const target = resolveRelative(file, spec);
         if (!target) continue; // a JSON or asset file, or typecheck's problem
         const owner = packageOf(target);
+        // Tests may use the repository's own test helpers (test/, no package of its own).
+        if (owner === undefined && TEST_FILE.test(file) && target.startsWith(join(root, 'test') + sep))
+          continue;
         if (owner !== pkg) {
           violations.push(`${at}: imports ${spec}: another package's files (import it by its package name)`);
         } else if (!target.startsWith(join(pkg, 'src') + sep) && SOURCE.test(target)) {

@@ -1,17 +1,22 @@
 #!/usr/bin/env node
-// Registry server benchmark: `img registry serve` against Debian's docker-registry, same client (crane),
-// same image, same run.
+// Registry server benchmark: `img registry serve` (blobs in files, and blobs in a BuildGrid CAS with
+// --reapi-endpoint) against Debian's docker-registry, same client (crane), same image, same run.
 //
 //   node bench/registry/run.mjs [--size-mib 512] [--layers 4] [--iterations 3] [--no-build] [--keep]
 //
 // 1. Builds the CLI and @img/test-utils (turbo) unless --no-build.
 // 2. Writes an OCI layout: `--layers` gzip layers (level 0: stored blocks, so generating them costs
 //    nothing) of one incompressible file each, `--size-mib` in total, a config with the right diff_ids.
-// 3. Starts both registries on 127.0.0.1 (ours with `img registry serve --port 0`, docker-registry with
-//    startRegistry from @img/test-utils), then per iteration, in alternating order: `crane push` of the
-//    layout to a fresh repository, then `crane pull --format oci` of it.
-// 4. Prints per operation the wall time and the registry process's CPU (user+sys, from /proc), then
-//    the medians, the ratio img/docker-registry, and each registry's peak RSS (VmHWM) over the run.
+// 3. Starts the registries on 127.0.0.1 (ours with `img registry serve --port 0`, once on files and once
+//    with `--reapi-endpoint` on a BuildGrid from startBuildGrid; docker-registry with startRegistry from
+//    @img/test-utils), then per iteration, in rotating order: `crane push` of the layout to a fresh
+//    repository, then `crane pull --format oci` of it.
+// 4. Prints per operation the wall time and the registry process's CPU (user+sys, from /proc; for the
+//    CAS registry also BuildGrid's), then the medians, the ratios to docker-registry, and each
+//    registry's peak RSS (VmHWM) over the run.
+// 5. The cas_registry push: the layers are already in the CAS (the build wrote them there), so a push
+//    to a fresh repository is the config and the manifest; timed against `crane push` of the whole
+//    image to a fresh repository of the file registry, with the bytes each sent.
 import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -172,27 +177,79 @@ async function peakRssMib(pid) {
 
 async function timed(server, fn) {
   const cpu0 = await processCpu(server.pid);
+  const cache0 = server.cachePid ? await processCpu(server.cachePid) : 0;
   const t0 = performance.now();
   await fn();
-  return { wall: (performance.now() - t0) / 1000, cpu: (await processCpu(server.pid)) - cpu0 };
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = (await processCpu(server.pid)) - cpu0;
+  return { wall, cpu, cacheCpu: server.cachePid ? (await processCpu(server.cachePid)) - cache0 : 0 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function startImgRegistry(storage) {
-  const child = spawn(process.execPath, [cli, 'registry', 'serve', '--port', '0', '--storage', storage], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startImgRegistry(storage, name = 'img registry serve', extra = []) {
+  const child = spawn(
+    process.execPath,
+    [cli, 'registry', 'serve', '--port', '0', '--storage', storage, ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const [address] = await new Promise((done, reject) => {
     createInterface({ input: child.stdout }).once('line', (l) => done([l]));
     child.once('exit', (code) => reject(new Error(`img registry serve exited ${code}`)));
   });
   return {
-    name: 'img registry serve',
+    name,
     address,
     pid: child.pid,
     stop: () => new Promise((done) => child.once('exit', done).kill('SIGTERM')),
   };
+}
+
+/**
+ * The cas_registry push: the image's layers are in the CAS already (the build wrote them), so the
+ * push is the config (POST ?digest=) and the manifest (its descriptors tell the registry the layer
+ * sizes, which is all the CAS needs to find them). Against a full `crane push` to the file registry.
+ */
+async function casRegistryPush(layout, cas, files) {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
+  const manifestBytes = await readFile(join(layout, 'blobs', 'sha256', index.manifests[0].digest.slice(7)));
+  const manifest = JSON.parse(manifestBytes.toString());
+  const config = await readFile(join(layout, 'blobs', 'sha256', manifest.config.digest.slice(7)));
+  const image = manifest.layers.reduce((n, l) => n + l.size, 0) + config.length + manifestBytes.length;
+  const walls = [];
+  const baseline = [];
+  for (let i = 0; i < iterations; i++) {
+    const repo = `bench/cas-push${i}`;
+    const t0 = performance.now();
+    const post = await fetch(
+      `http://${cas.address}/v2/${repo}/blobs/uploads/?digest=${manifest.config.digest}`,
+      {
+        method: 'POST',
+        body: config,
+      },
+    );
+    const put = await fetch(`http://${cas.address}/v2/${repo}/manifests/latest`, {
+      method: 'PUT',
+      body: manifestBytes,
+      headers: { 'content-type': manifest.mediaType },
+    });
+    walls.push((performance.now() - t0) / 1000);
+    if (post.status !== 201 || put.status !== 201) fail(`cas_registry push: ${post.status} / ${put.status}`);
+    baseline.push(
+      (
+        await timed(files, () =>
+          run(crane, ['push', '--insecure', layout, `${files.address}/bench/full${i}:latest`]),
+        )
+      ).wall,
+    );
+  }
+  const sent = config.length + manifestBytes.length;
+  console.log(
+    `\ncas_registry push (layers already in the CAS) vs crane push of the whole image (file registry), medians:` +
+      `\n  cas_registry ${median(walls).toFixed(3)} s, ${sent} bytes sent (${((100 * sent) / image).toFixed(4)} % of the image)` +
+      `\n  crane push   ${median(baseline).toFixed(3)} s, ${image} bytes sent` +
+      `\n  ratio cas_registry / crane push: wall ${(median(walls) / median(baseline)).toFixed(4)}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +258,7 @@ if (!args['no-build']) {
   console.log('building the CLI and test-utils (turbo)...');
   await run('pnpm', ['turbo', 'run', 'build', '--filter=@img/cli', '--filter=@img/test-utils']);
 }
-const { startRegistry } = await import(join(repo, 'packages/test-utils/dist/index.js'));
+const { startRegistry, startBuildGrid } = await import(join(repo, 'packages/test-utils/dist/index.js'));
 const work = await mkdtemp(join(tmpdir(), 'img-bench-registry-'));
 const servers = [];
 try {
@@ -219,12 +276,22 @@ try {
 
   const ours = await startImgRegistry(join(work, 'img-storage'));
   servers.push(ours);
+  const bg = await startBuildGrid({ instanceNames: [''] });
+  const cas = await startImgRegistry(join(work, 'img-cas-storage'), 'img registry (CAS)', [
+    '--reapi-endpoint',
+    bg.endpoint,
+  ]);
+  const stopCas = async () => {
+    await cas.stop();
+    await bg.stop();
+  };
+  servers.push({ ...cas, cachePid: bg.pid, stop: stopCas });
   const theirs = await startRegistry();
   servers.push({ name: 'docker-registry', address: theirs.url, pid: theirs.pid, stop: () => theirs.stop() });
 
   const results = new Map(servers.map((s) => [s.name, { push: [], pull: [] }]));
   for (let i = 0; i < iterations; i++) {
-    const order = i % 2 === 0 ? servers : [...servers].reverse();
+    const order = servers.map((_, k) => servers[(k + i) % servers.length]);
     for (const s of order) {
       const ref = `${s.address}/bench/run${i}:latest`;
       const push = await timed(s, () => run(crane, ['push', '--insecure', layout, ref]));
@@ -233,8 +300,9 @@ try {
       await rm(out, { recursive: true, force: true });
       results.get(s.name).push.push(push);
       results.get(s.name).pull.push(pull);
+      const cache = (x) => (s.cachePid ? ` + BuildGrid ${x.cacheCpu.toFixed(2)} s` : '');
       console.log(
-        `  #${i} ${s.name.padEnd(18)} push ${push.wall.toFixed(2)} s (registry CPU ${push.cpu.toFixed(2)} s)   pull ${pull.wall.toFixed(2)} s (registry CPU ${pull.cpu.toFixed(2)} s)`,
+        `  #${i} ${s.name.padEnd(18)} push ${push.wall.toFixed(2)} s (registry CPU ${push.cpu.toFixed(2)} s${cache(push)})   pull ${pull.wall.toFixed(2)} s (registry CPU ${pull.cpu.toFixed(2)} s${cache(pull)})`,
       );
     }
   }
@@ -248,20 +316,25 @@ try {
       pushCpu: median(r.push.map((x) => x.cpu)),
       pull: median(r.pull.map((x) => x.wall)),
       pullCpu: median(r.pull.map((x) => x.cpu)),
+      cacheCpu: median(r.push.map((x) => x.cacheCpu)) + median(r.pull.map((x) => x.cacheCpu)),
       rss: await peakRssMib(s.pid),
     };
     summary[s.name] = row;
     console.log(
       `  ${s.name.padEnd(18)} push ${row.push.toFixed(2)} / ${row.pushCpu.toFixed(2)}   pull ${row.pull.toFixed(2)} / ${row.pullCpu.toFixed(2)}   ` +
-        `(${(row.pushCpu / gib).toFixed(2)} + ${(row.pullCpu / gib).toFixed(2)} CPU s per GiB)   peak RSS ${row.rss.toFixed(0)} MiB`,
+        `(${(row.pushCpu / gib).toFixed(2)} + ${(row.pullCpu / gib).toFixed(2)} CPU s per GiB)   peak RSS ${row.rss.toFixed(0)} MiB` +
+        (s.cachePid ? `   (+ BuildGrid CPU ${row.cacheCpu.toFixed(2)} s per push+pull)` : ''),
     );
   }
-  const a = summary['img registry serve'];
   const b = summary['docker-registry'];
-  console.log(
-    `\nimg / docker-registry: push wall ${(a.push / b.push).toFixed(2)}, push CPU ${(a.pushCpu / b.pushCpu).toFixed(2)}, ` +
-      `pull wall ${(a.pull / b.pull).toFixed(2)}, pull CPU ${(a.pullCpu / b.pullCpu).toFixed(2)}, peak RSS ${(a.rss / b.rss).toFixed(2)}`,
-  );
+  for (const name of ['img registry serve', 'img registry (CAS)']) {
+    const a = summary[name];
+    console.log(
+      `${name} / docker-registry: push wall ${(a.push / b.push).toFixed(2)}, push CPU ${(a.pushCpu / b.pushCpu).toFixed(2)}, ` +
+        `pull wall ${(a.pull / b.pull).toFixed(2)}, pull CPU ${(a.pullCpu / b.pullCpu).toFixed(2)}, peak RSS ${(a.rss / b.rss).toFixed(2)}`,
+    );
+  }
+  await casRegistryPush(layout, servers[1], servers[0]);
   const used = await stat(join(work, 'img-storage')).catch(() => undefined);
   if (!used) fail('img registry storage missing');
 } finally {

@@ -5,6 +5,15 @@ export interface BlobStat {
   readonly size: number;
 }
 
+export interface StatBlobOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * The size the caller expects (a manifest's descriptor says it). A store that can only find a blob by
+   * digest and size (the REAPI CAS) uses it when it has no size of its own for the digest.
+   */
+  readonly size?: number;
+}
+
 export interface OpenBlobOptions {
   readonly signal?: AbortSignal;
   /** First byte to read (default 0). */
@@ -26,7 +35,7 @@ export interface WriteBlobOptions {
  */
 export interface BlobStore {
   /** The blob's size, or undefined when the store does not hold it. */
-  stat(digest: BlobDigest): Promise<BlobStat | undefined>;
+  stat(digest: BlobDigest, options?: StatBlobOptions): Promise<BlobStat | undefined>;
   /** A fresh stream of the blob's bytes (or of a range of them). */
   open(digest: BlobDigest, options?: OpenBlobOptions): Promise<Readable>;
   /** Stores `body` under `digest`, verifying digest and size on the way; all or nothing. */
@@ -53,10 +62,28 @@ export interface ListableBlobStore extends BlobStore {
   list(): AsyncIterable<StoredBlob>;
 }
 
+/** A blob and its size, as a store that evicts on its own needs them to be asked about. */
+export interface SizedBlob {
+  readonly digest: BlobDigest;
+  readonly size: number;
+}
+
+/**
+ * A store that drops blobs on its own schedule (the REAPI CAS evicts what nobody asked about lately)
+ * and can be asked to keep some: `refresh` marks them as used and returns those it no longer holds.
+ */
+export interface RefreshableBlobStore extends BlobStore {
+  refresh(blobs: readonly SizedBlob[], options?: { readonly signal?: AbortSignal }): Promise<BlobDigest[]>;
+}
+
 export function canAdopt(store: BlobStore): store is FileAdoptingBlobStore {
   return 'adopt' in store && typeof store.adopt === 'function';
 }
 
 export function canList(store: BlobStore): store is ListableBlobStore {
   return 'list' in store && typeof store.list === 'function';
+}
+
+export function canRefresh(store: BlobStore): store is RefreshableBlobStore {
+  return 'refresh' in store && typeof store.refresh === 'function';
 }

@@ -15,6 +15,12 @@ export interface RegistryLimits {
   readonly maxTagsPerPush: number;
 }
 
+/** What handlers tell about blob use (a BlobKeepAlive; typed here by role so keepalive.ts can import the context). */
+export interface BlobUseTracker {
+  /** Marks a blob as just used. */
+  touch(digest: string): void;
+}
+
 /** What every request handler works with. */
 export interface RegistryContext {
   readonly blobs: BlobStore;
@@ -23,4 +29,6 @@ export interface RegistryContext {
   readonly limits: RegistryLimits;
   /** Shared by pushes, exclusive for garbage collection. */
   readonly lock: SharedExclusiveLock;
+  /** With the keepAlive option: told about every blob used, so the most recent are kept alive. */
+  keepAlive?: BlobUseTracker;
 }

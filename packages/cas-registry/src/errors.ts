@@ -6,7 +6,8 @@ export type CasRegistryErrorCode =
   | 'IMG_CASREG_DIGEST_MISMATCH'
   | 'IMG_CASREG_SIZE_MISMATCH'
   | 'IMG_CASREG_TOO_LARGE'
-  | 'IMG_CASREG_LISTEN';
+  | 'IMG_CASREG_LISTEN'
+  | 'IMG_CASREG_UNAVAILABLE';
 
 /** Errors raised by @img/cas-registry (its options, blob stores and server start-up). Match on `code`. */
 export class CasRegistryError extends ImgError<CasRegistryErrorCode> {}

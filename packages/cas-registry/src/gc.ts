@@ -3,7 +3,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { canList } from './blob-store.js';
 import type { RegistryContext } from './context.js';
 import { type BlobDigest, parseBlobDigest } from './digests.js';
-import { checkPushedManifest } from './manifest-check.js';
+import { loadGraph, reachable } from './graph.js';
 
 export interface GarbageReport {
   /** Manifests removed from repositories (tags never point at them: they were unreachable). */
@@ -15,57 +15,6 @@ export interface GarbageReport {
   /** Unreferenced objects still inside their TTL. */
   readonly pending: number;
   readonly durationMs: number;
-}
-
-interface RepoGraph {
-  /** Manifest digest -> blob digests it references (config, distributable layers). */
-  readonly blobs: Map<string, string[]>;
-  /** Manifest digest -> manifests it keeps alive (index children, its subject). */
-  readonly edges: Map<string, string[]>;
-  readonly modified: Map<string, number>;
-}
-
-async function loadGraph(ctx: RegistryContext, name: string): Promise<RepoGraph> {
-  const graph: RepoGraph = { blobs: new Map(), edges: new Map(), modified: new Map() };
-  const referrersOf = new Map<string, string[]>();
-  for await (const { value: digest, modifiedMs } of ctx.repositories.listManifests(name)) {
-    graph.modified.set(digest.value, modifiedMs);
-    const stored = await ctx.repositories.readManifest(name, digest);
-    if (!stored) continue;
-    let pushed: ReturnType<typeof checkPushedManifest>;
-    try {
-      pushed = checkPushedManifest(stored.bytes, stored.mediaType, { schema: false });
-    } catch {
-      continue; // accepted by an older version with other rules: keep it, reference nothing
-    }
-    graph.blobs.set(
-      digest.value,
-      pushed.blobs.map((b) => b.digest.value),
-    );
-    const edges = pushed.children.map((c) => c.digest.value);
-    if (pushed.subject) {
-      edges.push(pushed.subject.value);
-      referrersOf.set(pushed.subject.value, [...(referrersOf.get(pushed.subject.value) ?? []), digest.value]);
-    }
-    graph.edges.set(digest.value, edges);
-  }
-  // A referrer (signature, SBOM) lives as long as its subject: add the reverse edges.
-  for (const [subject, referrers] of referrersOf) {
-    graph.edges.set(subject, [...(graph.edges.get(subject) ?? []), ...referrers]);
-  }
-  return graph;
-}
-
-function reachable(roots: Iterable<string>, edges: Map<string, string[]>): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const d = stack.pop()!;
-    if (seen.has(d)) continue;
-    seen.add(d);
-    for (const next of edges.get(d) ?? []) if (!seen.has(next)) stack.push(next);
-  }
-  return seen;
 }
 
 /**
@@ -125,7 +74,7 @@ export class GarbageCollector {
       const liveHere = new Set<string>();
       const orphanedHere = new Set<string>();
       for (const [digest, modifiedMs] of graph.modified) {
-        const blobs = graph.blobs.get(digest) ?? [];
+        const blobs = (graph.blobs.get(digest) ?? []).map((b) => b.digest.value);
         if (live.has(digest) || !expired(`manifest ${name} ${digest}`, modifiedMs)) {
           for (const blob of blobs) liveHere.add(blob);
           continue;

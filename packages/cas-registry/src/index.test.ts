@@ -3,15 +3,21 @@ import type {
   BlobDigest,
   BlobStat,
   BlobStore,
+  CasBlobStoreOptions,
   CasRegistryErrorCode,
   DigestAlgorithm,
   FileAdoptingBlobStore,
   GarbageReport,
+  KeepAliveOptions,
+  KeepAliveReport,
   ListableBlobStore,
   OpenBlobOptions,
+  RefreshableBlobStore,
   RegistryServer,
   RegistryServerOptions,
   RequestEvent,
+  SizedBlob,
+  StatBlobOptions,
   StoredBlob,
   WriteBlobOptions,
 } from './index.js';
@@ -19,9 +25,12 @@ import * as api from './index.js';
 
 it('exports exactly the public API', () => {
   expect(Object.keys(api).sort()).toEqual([
+    'CasBlobStore',
     'CasRegistryError',
     'DEFAULT_HEADERS_TIMEOUT_MS',
     'DEFAULT_IDLE_TIMEOUT_MS',
+    'DEFAULT_KEEPALIVE_INTERVAL_MS',
+    'DEFAULT_KEEPALIVE_MAX_BLOBS',
     'DEFAULT_MAX_BLOB_BYTES',
     'DEFAULT_MAX_CONNECTIONS',
     'DEFAULT_MAX_MANIFEST_BYTES',
@@ -31,6 +40,7 @@ it('exports exactly the public API', () => {
     'DEFAULT_UPLOAD_EXPIRY_MS',
     'DIGEST_ALGORITHMS',
     'FileBlobStore',
+    'KEEPALIVE_CHANNEL',
     'REQUEST_CHANNEL',
     'parseBlobDigest',
     'startRegistryServer',
@@ -40,7 +50,18 @@ it('exports exactly the public API', () => {
 it('pins the public types', () => {
   expectTypeOf<RegistryServerOptions['storage']>().toEqualTypeOf<string>();
   expectTypeOf<RegistryServer['address']>().toEqualTypeOf<string>();
-  expectTypeOf<BlobStore['stat']>().parameters.toEqualTypeOf<[BlobDigest]>();
+  expectTypeOf<BlobStore['stat']>().parameters.toEqualTypeOf<[BlobDigest, StatBlobOptions?]>();
+  expectTypeOf<StatBlobOptions['size']>().toEqualTypeOf<number | undefined>();
+  expectTypeOf<RefreshableBlobStore['refresh']>().returns.toEqualTypeOf<Promise<BlobDigest[]>>();
+  expectTypeOf<SizedBlob>().toEqualTypeOf<{ readonly digest: BlobDigest; readonly size: number }>();
+  expectTypeOf<api.CasBlobStore>().toMatchTypeOf<RefreshableBlobStore>();
+  expectTypeOf<api.CasBlobStore>().toMatchTypeOf<ListableBlobStore>();
+  expectTypeOf<api.CasBlobStore>().toMatchTypeOf<FileAdoptingBlobStore>();
+  expectTypeOf<CasBlobStoreOptions['root']>().toEqualTypeOf<string>();
+  expectTypeOf<KeepAliveOptions['maxBlobs']>().toEqualTypeOf<number | undefined>();
+  expectTypeOf<RegistryServerOptions['keepAlive']>().toEqualTypeOf<KeepAliveOptions | undefined>();
+  expectTypeOf<KeepAliveReport['missing']>().toEqualTypeOf<readonly string[]>();
+  expectTypeOf<RegistryServer['keepBlobsAlive']>().returns.toEqualTypeOf<Promise<KeepAliveReport>>();
   expectTypeOf<BlobStore['stat']>().returns.toEqualTypeOf<Promise<BlobStat | undefined>>();
   expectTypeOf<FileAdoptingBlobStore>().toMatchTypeOf<BlobStore>();
   expectTypeOf<ListableBlobStore['list']>().returns.toEqualTypeOf<AsyncIterable<StoredBlob>>();
@@ -56,6 +77,7 @@ it('pins the public types', () => {
     | 'IMG_CASREG_SIZE_MISMATCH'
     | 'IMG_CASREG_TOO_LARGE'
     | 'IMG_CASREG_LISTEN'
+    | 'IMG_CASREG_UNAVAILABLE'
   >();
 });
 

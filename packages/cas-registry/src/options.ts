@@ -21,6 +21,18 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Concurrent connections; more are refused until some close. */
 export const DEFAULT_MAX_CONNECTIONS = 512;
 
+/** How often `keepAlive` asks the store about live blobs: well inside any cache's eviction horizon. */
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 10 * 60 * 1000;
+/** Live blobs `keepAlive` asks about per pass (10 FindMissingBlobs requests of 10 000 digests). */
+export const DEFAULT_KEEPALIVE_MAX_BLOBS = 100_000;
+
+export interface KeepAliveOptions {
+  /** Time between passes. Default DEFAULT_KEEPALIVE_INTERVAL_MS. */
+  readonly intervalMs?: number;
+  /** Most blobs kept alive (the most recently used live ones). Default DEFAULT_KEEPALIVE_MAX_BLOBS. */
+  readonly maxBlobs?: number;
+}
+
 /**
  * `signal`: aborting before the server listens rejects the start with `signal.reason`; after, it
  * closes the server as `close()` does.
@@ -41,6 +53,12 @@ export interface RegistryServerOptions extends AbortOptions {
   readonly ttlMs?: number;
   /** How often garbage collection runs with `ttlMs`. Default: a tenth of the TTL, from 1 s to 1 h. */
   readonly gcIntervalMs?: number;
+  /**
+   * Keep live blobs (those a tag reaches) alive in a store that evicts on its own, such as a
+   * CasBlobStore: at every interval, FindMissingBlobs on the most recently used ones. Default: off.
+   * Needs a store with `refresh()`.
+   */
+  readonly keepAlive?: KeepAliveOptions;
   /** Default DEFAULT_MAX_MANIFEST_BYTES. */
   readonly maxManifestBytes?: number;
   /** Default DEFAULT_MAX_BLOB_BYTES. */
@@ -59,8 +77,13 @@ export interface RegistryServerOptions extends AbortOptions {
   readonly maxConnections?: number;
 }
 
-export type ResolvedOptions = Required<Omit<RegistryServerOptions, 'blobStore' | 'ttlMs' | 'signal'>> &
-  Pick<RegistryServerOptions, 'blobStore' | 'ttlMs'> & { readonly maxTagsPerPush: number };
+export type ResolvedOptions = Required<
+  Omit<RegistryServerOptions, 'blobStore' | 'ttlMs' | 'keepAlive' | 'signal'>
+> &
+  Pick<RegistryServerOptions, 'blobStore' | 'ttlMs'> & {
+    readonly maxTagsPerPush: number;
+    readonly keepAlive?: Required<KeepAliveOptions>;
+  };
 
 function positive(value: number | undefined, fallback: number, name: string, min = 1): number {
   if (value === undefined) return fallback;
@@ -90,6 +113,18 @@ export function resolveOptions(options: RegistryServerOptions): ResolvedOptions 
     port,
     ...(ttlMs !== undefined ? { ttlMs } : {}),
     gcIntervalMs: positive(options.gcIntervalMs, gcDefault, 'gcIntervalMs', 0),
+    ...(options.keepAlive
+      ? {
+          keepAlive: {
+            intervalMs: positive(
+              options.keepAlive.intervalMs,
+              DEFAULT_KEEPALIVE_INTERVAL_MS,
+              'keepAlive.intervalMs',
+            ),
+            maxBlobs: positive(options.keepAlive.maxBlobs, DEFAULT_KEEPALIVE_MAX_BLOBS, 'keepAlive.maxBlobs'),
+          },
+        }
+      : {}),
     maxManifestBytes: positive(options.maxManifestBytes, DEFAULT_MAX_MANIFEST_BYTES, 'maxManifestBytes'),
     maxBlobBytes: positive(options.maxBlobBytes, DEFAULT_MAX_BLOB_BYTES, 'maxBlobBytes'),
     maxUploads: positive(options.maxUploads, DEFAULT_MAX_UPLOADS, 'maxUploads'),

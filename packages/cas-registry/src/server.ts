@@ -2,7 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { BlobStore } from './blob-store.js';
+import { type BlobStore, canRefresh } from './blob-store.js';
 import type { RegistryContext } from './context.js';
 import { CasRegistryError } from './errors.js';
 import { FileBlobStore } from './fs-blob-store.js';
@@ -10,6 +10,7 @@ import { GarbageCollector, type GarbageReport } from './gc.js';
 import { HttpError } from './http/http-error.js';
 import { API_VERSION_HEADER, sendError } from './http/respond.js';
 import { route } from './http/router.js';
+import { BlobKeepAlive, type KeepAliveReport } from './keepalive.js';
 import { SharedExclusiveLock } from './lock.js';
 import { type RegistryServerOptions, resolveOptions } from './options.js';
 import { RepositoryStore } from './repository-store.js';
@@ -35,6 +36,8 @@ export interface RegistryServer {
   readonly port: number;
   /** Runs garbage collection now (IMG_CASREG_INVALID_OPTION without `ttlMs`). */
   collectGarbage(now?: number): Promise<GarbageReport>;
+  /** Runs a keepalive pass now (IMG_CASREG_INVALID_OPTION without `keepAlive`). */
+  keepBlobsAlive(): Promise<KeepAliveReport>;
   /** Stops accepting connections, lets requests in flight finish (up to `graceMs`, default 10 s), closes. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -52,6 +55,8 @@ function toHttpError(err: unknown): HttpError {
         return new HttpError(413, 'SIZE_INVALID', err.message);
       case 'IMG_CASREG_BLOB_NOT_FOUND':
         return new HttpError(404, 'BLOB_UNKNOWN', err.message);
+      case 'IMG_CASREG_UNAVAILABLE':
+        return new HttpError(503, 'UNAVAILABLE', err.message, { headers: { 'Retry-After': '5' } });
       default:
         break;
     }
@@ -100,6 +105,12 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const { signal } = options;
   signal?.throwIfAborted();
   const blobs: BlobStore = o.blobStore ?? new FileBlobStore(join(o.storage, 'blobs'));
+  if (o.keepAlive && !canRefresh(blobs)) {
+    throw new CasRegistryError(
+      'IMG_CASREG_INVALID_OPTION',
+      'keepAlive: the blob store cannot refresh blobs (a CasBlobStore can)',
+    );
+  }
   // Stores that need set-up (directories, stale temp files) have a prepare(): probed, not required.
   if ('prepare' in blobs && typeof blobs.prepare === 'function') await blobs.prepare();
   const repositories = new RepositoryStore(o.storage);
@@ -122,6 +133,9 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     },
     lock: new SharedExclusiveLock(),
   };
+  const keepAlive =
+    o.keepAlive && canRefresh(blobs) ? new BlobKeepAlive(ctx, blobs, o.keepAlive.maxBlobs) : undefined;
+  if (keepAlive) ctx.keepAlive = keepAlive;
   const gc =
     o.ttlMs !== undefined ? new GarbageCollector(ctx, o.ttlMs, join(o.storage, 'gc-state.json')) : undefined;
 
@@ -157,6 +171,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     timers.push(timer);
   };
   if (gc && o.gcIntervalMs > 0) every(o.gcIntervalMs, () => gc.collect());
+  if (keepAlive && o.keepAlive) every(o.keepAlive.intervalMs, () => keepAlive.refresh());
   every(Math.min(o.uploadExpiryMs / 2, 600_000), () => uploads.purgeExpired());
 
   const running: RegistryServer = {
@@ -166,6 +181,10 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     collectGarbage(now?: number) {
       if (!gc) throw new CasRegistryError('IMG_CASREG_INVALID_OPTION', 'garbage collection needs ttlMs');
       return gc.collect(now);
+    },
+    keepBlobsAlive() {
+      if (!keepAlive) throw new CasRegistryError('IMG_CASREG_INVALID_OPTION', 'keepalive needs keepAlive');
+      return keepAlive.refresh();
     },
     async close({ graceMs = 10_000 } = {}) {
       for (const t of timers) clearInterval(t);

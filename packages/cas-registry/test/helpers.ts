@@ -1,24 +1,67 @@
 import { createHash } from 'node:crypto';
-import { type TempDir, tempDir } from '@img/test-utils';
+import { join } from 'node:path';
+import { connectRemoteCache, type RemoteCache } from '@img/remote-cache';
+import { ciRequires, startBuildGrid, type TempDir, type TestBuildGrid, tempDir } from '@img/test-utils';
 import { afterAll } from 'vitest';
-import { type RegistryServer, type RegistryServerOptions, startRegistryServer } from '../src/index.js';
+import {
+  type BlobStore,
+  CasBlobStore,
+  type RegistryServer,
+  type RegistryServerOptions,
+  startRegistryServer,
+} from '../src/index.js';
+
+/** Where a test server keeps blobs: files under its storage, or a BuildGrid's CAS. */
+export type StoreKind = 'file' | 'cas';
+
+export interface TestServerOptions extends Omit<RegistryServerOptions, 'storage'> {
+  /** Default 'file'. With 'cas', a BuildGrid is started for the server (or `buildGrid` used). */
+  readonly store?: StoreKind;
+  /** The BuildGrid of a 'cas' server (default: one started for it, stopped with it). */
+  readonly buildGrid?: TestBuildGrid;
+  /** The remote cache instance of a 'cas' server. Default ''. */
+  readonly instanceName?: string;
+}
 
 export interface TestServer {
   readonly server: RegistryServer;
   readonly storage: TempDir;
   /** `http://host:port` */
   readonly base: string;
+  /** The BuildGrid and the client the CAS store uses ('cas' servers). */
+  readonly buildGrid?: TestBuildGrid;
+  readonly cache?: RemoteCache;
   /** Stops the server and starts a new one on the same storage (and port). */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** Retries fast, so a test of an unreachable cache does not wait out Bazel's backoff. */
+export const FAST_RETRY = { attempts: 3, initialDelayMs: 10, maxDelayMs: 50 };
+
 /** A registry on a free loopback port with its own storage, stopped after the file's tests. */
-export async function startTestServer(
-  options: Omit<RegistryServerOptions, 'storage'> = {},
-): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const { store = 'file', buildGrid, instanceName = '', ...serverOptions } = options;
   const storage = await tempDir('cas-registry-');
-  let server = await startRegistryServer({ ...options, storage: storage.path });
+  let bg: TestBuildGrid | undefined;
+  let cache: RemoteCache | undefined;
+  if (store === 'cas') {
+    bg = buildGrid ?? (await startBuildGrid());
+    cache = connectRemoteCache(bg.endpoint, { instanceName, retry: FAST_RETRY });
+  }
+  const blobStore = (): BlobStore | undefined =>
+    serverOptions.blobStore ??
+    (cache ? new CasBlobStore(cache, { root: join(storage.path, 'cas') }) : undefined);
+  const start = (port?: number) => {
+    const b = blobStore();
+    return startRegistryServer({
+      ...serverOptions,
+      storage: storage.path,
+      ...(b ? { blobStore: b } : {}),
+      ...(port !== undefined ? { port } : {}),
+    });
+  };
+  let server = await start();
   const t: TestServer = {
     get server() {
       return server;
@@ -27,18 +70,36 @@ export async function startTestServer(
     get base() {
       return `http://${server.address}`;
     },
+    ...(bg ? { buildGrid: bg } : {}),
+    ...(cache ? { cache } : {}),
     async restart() {
       const port = server.port;
       await server.close();
-      server = await startRegistryServer({ ...options, storage: storage.path, port });
+      server = await start(port);
     },
     async stop() {
       await server.close();
+      cache?.close();
+      if (bg && !buildGrid) await bg.stop();
       await storage.remove();
     },
   };
   afterAll(() => t.stop());
   return t;
+}
+
+/**
+ * A server per store kind: files always, BuildGrid's CAS when BuildGrid is installed (under CI=true a
+ * missing BuildGrid fails instead). Each entry: the kind and its server, undefined when skipped.
+ */
+export async function startTestServers(
+  options: Omit<TestServerOptions, 'store'> = {},
+): Promise<Array<readonly [StoreKind, TestServer | undefined]>> {
+  const cas = ciRequires('bgd');
+  return [
+    ['file', await startTestServer(options)],
+    ['cas', cas.skip ? undefined : await startTestServer({ ...options, store: 'cas' })],
+  ];
 }
 
 export function sha256(data: Uint8Array | string): string {

@@ -1,5 +1,5 @@
 // Bundles the img CLI into ONE CommonJS file: packages/cli/src/bin.ts, every @img/* package from source
-// and every npm dependency inlined, zstd's wasm embedded, containerd's .proto files copied beside it.
+// and every npm dependency inlined, zstd's wasm embedded, containerd's and REAPI's .proto files copied beside it.
 // `pnpm build` in this package writes dist/bin.cjs (the `img` bin: one file to read and compile, no
 // module resolution at start-up); packages/bazel-rules/scripts/bundle.mjs writes the ruleset's copy.
 import { cp, readFile, rename, rm } from 'node:fs/promises';
@@ -87,18 +87,26 @@ const undiciEssentials = {
   },
 };
 
-/** containerd's .proto files (for `img load --daemon containerd`) go beside the bundle: DIR/proto. */
-async function copyProtos(dir) {
-  const target = join(dir, 'proto');
-  const staging = `${target}.tmp-${process.pid}`;
+/** Copies `from` to `to` through a staging directory, replacing what was there. */
+async function replaceDir(from, to) {
+  const staging = `${to}.tmp-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
-  await cp(join(packages, 'containerd-loader', 'proto'), staging, { recursive: true });
-  await rm(target, { recursive: true, force: true });
-  await rename(staging, target);
+  await cp(from, staging, { recursive: true });
+  await rm(to, { recursive: true, force: true });
+  await rename(staging, to);
 }
 
 /**
- * Write the img CLI bundle to `outfile` (atomically) and containerd's protos to `proto/` beside it.
+ * The .proto files go beside the bundle: containerd's (for `img load --daemon containerd`) in DIR/proto,
+ * the REAPI ones (for `img registry serve --reapi-endpoint`) in DIR/protos.
+ */
+async function copyProtos(dir) {
+  await replaceDir(join(packages, 'containerd-loader', 'proto'), join(dir, 'proto'));
+  await replaceDir(join(packages, 'remote-cache', 'protos'), join(dir, 'protos'));
+}
+
+/**
+ * Write the img CLI bundle to `outfile` (atomically) and the protos beside it (`proto/`, `protos/`).
  * Resolves to the bundle's size in bytes.
  */
 export async function bundleCli(outfile) {

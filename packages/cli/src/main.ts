@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import { type Io, jsonIo, processIo, wantsJson } from './io.js';
 import { errorDocument, exitCodeOf, formatError } from './util/error-line.js';
 import { CliError } from './util/errors.js';
 
-export const VERSION = '0.1.0';
+/** The @img/cli version (changesets bumps package.json; the bundle inlines it). */
+export const VERSION: string = packageJson.version;
 
 type Register = (program: Command, io: Io) => void;
 

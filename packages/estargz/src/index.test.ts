@@ -11,6 +11,7 @@ describe('public API', () => {
       'CS_TARSPLIT_POSITION_ANNOTATION',
       'CS_ZSTD_CHUNKED_FOOTER_SIZE',
       'DEFAULT_CHUNK_SIZE',
+      'DEFAULT_MAX_TOC_SIZE',
       'DEFAULT_MIN_CHUNK_SIZE',
       'EMPTY_SHA256',
       'EstargzError',
@@ -21,6 +22,7 @@ describe('public API', () => {
       'NO_PREFETCH_LANDMARK',
       'PREFETCH_LANDMARK',
       'TOC_DIGEST_ANNOTATION',
+      'TOC_SIZE_LIMIT_NAME',
       'TOC_TAR_NAME',
       'UNCOMPRESSED_SIZE_ANNOTATION',
       'ZSTD_CHUNKED_FOOTER_SIZE',
@@ -38,6 +40,11 @@ describe('public API', () => {
       'writeEstargzLayer',
       'writeEstargzLayerToFile',
     ]);
+  });
+
+  it('documents the TOC cap', () => {
+    expect(api.DEFAULT_MAX_TOC_SIZE).toBe(64 * 1024 * 1024);
+    expect(api.TOC_SIZE_LIMIT_NAME).toBe('toc-size');
   });
 });
 

@@ -16,6 +16,24 @@ export { DEFAULT_FROM_TAR_MODE, layerFromTar, layerFromTarToFile } from './from-
 export { GZIP_BLOCK_SIZE } from './gzip-blocks.js';
 export { gzipMatchesReference } from './gzip-reference.js';
 export { DEFAULT_DEDUPLICATE } from './layer-tar.js';
+export type {
+  DecompressionLimits,
+  TarInputLimits,
+  TarLimits,
+} from './limits.js';
+export {
+  DEFAULT_DECOMPRESSION_RATIO_FLOOR,
+  DEFAULT_MAX_DECOMPRESSED_SIZE,
+  DEFAULT_MAX_DECOMPRESSION_RATIO,
+  DEFAULT_MAX_PATH_DEPTH,
+  DEFAULT_MAX_PATH_LENGTH,
+  DEFAULT_MAX_TAR_ENTRIES,
+  DEFAULT_MAX_TAR_HEADER_SIZE,
+  DEFAULT_MAX_TAR_NAMES_SIZE,
+  DEFAULT_MAX_TRAILING_BYTES,
+  DEFAULT_MAX_ZSTD_WINDOW_SIZE,
+  LIMIT_NAMES,
+} from './limits.js';
 export type { FileMetadata } from './metadata.js';
 export {
   DEFAULT_DIRECTORY_MODE,
@@ -31,6 +49,7 @@ export type {
   LayerSpec,
   OpaqueEntry,
   SymlinkEntry,
+  TreeOwner,
   WhiteoutEntry,
 } from './spec.js';
 export { DEFAULT_CREATE_PARENT_DIRECTORIES } from './spec.js';

@@ -11,12 +11,14 @@ export {
   resolveLevel,
   ZSTD_FRAME_SIZE,
 } from './compress.js';
-export { createDecompressor, detectCompression } from './decompress.js';
+export type { DecompressOptions } from './decompress.js';
+export { createDecompressionLimit, createDecompressor, detectCompression } from './decompress.js';
 export type { WriteEntriesOptions } from './layer-tar.js';
 export { storedName, writePlannedEntries } from './layer-tar.js';
+export { limitExceeded } from './limits.js';
 export type { ResolvedMetadata } from './metadata.js';
 export { parseFileMetadata, parseMode, parseMtime } from './metadata.js';
-export { comparePaths, normalizeLayerPath, pathSortKey } from './paths.js';
+export { comparePaths, normalizeEntryName, normalizeLayerPath, pathSortKey } from './paths.js';
 export type { PlannedEntry, PlannedSource, PlanOptions } from './plan.js';
 export { OPAQUE_WHITEOUT, planLayer, WHITEOUT_PREFIX } from './plan.js';
 export { BufferPool, DigestCounter, HashCounter, pipeToResult, readableFromProducer } from './streams.js';
@@ -28,8 +30,9 @@ export {
   encodeTarHeader,
   paddingFor,
 } from './tar-header.js';
-export { detectFileCompression, openTarStream } from './tar-input.js';
-export type { TarEntryInfo, TarParserHandlers } from './tar-reader.js';
+export type { OpenedFile } from './tar-input.js';
+export { detectFileCompression, openRegularFile, openTarStream } from './tar-input.js';
+export type { TarEntryInfo, TarParserHandlers, TarParserOptions } from './tar-reader.js';
 export { parsePaxRecords, TarParser } from './tar-reader.js';
 export type { ChunkSink, DataObserver, FileDataOptions, TarWriterOptions } from './tar-writer.js';
 export { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';

@@ -3,6 +3,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayerError } from './errors.js';
+import type { ExcludeTest } from './excludes.js';
 
 /** Identity and size of a host file, captured once during planning. */
 export interface HostFile {
@@ -63,8 +64,9 @@ export async function checkSourceDirectory(path: string, what: string): Promise<
  * Every node below `root` (not `root` itself), with `rel` paths joined by '/'. Symlinks are kept as
  * symlinks; sockets, FIFOs and devices are rejected (IMG_LAYER_UNSUPPORTED_FILE_TYPE). Uses synchronous
  * fs calls: for trees of many small files they are several times faster than promise-per-file calls.
+ * Nodes `exclude` names are left out, and an excluded directory is not read at all.
  */
-export async function walkDirectory(root: string, what: string): Promise<HostNode[]> {
+export async function walkDirectory(root: string, what: string, exclude?: ExcludeTest): Promise<HostNode[]> {
   const out: HostNode[] = [];
   const stack: Array<[dir: string, rel: string]> = [[root, '']];
   while (stack.length > 0) {
@@ -84,6 +86,7 @@ export async function walkDirectory(root: string, what: string): Promise<HostNod
       } catch (err) {
         throw missing(what, full, err);
       }
+      if (exclude?.(childRel, st.isDirectory())) continue;
       if (st.isFile()) out.push({ kind: 'file', rel: childRel, file: hostFile(full, st) });
       else if (st.isSymbolicLink()) out.push({ kind: 'symlink', rel: childRel, target: readlinkSync(full) });
       else if (st.isDirectory()) {

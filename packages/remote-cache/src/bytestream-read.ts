@@ -10,6 +10,10 @@ export interface ResumableReadOptions {
   readonly connection: Connection;
   readonly resource: string;
   readonly blob: BlobRef;
+  /** First byte to read (default 0). */
+  readonly start?: number;
+  /** Bytes to read from `start` (default: to the end of the blob). */
+  readonly length?: number;
   readonly retry: Required<RetryOptions>;
   /** A stream that delivers nothing for this long is cancelled and resumed. */
   readonly idleTimeoutMs: number;
@@ -17,12 +21,15 @@ export interface ResumableReadOptions {
 }
 
 /**
- * The raw bytes of a blob from ByteStream.Read, from offset 0. A stream that breaks with a retryable
+ * The raw bytes of a blob (or of the range `start`, `length`) from ByteStream.Read. A stream that breaks with a retryable
  * code (or goes idle) is reopened at `read_offset` = the bytes delivered so far, never
  * restarted; retries are counted per failure without progress. Not verified: see openBlob.
  */
 export class ResumableRead extends Readable {
   readonly #o: ResumableReadOptions;
+  readonly #first: number;
+  /** Bytes this stream delivers in all. */
+  readonly #expected: number;
   #received = 0;
   #failures = 0;
   #progressSinceFailure = false;
@@ -34,10 +41,12 @@ export class ResumableRead extends Readable {
   constructor(options: ResumableReadOptions) {
     super({ highWaterMark: 1024 * 1024 });
     this.#o = options;
+    this.#first = options.start ?? 0;
+    this.#expected = options.length ?? options.blob.size - this.#first;
     options.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  /** Bytes received so far (the `read_offset` of the next attempt). */
+  /** Bytes received so far (`start` + this is the `read_offset` of the next attempt). */
   get received(): number {
     return this.#received;
   }
@@ -64,12 +73,15 @@ export class ResumableRead extends Readable {
       this.#starting = false;
     }
     if (this.destroyed) return;
-    const offset = this.#received;
+    const offset = this.#first + this.#received;
+    // read_limit 0 reads to the end: used when the end is the blob's, so whole reads ask as before.
+    const toEnd = this.#first + this.#expected === blob.size;
+    const limit = toEnd ? 0 : this.#expected - this.#received;
     connection.publish({ method: 'bytestream.Read', resource, offset, attempt: this.#failures + 1 });
     const call = connection.serverStream(
       'bytestream',
       'Read',
-      { resource_name: resource, read_offset: offset, read_limit: 0 },
+      { resource_name: resource, read_offset: offset, read_limit: limit },
       md,
     );
     this.#call = call;
@@ -79,12 +91,12 @@ export class ResumableRead extends Readable {
       this.#armIdle(call);
       const data = message.data;
       if (data === undefined || data.length === 0) return;
-      if (this.#received + data.length > blob.size) {
+      if (this.#received + data.length > this.#expected) {
         this.#detach(call);
         this.destroy(
           new SpecError(
             'IMG_SIZE_MISMATCH',
-            `${blob.digest} from ${connection.endpoint.url}: more than the expected ${blob.size} bytes`,
+            `${blob.digest} from ${connection.endpoint.url}: more than the expected ${this.#expected} bytes`,
           ),
         );
         return;
@@ -99,12 +111,12 @@ export class ResumableRead extends Readable {
     call.on('end', () => {
       if (call !== this.#call) return;
       this.#detach(call);
-      if (this.#received === blob.size) {
+      if (this.#received === this.#expected) {
         this.push(null);
       } else {
         // A clean end says "that was all": the blob is shorter than its descriptor (a broken stream ends
         // with an error status instead, and is resumed).
-        const message = `${blob.digest} from ${connection.endpoint.url}: expected ${blob.size} bytes, got ${this.#received}`;
+        const message = `${blob.digest} from ${connection.endpoint.url}: expected ${this.#expected} bytes, got ${this.#received}`;
         this.destroy(new SpecError('IMG_SIZE_MISMATCH', message));
       }
     });
@@ -122,7 +134,7 @@ export class ResumableRead extends Readable {
       return;
     }
     if (!isRetryableCode(grpcCodeOf(err)) || this.#failures >= retry.attempts) {
-      this.destroy(connection.error(err, `reading ${blob.digest} at offset ${this.#received}`));
+      this.destroy(connection.error(err, `reading ${blob.digest} at offset ${this.#first + this.#received}`));
       return;
     }
     try {

@@ -15,6 +15,7 @@ export { findProtoDir, PROTO_DIR_ENV } from './proto-dir.js';
 export type {
   CallOptions,
   OpenBlobOptions,
+  OpenBlobRangeOptions,
   ReadBlobOptions,
   RemoteCacheCapabilities,
 } from './remote-cache.js';

@@ -31,6 +31,13 @@ export interface OpenBlobOptions extends CallOptions {
   readonly offset?: number;
 }
 
+export interface OpenBlobRangeOptions extends CallOptions {
+  /** First byte of the range. */
+  readonly offset: number;
+  /** Bytes in the range. */
+  readonly length: number;
+}
+
 export interface ReadBlobOptions extends CallOptions {
   /** Refuse blobs larger than this (use openBlob to stream them). Default DEFAULT_MAX_READ_BYTES. */
   readonly maxBytes?: number;
@@ -260,6 +267,44 @@ export class RemoteCache {
     const verified = createVerifyStream(blob, where);
     if (offset === 0) return pipeline(raw, verified, () => {});
     return pipeline(raw, verified, skipBytes(offset), () => {});
+  }
+
+  /**
+   * The bytes `offset` .. `offset + length - 1` of a blob, read with ByteStream's `read_offset` and
+   * `read_limit` (what an HTTP Range request needs; openBlob would read the whole prefix to verify it).
+   * A range cannot be checked against the digest: only its length is, before the stream ends. A small
+   * blob is read whole in one batch, verified, and sliced. A broken stream resumes where it stopped.
+   */
+  async openBlobRange(blob: BlobRef, options: OpenBlobRangeOptions): Promise<Readable> {
+    toReapiDigest(blob);
+    const { offset, length } = options;
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > blob.size
+    ) {
+      throw new RemoteCacheError(
+        'IMG_INVALID_OPTIONS',
+        `${blob.digest}: range ${offset}+${length} is outside 0..${blob.size}`,
+      );
+    }
+    if (length === 0) return bufferStream(Buffer.alloc(0));
+    if (isEmptyBlob(blob) || (await this.usesBatch(blob, options))) {
+      const [data] = await this.readBlobs([blob], options);
+      return bufferStream(data!.subarray(offset, offset + length));
+    }
+    return new ResumableRead({
+      connection: this.#connection,
+      resource: readResourceName(this.instanceName, blob),
+      blob,
+      start: offset,
+      length,
+      retry: this.#o.retry,
+      idleTimeoutMs: this.#o.timeoutMs,
+      signal: options.signal,
+    });
   }
 
   /**

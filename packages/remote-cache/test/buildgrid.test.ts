@@ -247,6 +247,49 @@ describe.skipIf(needs.skip)('against a real BuildGrid', () => {
     expect(source.path).toBeUndefined();
   });
 
+  it('openBlobRange reads only the range (read_offset + read_limit), batch and ByteStream', async () => {
+    const small = randomBlob(1000);
+    const large = randomBlob(9 * 1024 * 1024);
+    await cache.writeBlob(small, small.data);
+    await cache.writeBlob(large, large.data);
+    rpcs.events.length = 0;
+    const mid = await drain(await cache.openBlobRange(large, { offset: 5_000_001, length: 1_234_567 }));
+    expect(mid.equals(large.data.subarray(5_000_001, 5_000_001 + 1_234_567))).toBe(true);
+    const tail = await drain(await cache.openBlobRange(large, { offset: large.size - 10, length: 10 }));
+    expect(tail.equals(large.data.subarray(large.size - 10))).toBe(true);
+    expect(rpcs.events.filter((e) => e.method === 'bytestream.Read').map((e) => e.offset)).toEqual([
+      5_000_001,
+      large.size - 10,
+    ]);
+    const part = await drain(await cache.openBlobRange(small, { offset: 10, length: 20 }));
+    expect(part.equals(small.data.subarray(10, 30))).toBe(true);
+    expect(await drain(await cache.openBlobRange(large, { offset: 7, length: 0 }))).toHaveLength(0);
+    await expect(cache.openBlobRange(large, { offset: large.size - 1, length: 2 })).rejects.toMatchObject({
+      code: 'IMG_INVALID_OPTIONS',
+    });
+  });
+
+  it('a range read cut mid-stream resumes where it stopped and still ends at the range end', async () => {
+    const b = randomBlob(24 * 1024 * 1024);
+    await cache.writeBlob(b, b.data);
+    const proxy = await startCuttingProxy({ targetPort: bg.port, cutDownstreamAfter: 6 * 1024 * 1024 });
+    const viaProxy = connectRemoteCache(`grpc://${proxy.address}`, { retry: FAST_RETRY });
+    try {
+      const offset = 3 * 1024 * 1024 + 5;
+      const length = 16 * 1024 * 1024;
+      const data = await drain(await viaProxy.openBlobRange(b, { offset, length }));
+      expect(data.equals(b.data.subarray(offset, offset + length))).toBe(true);
+      const reads = rpcs.events.filter((e) => e.method === 'bytestream.Read');
+      expect(reads).toHaveLength(2);
+      expect(reads[0]!.offset).toBe(offset);
+      expect(reads[1]!.offset).toBeGreaterThan(offset);
+      expect(reads[1]!.offset).toBeLessThan(offset + length);
+    } finally {
+      viaProxy.close();
+      await proxy.close();
+    }
+  });
+
   it('an aborted read stops with the abort reason', async () => {
     const b = randomBlob(8 * 1024 * 1024);
     await cache.writeBlob(b, b.data);

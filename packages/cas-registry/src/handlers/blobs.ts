@@ -8,16 +8,32 @@ import { digestParam } from '../http/params.js';
 import { parseRange } from '../http/range.js';
 import { sendEmpty } from '../http/respond.js';
 
-/** Passes bytes through and fails at the end unless exactly `size` went by. */
+/**
+ * Passes bytes through and fails at the end unless exactly `size` went by. The last chunk is held back
+ * until the source has ended cleanly: a source that checks its bytes at its end (a CAS read verifies the
+ * digest) fails before the client has all of Content-Length, so it sees an aborted transfer, never a
+ * complete-looking wrong body.
+ */
 function exactly(size: number, what: string): Transform {
   let seen = 0;
+  let held: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       seen += chunk.length;
-      cb(seen > size ? new Error(`${what}: the store sent more than ${size} bytes`) : null, chunk);
+      if (seen > size) {
+        cb(new Error(`${what}: the store sent more than ${size} bytes`));
+        return;
+      }
+      if (held) this.push(held);
+      held = chunk;
+      cb();
     },
     flush(cb: TransformCallback) {
-      cb(seen === size ? null : new Error(`${what}: the store sent ${seen} of ${size} bytes`));
+      if (seen !== size) {
+        cb(new Error(`${what}: the store sent ${seen} of ${size} bytes`));
+        return;
+      }
+      cb(null, held);
     },
   });
 }
@@ -37,6 +53,7 @@ export async function getBlob(
   if (!(await ctx.repositories.hasBlobLink(name, digest))) throw blobUnknown(name, digest.value);
   const stat = await ctx.blobs.stat(digest);
   if (!stat) throw blobUnknown(name, digest.value);
+  ctx.keepAlive?.touch(digest.value);
   const headers: Record<string, string> = {
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': digest.value,

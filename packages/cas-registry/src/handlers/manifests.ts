@@ -99,7 +99,8 @@ export async function putManifest(
   const tags = 'tag' in ref ? [ref.tag] : extraTags;
   await ctx.lock.withShared(async () => {
     for (const blob of pushed.blobs) {
-      const stat = await ctx.blobs.stat(blob.digest);
+      // The size lets a store that finds blobs by digest and size (the CAS) find ones a build wrote.
+      const stat = await ctx.blobs.stat(blob.digest, { size: blob.size });
       if (!stat) throw unknownReference(blob.where, blob.digest);
       if (stat.size !== blob.size) {
         throw manifestInvalid(
@@ -120,6 +121,7 @@ export async function putManifest(
       name,
       pushed.blobs.map((b) => b.digest),
     );
+    for (const blob of pushed.blobs) ctx.keepAlive?.touch(blob.digest.value);
     await ctx.repositories.writeManifest(
       name,
       {

@@ -63,6 +63,7 @@ export async function startUpload(
     const mounted = await ctx.lock.withShared(async () => {
       if (!(await ctx.blobs.stat(digest))) return false;
       await ctx.repositories.linkBlobs(name, [digest]);
+      ctx.keepAlive?.touch(digest.value);
       return true;
     });
     if (mounted) {
@@ -77,6 +78,7 @@ export async function startUpload(
     await ctx.lock.withShared(async () => {
       await ctx.blobs.write(digest, body, size !== undefined ? { size } : {});
       await ctx.repositories.linkBlobs(name, [digest]);
+      ctx.keepAlive?.touch(digest.value);
     });
     blobCreated(res, name, digest);
     return;
@@ -122,6 +124,7 @@ export async function finishUpload(
     if (canAdopt(ctx.blobs)) await ctx.blobs.adopt(digest, path, session.size);
     else await ctx.blobs.write(digest, createReadStream(path), { size: session.size });
     await ctx.repositories.linkBlobs(name, [digest]);
+    ctx.keepAlive?.touch(digest.value);
   });
   await ctx.uploads.remove(session);
   blobCreated(res, name, digest);

@@ -13,7 +13,8 @@ export type DistributionErrorCode =
   | 'UNAUTHORIZED'
   | 'DENIED'
   | 'UNSUPPORTED'
-  | 'TOOMANYREQUESTS';
+  | 'TOOMANYREQUESTS'
+  | 'UNAVAILABLE';
 
 /** A request the registry refuses: an HTTP status plus the spec's error code and a one-line message. */
 export class HttpError extends Error {

@@ -85,16 +85,20 @@ export function registerBuild(program: Command, io: Io): void {
     .addHelpText(
       'after',
       `
-Spec file:
+Spec file (JSON schema with every field: image-spec.schema.json in this package; name it in "$schema"):
   { "platform": "linux/amd64", "base": "oci:DIR" | "REGISTRY/REPO:TAG[@DIGEST]" (optional; also a
     directory from img pull; a registry base is pulled shallow and its digest kept in image.lock.json),
-    "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir"},
+    "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir",
+                  "/srv": {"source": "srv", "excludes": ["*.log", "node_modules/"], "uid": 1000, "gid": 1000}},
                   "symlinks": {"/app/y": "/app/x"}, "metadata": {"/app/x": {"mode": "0755"}},
                   "compress": "gzip" | "zstd" | "none" } ],
     "config": { "entrypoint": [], "cmd": [], "env": {}, "user": "", "workdir": "",
-                "labels": {}, "exposedPorts": [], "volumes": [], "stopSignal": "" },
+                "labels": {}, "exposedPorts": [], "volumes": [], "stopSignal": "",
+                "healthcheck": { "test": "curl -f http://localhost/", "interval": "30s", "retries": 3 } },
     "annotations": {} }
-  A list of such specs under "platforms" builds an index (top-level fields are shared defaults).
+  A list of such specs under "platforms" builds an index. Top-level fields are shared defaults: a
+  platform's config is merged over them key by key (env and labels by name, arrays replaced), its
+  annotations by key; its base, layers, configFragment and created replace the shared ones.
 SOURCE_DATE_EPOCH sets file mtimes and the config's created time.`,
     )
     .action(async (spec: string, flags: BuildFlags) => {

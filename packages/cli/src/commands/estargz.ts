@@ -1,10 +1,14 @@
 import { writeFileAtomic } from '@img/atomic-write';
-import { type EstargzEntry, openEstargz, TOC_DIGEST_ANNOTATION } from '@img/estargz';
+import { type EstargzEntry, openEstargz, TOC_DIGEST_ANNOTATION, TOC_SIZE_LIMIT_NAME } from '@img/estargz';
 import { parseLayerMetadata } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
+import { collect } from '../util/flags.js';
+import { limitHelp, parseLimits } from '../util/limits.js';
+
+const TOC_LIMIT = { maxTocSize: TOC_SIZE_LIMIT_NAME };
 
 async function expectedTocDigest(flags: { tocDigest?: string; metadata?: string }): Promise<string> {
   if (flags.tocDigest !== undefined && flags.metadata !== undefined) {
@@ -56,9 +60,10 @@ export function registerEstargz(program: Command, io: Io): void {
       'expected TOC digest (the containerd.io/snapshot/stargz/toc.digest annotation)',
     )
     .option('--metadata <layer.json>', 'take the expected TOC digest from this layer metadata file')
-    .action(async (blob: string, flags: { tocDigest?: string; metadata?: string }) => {
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, flags: { tocDigest?: string; metadata?: string; limit?: string[] }) => {
       const expected = await expectedTocDigest(flags);
-      const reader = await openEstargz(blob);
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       const r = await reader.verify(expected);
       io.result?.({ blob, format: reader.format, ...r });
       io.out(
@@ -70,8 +75,9 @@ export function registerEstargz(program: Command, io: Io): void {
     .description('list the TOC: type, mode, uid:gid, size, path')
     .argument('<blob>', 'layer blob')
     .option('--json', 'print the format, TOC digest and raw TOC entries as JSON')
-    .action(async (blob: string) => {
-      const reader = await openEstargz(blob);
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, flags: { limit?: string[] }) => {
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       if (io.result) {
         io.result({ format: reader.format, tocDigest: reader.tocDigest, entries: reader.toc.entries });
         return;
@@ -84,8 +90,9 @@ export function registerEstargz(program: Command, io: Io): void {
     .argument('<blob>', 'layer blob')
     .argument('<path>', 'path of the file in the layer')
     .requiredOption('--output <file>', 'where to write it')
-    .action(async (blob: string, path: string, flags: { output: string }) => {
-      const reader = await openEstargz(blob);
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, path: string, flags: { output: string; limit?: string[] }) => {
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       await writeFileAtomic(flags.output, reader.openFile(path));
     });
 }

@@ -12,6 +12,7 @@ import {
   layerEncodingFromFlags,
   parseFormat,
 } from '../util/layer-flags.js';
+import { limitHelp, parseLimits } from '../util/limits.js';
 
 interface LayerFromTarFlags extends LayerEncodingFlags {
   output?: string;
@@ -19,12 +20,14 @@ interface LayerFromTarFlags extends LayerEncodingFlags {
   metadata: string;
   rewrite?: boolean;
   estargz?: boolean;
+  limit?: string[];
 }
 
 const FORMATS = ['keep', 'gzip', 'zstd', 'none'] as const;
 
 async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io: Io): Promise<void> {
   const format = parseFormat(flags.format, FORMATS);
+  const limits = parseLimits(flags.limit);
   const source = await detectTarCompression(src);
   let target: LayerCompression = format === 'keep' ? source : format;
   // eStargz layers are compressed: keep means the source's compression, gzip for a plain tar.
@@ -43,6 +46,7 @@ async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io: Io): P
     sourceCompression: source,
     encoding,
     rewrite: flags.rewrite === true,
+    limits,
     ...(flags.output ? { output: flags.output } : {}),
   });
   await removeIfFails(flags.output, () => writeLayerMetadata(flags.metadata, metadata));
@@ -82,6 +86,7 @@ export function registerLayerFromTar(program: Command, io: Io): void {
       '--zstd-chunked <layout>',
       'with --estargz --format zstd: containers-storage (default) or stargz-snapshotter',
     )
+    .option('--limit <name=value>', limitHelp(), collect)
     .requiredOption('--metadata <out.json>', 'where to write the layer metadata JSON')
     .action(async (src: string, flags: LayerFromTarFlags) => runLayerFromTar(src, flags, io));
 }

@@ -1,8 +1,9 @@
 import { type AssembledImage, type BaseImage, buildImage, buildIndex } from '@img/image-assembly';
-import { type Descriptor, type ImageGraph, unixToRfc3339 } from '@img/oci-spec';
+import { type Descriptor, type ImageGraph, type LayerMetadata, unixToRfc3339 } from '@img/oci-spec';
 import type { Io } from '../io.js';
 import { isRegistryBase, registryBaseReference } from '../spec/base-reference.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
+import { atSpecKey } from '../spec/spec-errors.js';
 import { readJsonInput } from '../util/files.js';
 import { sourceDateEpoch } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
@@ -33,66 +34,85 @@ export interface BuildSpecOptions {
   readonly lock?: BaseLockOptions;
 }
 
-/** The base image of a platform spec: a layout, or a registry reference pulled shallow through the lock. */
+/** The spec's config fragment file, with config.healthcheck (which wins) merged into its container config. */
+async function configFragmentOf(spec: PlatformImageSpec): Promise<Record<string, unknown> | undefined> {
+  const file = spec.configFragment
+    ? ((await readJsonInput(spec.configFragment, 'config fragment')) as Record<string, unknown>)
+    : undefined;
+  if (!spec.healthcheck) return file;
+  const container = (file?.config ?? {}) as Record<string, unknown>;
+  return { ...file, config: { ...container, Healthcheck: spec.healthcheck } };
+}
+
+/**
+ * The base image a platform names: a layout, or a registry reference pulled shallow through the lock
+ * (its errors name the spec key `base`); adds its blobs to `collector`.
+ */
 async function loadSpecBase(
   spec: PlatformImageSpec,
+  ref: string,
+  specPath: string,
+  collector: GraphCollector,
   bases: () => Promise<RegistryBases>,
-): Promise<{ image: BaseImage; graph: ImageGraph }> {
-  const where = `${spec.where}: base`;
-  if (isRegistryBase(spec.base!)) {
-    return (await bases()).load(registryBaseReference(spec.base!), spec.platform, where);
-  }
-  const layout = await openBaseLayout(spec.base!);
-  return { image: baseImageOf(layout, spec.base!, spec.platform, spec.where), graph: layout };
+): Promise<BaseImage> {
+  const where = spec.keyPaths.base;
+  return await atSpecKey(where, specPath, async () => {
+    const loaded = isRegistryBase(ref)
+      ? await (await bases()).load(registryBaseReference(ref), spec.platform, where)
+      : await openBaseLayout(ref).then((layout) => ({
+          image: baseImageOf(layout, ref, spec.platform, spec.where),
+          graph: layout as ImageGraph,
+        }));
+    // The base's layer files (when the layout has them) and locations; its documents are not needed.
+    collector.addGraph({ ...loaded.graph, documents: new Map() });
+    return loaded.image;
+  });
 }
 
 async function buildPlatformImage(
   spec: PlatformImageSpec,
+  specPath: string,
   collector: GraphCollector,
   workDir: string,
   epoch: number | undefined,
   n: number,
   bases: () => Promise<RegistryBases>,
 ): Promise<AssembledImage> {
-  let base: BaseImage | undefined;
-  if (spec.base) {
-    const loaded = await loadSpecBase(spec, bases);
-    base = loaded.image;
-    // The base's layer files (when the layout has them) and locations; its documents are not needed.
-    collector.addGraph({ ...loaded.graph, documents: new Map() });
-  }
-  const layers = [];
+  const keys = spec.keyPaths;
+  const base = spec.base ? await loadSpecBase(spec, spec.base, specPath, collector, bases) : undefined;
+  const layers: LayerMetadata[] = [];
   for (const [i, layer] of spec.layers.entries()) {
     const built = await buildSpecLayer(layer, workDir, `p${n}-l${i}`, {
       ...(epoch !== undefined ? { mtime: epoch } : {}),
-      where: `${spec.where}: layers[${i}]`,
+      where: `${keys.layers}[${i}]`,
+      specPath,
     });
     collector.addBlobFile(built.metadata, built.blobPath);
     layers.push(built.metadata);
   }
   const c = spec.config;
-  const fragment = spec.configFragment
-    ? ((await readJsonInput(spec.configFragment, 'config fragment')) as Record<string, unknown>)
-    : undefined;
+  const fragment = await atSpecKey(keys.configFragment, specPath, () => configFragmentOf(spec));
   const created = spec.created ?? (epoch !== undefined ? unixToRfc3339(epoch) : undefined);
-  const image = buildImage({
-    platform: spec.platform,
-    layers,
-    ...(base ? { base } : {}),
-    ...(fragment ? { configFragment: fragment } : {}),
-    ...(c.env ? { env: c.env } : {}),
-    ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
-    ...(c.cmd ? { cmd: c.cmd } : {}),
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    ...(c.workdir !== undefined ? { workingDir: c.workdir } : {}),
-    ...(c.labels ? { labels: c.labels } : {}),
-    ...(c.exposedPorts ? { exposedPorts: c.exposedPorts.map(String) } : {}),
-    ...(c.volumes ? { volumes: c.volumes } : {}),
-    ...(c.stopSignal !== undefined ? { stopSignal: c.stopSignal } : {}),
-    ...(spec.annotations ? { annotations: spec.annotations } : {}),
-    ...(created !== undefined ? { created } : {}),
-    ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
-  });
+  const image = await atSpecKey(keys.config, specPath, () =>
+    buildImage({
+      platform: spec.platform,
+      layers,
+      ...(base ? { base } : {}),
+      ...(fragment ? { configFragment: fragment } : {}),
+      ...(c.env ? { env: c.env } : {}),
+      ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
+      ...(c.cmd ? { cmd: c.cmd } : {}),
+      ...(c.user !== undefined ? { user: c.user } : {}),
+      ...(c.workdir !== undefined ? { workingDir: c.workdir } : {}),
+      ...(c.labels ? { labels: c.labels } : {}),
+      ...(c.exposedPorts ? { exposedPorts: c.exposedPorts.map(String) } : {}),
+      ...(c.volumes ? { volumes: c.volumes } : {}),
+      ...(c.stopSignal !== undefined ? { stopSignal: c.stopSignal } : {}),
+      ...(spec.annotations ? { annotations: spec.annotations } : {}),
+      ...(created !== undefined ? { created } : {}),
+      ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
+    }),
+  );
   collector.addImage(image);
   return image;
 }
@@ -128,7 +148,7 @@ export async function buildSpecContent(
   };
   try {
     for (const [n, image] of spec.images.entries()) {
-      images.push(await buildPlatformImage(image, collector, workDir, epoch, n, bases));
+      images.push(await buildPlatformImage(image, specPath, collector, workDir, epoch, n, bases));
     }
   } catch (err) {
     await (await registryBases?.catch(() => undefined))?.close();

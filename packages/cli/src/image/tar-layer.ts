@@ -1,10 +1,10 @@
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { removeOnExit, tempPathBeside } from '@img/atomic-write';
 import { estargzFromTarToFile } from '@img/estargz';
-import { layerFromTar, writeResultToFile } from '@img/layer-writer';
-import { detectCompression } from '@img/layer-writer/internal';
+import { LayerError, layerFromTar, type TarInputLimits, writeResultToFile } from '@img/layer-writer';
+import { detectFileCompression } from '@img/layer-writer/internal';
 import type { LayerCompression, LayerMetadata } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 import { type LayerEncoding, layerWriterOptions } from './layer-request.js';
@@ -21,23 +21,19 @@ export interface TarLayerRequest {
   readonly rewrite: boolean;
   /** Where the blob goes; optional only when the tar itself is the blob (same compression, no rewrite). */
   readonly output?: string;
+  /** Caps on the untrusted tar (entries, header sizes, decompression); the library defaults when absent. */
+  readonly limits?: TarInputLimits;
 }
 
-/** The compression of a tar file, from its first bytes. */
+/** The compression of a tar file; it must be a regular file (a FIFO or a device is refused, never read). */
 export async function detectTarCompression(path: string): Promise<LayerCompression> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(path, 'r');
-    const head = Buffer.alloc(8);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return detectCompression(head.subarray(0, bytesRead), path);
+    return await detectFileCompression(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (err instanceof LayerError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
       throw new CliError('IMG_CLI_INVALID_INPUT', `layer-from-tar ${path}: no such file`, { cause: err });
     }
     throw err;
-  } finally {
-    await handle?.close();
   }
 }
 
@@ -46,7 +42,7 @@ async function keepAsIs(request: TarLayerRequest): Promise<LayerMetadata> {
   // The source's own compression (passthrough refuses another); its mtimes are kept.
   const { sourceDateEpoch: _, ...encoding } = request.encoding;
   const options = layerWriterOptions({ ...encoding, compression: request.sourceCompression });
-  const result = layerFromTar(request.source, { ...options, mode: 'passthrough' });
+  const result = layerFromTar(request.source, { ...request.limits, ...options, mode: 'passthrough' });
   if (request.output) return await writeResultToFile(result, request.output);
   await pipeline(result.stream, new Writable({ write: (_chunk, _encoding, done) => done() }));
   return await result.metadata;
@@ -55,13 +51,14 @@ async function keepAsIs(request: TarLayerRequest): Promise<LayerMetadata> {
 /** The tar as an eStargz layer (rewritten first when asked). */
 async function convertToEstargz(request: TarLayerRequest, output: string): Promise<LayerMetadata> {
   const { sourceDateEpoch, ...encoding } = request.encoding;
-  const options = layerWriterOptions(encoding);
+  const options = { ...request.limits, ...layerWriterOptions(encoding) };
   if (!request.rewrite) return await estargzFromTarToFile(request.source, output, options);
   const rewritten = tempPathBeside(`${output}.rewrite.tar`);
   const forget = removeOnExit(rewritten);
   try {
     await writeResultToFile(
       layerFromTar(request.source, {
+        ...request.limits,
         mode: 'rewrite',
         compression: 'none',
         ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
@@ -102,6 +99,7 @@ export async function writeTarLayer(request: TarLayerRequest): Promise<LayerMeta
   }
   return await writeResultToFile(
     layerFromTar(source, {
+      ...request.limits,
       ...layerWriterOptions(encoding),
       mode: request.rewrite ? 'rewrite' : 'recompress',
     }),

@@ -8,6 +8,8 @@ export interface BuildGridConfigInput {
   readonly jwtSecretPath?: string;
   /** TLS server key and certificate (PEM files); plaintext when absent. */
   readonly tls?: { readonly keyPath: string; readonly certPath: string };
+  /** In-memory LRU storage of this many bytes instead of disk storage (evicts least recently used). */
+  readonly lruStorageBytes?: number;
 }
 
 /** BuildGrid 0.4.4 configuration: CAS + ByteStream + ActionCache on a disk storage, no execution. */
@@ -38,10 +40,11 @@ export function buildGridConfig(input: BuildGridConfigInput): string {
     '      - !action-cache',
     `        cache: *ac-${i}`,
   ]);
-  const storages = input.storageDirs.flatMap((dir, i) => [
-    `  - !disk-storage &cas-storage-${i}`,
-    `    path: ${q(dir)}`,
-  ]);
+  const storages = input.storageDirs.flatMap((dir, i) =>
+    input.lruStorageBytes !== undefined
+      ? [`  - !lru-storage &cas-storage-${i}`, `    size: ${q(String(input.lruStorageBytes))}`]
+      : [`  - !disk-storage &cas-storage-${i}`, `    path: ${q(dir)}`],
+  );
   const caches = input.storageDirs.flatMap((_, i) => [
     `  - !lru-action-cache &ac-${i}`,
     `    storage: *cas-storage-${i}`,

@@ -19,6 +19,11 @@ export interface StartBuildGridOptions {
   readonly unixSocket?: boolean;
   /** Default DEFAULT_BUILDGRID_START_TIMEOUT_MS. */
   readonly startTimeoutMs?: number;
+  /**
+   * Keep blobs in memory, at most this many bytes, evicting the least recently used (a write, a read
+   * or a FindMissingBlobs counts as a use), instead of on disk. `blobPath` then names no file.
+   */
+  readonly lruStorageBytes?: number;
 }
 
 export const DEFAULT_BUILDGRID_START_TIMEOUT_MS = 30_000;
@@ -93,6 +98,7 @@ export async function startBuildGrid(options: StartBuildGridOptions = {}): Promi
         instanceNames,
         jwtSecretPath,
         tls,
+        ...(options.lruStorageBytes !== undefined ? { lruStorageBytes: options.lruStorageBytes } : {}),
       }),
     );
     // Python buffers its log when not on a terminal; unbuffered, the log is there when a test fails.
