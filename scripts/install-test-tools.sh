@@ -70,46 +70,34 @@ install_apt_packages() {
   if [ "$created_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
 }
 
-installed_crane_version() {
-  [ -x "$TOOLS_BIN/crane" ] || return 0
+# The version of MODULE a Go binary in $TOOLS_BIN was built from (empty when absent).
+installed_go_tool_version() {
+  local name=$1 module=$2
+  [ -x "$TOOLS_BIN/$name" ] || return 0
   # `go version -m` prints "mod <module> <version> <sum>" for the main module of the binary.
-  go version -m "$TOOLS_BIN/crane" 2>/dev/null | awk -v m="$CRANE_MODULE" '$1 == "mod" && $2 == m { print $3 }'
+  go version -m "$TOOLS_BIN/$name" 2>/dev/null | awk -v m="$module" '$1 == "mod" && $2 == m { print $3 }'
 }
 
-install_crane() {
+# `go install MODULE/cmd/NAME@VERSION` into $TOOLS_BIN unless that version is there already.
+install_go_tool() {
+  local name=$1 module=$2 version=$3
   if ! command -v go >/dev/null 2>&1; then
-    echo "install-test-tools: go is required to build crane but is not on PATH" >&2
+    echo "install-test-tools: go is required to build $name but is not on PATH" >&2
     exit 1
   fi
-  if [ "$(installed_crane_version)" = "$CRANE_VERSION" ]; then
-    log "crane $CRANE_VERSION: present in $TOOLS_BIN"
+  if [ "$(installed_go_tool_version "$name" "$module")" = "$version" ]; then
+    log "$name $version: present in $TOOLS_BIN"
     return
   fi
-  log "crane $CRANE_VERSION: building into $TOOLS_BIN"
+  log "$name $version: building into $TOOLS_BIN"
   mkdir -p "$TOOLS_BIN"
   GOBIN="$TOOLS_BIN" GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
-    retry go install "$CRANE_MODULE/cmd/crane@$CRANE_VERSION"
+    retry go install "$module/cmd/$name@$version"
 }
 
-installed_oras_version() {
-  [ -x "$TOOLS_BIN/oras" ] || return 0
-  go version -m "$TOOLS_BIN/oras" 2>/dev/null | awk -v m="$ORAS_MODULE" '$1 == "mod" && $2 == m { print $3 }'
-}
+install_crane() { install_go_tool crane "$CRANE_MODULE" "$CRANE_VERSION"; }
 
-install_oras() {
-  if [ "$(installed_oras_version)" = "$ORAS_VERSION" ]; then
-    log "oras $ORAS_VERSION: present in $TOOLS_BIN"
-    return
-  fi
-  if ! command -v go >/dev/null 2>&1; then
-    echo "install-test-tools: go is required to build oras but is not on PATH" >&2
-    exit 1
-  fi
-  log "oras $ORAS_VERSION: building into $TOOLS_BIN"
-  mkdir -p "$TOOLS_BIN"
-  GOBIN="$TOOLS_BIN" GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
-    retry go install "$ORAS_MODULE/cmd/oras@$ORAS_VERSION"
-}
+install_oras() { install_go_tool oras "$ORAS_MODULE" "$ORAS_VERSION"; }
 
 installed_conformance_version() {
   [ -x "$TOOLS_BIN/oci-conformance" ] && [ -f "$TOOLS_BIN/oci-conformance.version" ] || return 0
