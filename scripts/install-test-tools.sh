@@ -8,6 +8,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_BIN="$REPO_ROOT/.tools/bin"
 CRANE_MODULE="github.com/google/go-containerregistry"
 CRANE_VERSION="v0.20.7"   # same version as Debian sid's crane; builds with Go 1.26
+# oras: attaches and discovers referrers (SBOMs, signatures) in img copy's tests, as users do.
+ORAS_MODULE="oras.land/oras"
+ORAS_VERSION="v1.3.6"
 PNPM_VERSION="10.34.9"    # keep in step with "packageManager" in package.json
 # The OCI distribution-spec conformance suite (test oracle for the registry we serve, @img/cas-registry).
 # The Go proxy serves only @latest of this module: pin the pseudo-version it resolved to and fall back
@@ -67,26 +70,34 @@ install_apt_packages() {
   if [ "$created_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
 }
 
-installed_crane_version() {
-  [ -x "$TOOLS_BIN/crane" ] || return 0
+# The version of MODULE a Go binary in $TOOLS_BIN was built from (empty when absent).
+installed_go_tool_version() {
+  local name=$1 module=$2
+  [ -x "$TOOLS_BIN/$name" ] || return 0
   # `go version -m` prints "mod <module> <version> <sum>" for the main module of the binary.
-  go version -m "$TOOLS_BIN/crane" 2>/dev/null | awk -v m="$CRANE_MODULE" '$1 == "mod" && $2 == m { print $3 }'
+  go version -m "$TOOLS_BIN/$name" 2>/dev/null | awk -v m="$module" '$1 == "mod" && $2 == m { print $3 }'
 }
 
-install_crane() {
+# `go install MODULE/cmd/NAME@VERSION` into $TOOLS_BIN unless that version is there already.
+install_go_tool() {
+  local name=$1 module=$2 version=$3
   if ! command -v go >/dev/null 2>&1; then
-    echo "install-test-tools: go is required to build crane but is not on PATH" >&2
+    echo "install-test-tools: go is required to build $name but is not on PATH" >&2
     exit 1
   fi
-  if [ "$(installed_crane_version)" = "$CRANE_VERSION" ]; then
-    log "crane $CRANE_VERSION: present in $TOOLS_BIN"
+  if [ "$(installed_go_tool_version "$name" "$module")" = "$version" ]; then
+    log "$name $version: present in $TOOLS_BIN"
     return
   fi
-  log "crane $CRANE_VERSION: building into $TOOLS_BIN"
+  log "$name $version: building into $TOOLS_BIN"
   mkdir -p "$TOOLS_BIN"
   GOBIN="$TOOLS_BIN" GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
-    retry go install "$CRANE_MODULE/cmd/crane@$CRANE_VERSION"
+    retry go install "$module/cmd/$name@$version"
 }
+
+install_crane() { install_go_tool crane "$CRANE_MODULE" "$CRANE_VERSION"; }
+
+install_oras() { install_go_tool oras "$ORAS_MODULE" "$ORAS_VERSION"; }
 
 installed_conformance_version() {
   [ -x "$TOOLS_BIN/oci-conformance" ] && [ -f "$TOOLS_BIN/oci-conformance.version" ] || return 0
@@ -196,6 +207,7 @@ main() {
   local start=$SECONDS
   install_apt_packages
   install_crane
+  install_oras
   install_conformance
   install_docker_sid
   install_node24

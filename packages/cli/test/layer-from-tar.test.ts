@@ -88,7 +88,7 @@ describe('img layer-from-tar', () => {
       '--format=brotli',
       `--metadata=${tmp.join('x.json')}`,
     );
-    expect(usage.code).toBe(1);
+    expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--format "brotli"/);
     await expect(readFile(tmp.join('x.json'))).rejects.toThrow(/ENOENT/);
   });
@@ -134,7 +134,7 @@ describe('img layer-from-tar', () => {
     expect(listing[1]).toContain('1970-01-01');
     // A rewrite is a new tar: without --output there is nowhere to put it.
     const noOut = await img('layer-from-tar', one, '--rewrite', `--metadata=${tmp.join('x.json')}`);
-    expect(noOut.code).toBe(1);
+    expect(noOut.code).toBe(2);
     expect(noOut.stderr).toContain('--output is required to rewrite');
   });
 
@@ -173,7 +173,7 @@ describe('img layer-from-tar', () => {
       `--output=${tmp.join('n')}`,
       `--metadata=${tmp.join('n.json')}`,
     );
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--estargz needs --format gzip or zstd');
   });
 });

@@ -18,6 +18,8 @@ export type { LayoutLock, LayoutLockOptions } from './layout-lock.js';
 export { acquireLayoutLock, DEFAULT_LOCK_TIMEOUT_MS, LAYOUT_LOCK_FILE } from './layout-lock.js';
 export type { LayoutSource } from './layout-source.js';
 export { DEFAULT_MAX_ARCHIVE_MEMBERS, DirectorySource, TarSource } from './layout-source.js';
+export type { DockerArchiveImage, ReadDockerArchiveOptions } from './read-docker-archive.js';
+export { readDockerArchive } from './read-docker-archive.js';
 export type { BaseInfo, ReadLayout, ReadLayoutOptions } from './read-layout.js';
 export {
   BASE_INFO_FILE,
@@ -28,8 +30,12 @@ export {
 } from './read-layout.js';
 export type { FileSink } from './sinks.js';
 export { layoutMemberHeader, StreamSink, TarSink } from './sinks.js';
-export type { ValidateLayoutOptions, ValidationReport } from './validate-layout.js';
-export { validateLayout } from './validate-layout.js';
+export type {
+  ValidateImageGraphOptions,
+  ValidateLayoutOptions,
+  ValidationReport,
+} from './validate-layout.js';
+export { validateImageGraph, validateLayout } from './validate-layout.js';
 export type { WriteLayoutOptions } from './write-layout.js';
 export {
   CONTAINERD_NAME_ANNOTATION,

@@ -227,7 +227,11 @@ export class TarSource implements LayoutSource {
   }
 
   blobSource(descriptor: Descriptor): BlobSource {
-    const name = blobPath(descriptor.digest);
+    return this.memberSource(blobPath(descriptor.digest), descriptor);
+  }
+
+  /** An opener of any regular member (a docker-save archive's `<id>/layer.tar`) as `descriptor`'s bytes. */
+  memberSource(name: string, descriptor: Descriptor): BlobSource {
     return {
       descriptor,
       open: async (options) => {

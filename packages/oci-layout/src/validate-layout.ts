@@ -7,6 +7,7 @@ import {
   configViolations,
   type Descriptor,
   digestAlgorithm,
+  type ImageGraph,
   imageViolations,
   layerCompression,
   listManifests,
@@ -90,13 +91,30 @@ export async function validateLayout(
   options: ValidateLayoutOptions = {},
 ): Promise<ValidationReport> {
   const layout = await readLayout(ref, options);
-  const where = layout.source.name;
+  return validateImageGraph(layout, { ...options, where: layout.source.name });
+}
+
+export interface ValidateImageGraphOptions extends ValidateLayoutOptions {
+  /** Names the image in errors (`oci:DIR`, `registry/repo:tag`...). */
+  readonly where: string;
+}
+
+/**
+ * The checks of validateLayout on any image graph whose documents were read and checked (a layout,
+ * a pull, a docker-save archive): every image's config against its manifest, every layer blob the
+ * graph can open read once for its size, digest and (unless `fast`) diff_id.
+ */
+export async function validateImageGraph(
+  graph: ImageGraph,
+  options: ValidateImageGraphOptions,
+): Promise<ValidationReport> {
+  const { where } = options;
   const fail = (code: ConstructorParameters<typeof LayoutError>[0], msg: string): never => {
     throw new LayoutError(code, `${where}: ${msg}`);
   };
   let images: ReturnType<typeof listManifests>;
   try {
-    images = listManifests(layout, options);
+    images = listManifests(graph, options);
   } catch (err) {
     throw asLayoutError(err);
   }
@@ -110,7 +128,7 @@ export async function validateLayout(
     const v = [...configViolations(config), ...imageViolations(img.manifest, config)];
     if (v.length) fail('IMG_LAYOUT_INVALID', `${what}: ${v[0]}`);
     for (const [i, layer] of img.manifest.layers.entries()) {
-      const source = layout.blobs.get(layer.digest);
+      const source = graph.blobs.get(layer.digest);
       if (!source) {
         if (options.allowMissingBlobs) {
           layersMissing++;
@@ -155,5 +173,5 @@ export async function validateLayout(
       }
     }
   }
-  return { root: layout.root, images: images.length, layersChecked, layersMissing, bytesChecked };
+  return { root: graph.root, images: images.length, layersChecked, layersMissing, bytesChecked };
 }

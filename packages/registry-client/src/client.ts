@@ -1,6 +1,10 @@
 import type { Readable } from 'node:stream';
-import type { BlobLocation, BlobSource, Descriptor, ImageGraph } from '@img/oci-spec';
-import { pullScope } from './auth/scopes.js';
+import type { BlobLocation, BlobSource, Descriptor, Digest, ImageGraph } from '@img/oci-spec';
+import { type ListOptions, listAll } from './api/listing.js';
+import { checkCredentials, deleteManifest } from './api/manifests.js';
+import { addToReferrersTag, listReferrers, type ReferrersList } from './api/referrers.js';
+import { pullScope, pushScope } from './auth/scopes.js';
+import { RegistryError } from './errors.js';
 import { type RegistryClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { blobExists, fetchBlobBytes, openBlob, registryBlobSource } from './pull/blob.js';
 import { fetchManifest, headManifest, type RawDocument } from './pull/manifest.js';
@@ -9,7 +13,14 @@ import type { BlobToPush } from './push/check-image.js';
 import type { PushSummary } from './push/progress.js';
 import { pushBlobs } from './push/push-blobs.js';
 import { type PushOptions, type PushResult, pushImage } from './push/push-image.js';
-import { formatReference, normalizeRegistry, type Reference, toReference } from './reference.js';
+import { putManifest as putManifestAt } from './push/push-manifest.js';
+import {
+  formatReference,
+  manifestReference,
+  normalizeRegistry,
+  type Reference,
+  toReference,
+} from './reference.js';
 import { withDeadline } from './transport/timeouts.js';
 import { Transport } from './transport/transport.js';
 
@@ -142,6 +153,112 @@ export class RegistryClient {
     const ref = toReference(target, { defaultTag: false });
     return this.#within(`push ${formatReference(ref)}`, options.signal, (signal) =>
       pushImage(this.#transport, this.#options, ref, image, { ...options, signal }),
+    );
+  }
+
+  /** Every tag of a repository (`/tags/list`, all pages), in the registry's order. */
+  listTags(repository: string | Reference, options: ListOptions = {}): Promise<string[]> {
+    const r = toReference(repository, { defaultTag: false });
+    return this.#within(`list tags of ${r.registry}/${r.repository}`, options.signal, (signal) =>
+      listAll(
+        this.#transport,
+        {
+          url: this.#transport.endpoints(r.registry).tags(r.repository),
+          registry: r.registry,
+          repository: r.repository,
+          scopes: [pullScope(r.repository)],
+          field: 'tags',
+          what: `GET tags ${r.registry}/${r.repository}`,
+        },
+        { ...options, signal },
+      ),
+    );
+  }
+
+  /** Every repository of a registry (`/_catalog`, all pages); many registries refuse it. */
+  catalog(registry: string, options: ListOptions = {}): Promise<string[]> {
+    const r = normalizeRegistry(registry);
+    return this.#within(`catalog of ${r}`, options.signal, (signal) =>
+      listAll(
+        this.#transport,
+        {
+          url: new URL(`${this.#transport.endpoints(r).base}/v2/_catalog`),
+          registry: r,
+          scopes: ['registry:catalog:*'],
+          field: 'repositories',
+          what: `GET catalog ${r}`,
+        },
+        { ...options, signal },
+      ),
+    );
+  }
+
+  /**
+   * Put a manifest or index (exact bytes) under `ref`'s tag, or its digest when it has none. The
+   * blobs and child manifests it references must already be in the repository.
+   */
+  putManifest(ref: string | Reference, doc: RawDocument, options: RequestOptions = {}): Promise<void> {
+    const r = toReference(ref, { defaultTag: false });
+    const reference = r.tag ?? doc.descriptor.digest;
+    return this.#within(`PUT manifest ${formatReference(r)}`, options.signal, (signal) =>
+      putManifestAt(this.#transport, r, doc, reference, {
+        scopes: [pushScope(r.repository)],
+        ...(signal ? { signal } : {}),
+      }),
+    );
+  }
+
+  /** Delete what `ref` names: a manifest by digest, or a tag where the registry supports it. */
+  deleteManifest(ref: string | Reference, options: RequestOptions = {}): Promise<void> {
+    const r = toReference(ref, { defaultTag: false });
+    manifestReference(r);
+    return this.#within(`DELETE manifest ${formatReference(r)}`, options.signal, (signal) =>
+      deleteManifest(this.#transport, r, { signal }),
+    );
+  }
+
+  /**
+   * The referrers of `ref`'s digest in its repository: the referrers API where the registry has it,
+   * else the referrers tag schema's index (`sha256-<hex>`); `via` says which.
+   */
+  referrers(ref: string | Reference, options: RequestOptions = {}): Promise<ReferrersList> {
+    const r = toReference(ref, { defaultTag: false });
+    const subject = r.digest;
+    if (!subject) {
+      throw new RegistryError(
+        'IMG_REGISTRY_INVALID_REFERENCE',
+        `referrers of ${formatReference(r)}: the reference needs a digest`,
+      );
+    }
+    return this.#within(`referrers of ${formatReference(r)}`, options.signal, (signal) =>
+      listReferrers(this.#transport, r, subject, this.#options.maxManifestBytes, { signal }),
+    );
+  }
+
+  /**
+   * After pushing `referrer` (a manifest whose subject is `subject`) to a registry without the
+   * referrers API: add it to the subject's referrers tag index. True when the index changed.
+   */
+  addReferrerToTagIndex(
+    at: BlobLocation,
+    subject: Digest,
+    referrer: Descriptor,
+    options: RequestOptions = {},
+  ): Promise<boolean> {
+    const s = source(at);
+    return this.#within(
+      `referrers tag of ${s.registry}/${s.repository}@${subject}`,
+      options.signal,
+      (signal) =>
+        addToReferrersTag(this.#transport, s, subject, referrer, this.#options.maxManifestBytes, { signal }),
+    );
+  }
+
+  /** Check that the registry accepts our credentials for it (GET /v2/, the token flow where asked). */
+  checkCredentials(registry: string, options: RequestOptions = {}): Promise<void> {
+    const r = normalizeRegistry(registry);
+    return this.#within(`log in to ${r}`, options.signal, (signal) =>
+      checkCredentials(this.#transport, r, { signal }),
     );
   }
 

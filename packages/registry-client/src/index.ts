@@ -1,6 +1,12 @@
+export type { ListOptions } from './api/listing.js';
+export { DEFAULT_MAX_LISTED, DEFAULT_PAGE_SIZE } from './api/listing.js';
+export type { ReferrersList, ReferrersSource } from './api/referrers.js';
+export { MAX_REFERRERS, referrerDescriptor, referrersTag } from './api/referrers.js';
 export { DEFAULT_HELPER_TIMEOUT_MS } from './auth/bazel-credential-helper.js';
 export type { Credential, CredentialProvider, ResolvedCredential } from './auth/credentials.js';
 export { authFilePaths } from './auth/docker-config.js';
+export type { DockerLoginOptions, DockerLoginResult } from './auth/docker-login.js';
+export { eraseDockerLogin, storeDockerLogin } from './auth/docker-login.js';
 export type { KeychainOptions } from './auth/keychain.js';
 export { DockerKeychain } from './auth/keychain.js';
 export type { RequestOptions } from './client.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ResolvedBase } from '../image/base-lock.js';
 import { type BuildResult, buildSpecContent } from '../image/build-spec.js';
 import {
   checkOutputTarget,
@@ -11,6 +12,7 @@ import { type PushFlags, pushContent } from '../image/push-content.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { collect } from '../util/flags.js';
+import { addRefOutputFlags } from '../util/ref-outputs.js';
 import { addRegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 
@@ -18,6 +20,18 @@ import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 interface BuildFlags extends PushFlags, LayoutDirectoryFlags {
   output?: string;
   push?: string;
+  updateLock?: boolean;
+  locked?: boolean;
+}
+
+function baseSummary(b: ResolvedBase) {
+  return {
+    reference: b.reference,
+    digest: b.digest,
+    from: b.from,
+    ...(b.moved ? { moved: b.moved } : {}),
+    ...(b.previous ? { previous: b.previous } : {}),
+  };
 }
 
 /** Build the image (or index) a spec file describes, write it to `--output` and/or push it. */
@@ -27,13 +41,25 @@ async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<Bu
   if (target) await checkOutputTarget(target, flags);
   const workDir = await createWorkDir('img-build-');
   try {
-    const { root, images, graph } = await buildSpecContent(specPath, workDir, io);
+    const { root, images, graph, bases, saveLock } = await buildSpecContent(specPath, workDir, io, {
+      registry: flags,
+      lock: { ...(flags.updateLock ? { update: true } : {}), ...(flags.locked ? { frozen: true } : {}) },
+    });
     if (target) {
       await writeOutput(graph, target, flags);
       io.out(`${flags.output}@${root.digest}`);
     }
-    if (flags.push) await pushContent(graph, flags.push, flags, io);
-    return { root, images };
+    const pushed = flags.push ? await pushContent(graph, flags.push, flags, io) : undefined;
+    io.result?.({
+      digest: root.digest,
+      mediaType: root.mediaType,
+      size: root.size,
+      ...(flags.output ? { output: flags.output } : {}),
+      ...(pushed ? { references: pushed.references, ...pushed.summary } : {}),
+      ...(bases.length ? { bases: bases.map(baseSummary) } : {}),
+    });
+    await saveLock();
+    return { root, images, bases };
   } finally {
     await removeWorkDir(workDir);
   }
@@ -47,14 +73,21 @@ export function registerBuild(program: Command, io: Io): void {
     .option('-o, --output <target>', 'oci:DIR | oci-archive:FILE | docker-archive:FILE[:NAME:TAG]')
     .option('--force', FORCE_HELP)
     .option('--push <reference>', 'push the result to registry/repository[:tag]')
+    .option(
+      '--update-lock',
+      're-resolve the tags of bases named by registry reference and record their digests in the lock file (SPEC.lock.json beside the spec)',
+    )
+    .option('--locked', 'fail if the lock file lacks a base or would change (for CI)')
     .option('-t, --tag <tag>', 'with --push: another tag (repeatable)', collect)
-    .option('--json', 'with --push: print a JSON summary');
+    .option('--json', 'print {digest, mediaType, size, output, references, push: {blobs...}}');
+  addRefOutputFlags(cmd);
   addRegistryFlags(cmd)
     .addHelpText(
       'after',
       `
 Spec file (JSON schema with every field: image-spec.schema.json in this package; name it in "$schema"):
-  { "platform": "linux/amd64", "base": "oci:DIR" (optional; also a directory from img pull),
+  { "platform": "linux/amd64", "base": "oci:DIR" | "REGISTRY/REPO:TAG[@DIGEST]" (optional; also a
+    directory from img pull; a registry base is pulled shallow and its digest kept in image.lock.json),
     "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir",
                   "/srv": {"source": "srv", "excludes": ["*.log", "node_modules/"], "uid": 1000, "gid": 1000}},
                   "symlinks": {"/app/y": "/app/x"}, "metadata": {"/app/x": {"mode": "0755"}},

@@ -65,6 +65,7 @@ export function registerEstargz(program: Command, io: Io): void {
       const expected = await expectedTocDigest(flags);
       const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       const r = await reader.verify(expected);
+      io.result?.({ blob, format: reader.format, ...r });
       io.out(
         `OK ${blob}: ${reader.format}, TOC ${r.tocDigest}, ${r.entries} entries, ${r.files} files, ${r.chunks} chunks, ${r.bytes} bytes verified`,
       );
@@ -75,16 +76,10 @@ export function registerEstargz(program: Command, io: Io): void {
     .argument('<blob>', 'layer blob')
     .option('--json', 'print the format, TOC digest and raw TOC entries as JSON')
     .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
-    .action(async (blob: string, flags: { json?: boolean; limit?: string[] }) => {
+    .action(async (blob: string, flags: { limit?: string[] }) => {
       const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
-      if (flags.json) {
-        io.out(
-          JSON.stringify(
-            { format: reader.format, tocDigest: reader.tocDigest, entries: reader.toc.entries },
-            null,
-            2,
-          ),
-        );
+      if (io.result) {
+        io.result({ format: reader.format, tocDigest: reader.tocDigest, entries: reader.toc.entries });
         return;
       }
       for (const e of reader.entries()) io.out(listLine(e));

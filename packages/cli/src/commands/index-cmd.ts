@@ -41,6 +41,7 @@ async function runIndex(flags: IndexFlags, io: Io): Promise<void> {
   });
   await writeFileAtomic(flags.output, index.indexBytes);
   await writeDescriptorOutputs(index.descriptor, flags);
+  io.result?.({ digest: index.descriptor.digest, descriptor: index.descriptor });
   io.out(index.descriptor.digest);
 }
 

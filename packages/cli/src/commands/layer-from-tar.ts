@@ -50,6 +50,7 @@ async function runLayerFromTar(src: string, flags: LayerFromTarFlags, io: Io): P
     ...(flags.output ? { output: flags.output } : {}),
   });
   await removeIfFails(flags.output, () => writeLayerMetadata(flags.metadata, metadata));
+  io.result?.(metadata);
   io.out(metadata.digest);
 }
 

@@ -84,6 +84,7 @@ async function layerRequestFromFlags(flags: LayerFlags, io: Io): Promise<LayerRe
 async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<void> {
   const metadata = await writeRequestedLayer(await layerRequestFromFlags(flags, io), out);
   await removeIfFails(out, () => writeLayerMetadata(flags.metadata, metadata));
+  io.result?.(metadata);
   io.out(metadata.digest);
 }
 

@@ -97,6 +97,7 @@ async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
     ...(flags.allowMissingBlobs ? { allowMissingBlobs: true } : {}),
     ...(flags.force ? { force: true } : {}),
   });
+  io.result?.({ output: flags.output, digest: root!.digest, mediaType: root!.mediaType, size: root!.size });
   io.out(`${flags.output}@${root!.digest}`);
 }
 

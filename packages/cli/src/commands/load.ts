@@ -13,7 +13,7 @@ async function runLoad(source: string, flags: LoadFlags, io: Io): Promise<void> 
   const target = loadTargetFromFlags(flags);
   const workDir = await createWorkDir('img-load-');
   try {
-    await loadContent(await openImageSource(source, workDir, io), target, flags, io);
+    await loadContent(await openImageSource(source, workDir, io, flags), target, flags, io);
   } finally {
     await removeWorkDir(workDir);
   }

@@ -17,8 +17,9 @@ import { type ImageValueFlags, resolveImageValues } from '../template/image-valu
 import { CliError } from '../util/errors.js';
 import { readInput, readJsonInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
 import { collect, sourceDateEpoch } from '../util/flags.js';
+import { addRegistryFlags, type RegistryFlags } from '../util/registry.js';
 
-interface ManifestFlags extends ImageValueFlags {
+interface ManifestFlags extends ImageValueFlags, RegistryFlags {
   layer?: string[];
   base?: string;
   baseManifest?: string;
@@ -35,9 +36,9 @@ interface ManifestFlags extends ImageValueFlags {
   stopSignal?: string;
   subject?: string;
   artifactType?: string;
-  platform: string;
-  manifest: string;
-  config: string;
+  platform?: string;
+  manifest?: string;
+  config?: string;
   descriptor?: string;
   digest?: string;
 }
@@ -81,8 +82,11 @@ async function baseFromFiles(flags: ManifestFlags): Promise<BaseImage> {
   return base;
 }
 
-async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
-  const platform = parsePlatform(flags.platform, '--platform');
+async function runManifest(
+  flags: ManifestFlags & { manifest: string; config: string },
+  io: Io,
+): Promise<void> {
+  const platform = parsePlatform(flags.platform ?? DEFAULT_PLATFORM, '--platform');
   if ((flags.baseManifest === undefined) !== (flags.baseConfig === undefined)) {
     throw new CliError('IMG_CLI_USAGE', '--base-manifest and --base-config go together');
   }
@@ -131,13 +135,61 @@ async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
   await writeFileAtomic(flags.config, image.configBytes);
   await writeFileAtomic(flags.manifest, image.manifestBytes);
   await writeDescriptorOutputs(image.descriptor, flags);
+  io.result?.({ digest: image.descriptor.digest, descriptor: image.descriptor });
   io.out(image.descriptor.digest);
+}
+
+/** The build step's default platform. */
+const DEFAULT_PLATFORM = 'linux/amd64';
+
+/** Flags of the build step (assembling a manifest); a registry reference excludes them. */
+const BUILD_STEP_FLAGS = [
+  'layer',
+  'base',
+  'baseManifest',
+  'manifest',
+  'config',
+  'descriptor',
+  'digest',
+] as const;
+
+/**
+ * `img manifest REF` reads a registry (crane's verb); `img manifest --manifest OUT --config OUT ...`
+ * assembles one (the build step Bazel actions run). The two never mix.
+ */
+async function dispatchManifest(reference: string | undefined, flags: ManifestFlags, io: Io): Promise<void> {
+  if (reference !== undefined) {
+    const given = BUILD_STEP_FLAGS.filter((f) => flags[f] !== undefined);
+    if (given.length > 0) {
+      throw new CliError(
+        'IMG_CLI_USAGE',
+        `img manifest REF prints a registry manifest; it takes no build-step flags (got --${given.map(kebab).join(', --')})`,
+      );
+    }
+    const { printRemoteManifest } = await import('../image/remote-manifest.js');
+    await printRemoteManifest(reference, flags, io);
+    return;
+  }
+  if (!flags.manifest || !flags.config) {
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      'give a registry reference (img manifest REF), or --manifest OUT and --config OUT to assemble one',
+    );
+  }
+  await runManifest({ ...flags, manifest: flags.manifest, config: flags.config }, io);
+}
+
+function kebab(flag: string): string {
+  return flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 export function registerManifest(program: Command, io: Io): void {
   const cmd = program
     .command('manifest')
-    .description('assemble an image config and manifest from layer metadata files (never reads layer blobs)')
+    .description(
+      'print the manifest a registry reference names (raw bytes), or, with --manifest and --config, assemble an image config and manifest from layer metadata files (never reads layer blobs)',
+    )
+    .argument('[reference]', 'registry verb: REGISTRY/REPOSITORY[:TAG][@DIGEST] whose manifest to print')
     .option('--layer <meta.json>', 'layer metadata from img layer, in order (repeatable)', collect)
     .option('--base <layout>', 'base image: oci:DIR, oci-archive:FILE or a directory from img pull')
     .option('--base-manifest <file>', 'base image manifest (with --base-config)')
@@ -157,11 +209,17 @@ export function registerManifest(program: Command, io: Io): void {
     .option('--volume <path>', 'volume (repeatable)', collect)
     .option('--stop-signal <signal>', 'stop signal')
     .option('--artifact-type <type>', 'the manifest artifactType')
-    .option('--platform <os/arch[/variant]>', 'target platform', 'linux/amd64')
-    .requiredOption('--manifest <out>', 'where to write the manifest')
-    .requiredOption('--config <out>', 'where to write the config')
+    .option(
+      '--platform <os/arch[/variant]>',
+      `build step: target platform (default ${DEFAULT_PLATFORM}); with REF: of an index, print this platform's manifest`,
+    )
+    .option('--manifest <out>', 'build step: where to write the manifest (required)')
+    .option('--config <out>', 'build step: where to write the config (required)')
     .option('--descriptor <out>', 'where to write the manifest descriptor (with platform)')
     .option('--digest <out>', 'where to write the manifest digest');
   addImageValueOptions(cmd, 'config');
-  cmd.action(async (flags: ManifestFlags) => runManifest(flags, io));
+  addRegistryFlags(cmd);
+  cmd.action(async (reference: string | undefined, flags: ManifestFlags) =>
+    dispatchManifest(reference, flags, io),
+  );
 }

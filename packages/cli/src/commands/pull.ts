@@ -72,6 +72,12 @@ async function runPull(ref: string, flags: PullFlags, io: Io): Promise<Descripto
         `pulled ${listManifests(pulled).length} image(s), ${layerCount} layer(s) downloaded${flags.layers ? '' : ' (shallow: manifests and configs only)'}`,
       );
     }
+    io.result?.({
+      reference: `${info.registry}/${info.repository}@${root.digest}`,
+      digest: root.digest,
+      output: flags.output,
+      layers: layerCount,
+    });
     io.out(`${info.registry}/${info.repository}@${root.digest}`);
     return root;
   } catch (err) {

@@ -120,6 +120,7 @@ async function bestEffort(
     result = { error: (err as Error).message };
   }
   await writeFileAtomic(flags.output, `${JSON.stringify(result)}\n`);
+  io.result?.(result);
 }
 
 const clientFor = (flags: RegistryFlags, registry: string) =>

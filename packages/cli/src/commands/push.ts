@@ -4,13 +4,14 @@ import { type PushFlags, pushContent } from '../image/push-content.js';
 import type { Io } from '../io.js';
 import { collect } from '../util/flags.js';
 import { addLazyFlags } from '../util/lazy-flags.js';
+import { addRefOutputFlags } from '../util/ref-outputs.js';
 import { addRegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
 
 async function runPush(source: string, ref: string, flags: PushFlags, io: Io): Promise<void> {
   const workDir = await createWorkDir('img-push-');
   try {
-    await pushContent(await openImageSource(source, workDir, io), ref, flags, io);
+    await pushContent(await openImageSource(source, workDir, io, flags), ref, flags, io);
   } finally {
     await removeWorkDir(workDir);
   }
@@ -28,7 +29,11 @@ export function registerPush(program: Command, io: Io): void {
     )
     .argument('<reference>', 'registry/repository[:tag]')
     .option('-t, --tag <tag>', 'another tag to push (repeatable)', collect)
-    .option('--json', 'print a JSON summary (blobs uploaded, skipped, mounted, bytes sent)');
+    .option(
+      '--json',
+      'print a JSON summary (digest, references, blobs uploaded, skipped, mounted, bytes sent)',
+    );
+  addRefOutputFlags(cmd);
   addLazyFlags(addRegistryFlags(cmd)).action(async (source: string, ref: string, flags: PushFlags) => {
     await runPush(source, ref, flags, io);
   });

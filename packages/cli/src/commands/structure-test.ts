@@ -114,6 +114,7 @@ async function runStructureTest(source: string, flags: StructureTestFlags, io: I
   } finally {
     await remote.close();
   }
+  io.result?.({ passed, failed: failed.length, failures: failed });
   io.out(`${passed} passed, ${failed.length} failed`);
   if (failed.length > 0) {
     throw new CliError(

@@ -69,7 +69,7 @@ async function layerSources(values: readonly string[], blobs: unknown): Promise<
  * stamp files; the output has every other top-level member of the request as it was, plus each
  * template member expanded. `tags` lose empty and repeated entries.
  */
-async function runTemplate(requestPath: string, flags: TemplateFlags): Promise<void> {
+async function runTemplate(requestPath: string, flags: TemplateFlags, io: Io): Promise<void> {
   const request = await readJsonInput(requestPath, 'request');
   if (!isRecord(request) || !isRecord(request.templates)) {
     throw new CliError('IMG_CLI_INVALID_INPUT', `${requestPath}: expected {"templates": {...}, ...}`);
@@ -91,9 +91,10 @@ async function runTemplate(requestPath: string, flags: TemplateFlags): Promise<v
     out[name] = value;
   }
   await writeFileAtomic(flags.output, `${JSON.stringify(out)}\n`);
+  io.result?.({ output: flags.output });
 }
 
-export function registerTemplate(program: Command, _io: Io): void {
+export function registerTemplate(program: Command, io: Io): void {
   program
     .command('template')
     .description(
@@ -115,5 +116,5 @@ export function registerTemplate(program: Command, _io: Io): void {
       collect,
     )
     .requiredOption('--output <file>', 'where to write the request with its templates expanded')
-    .action(async (request: string, flags: TemplateFlags) => runTemplate(request, flags));
+    .action(async (request: string, flags: TemplateFlags) => runTemplate(request, flags, io));
 }

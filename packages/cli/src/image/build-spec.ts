@@ -1,18 +1,37 @@
 import { type AssembledImage, type BaseImage, buildImage, buildIndex } from '@img/image-assembly';
 import { type Descriptor, type ImageGraph, type LayerMetadata, unixToRfc3339 } from '@img/oci-spec';
 import type { Io } from '../io.js';
+import { isRegistryBase, registryBaseReference } from '../spec/base-reference.js';
 import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
 import { atSpecKey } from '../spec/spec-errors.js';
 import { readJsonInput } from '../util/files.js';
 import { sourceDateEpoch } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
+import type { RegistryFlags } from '../util/registry.js';
+import type { BaseLockOptions, ResolvedBase } from './base-lock.js';
 import { GraphCollector } from './content.js';
 import { baseImageOf, openBaseLayout } from './load-base.js';
+import { RegistryBases } from './registry-base.js';
 import { buildSpecLayer } from './spec-layer.js';
 
 export interface BuildResult {
   readonly root: Descriptor;
   readonly images: AssembledImage[];
+  /** The registry bases the build used, as resolved through the spec's lock file. */
+  readonly bases: ResolvedBase[];
+}
+
+export interface BuiltSpec extends BuildResult {
+  readonly graph: ImageGraph;
+  /** Write the spec's lock file if this build changed it: call once the image has been written or pushed. */
+  saveLock(): Promise<void>;
+}
+
+export interface BuildSpecOptions {
+  /** Registry flags for bases named by reference. */
+  readonly registry?: RegistryFlags;
+  /** `--update-lock` / `--locked`. */
+  readonly lock?: BaseLockOptions;
 }
 
 /** The spec's config fragment file, with config.healthcheck (which wins) merged into its container config. */
@@ -25,19 +44,28 @@ async function configFragmentOf(spec: PlatformImageSpec): Promise<Record<string,
   return { ...file, config: { ...container, Healthcheck: spec.healthcheck } };
 }
 
-/** The base image a platform names (its errors name the spec key `base`); adds its blobs to `collector`. */
+/**
+ * The base image a platform names: a layout, or a registry reference pulled shallow through the lock
+ * (its errors name the spec key `base`); adds its blobs to `collector`.
+ */
 async function loadSpecBase(
   spec: PlatformImageSpec,
   ref: string,
   specPath: string,
   collector: GraphCollector,
+  bases: () => Promise<RegistryBases>,
 ): Promise<BaseImage> {
-  return await atSpecKey(spec.keyPaths.base, specPath, async () => {
-    const layout = await openBaseLayout(ref);
-    const base = baseImageOf(layout, ref, spec.platform, spec.where);
+  const where = spec.keyPaths.base;
+  return await atSpecKey(where, specPath, async () => {
+    const loaded = isRegistryBase(ref)
+      ? await (await bases()).load(registryBaseReference(ref), spec.platform, where)
+      : await openBaseLayout(ref).then((layout) => ({
+          image: baseImageOf(layout, ref, spec.platform, spec.where),
+          graph: layout as ImageGraph,
+        }));
     // The base's layer files (when the layout has them) and locations; its documents are not needed.
-    collector.addGraph({ ...layout, documents: new Map() });
-    return base;
+    collector.addGraph({ ...loaded.graph, documents: new Map() });
+    return loaded.image;
   });
 }
 
@@ -48,9 +76,10 @@ async function buildPlatformImage(
   workDir: string,
   epoch: number | undefined,
   n: number,
+  bases: () => Promise<RegistryBases>,
 ): Promise<AssembledImage> {
   const keys = spec.keyPaths;
-  const base = spec.base ? await loadSpecBase(spec, spec.base, specPath, collector) : undefined;
+  const base = spec.base ? await loadSpecBase(spec, spec.base, specPath, collector, bases) : undefined;
   const layers: LayerMetadata[] = [];
   for (const [i, layer] of spec.layers.entries()) {
     const built = await buildSpecLayer(layer, workDir, `p${n}-l${i}`, {
@@ -96,7 +125,8 @@ export async function buildSpecContent(
   specPath: string,
   workDir: string,
   io?: Io,
-): Promise<BuildResult & { graph: ImageGraph }> {
+  options: BuildSpecOptions = {},
+): Promise<BuiltSpec> {
   const spec = await readImageSpec(specPath);
   if (io) {
     for (const layer of spec.images.flatMap((i) => i.layers)) {
@@ -106,9 +136,27 @@ export async function buildSpecContent(
   const epoch = sourceDateEpoch();
   const collector = new GraphCollector();
   const images: AssembledImage[] = [];
-  for (const [n, image] of spec.images.entries()) {
-    images.push(await buildPlatformImage(image, specPath, collector, workDir, epoch, n));
+  // Opened on the first registry base: a spec on layouts alone never reads or writes a lock.
+  let registryBases: Promise<RegistryBases> | undefined;
+  const bases = () => {
+    registryBases ??= RegistryBases.open(
+      specPath,
+      { ...options.lock, ...(options.registry ? { flags: options.registry } : {}) },
+      io,
+    );
+    return registryBases;
+  };
+  try {
+    for (const [n, image] of spec.images.entries()) {
+      images.push(await buildPlatformImage(image, specPath, collector, workDir, epoch, n, bases));
+    }
+  } catch (err) {
+    await (await registryBases?.catch(() => undefined))?.close();
+    throw err;
   }
+  const opened = await registryBases;
+  const resolvedBases = opened ? await opened.resolved() : [];
+  await opened?.close();
   let root: Descriptor = images[0]!.descriptor;
   if (spec.isIndex) {
     const index = buildIndex(
@@ -118,5 +166,8 @@ export async function buildSpecContent(
     collector.addIndex(index);
     root = index.descriptor;
   }
-  return { root, images, graph: collector.graph(root) };
+  const saveLock = async () => {
+    await opened?.saveLock();
+  };
+  return { root, images, bases: resolvedBases, graph: collector.graph(root), saveLock };
 }

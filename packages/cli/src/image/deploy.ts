@@ -183,7 +183,7 @@ export async function runDeployRequest(
   const tags = await requestTags(request, name);
   if (request.command === 'load' && tags.length === 0) {
     throw new CliError(
-      'IMG_CLI_USAGE',
+      'IMG_CLI_INVALID_INPUT',
       `${name}: no name to load the image as (tag, tag_list and tag_file are empty)`,
     );
   }

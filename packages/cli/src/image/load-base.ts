@@ -1,6 +1,6 @@
 import type { BaseImage } from '@img/image-assembly';
-import { type ReadLayout, readLayout } from '@img/oci-layout';
-import { bestImage, formatPlatform, listManifests, type Platform } from '@img/oci-spec';
+import { type BaseInfo, type ReadLayout, readLayout } from '@img/oci-layout';
+import { bestImage, formatPlatform, type ImageGraph, listManifests, type Platform } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 
 const layoutCache = new Map<string, Promise<ReadLayout>>();
@@ -20,7 +20,12 @@ export function openBaseLayout(ref: string): Promise<ReadLayout> {
 }
 
 /** The base image of `layout` for `platform` (manifest and config only). */
-export function baseImageOf(layout: ReadLayout, ref: string, platform: Platform, where: string): BaseImage {
+export function baseImageOf(
+  layout: ImageGraph & { readonly baseInfo?: BaseInfo },
+  ref: string,
+  platform: Platform,
+  where: string,
+): BaseImage {
   const images = listManifests(layout);
   const chosen = bestImage(images, platform);
   if (!chosen) {

@@ -127,6 +127,7 @@ export async function loadContent(
       });
     }
     progress?.stop();
+    io.result?.(result);
     io.out(summaryLine(result, (performance.now() - started) / 1000));
     return result;
   } finally {

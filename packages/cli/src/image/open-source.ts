@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { readLayout } from '@img/oci-layout';
 import type { ImageGraph } from '@img/oci-spec';
 import type { Io } from '../io.js';
+import type { RegistryFlags } from '../util/registry.js';
 
 async function isSpecFile(source: string): Promise<boolean> {
   if (!source.endsWith('.json')) return false;
@@ -13,11 +14,18 @@ async function isSpecFile(source: string): Promise<boolean> {
  * a layout path) or an image spec JSON file, built in-process with its layer blobs in `workDir` (the
  * caller removes it once the image has been used).
  */
-export async function openImageSource(source: string, workDir: string, io: Io): Promise<ImageGraph> {
+export async function openImageSource(
+  source: string,
+  workDir: string,
+  io: Io,
+  registry: RegistryFlags = {},
+): Promise<ImageGraph> {
   if (await isSpecFile(source)) {
     // Imported here: a layout needs none of the image builders (nor their start-up time).
     const { buildSpecContent } = await import('./build-spec.js');
-    return (await buildSpecContent(source, workDir, io)).graph;
+    const built = await buildSpecContent(source, workDir, io, { registry });
+    await built.saveLock();
+    return built.graph;
   }
   return await readLayout(source);
 }

@@ -1,12 +1,14 @@
 import type { ImageGraph } from '@img/oci-spec';
 import { type PushOptions, parseReference } from '@img/registry-client';
 import type { Io } from '../io.js';
+import { humanRate, humanSize } from '../util/human.js';
 import { type LazyFlags, lazyPlacesFromFlags, parseStrategy } from '../util/lazy-flags.js';
 import { createPushReporter } from '../util/push-progress.js';
+import { pushedReferences, type RefOutputFlags, writeRefOutputs } from '../util/ref-outputs.js';
 import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
 import { checkLazyBlobs, withLazyBlobs } from './lazy-sources.js';
 
-export interface PushFlags extends RegistryFlags, LazyFlags {
+export interface PushFlags extends RegistryFlags, LazyFlags, RefOutputFlags {
   tag?: string[];
   json?: boolean;
 }
@@ -14,7 +16,8 @@ export interface PushFlags extends RegistryFlags, LazyFlags {
 /**
  * Push an image graph to `ref`; prints `REF@sha256:...` per pushed reference. With the lazy strategy,
  * layers not at hand come from their places (a local file, the disk cache, the remote cache, their
- * registry), checked before anything is sent.
+ * registry), checked before anything is sent. The JSON result: digest, references and the push
+ * summary; writes --image-refs / --digest-file.
  */
 export async function pushContent(
   graph: ImageGraph,
@@ -41,23 +44,18 @@ export async function pushContent(
       onProgress: (e) => reporter.onProgress(e),
     });
     reporter.stop();
-    const repo = `${result.reference.registry}/${result.reference.repository}`;
     const digest = result.descriptor.digest;
-    const refs = result.tags.length
-      ? result.tags.map((t) => `${repo}:${t}@${digest}`)
-      : [`${repo}@${digest}`];
-    if (flags.json) {
-      io.out(JSON.stringify({ digest: result.descriptor.digest, references: refs, ...result.summary }));
-    } else {
-      for (const r of refs) io.out(r);
-      if (!io.quiet) {
-        const s = result.summary;
-        io.err(
-          `blobs: ${s.blobsUploaded} uploaded, ${s.blobsSkipped} skipped, ${s.blobsMounted} mounted; ${s.bytesUploaded} bytes sent in ${s.requests} requests (${s.durationMs} ms)`,
-        );
-      }
+    const refs = pushedReferences(result);
+    await writeRefOutputs(flags, refs, digest);
+    io.result?.({ digest, references: refs, ...result.summary });
+    for (const r of refs) io.out(r);
+    if (!io.quiet && !io.result) {
+      const s = result.summary;
+      io.err(
+        `blobs: ${s.blobsUploaded} uploaded, ${s.blobsSkipped} skipped, ${s.blobsMounted} mounted; ${humanSize(s.bytesUploaded)} sent in ${s.requests} requests (${(s.durationMs / 1000).toFixed(1)} s, ${humanRate(s.bytesUploaded, s.durationMs / 1000)})`,
+      );
     }
-    return result;
+    return { ...result, references: refs };
   } finally {
     reporter.stop();
     await lazy?.close();

@@ -7,8 +7,11 @@ import { createRegistryClient, type RegistryFlags } from '../util/registry.js';
  * Fetches blobs absent locally (shallow base layers) from their registry locations, first that works
  * (one client, created only when a blob is fetched); close() when done.
  */
-export function registryFetcher(flags: RegistryFlags): { fetch: FetchBlob; close(): Promise<void> } {
-  let client: RegistryClient | undefined;
+export function registryFetcher(
+  flags: RegistryFlags,
+  shared?: RegistryClient,
+): { fetch: FetchBlob; close(): Promise<void> } {
+  let client: RegistryClient | undefined = shared;
   const fetch: FetchBlob = async (descriptor, locations, options) => {
     if (locations.length === 0) {
       throw new CliError(
@@ -23,5 +26,5 @@ export function registryFetcher(flags: RegistryFlags): { fetch: FetchBlob; close
       locations.map((l) => c.blobSource(l, descriptor)),
     ).open(options?.signal ? { signal: options.signal } : {});
   };
-  return { fetch, close: async () => client?.close() };
+  return { fetch, close: async () => (client === shared ? undefined : client?.close()) };
 }

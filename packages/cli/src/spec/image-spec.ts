@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Platform, parseJson, parsePlatform } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
+import { isRegistryBase, REGISTRY_BASE_PREFIX, registryBaseReference } from './base-reference.js';
 import { type DockerHealthcheck, dockerHealthcheck, type HealthcheckSpec } from './healthcheck.js';
 import { atKeyPath, type KeySegment } from './key-path.js';
 import { mergePlatform } from './merge.js';
@@ -113,8 +114,12 @@ function resolveLayer(dir: string, layer: LayerSpecFile): LayerSpecFile {
   return { ...layer, files, directories };
 }
 
-/** A layout reference in a spec (`oci:DIR`, `oci-archive:FILE` or a bare path) resolved against `dir`. */
+/**
+ * A layout reference in a spec (`oci:DIR`, `oci-archive:FILE` or a bare path) resolved against `dir`;
+ * a registry reference (see isRegistryBase) as `docker://REF`.
+ */
 function resolveBase(dir: string, base: string): string {
+  if (isRegistryBase(base)) return `${REGISTRY_BASE_PREFIX}${registryBaseReference(base)}`;
   for (const prefix of ['oci:', 'oci-archive:']) {
     if (base.startsWith(prefix)) return prefix + resolveFrom(dir, base.slice(prefix.length));
   }

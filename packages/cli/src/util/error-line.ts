@@ -47,3 +47,25 @@ export function formatError(err: unknown, env: NodeJS.ProcessEnv = process.env):
     .trim()}`;
   return debugEnabled(env) ? `${line}\n${withCauses(err)}` : line;
 }
+
+/**
+ * Codes of errors in what the user typed (flags, arguments, references): img exits 2 for them, as
+ * for the parse errors of the command line itself, and 1 for everything else.
+ */
+export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'IMG_CLI_USAGE',
+  'IMG_REGISTRY_INVALID_REFERENCE',
+  'IMG_REGISTRY_INVALID_OPTIONS',
+  'IMG_INVALID_OPTIONS',
+]);
+
+/** The exit status for a failed command: 2 for a usage error, 1 otherwise. */
+export function exitCodeOf(err: unknown): 1 | 2 {
+  return err instanceof ImgError && USAGE_ERROR_CODES.has(err.code) ? 2 : 1;
+}
+
+/** The --json document of a failure: `{"error":{"code","message"}}` (message as the one-line form). */
+export function errorDocument(err: unknown): { error: { code: string; message: string } } {
+  const code = err instanceof ImgError ? err.code : 'IMG_CLI_ERROR';
+  return { error: { code, message: formatError(err, {}).replace(/^img: /, '') } };
+}

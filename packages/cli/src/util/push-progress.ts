@@ -1,6 +1,7 @@
 import type { BlobProgressEvent, ProgressEvent } from '@img/oci-spec';
 import type { SingleBar } from 'cli-progress';
 import type { Io } from '../io.js';
+import { humanRate, humanSize } from './human.js';
 
 export interface PushReporter {
   onProgress(event: ProgressEvent): void;
@@ -8,30 +9,20 @@ export interface PushReporter {
 }
 
 const short = (digest: string) => digest.slice(7, 19);
-const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 const isDocument = (e: BlobProgressEvent) => e.kind === 'manifest' || e.kind === 'index';
+const silent: PushReporter = { onProgress() {}, stop() {} };
 
 /**
- * Push progress: a bar per blob on a terminal (bytes, rate, final state), one line per blob
- * otherwise, nothing with --quiet. cli-progress is loaded only for a terminal.
+ * Push progress on a terminal: a bar per blob with human sizes, its rate and its final state
+ * (uploaded, mounted, skipped). Nothing when stderr is not a terminal or with --quiet: logs and pipes
+ * get the one summary line the command prints. cli-progress is loaded only for a terminal.
  */
 export async function createPushReporter(io: Io): Promise<PushReporter> {
-  if (io.quiet) return { onProgress() {}, stop() {} };
-  if (!io.interactive) {
-    return {
-      onProgress(e) {
-        if (e.type !== 'blob' || e.phase !== 'done' || !e.descriptor) return;
-        const { digest, size } = e.descriptor;
-        if (isDocument(e)) io.err(`manifest ${short(digest)} pushed as ${e.reference}`);
-        else io.err(`blob ${short(digest)} ${e.outcome}${e.from ? ` from ${e.from}` : ''} (${mib(size)})`);
-      },
-      stop() {},
-    };
-  }
+  if (io.quiet || !io.interactive) return silent;
   const { MultiBar, Presets } = await import('cli-progress');
   const multi = new MultiBar(
     {
-      format: ' {digest} [{bar}] {percentage}% | {value}/{total} bytes | {speed} | {state}',
+      format: ' {digest} [{bar}] {percentage}% | {sizes} | {speed} | {state}',
       hideCursor: true,
       clearOnComplete: false,
       stream: process.stderr,
@@ -44,16 +35,21 @@ export async function createPushReporter(io: Io): Promise<PushReporter> {
     onProgress(e) {
       if (e.type !== 'blob' || isDocument(e) || !e.descriptor) return;
       const { digest, size } = e.descriptor;
-      const state = e.phase === 'done' ? e.outcome : 'uploading';
+      const state = e.phase === 'done' ? (e.outcome ?? 'done') : 'uploading';
       let bar = bars.get(digest);
       if (!bar) {
-        bar = multi.create(size || 1, 0, { digest: short(digest), speed: '', state });
+        bar = multi.create(size || 1, 0, { digest: short(digest), sizes: '', speed: '', state });
         bars.set(digest, bar);
         started.set(digest, Date.now());
       }
-      const seconds = Math.max((Date.now() - started.get(digest)!) / 1000, 0.001);
+      const seconds = (Date.now() - started.get(digest)!) / 1000;
       const done = e.phase === 'done' ? size || 1 : e.bytes;
-      bar.update(done, { state, speed: `${mib(e.bytes / seconds)}/s` });
+      const moved = state === 'uploading' || state === 'uploaded';
+      bar.update(done, {
+        state,
+        sizes: `${humanSize(e.phase === 'done' ? size : e.bytes)}/${humanSize(size)}`,
+        speed: moved ? humanRate(e.bytes, seconds) : '',
+      });
     },
     stop() {
       multi.stop();

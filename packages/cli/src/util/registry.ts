@@ -3,6 +3,7 @@ import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   FileBlobLocations,
+  type KeychainOptions,
   RegistryClient,
 } from '@img/registry-client';
 import type { Command } from 'commander';
@@ -54,15 +55,19 @@ export function isLoopbackRegistry(registry: string): boolean {
 }
 
 /** One client per command: connections, tokens and credential lookups are shared. */
-export function createRegistryClient(flags: RegistryFlags): RegistryClient {
+export function createRegistryClient(
+  flags: RegistryFlags,
+  credentials?: KeychainOptions['credentials'],
+): RegistryClient {
   skipWasmTierUpInOneShotProcess();
   const helper = flags.credentialHelper || process.env[CREDENTIAL_HELPER_ENV] || undefined;
   return new RegistryClient({
-    ...(helper || flags.dockerConfig
+    ...(helper || flags.dockerConfig || credentials
       ? {
           auth: {
             ...(helper ? { bazelCredentialHelper: helper } : {}),
             ...(flags.dockerConfig ? { authFiles: [flags.dockerConfig] } : {}),
+            ...(credentials ? { credentials } : {}),
           },
         }
       : {}),
@@ -79,4 +84,17 @@ export function createRegistryClient(flags: RegistryFlags): RegistryClient {
         }
       : {}),
   });
+}
+
+/** Run `fn` with a registry client made from the flags, closing it afterwards. */
+export async function withRegistryClient<T>(
+  flags: RegistryFlags,
+  fn: (client: RegistryClient) => Promise<T>,
+): Promise<T> {
+  const client = createRegistryClient(flags);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
 }

@@ -85,7 +85,7 @@ describe('bad input to img build', () => {
     const spec = await specFile('badplat', { platform: 'linux', layers: [] });
     await expectBuildFails(spec, /platform: invalid platform "linux"/);
     const r = await img('build', spec, '--output', 'tarball:/tmp/x');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/expected oci:DIR, oci-archive:FILE or docker-archive/);
   });
 

@@ -176,7 +176,7 @@ describe('img layer --estargz and img estargz', () => {
     expect(c.stderr.split('\n')).toHaveLength(1);
 
     const usage = await img('estargz', 'verify', blob);
-    expect(usage.code).toBe(1);
+    expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--toc-digest .* is required/);
 
     const list = tmp.join('missing.txt');
@@ -208,7 +208,7 @@ describe('img layer --estargz and img estargz', () => {
       list,
     );
     expect([noFlag.code, noFlag.stderr]).toEqual([
-      1,
+      2,
       'img: --prioritized-files, --estargz-chunk-size and --zstd-chunked need --estargz',
     ]);
     const none = await img(

@@ -119,7 +119,7 @@ describe('img load: bad input', () => {
   it('names the missing tag, a bad daemon, a bad platform and a missing source', async () => {
     const spec = join(tmp.path, 'none.json');
     let r = await img('load', 'oci:/nonexistent', '--daemon', 'containerd');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--tag NAME:TAG is required/);
     r = await img('load', 'oci:/nonexistent', '--daemon', 'kubelet', '-t', 'a:1');
     expect(r.stderr).toMatch(/--daemon "kubelet": expected containerd, docker or podman/);

@@ -146,7 +146,7 @@ describe.skipIf(tools.skip)('img push / pull / build --push against a real regis
     expect(missing.stderr).toMatch(/nope\/nothing/);
     expect(await readdir(tmp.path)).not.toContain('nope');
     const bad = await img('push', join(tmp.path, 'hello'), 'UPPER/Case::x');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // a bad reference is a usage error
   });
 });
 
