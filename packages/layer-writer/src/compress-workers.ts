@@ -36,10 +36,11 @@ async function zstd(buf, { level, chunkSize, wasmPath }) {
   });
   return { out, native: true };
 }
-function deflate(buf, { dictLength, offset, length, level, last, chunkSize }) {
+function deflate(buf, { dictLength, offset, length, level, memLevel, last, chunkSize }) {
   const data = buf.subarray(offset, offset + length);
   const options = {
     level,
+    memLevel,
     chunkSize,
     finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   };
@@ -164,6 +165,8 @@ export interface ZstdTask {
 export interface DeflateTask {
   readonly op: 'deflate';
   readonly level: number;
+  /** zlib memLevel (1-9): the size of deflate's hash table and symbol buffer. */
+  readonly memLevel: number;
   /** Data is input[offset, offset+length); the dictionary is the dictLength bytes before it. */
   readonly offset: number;
   readonly length: number;
