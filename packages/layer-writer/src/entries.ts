@@ -157,7 +157,7 @@ export async function expand(
       }
       if (entry.source === undefined) return;
       await checkSourceDirectory(entry.source, origin);
-      for (const node of await walkDirectory(entry.source, origin)) {
+      await walkDirectory(entry.source, origin, async (node) => {
         const child = joinLayerPath(path, node.rel);
         if (baseName(child).startsWith(WHITEOUT_PREFIX)) checkName(child, walkedOrigin(origin, child));
         if (node.kind === 'file') {
@@ -194,7 +194,7 @@ export async function expand(
             walked: true,
           });
         }
-      }
+      });
       return;
     }
     case 'whiteout': {

@@ -32,7 +32,8 @@ export function normalizeLayerPath(input: string, field = 'path'): string {
 
 /** Join a normalised directory path and a relative name taken verbatim from the host. */
 export function joinLayerPath(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
+  // join() gives a flat string (a template literal gives a rope, later flattened into a second copy).
+  return dir === '' ? name : [dir, name].join('/');
 }
 
 export function parentOf(path: string): string {
