@@ -66,7 +66,6 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
-
 /** Worker threads per compressor when the caller sets none: one per core beside the main thread, 1-4. */
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));

@@ -61,7 +61,9 @@ class WalkedFile implements HostFile {
 /** lstat without a BigInt per field, unless the device or inode number is too large for a double. */
 function lstatExact(path: string): Stats | BigIntStats {
   const st = lstatSync(path);
-  return Number.isSafeInteger(st.ino) && Number.isSafeInteger(st.dev) ? st : lstatSync(path, { bigint: true });
+  return Number.isSafeInteger(st.ino) && Number.isSafeInteger(st.dev)
+    ? st
+    : lstatSync(path, { bigint: true });
 }
 
 function missing(what: string, path: string, err: unknown): LayerError {
@@ -129,7 +131,8 @@ export async function walkDirectory(
         throw missing(what, full, err);
       }
       if (st.isFile()) await visit({ kind: 'file', rel: childRel, file: new WalkedFile(dir, name, st) });
-      else if (st.isSymbolicLink()) await visit({ kind: 'symlink', rel: childRel, target: readlinkSync(full) });
+      else if (st.isSymbolicLink())
+        await visit({ kind: 'symlink', rel: childRel, target: readlinkSync(full) });
       else if (st.isDirectory()) {
         await visit({ kind: 'directory', rel: childRel });
         stack.push([full, childRel]);

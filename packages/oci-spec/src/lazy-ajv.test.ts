@@ -17,7 +17,11 @@ console.log(JSON.stringify({ before, after: loaded(), violations }));
 describe('ajv', () => {
   it('is loaded on the first schema check, not on import', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', CHILD], { encoding: 'utf8' });
-    const { before, after, violations } = JSON.parse(out) as { before: boolean; after: boolean; violations: string[] };
+    const { before, after, violations } = JSON.parse(out) as {
+      before: boolean;
+      after: boolean;
+      violations: string[];
+    };
     expect(before).toBe(false);
     expect(after).toBe(true);
     expect(violations).toEqual([expect.stringContaining('size')]);
