@@ -32,7 +32,8 @@ const levels = (env.BENCH_LEVELS ?? '1,2,3,4,5,6,7').split(',').map(Number);
 const tarPath = env.BENCH_TAR ?? join(work, 'usr-share.tar');
 if (!existsSync(tarPath)) {
   const tree = join(work, 'usr-share');
-  if (!existsSync(tree)) throw new Error(`${tree} is missing: run bench/compress/run.mjs once (it copies /usr/share)`);
+  if (!existsSync(tree))
+    throw new Error(`${tree} is missing: run bench/compress/run.mjs once (it copies /usr/share)`);
   execFileSync('tar', ['-C', tree, '-cf', tarPath, '.']);
 }
 const tar = readFileSync(tarPath);
@@ -67,13 +68,19 @@ const engines = [
   ['zlib m9 w14', zlibEngine(9, 14)],
 ];
 const wasm = await libdeflate();
-if (wasm) engines.push(['libdeflate wasm, no dict', (level) => (start) => wasm(tar.subarray(start, start + MiB), level).length]);
+if (wasm)
+  engines.push([
+    'libdeflate wasm, no dict',
+    (level) => (start) => wasm(tar.subarray(start, start + MiB), level).length,
+  ]);
 
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-const cases = engines.flatMap(([engine, make]) => levels.map((level) => ({ engine, level, one: make(level), t: [], size: 0 })));
+const cases = engines.flatMap(([engine, make]) =>
+  levels.map((level) => ({ engine, level, one: make(level), t: [], size: 0 })),
+);
 const loads = [];
 for (let r = 0; r < repeat; r++) {
   loads.push(loadavg()[0]);
@@ -105,7 +112,8 @@ const at = (engine, size) => {
   const pts = cases.filter((c) => c.engine === engine).sort((a, b) => a.size - b.size);
   for (let i = 0; i + 1 < pts.length; i++) {
     const [a, b] = [pts[i], pts[i + 1]];
-    if (size >= a.size && size <= b.size) return a.cpu + ((size - a.size) / (b.size - a.size)) * (b.cpu - a.cpu);
+    if (size >= a.size && size <= b.size)
+      return a.cpu + ((size - a.size) / (b.size - a.size)) * (b.cpu - a.cpu);
   }
   return undefined;
 };

@@ -17,12 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const [
-  tree = join(root, 'bench/.work/usr-share'),
-  format = 'gzip',
-  level = '6',
-  jobs = '2',
-] = process.argv.slice(2);
+const [tree = join(root, 'bench/.work/usr-share'), format = 'gzip', level = '6', jobs = '2'] =
+  process.argv.slice(2);
 const dist = process.env.BENCH_DIST ?? join(root, 'packages/layer-writer/dist');
 const node = process.env.BENCH_NODE ?? process.execPath;
 const top = Number(process.env.PROFILE_TOP ?? 12);
@@ -60,7 +56,7 @@ try {
     .map((f) => summarize(JSON.parse(readFileSync(join(dir, f), 'utf8'))))
     .sort((a, b) => b.total - a.total);
   for (const [i, p] of profiles.entries()) {
-    const name = i === 0 || p.categories.has('tar + walk') ? 'main thread' : `worker ${i}`;
+    const name = i === 0 || p.categories.has('tar + walk (layer-writer JS)') ? 'main thread' : `worker ${i}`;
     console.log(`\n== ${name}: ${(p.total / 1000).toFixed(2)} s sampled`);
     const rows = [...p.categories].sort((a, b) => b[1] - a[1]);
     for (const [cat, ms] of rows) {
@@ -91,10 +87,19 @@ function category(fn, url) {
   if (/zstd/i.test(fn)) return 'zstd';
   if (fn === 'crc32') return 'CRC-32';
   if (/^(update|digest|createHash|Hash)$/.test(fn)) return 'sha256';
-  if (/^(readSync|read|readdirSync|lstatSync|statSync|openSync|closeSync|fstatSync|readlinkSync|open|close|stat|write|writev|fsync|rename)$/.test(fn))
+  if (
+    /^(readSync|read|readdirSync|lstatSync|statSync|openSync|closeSync|fstatSync|readlinkSync|open|close|stat|write|writev|fsync|rename)$/.test(
+      fn,
+    )
+  )
     return 'file system';
-  if (/postMessage|onmessage|emitMessage|structuredClone|MessagePort/i.test(fn + url)) return 'worker messages';
-  if (/layer-writer|tar-|plan|walk|entries|paths|metadata|dedup|layer-tar/.test(url)) return 'tar + walk';
+  if (/postMessage|onmessage|emitMessage|structuredClone|MessagePort/i.test(fn + url))
+    return 'worker messages';
+  if (
+    /layer-writer|tar-|plan|walk|entries|paths|metadata|dedup|layer-tar/.test(url) ||
+    url.endsWith('dist/index.js')
+  )
+    return 'tar + walk (layer-writer JS)';
   if (/node:internal\/streams|stream/.test(url)) return 'streams';
   if (url === '' || url.startsWith('node:')) return 'node internals';
   return 'other JS';
