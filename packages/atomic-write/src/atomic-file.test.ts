@@ -1,4 +1,5 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { useTempDir } from '@img/test-utils';
 import { describe, expect, it } from 'vitest';
@@ -101,5 +102,37 @@ describe('makeDirectory', () => {
     await expect(makeDirectory(`${file}/sub/dir`)).rejects.toThrow(
       `${file}/sub/dir: cannot create: a parent is not a directory (ENOTDIR)`,
     );
+  });
+});
+
+describe('writeFileAtomic with a signal', () => {
+  it('aborted mid-stream: rejects with an AbortError, the temp file is removed, the old file stays', async () => {
+    const dir = tmp.join('abort-mid-stream');
+    await mkdir(dir);
+    const path = join(dir, 'out.bin');
+    await writeFileAtomic(path, 'old');
+    const controller = new AbortController();
+    let pushed = false;
+    // One chunk, then it stalls forever: only the abort can end the write.
+    const stalled = new Readable({
+      read() {
+        if (pushed) return;
+        pushed = true;
+        this.push(Buffer.alloc(2 * 1024 * 1024));
+        setTimeout(() => controller.abort(), 20);
+      },
+    });
+    const write = writeFileAtomic(path, stalled, { signal: controller.signal });
+    await expect(write).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await readdir(dir)).toEqual(['out.bin']);
+    expect(await readFile(path, 'utf8')).toBe('old');
+  });
+
+  it('already aborted: writes nothing', async () => {
+    const dir = tmp.join('aborted');
+    await mkdir(dir);
+    const write = writeFileAtomic(join(dir, 'x'), 'data', { signal: AbortSignal.abort() });
+    await expect(write).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await readdir(dir)).toEqual([]);
   });
 });

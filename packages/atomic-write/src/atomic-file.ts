@@ -1,4 +1,5 @@
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import type { AbortOptions } from '@img/oci-spec';
 import { removeOnExit } from './cleanup.js';
 import { outputError } from './errors.js';
 import { tempPathBeside } from './temp-path.js';
@@ -10,6 +11,9 @@ export interface AtomicFileOptions {
   /** File mode of the new file (before the umask). Default 0o666, as for any new file. */
   readonly mode?: number;
 }
+
+/** writeFileAtomic's options: aborting stops the write and removes the temp file (`path` is untouched). */
+export interface WriteFileAtomicOptions extends AtomicFileOptions, AbortOptions {}
 
 /**
  * A file written under a temp name beside `path` and renamed onto it by `commit()`: readers see the
@@ -120,22 +124,31 @@ export type AtomicFileData = string | Uint8Array | AsyncIterable<Uint8Array>;
 export async function writeFileAtomic(
   path: string,
   data: AtomicFileData,
-  options: AtomicFileOptions = {},
+  options: WriteFileAtomicOptions = {},
 ): Promise<void> {
+  const { signal } = options;
+  const destroy = (e?: unknown) => (data as { destroy?: (e?: unknown) => void }).destroy?.(e);
   let file: AtomicFile;
   try {
-    file = await AtomicFile.open(path, options);
+    signal?.throwIfAborted();
+    file = await AtomicFile.open(path, options.mode !== undefined ? { mode: options.mode } : {});
   } catch (err) {
-    (data as { destroy?: (e?: Error) => void }).destroy?.();
+    destroy();
     throw err;
   }
+  // A stream that stalls must stop too: it is destroyed with the reason.
+  const onAbort = () => destroy(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (typeof data === 'string') await file.write(Buffer.from(data));
     else if (data instanceof Uint8Array) await file.write(data);
     else await file.writeStream(data);
+    signal?.throwIfAborted();
     await file.commit();
   } catch (err) {
     await file.abort();
-    throw err;
+    throw signal?.aborted ? signal.reason : err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }

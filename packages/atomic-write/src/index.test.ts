@@ -1,20 +1,27 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { AtomicFileData, AtomicFileOptions, OutputErrorCode } from './index.js';
 import * as api from './index.js';
 
+// A tripwire: adding, removing or renaming an export is a deliberate change, made here too.
 describe('public API', () => {
-  it('exports the documented values', () => {
-    for (const name of [
+  it('exports exactly these values', () => {
+    expect(Object.keys(api).sort()).toEqual([
       'AtomicFile',
-      'writeFileAtomic',
+      'OutputError',
       'cleanupOnExit',
       'makeDirectory',
-      'removeOnExit',
-      'OutputError',
       'outputError',
+      'removeOnExit',
       'systemErrorReason',
       'tempPathBeside',
-    ]) {
-      expect(typeof (api as Record<string, unknown>)[name]).toBe('function');
-    }
+      'writeFileAtomic',
+    ]);
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [AtomicFileData, AtomicFileOptions, OutputErrorCode];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

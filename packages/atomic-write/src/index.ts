@@ -1,4 +1,4 @@
-export type { AtomicFileData, AtomicFileOptions } from './atomic-file.js';
+export type { AtomicFileData, AtomicFileOptions, WriteFileAtomicOptions } from './atomic-file.js';
 export { AtomicFile, writeFileAtomic } from './atomic-file.js';
 export { cleanupOnExit, removeOnExit } from './cleanup.js';
 export type { OutputErrorCode } from './errors.js';

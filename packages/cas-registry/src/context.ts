@@ -1,5 +1,4 @@
 import type { BlobStore } from './blob-store.js';
-import type { BlobKeepAlive } from './keepalive.js';
 import type { SharedExclusiveLock } from './lock.js';
 import type { RepositoryStore } from './repository-store.js';
 import type { UploadManager } from './uploads.js';
@@ -16,6 +15,12 @@ export interface RegistryLimits {
   readonly maxTagsPerPush: number;
 }
 
+/** What handlers tell about blob use (a BlobKeepAlive; typed here by role so keepalive.ts can import the context). */
+export interface BlobUseTracker {
+  /** Marks a blob as just used. */
+  touch(digest: string): void;
+}
+
 /** What every request handler works with. */
 export interface RegistryContext {
   readonly blobs: BlobStore;
@@ -25,5 +30,5 @@ export interface RegistryContext {
   /** Shared by pushes, exclusive for garbage collection. */
   readonly lock: SharedExclusiveLock;
   /** With the keepAlive option: told about every blob used, so the most recent are kept alive. */
-  keepAlive?: BlobKeepAlive;
+  keepAlive?: BlobUseTracker;
 }

@@ -1,3 +1,4 @@
+import type { AbortOptions } from '@img/oci-spec';
 import type { BlobStore } from './blob-store.js';
 import { CasRegistryError } from './errors.js';
 
@@ -32,7 +33,11 @@ export interface KeepAliveOptions {
   readonly maxBlobs?: number;
 }
 
-export interface RegistryServerOptions {
+/**
+ * `signal`: aborting before the server listens rejects the start with `signal.reason`; after, it
+ * closes the server as `close()` does.
+ */
+export interface RegistryServerOptions extends AbortOptions {
   /** Directory for manifests, tags, blob links, uploads and (by default) blobs. Required. */
   readonly storage: string;
   /** Where blobs live. Default: a FileBlobStore in `<storage>/blobs`. */
@@ -72,7 +77,9 @@ export interface RegistryServerOptions {
   readonly maxConnections?: number;
 }
 
-export type ResolvedOptions = Required<Omit<RegistryServerOptions, 'blobStore' | 'ttlMs' | 'keepAlive'>> &
+export type ResolvedOptions = Required<
+  Omit<RegistryServerOptions, 'blobStore' | 'ttlMs' | 'keepAlive' | 'signal'>
+> &
   Pick<RegistryServerOptions, 'blobStore' | 'ttlMs'> & {
     readonly maxTagsPerPush: number;
     readonly keepAlive?: Required<KeepAliveOptions>;

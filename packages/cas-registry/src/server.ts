@@ -102,6 +102,8 @@ async function handle(ctx: RegistryContext, req: IncomingMessage, res: ServerRes
  */
 export async function startRegistryServer(options: RegistryServerOptions): Promise<RegistryServer> {
   const o = resolveOptions(options);
+  const { signal } = options;
+  signal?.throwIfAborted();
   const blobs: BlobStore = o.blobStore ?? new FileBlobStore(join(o.storage, 'blobs'));
   if (o.keepAlive && !canRefresh(blobs)) {
     throw new CasRegistryError(
@@ -172,7 +174,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   if (keepAlive && o.keepAlive) every(o.keepAlive.intervalMs, () => keepAlive.refresh());
   every(Math.min(o.uploadExpiryMs / 2, 600_000), () => uploads.purgeExpired());
 
-  return {
+  const running: RegistryServer = {
     address: `${host}:${port}`,
     host: o.host,
     port,
@@ -194,4 +196,14 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       clearTimeout(force);
     },
   };
+  if (signal) {
+    const stop = () => void running.close();
+    if (signal.aborted) {
+      await running.close();
+      throw signal.reason;
+    }
+    signal.addEventListener('abort', stop, { once: true });
+    server.once('close', () => signal.removeEventListener('abort', stop));
+  }
+  return running;
 }

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import { type Io, processIo } from './io.js';
 import { formatError } from './util/error-line.js';
 
-export const VERSION = '0.1.0';
+/** The @img/cli version (changesets bumps package.json; the bundle inlines it). */
+export const VERSION: string = packageJson.version;
 
 type Register = (program: Command, io: Io) => void;
 
@@ -20,6 +22,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['load', async () => (await import('./commands/load.js')).registerLoad],
   ['pull', async () => (await import('./commands/pull.js')).registerPull],
   ['push', async () => (await import('./commands/push.js')).registerPush],
+  ['deploy', async () => (await import('./commands/deploy.js')).registerDeploy],
   ['registry', async () => (await import('./commands/registry.js')).registerRegistry],
   ['validate', async () => (await import('./commands/validate.js')).registerValidate],
   ['inspect', async () => (await import('./commands/inspect.js')).registerInspect],

@@ -131,9 +131,9 @@ describe('img build: compressorJobs in a spec layer', () => {
 
   it('rejects a bad compressorJobs naming the field', async () => {
     for (const [bad, message] of [
-      [0, /layers\.0\.compressorJobs: must be >= 1/],
-      ['abc', /layers\.0\.compressorJobs: must match pattern "\^nproc\$"/],
-      [1.5, /layers\.0\.compressorJobs: must be integer,string/],
+      [0, /layers\[0\]\.compressorJobs: must be >= 1, got 0$/],
+      ['abc', /layers\[0\]\.compressorJobs: "abc" is not valid \(e\.g\. "nproc"\)$/],
+      [1.5, /layers\[0\]\.compressorJobs: must be an integer or a string, not the number 1\.5/],
     ] as const) {
       const r = await img('build', await spec('bad-spec', bad), '--output', `oci:${tmp.join('bad-out')}`);
       expect(r.code).toBe(1);

@@ -1,10 +1,19 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { run } from '@img/test-utils';
 import type { Io } from '../src/io.js';
 import { main } from '../src/main.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const EXAMPLE_DIR = join(REPO_ROOT, 'examples/hello');
+/** The built `img` bin (pnpm build writes it; `pnpm test` builds first). */
+export const IMG_BIN = join(REPO_ROOT, 'packages/cli/dist/bin.cjs');
+
+/** Run the built `img` bin as its own process, as a user does; never throws on a non-zero exit. */
+export async function imgBin(args: readonly string[], options: { cwd?: string } = {}): Promise<ImgRun> {
+  const r = await run(process.execPath, [IMG_BIN, ...args], { allowFailure: true, ...options });
+  return { code: r.code ?? -1, stdout: r.stdout.trimEnd(), stderr: r.stderr.trimEnd() };
+}
 
 export interface ImgRun {
   code: number;

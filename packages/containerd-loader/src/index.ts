@@ -35,9 +35,9 @@ export {
   DEFAULT_WRITE_CONCURRENCY,
   loadIntoContainerd,
 } from './load-containerd.js';
-export type { BlobKind, LoadPlan, PlannedBlob, PlatformSelection } from './plan.js';
+export type { LoadPlan, PlannedBlob, PlatformSelection } from './plan.js';
 export { GC_REF_CONFIG, planLoad } from './plan.js';
 export type { PodmanLoadOptions } from './podman/load-podman.js';
 export { DEFAULT_PODMAN, loadIntoPodman } from './podman/load-podman.js';
-export type { BlobOutcome, BlobStatus, LoadProgressEvent, LoadResult, ProgressListener } from './progress.js';
+export type { BlobOutcome, BlobStatus, LoadResult } from './progress.js';
 export { findProtoDir, PROTO_DIR_ENV, protoDirCandidates } from './proto-dir.js';

@@ -1,4 +1,5 @@
 import {
+  type AbortOptions,
   type BlobLocation,
   type BlobSource,
   type Descriptor,
@@ -6,6 +7,8 @@ import {
   graphBlobSource,
   hostPlatform,
   type ImageGraph,
+  type ProgressOptions,
+  progressReporter,
   remoteBlobSource,
 } from '@img/oci-spec';
 import { ContainerdClient } from './containerd/client.js';
@@ -27,7 +30,7 @@ import { chainIds, DEFAULT_SNAPSHOTTER, deepestSnapshot, gcSnapshotLabel } from 
 import { LoadError } from './errors.js';
 import { normalizeImageName } from './image-name.js';
 import { type LoadPlan, type PlannedBlob, type PlatformSelection, planLoad } from './plan.js';
-import { type BlobOutcome, type LoadResult, type ProgressListener, summarize } from './progress.js';
+import { type BlobOutcome, doneEvent, type LoadResult, summarize } from './progress.js';
 import { mapLimit } from './streams.js';
 
 /** containerd's default socket. */
@@ -46,7 +49,7 @@ const INFO_CONCURRENCY = 16;
  */
 export type FetchMissingBlob = FetchBlob;
 
-export interface ContainerdLoadOptions {
+export interface ContainerdLoadOptions extends AbortOptions, ProgressOptions {
   /** Image names to create or update (at least one). */
   readonly names: readonly string[];
   /** Socket path. Default DEFAULT_CONTAINERD_ADDRESS. */
@@ -61,7 +64,6 @@ export interface ContainerdLoadOptions {
   readonly fetchMissingBlob?: FetchMissingBlob;
   /** Where absent blobs come from when the graph names no location of their own (passed to fetchMissingBlob). */
   readonly locations?: readonly BlobLocation[];
-  readonly onProgress?: ProgressListener;
   /** Default DEFAULT_WRITE_CONCURRENCY. */
   readonly concurrency?: number;
   /** Default DEFAULT_WRITE_CHUNK_BYTES. */
@@ -89,6 +91,7 @@ export async function loadIntoContainerd(
   const names =
     options.normalizeNames === false ? [...options.names] : options.names.map((n) => normalizeImageName(n));
   const plan = planLoad(graph, options.platform ?? hostPlatform());
+  options.signal?.throwIfAborted();
   const client = new ContainerdClient({
     address: options.address ?? DEFAULT_CONTAINERD_ADDRESS,
     namespace: options.namespace ?? DEFAULT_CONTAINERD_NAMESPACE,
@@ -100,12 +103,14 @@ export async function loadIntoContainerd(
     try {
       const withSnapshots = await keepUnpackedLayers(client, graph, plan, options.snapshotter);
       const blobs = await loadBlobs(client, lease, graph, withSnapshots, options);
+      options.signal?.throwIfAborted();
       for (const name of names) await upsertImage(client, name, plan.root);
       // Best effort: a lease a killed load left behind would otherwise hold its blobs for 24 hours.
       await deleteStaleLeases(client).catch(() => {});
       return summarize('containerd', plan.root, names, blobs);
     } finally {
-      await deleteLease(client, lease).catch(() => {});
+      // Aborted: the partial ingests this load held are collected now, not at the next collection.
+      await deleteLease(client, lease, options.signal?.aborted === true).catch(() => {});
     }
   } finally {
     client.close();
@@ -167,12 +172,13 @@ async function loadBlobs(
       `${unavailable.length} layer(s) are neither local nor in containerd, and no fetcher is configured: ${unavailable.map((l) => l.descriptor.digest).join(', ')}`,
     );
   }
-  const progress = options.onProgress;
-  progress?.({
+  const progress = progressReporter(options.onProgress);
+  progress({
     type: 'plan',
-    total: all.length,
+    operation: 'load',
+    blobs: all.length,
     present: present.size,
-    bytesToWrite: all
+    bytesToSend: all
       .filter((b) => !present.has(b.descriptor.digest))
       .reduce((n, b) => n + b.descriptor.size, 0),
   });
@@ -184,30 +190,49 @@ async function loadBlobs(
     const { descriptor, kind } = b;
     if (present.has(descriptor.digest)) {
       if (Object.keys(b.labels).length > 0) await setContentLabels(client, descriptor.digest, b.labels);
-      outcomes.set(descriptor.digest, { descriptor, kind, status: 'present', bytesSent: 0 });
-      progress?.({ type: 'blob-done', descriptor, kind, status: 'present', bytesSent: 0 });
+      const outcome: BlobOutcome = { descriptor, kind, status: 'present', bytesSent: 0 };
+      outcomes.set(descriptor.digest, outcome);
+      progress(doneEvent(outcome));
       return;
     }
-    progress?.({ type: 'blob-start', descriptor, kind });
+    progress({ type: 'blob', operation: 'load', phase: 'start', kind, descriptor, bytes: 0 });
     const { source, fetched } = blobSourceFor(graph, descriptor, options);
-    const r = await writeBlob(client, descriptor, (offset) => source.open({ offset }), {
-      lease,
-      labels: b.labels,
-      chunkBytes: options.chunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES,
-      ...(progress
-        ? { onBytes: (offset: number) => progress({ type: 'blob-progress', descriptor, kind, offset }) }
-        : {}),
-    });
+    const { signal } = options;
+    const r = await writeBlob(
+      client,
+      descriptor,
+      (offset) => source.open({ offset, ...(signal ? { signal } : {}) }),
+      {
+        lease,
+        ...(signal ? { signal } : {}),
+        labels: b.labels,
+        chunkBytes: options.chunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES,
+        ...(options.onProgress
+          ? {
+              onBytes: (offset: number) =>
+                progress({
+                  type: 'blob',
+                  operation: 'load',
+                  phase: 'progress',
+                  kind,
+                  descriptor,
+                  bytes: offset,
+                }),
+            }
+          : {}),
+      },
+    );
     if (r.status === 'present' && Object.keys(b.labels).length > 0)
       await setContentLabels(client, descriptor.digest, b.labels);
-    outcomes.set(descriptor.digest, {
+    const outcome: BlobOutcome = {
       descriptor,
       kind,
       status: r.status,
       bytesSent: r.bytesSent,
       ...(fetched ? { fetched } : {}),
-    });
-    progress?.({ type: 'blob-done', descriptor, kind, status: r.status, bytesSent: r.bytesSent });
+    };
+    outcomes.set(descriptor.digest, outcome);
+    progress(doneEvent(outcome));
   };
   await mapLimit(plan.layers, options.concurrency ?? DEFAULT_WRITE_CONCURRENCY, write);
   // Documents in order: a manifest's gc labels must only name blobs that are already committed.

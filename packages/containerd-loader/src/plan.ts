@@ -1,4 +1,5 @@
 import {
+  type BlobKind,
   type Descriptor,
   formatPlatform,
   type ImageGraph,
@@ -10,8 +11,6 @@ import { LoadError } from './errors.js';
 
 /** Which images of an index to load: one platform (best match), or every one. */
 export type PlatformSelection = Platform | 'all';
-
-export type BlobKind = 'layer' | 'config' | 'manifest' | 'index';
 
 /** A blob to load, with the labels containerd should carry on it. */
 export interface PlannedBlob {

@@ -1,29 +1,21 @@
-import type { Descriptor } from '@img/oci-spec';
-import type { BlobKind } from './plan.js';
+import type { BlobKind, Descriptor, ProgressEvent } from '@img/oci-spec';
 
 /** What happened to one blob during a load. */
 export type BlobStatus = 'present' | 'written';
 
-export type LoadProgressEvent =
-  /** Containerd's view of every blob is known; `present` of `total` need no write. */
-  | { readonly type: 'plan'; readonly total: number; readonly present: number; readonly bytesToWrite: number }
-  | { readonly type: 'blob-start'; readonly descriptor: Descriptor; readonly kind: BlobKind }
-  /** `offset` bytes of the blob are now in the runtime. */
-  | {
-      readonly type: 'blob-progress';
-      readonly descriptor: Descriptor;
-      readonly kind: BlobKind;
-      readonly offset: number;
-    }
-  | {
-      readonly type: 'blob-done';
-      readonly descriptor: Descriptor;
-      readonly kind: BlobKind;
-      readonly status: BlobStatus;
-      readonly bytesSent: number;
-    };
-
-export type ProgressListener = (event: LoadProgressEvent) => void;
+/** The `done` progress event of a blob's outcome. */
+export function doneEvent(b: BlobOutcome): ProgressEvent {
+  const { descriptor, kind, status } = b;
+  return {
+    type: 'blob',
+    operation: 'load',
+    phase: 'done',
+    kind,
+    descriptor,
+    bytes: descriptor.size,
+    outcome: status,
+  };
+}
 
 export interface BlobOutcome {
   readonly descriptor: Descriptor;

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { type TarEntryInfo, TarParser } from '@img/layer-writer';
+import { type TarEntryInfo, TarParser } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
 import type { MemberCodec } from './codec.js';
 import { EMPTY_SHA256, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK } from './constants.js';

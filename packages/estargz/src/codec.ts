@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { END_OF_ARCHIVE_SIZE, encodeTarHeader, paddingFor, zstdBackend } from '@img/layer-writer';
+import { END_OF_ARCHIVE_SIZE, encodeTarHeader, paddingFor, zstdBackend } from '@img/layer-writer/internal';
 import {
   CS_MANIFEST_CHECKSUM_ANNOTATION,
   CS_MANIFEST_POSITION_ANNOTATION,

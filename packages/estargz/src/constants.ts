@@ -37,3 +37,9 @@ export const DEFAULT_MIN_CHUNK_SIZE = 0;
 
 /** sha256 of zero bytes, the digest of every empty regular file. */
 export const EMPTY_SHA256 = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/**
+ * Largest TOC (uncompressed JSON, and its compressed form) a reader accepts. A TOC entry takes about
+ * 200-300 bytes, so this allows a few hundred thousand files; parsing costs a few times this in memory.
+ */
+export const DEFAULT_MAX_TOC_SIZE = 64 * 1024 * 1024;

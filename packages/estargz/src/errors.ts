@@ -12,7 +12,8 @@ export type EstargzErrorCode =
   | 'IMG_ESTARGZ_FILE_DIGEST_MISMATCH'
   | 'IMG_ESTARGZ_CORRUPT_DATA'
   | 'IMG_ESTARGZ_NOT_FOUND'
-  | 'IMG_ESTARGZ_NOT_A_FILE';
+  | 'IMG_ESTARGZ_NOT_A_FILE'
+  | 'IMG_ESTARGZ_LIMIT_EXCEEDED';
 
 /** Errors raised by @img/estargz. Match on `code`; the message names the blob, entry or option. */
 export class EstargzError extends ImgError<EstargzErrorCode> {}

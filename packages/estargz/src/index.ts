@@ -6,6 +6,7 @@ export {
   CS_TARSPLIT_POSITION_ANNOTATION,
   CS_ZSTD_CHUNKED_FOOTER_SIZE,
   DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_TOC_SIZE,
   DEFAULT_MIN_CHUNK_SIZE,
   EMPTY_SHA256,
   FOOTER_SIZE,
@@ -27,6 +28,8 @@ export { estargzFromTar, estargzFromTarToFile } from './from-tar.js';
 export type { ParsedFooter } from './gzip-member.js';
 export { estargzFooter, parseGzipFooter } from './gzip-member.js';
 export { orderForEstargz } from './order.js';
+export type { EstargzReadOptions } from './read-options.js';
+export { TOC_SIZE_LIMIT_NAME } from './read-options.js';
 export type { VerifyReport } from './reader.js';
 export { EstargzReader, openEstargz } from './reader.js';
 export type { Toc, TocEntry, TocEntryType } from './toc.js';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { createDecompressor, TarParser } from '@img/layer-writer';
+import { LayerError } from '@img/layer-writer';
+import { createDecompressor, openRegularFile, TarParser } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
 import type { EstargzFormat } from './codec.js';
 import { CS_ZSTD_CHUNKED_FOOTER_MAGIC, ZSTD_CHUNKED_FOOTER_MAGIC } from './codec.js';
@@ -13,6 +14,7 @@ import {
 } from './constants.js';
 import { EstargzError } from './errors.js';
 import { parseGzipFooter } from './gzip-member.js';
+import { asEstargzLimit, type EstargzReadOptions, resolveMaxTocSize, tocTooLarge } from './read-options.js';
 
 /** Where a blob's TOC is and what it says, as read from the footer. */
 export interface LocatedToc {
@@ -49,13 +51,30 @@ export async function readRange(
   return buf;
 }
 
-/** Decompress a whole buffer (gzip: every member; zstd: every frame). */
-export async function inflate(format: EstargzFormat, data: Buffer): Promise<Buffer> {
+/**
+ * Decompress a whole buffer (gzip: every member; zstd: every frame), failing with `tooLarge()` as soon
+ * as the output passes `max` bytes.
+ */
+export async function inflate(
+  format: EstargzFormat,
+  data: Buffer,
+  max: number,
+  tooLarge: () => Error,
+  options: EstargzReadOptions = {},
+): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const part of Readable.from([data]).pipe(
-    createDecompressor(format === 'estargz' ? 'gzip' : 'zstd'),
-  )) {
-    parts.push(part as Buffer);
+  let size = 0;
+  const inflater = Readable.from([data]).pipe(
+    createDecompressor(format === 'estargz' ? 'gzip' : 'zstd', options),
+  );
+  try {
+    for await (const part of inflater) {
+      size += (part as Buffer).length;
+      if (size > max) throw tooLarge();
+      parts.push(part as Buffer);
+    }
+  } finally {
+    inflater.destroy();
   }
   return Buffer.concat(parts);
 }
@@ -68,11 +87,15 @@ function corruptToc(where: string, why: string, cause?: unknown): EstargzError {
   return new EstargzError('IMG_ESTARGZ_INVALID_TOC', `${where}: cannot read the TOC: ${why}`, { cause });
 }
 
+/** A TOC tar holds the JSON plus a header or two, its padding and the end-of-archive blocks. */
+const TOC_TAR_OVERHEAD = 64 * 1024;
+
 async function gzipToc(
   fh: FileHandle,
   where: string,
   blobSize: number,
   tail: Buffer,
+  options: EstargzReadOptions,
 ): Promise<LocatedToc | undefined> {
   const footer = parseGzipFooter(tail);
   if (footer === undefined) return undefined;
@@ -80,11 +103,21 @@ async function gzipToc(
   const tocEnd = blobSize - footer.footerSize;
   if (dataEnd >= tocEnd)
     throw notEstargz(where, `footer points at offset ${dataEnd}, past the TOC area (truncated?)`);
+  const maxToc = resolveMaxTocSize(options);
+  if (tocEnd - dataEnd > maxToc)
+    throw tocTooLarge(where, `the compressed TOC (${tocEnd - dataEnd} bytes)`, maxToc);
   const member = await readRange(fh, dataEnd, tocEnd - dataEnd, where);
   let tar: Buffer;
   try {
-    tar = await inflate('estargz', member);
+    tar = await inflate(
+      'estargz',
+      member,
+      maxToc + TOC_TAR_OVERHEAD,
+      () => tocTooLarge(where, 'the TOC', maxToc),
+      options,
+    );
   } catch (err) {
+    if (err instanceof EstargzError) throw err;
     throw corruptToc(
       where,
       `TOC member at offset ${dataEnd} is not valid gzip (${(err as Error).message})`,
@@ -110,6 +143,7 @@ async function gzipToc(
   try {
     parser.push(tar);
   } catch (err) {
+    if (err instanceof LayerError && err.code === 'IMG_LAYER_LIMIT_EXCEEDED') throw asEstargzLimit(err);
     throw corruptToc(where, `TOC member is not a tar entry (${(err as Error).message})`, err);
   }
   if (name !== TOC_TAR_NAME) {
@@ -157,6 +191,7 @@ async function zstdToc(
   where: string,
   blobSize: number,
   tail: Buffer,
+  options: EstargzReadOptions,
 ): Promise<LocatedToc | undefined> {
   const footerSize = zstdFooterSize(tail);
   if (footerSize === undefined) return undefined;
@@ -176,11 +211,22 @@ async function zstdToc(
       `zstd:chunked footer points at ${tocOffset}+${compressedSize}, outside the blob (truncated?)`,
     );
   }
+  const maxToc = resolveMaxTocSize(options);
+  if (rawSize > maxToc) throw tocTooLarge(where, `the TOC (${rawSize} bytes, says the footer)`, maxToc);
+  if (compressedSize > maxToc)
+    throw tocTooLarge(where, `the compressed TOC (${compressedSize} bytes)`, maxToc);
   const compressed = await readRange(fh, tocOffset, compressedSize, where);
   let tocJson: Buffer;
   try {
-    tocJson = await inflate('zstd:chunked', compressed);
+    tocJson = await inflate(
+      'zstd:chunked',
+      compressed,
+      rawSize,
+      () => corruptToc(where, `TOC is larger than the ${rawSize} bytes the footer says`),
+      options,
+    );
   } catch (err) {
+    if (err instanceof EstargzError) throw err;
     throw corruptToc(
       where,
       `TOC frame at offset ${tocOffset} is not valid zstd (${(err as Error).message})`,
@@ -194,25 +240,38 @@ async function zstdToc(
   return { format: 'zstd:chunked', blobSize, tocOffset, dataEnd, tocJson, tocDigest: sha256(tocJson) };
 }
 
-/** Read the footer at the end of `fh` and the TOC it points at; `where` names the blob in errors. */
-export async function locateToc(fh: FileHandle, where: string): Promise<LocatedToc> {
+/**
+ * Read the footer at the end of `fh` and the TOC it points at; `where` names the blob in errors. The
+ * TOC is capped by `options.maxTocSize` before and while it is decompressed.
+ */
+export async function locateToc(
+  fh: FileHandle,
+  where: string,
+  options: EstargzReadOptions = {},
+): Promise<LocatedToc> {
   const blobSize = (await fh.stat()).size;
   const tailSize = Math.min(TAIL_SIZE, blobSize);
   const tail = await readRange(fh, blobSize - tailSize, tailSize, where);
-  const found = (await gzipToc(fh, where, blobSize, tail)) ?? (await zstdToc(fh, where, blobSize, tail));
+  const found =
+    (await gzipToc(fh, where, blobSize, tail, options)) ??
+    (await zstdToc(fh, where, blobSize, tail, options));
   if (found === undefined) {
     throw notEstargz(where, `no eStargz footer in its last ${tailSize} bytes (truncated, or a plain layer?)`);
   }
   return found;
 }
 
-/** Open a blob for reading, failing with IMG_ESTARGZ_READ_FAILED naming it. */
+/**
+ * Open a blob for reading, failing with IMG_ESTARGZ_READ_FAILED naming it; it must be a regular file
+ * (a FIFO or a device is refused without reading it).
+ */
 export async function openBlob(path: string): Promise<FileHandle> {
   try {
-    return await open(path, 'r');
+    return (await openRegularFile(path, 'blob')).handle;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new EstargzError('IMG_ESTARGZ_READ_FAILED', `${path}: cannot open blob (${code})`, { cause: err });
+    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    const message = code === undefined ? (err as Error).message : `${path}: cannot open blob (${code})`;
+    throw new EstargzError('IMG_ESTARGZ_READ_FAILED', message, { cause: err });
   }
 }
 

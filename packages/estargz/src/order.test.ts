@@ -1,4 +1,4 @@
-import type { PlannedEntry } from '@img/layer-writer';
+import type { PlannedEntry } from '@img/layer-writer/internal';
 import { describe, expect, it } from 'vitest';
 import { orderForEstargz } from './order.js';
 

@@ -1,4 +1,4 @@
-import { normalizeLayerPath, type PlannedEntry } from '@img/layer-writer';
+import { normalizeLayerPath, type PlannedEntry } from '@img/layer-writer/internal';
 import { LANDMARK_CONTENTS, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME } from './constants.js';
 import { EstargzError } from './errors.js';
 

@@ -1,16 +1,22 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { createDecompressor } from '@img/layer-writer';
+import { LayerError } from '@img/layer-writer';
+import { createDecompressionLimit, createDecompressor } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
 import type { EstargzFormat } from './codec.js';
 import { EstargzError } from './errors.js';
 import { locateToc, openBlob } from './locate-toc.js';
+import { asEstargzLimit, type EstargzReadOptions } from './read-options.js';
 import { cleanEntryName, parseToc, type Toc } from './toc.js';
 import { type EstargzChunk, type EstargzEntry, indexToc } from './toc-index.js';
 
 /** Files verified at once by `verify`. */
 const VERIFY_CONCURRENCY = 4;
+/**
+ * Chunks up to this size are read whole and checked before any of their bytes is handed out; larger
+ * ones (a hostile TOC may claim any size) are streamed and checked when they end.
+ */
+const VERIFIED_CHUNK_SIZE = 16 * 1024 * 1024;
 
 export interface VerifyReport {
   readonly tocDigest: Digest;
@@ -38,9 +44,16 @@ export class EstargzReader {
   readonly #entries: EstargzEntry[];
   readonly #byName: Map<string, EstargzEntry>;
   readonly #dataEnd: number;
+  readonly #options: EstargzReadOptions;
 
-  private constructor(path: string, located: Awaited<ReturnType<typeof locateToc>>, toc: Toc) {
+  private constructor(
+    path: string,
+    located: Awaited<ReturnType<typeof locateToc>>,
+    toc: Toc,
+    options: EstargzReadOptions,
+  ) {
     this.path = path;
+    this.#options = options;
     this.format = located.format;
     this.blobSize = located.blobSize;
     this.tocOffset = located.tocOffset;
@@ -52,12 +65,15 @@ export class EstargzReader {
     this.#byName = byName;
   }
 
-  /** Read the footer and TOC of the blob at `path` (no payload is read). */
-  static async open(path: string): Promise<EstargzReader> {
+  /**
+   * Read the footer and TOC of the blob at `path` (no payload is read). The blob must be a regular
+   * file; the TOC and every decompression are capped by `options`.
+   */
+  static async open(path: string, options: EstargzReadOptions = {}): Promise<EstargzReader> {
     const fh = await openBlob(path);
     try {
-      const located = await locateToc(fh, path);
-      return new EstargzReader(path, located, parseToc(located.tocJson, path));
+      const located = await locateToc(fh, path, options);
+      return new EstargzReader(path, located, parseToc(located.tocJson, path), options);
     } finally {
       await fh.close();
     }
@@ -174,20 +190,31 @@ export class EstargzReader {
     return files;
   }
 
+  /**
+   * A file's bytes: each chunk up to VERIFIED_CHUNK_SIZE as one Buffer checked against its digest
+   * before it is yielded; a larger chunk in bounded pieces, checked when it ends (a consumer then sees
+   * its bytes before the error). The file's digest is checked when the file ends.
+   */
   async *#chunkData(entry: EstargzEntry): AsyncGenerator<Buffer> {
     const whole = createHash('sha256');
     for (const chunk of entry.chunks) {
-      const data = await this.#readChunk(entry, chunk);
       const expected = chunk.chunkDigest ?? (entry.chunks.length === 1 ? entry.digest : undefined);
-      const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+      const hash = createHash('sha256');
+      const held: Buffer[] | undefined = chunk.chunkSize <= VERIFIED_CHUNK_SIZE ? [] : undefined;
+      for await (const data of this.#readChunk(entry, chunk)) {
+        hash.update(data);
+        whole.update(data);
+        if (held) held.push(data);
+        else yield data;
+      }
+      const actual = `sha256:${hash.digest('hex')}`;
       if (expected !== undefined && actual !== expected) {
         throw new EstargzError(
           'IMG_ESTARGZ_CHUNK_DIGEST_MISMATCH',
           `${this.path}: ${JSON.stringify(entry.name)} bytes ${chunk.chunkOffset}-${chunk.chunkOffset + chunk.chunkSize} (member at ${chunk.offset}) have digest ${actual}, the TOC says ${expected}`,
         );
       }
-      whole.update(data);
-      yield data;
+      if (held && held.length > 0) yield held.length === 1 ? held[0]! : Buffer.concat(held);
     }
     const actual = `sha256:${whole.digest('hex')}`;
     if (entry.digest !== undefined && actual !== entry.digest) {
@@ -198,9 +225,11 @@ export class EstargzReader {
     }
   }
 
-  /** Decompress from the chunk's member up to the end of the chunk; nothing before `offset` is read. */
-  async #readChunk(entry: EstargzEntry, chunk: EstargzChunk): Promise<Buffer> {
-    const want = chunk.innerOffset + chunk.chunkSize;
+  /**
+   * Decompress from the chunk's member up to the end of the chunk, yielding its bytes as they come;
+   * nothing before `offset` is read, and the member's output is capped like any decompression.
+   */
+  async *#readChunk(entry: EstargzEntry, chunk: EstargzChunk): AsyncGenerator<Buffer> {
     const where = `${this.path}: ${JSON.stringify(entry.name)} chunk at ${chunk.chunkOffset} (member at ${chunk.offset})`;
     if (chunk.compressedEnd <= chunk.offset) {
       throw new EstargzError(
@@ -208,41 +237,54 @@ export class EstargzReader {
         `${where}: no compressed bytes before the next member`,
       );
     }
-    const source = createReadStream(this.path, { start: chunk.offset, end: chunk.compressedEnd - 1 });
-    const inflater = createDecompressor(this.format === 'estargz' ? 'gzip' : 'zstd');
+    const fh = await openBlob(this.path);
+    const source = fh.createReadStream({ start: chunk.offset, end: chunk.compressedEnd - 1 });
+    const options = { ...this.#options, where };
+    const inflater = createDecompressor(this.format === 'estargz' ? 'gzip' : 'zstd', options);
+    const limit = createDecompressionLimit({
+      ...options,
+      compressedSize: chunk.compressedEnd - chunk.offset,
+    });
     source.on('error', (err) => inflater.destroy(err));
-    source.pipe(inflater);
-    const parts: Buffer[] = [];
-    let have = 0;
+    inflater.on('error', (err) => limit.destroy(err));
+    source.pipe(inflater).pipe(limit);
+    let skip = chunk.innerOffset;
+    let left = chunk.chunkSize;
     try {
-      for await (const part of inflater) {
-        parts.push(part as Buffer);
-        have += (part as Buffer).length;
-        if (have >= want) break;
+      for await (const part of limit) {
+        let bytes = part as Buffer;
+        if (skip >= bytes.length) {
+          skip -= bytes.length;
+          continue;
+        }
+        bytes = bytes.subarray(skip, skip + left);
+        skip = 0;
+        left -= bytes.length;
+        yield bytes;
+        if (left === 0) break;
       }
     } catch (err) {
+      if (err instanceof LayerError && err.code === 'IMG_LAYER_LIMIT_EXCEEDED') throw asEstargzLimit(err);
       throw new EstargzError(
         'IMG_ESTARGZ_CORRUPT_DATA',
         `${where}: corrupt compressed data (${(err as Error).message})`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     } finally {
       source.destroy();
       inflater.destroy();
+      limit.destroy();
     }
-    if (have < want) {
+    if (left > 0) {
       throw new EstargzError(
         'IMG_ESTARGZ_CORRUPT_DATA',
-        `${where}: data ends after ${have} of ${want} bytes`,
+        `${where}: data ends after ${chunk.chunkSize - left} of ${chunk.chunkSize} bytes`,
       );
     }
-    return Buffer.concat(parts).subarray(chunk.innerOffset, want);
   }
 }
 
-/** Open an eStargz or zstd:chunked blob: reads the footer and the TOC. */
-export function openEstargz(path: string): Promise<EstargzReader> {
-  return EstargzReader.open(path);
+/** Open an eStargz or zstd:chunked blob: reads the footer and the TOC (capped by `options`). */
+export function openEstargz(path: string, options: EstargzReadOptions = {}): Promise<EstargzReader> {
+  return EstargzReader.open(path, options);
 }

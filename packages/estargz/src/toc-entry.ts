@@ -1,4 +1,4 @@
-import type { TarEntryInfo, TarEntryType } from '@img/layer-writer';
+import type { TarEntryInfo, TarEntryType } from '@img/layer-writer/internal';
 import { unixToRfc3339 } from '@img/oci-spec';
 import type { TocEntry, TocEntryType } from './toc.js';
 
@@ -43,9 +43,12 @@ export class TocEntryFactory {
       if (info.devminor !== 0) entry.devMinor = info.devminor;
     }
     const xattrs: Record<string, string> = {};
-    for (const [key, value] of Object.entries(info.paxRecords)) {
-      if (key.startsWith(XATTR_PREFIX)) {
-        xattrs[key.slice(XATTR_PREFIX.length)] = Buffer.from(value, 'utf8').toString('base64');
+    // Values are bytes (Go's []byte): UTF-8 text as its bytes, binary values (capabilities) verbatim.
+    for (const records of [info.paxRecords, info.binaryPaxRecords ?? {}]) {
+      for (const [key, value] of Object.entries(records)) {
+        if (key.startsWith(XATTR_PREFIX)) {
+          xattrs[key.slice(XATTR_PREFIX.length)] = Buffer.from(value).toString('base64');
+        }
       }
     }
     if (Object.keys(xattrs).length > 0) entry.xattrs = xattrs;

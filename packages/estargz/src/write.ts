@@ -1,9 +1,14 @@
 import {
   DEFAULT_DEDUPLICATE,
-  DigestCounter,
   type LayerOutputOptions,
   type LayerSpec,
   type LayerWriteResult,
+  type WriteLayerOptions,
+  writeResultToFile,
+} from '@img/layer-writer';
+import {
+  abortOnSignal,
+  DigestCounter,
   parseCompression,
   pipeToResult,
   planLayer,
@@ -11,10 +16,8 @@ import {
   resolveCompressorJobs,
   resolveLevel,
   TarWriter,
-  type WriteLayerOptions,
   writePlannedEntries,
-  writeResultToFile,
-} from '@img/layer-writer';
+} from '@img/layer-writer/internal';
 import { type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
 import { type AssembledLayer, EstargzAssembler } from './assembler.js';
 import { gzipCodec, type MemberCodec, type ZstdChunkedVariant, zstdChunkedCodec } from './codec.js';
@@ -176,10 +179,8 @@ export function assembleLayer(
     assembled = await assembler.finish();
   });
   const blob = new DigestCounter();
-  const { stream, metadata } = pipeToResult(source, blob, () =>
-    metadataOf(assembled!, blob, resolved.mediaType, options),
-  );
-  return { stream, metadata };
+  const result = pipeToResult(source, blob, () => metadataOf(assembled!, blob, resolved.mediaType, options));
+  return abortOnSignal(result, options.signal);
 }
 
 /** writeEstargzLayer into `blobPath` (temp file + rename; nothing is left behind on error). */
@@ -188,5 +189,5 @@ export async function writeEstargzLayerToFile(
   blobPath: string,
   options: EstargzLayerOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(writeEstargzLayer(spec, options), blobPath);
+  return await writeResultToFile(writeEstargzLayer(spec, options), blobPath, options);
 }

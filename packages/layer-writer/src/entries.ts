@@ -1,5 +1,6 @@
 import { LayerError } from './errors.js';
-import type { ResolvedMetadata } from './metadata.js';
+import { compileExcludes, parseTreeOwner } from './excludes.js';
+import type { MetadataOverrides, ResolvedMetadata } from './metadata.js';
 import { baseName, joinLayerPath, normalizeLayerPath, parentOf } from './paths.js';
 import type { LayerEntry } from './spec.js';
 import { checkSourceDirectory, type HostFile, statSourceFile, walkDirectory } from './walk.js';
@@ -44,6 +45,8 @@ export interface Draft {
   origin: string;
   /** Found below a `directory` entry's source (`origin`): described with its own path too. */
   walked?: boolean;
+  /** Ownership of the directory tree the entry came from (between defaultMetadata and fileMetadata). */
+  owner?: MetadataOverrides;
 }
 
 /** Where a draft came from, for error messages (built only when needed: a walk gives thousands). */
@@ -54,6 +57,8 @@ export function describeDraft(d: Draft): string {
 function walkedOrigin(origin: string, path: string): string {
   return `${origin} -> ${JSON.stringify(path)}`;
 }
+
+const directoryDraft = { baseMode: DEFAULT_DIRECTORY_MODE, regular: false, whiteout: false } as const;
 
 function describe(entry: LayerEntry, index: number): string {
   return `entries[${index}] (${entry.type} ${JSON.stringify(entry.path)})`;
@@ -139,16 +144,15 @@ export async function expand(
       return;
     }
     case 'directory': {
+      const owner = parseTreeOwner(entry.owner, `${origin}.owner`);
+      const tree = owner ? { owner } : {};
+      const exclude = compileExcludes(entry.excludes, `${origin}.excludes`);
+      if (exclude && entry.source === undefined) {
+        throw new LayerError('IMG_LAYER_INVALID_OPTION', `${origin}.excludes: needs a source directory`);
+      }
       if (path !== '') {
         checkName(path, origin);
-        await add({
-          path,
-          kind: 'directory',
-          baseMode: DEFAULT_DIRECTORY_MODE,
-          regular: false,
-          whiteout: false,
-          origin,
-        });
+        await add({ path, kind: 'directory', ...directoryDraft, origin, ...tree });
       } else if (entry.source === undefined) {
         throw new LayerError(
           'IMG_LAYER_INVALID_PATH',
@@ -157,44 +161,43 @@ export async function expand(
       }
       if (entry.source === undefined) return;
       await checkSourceDirectory(entry.source, origin);
-      await walkDirectory(entry.source, origin, async (node) => {
-        const child = joinLayerPath(path, node.rel);
-        if (baseName(child).startsWith(WHITEOUT_PREFIX)) checkName(child, walkedOrigin(origin, child));
-        if (node.kind === 'file') {
-          const baseMode = node.file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
-          await add({
-            path: child,
-            kind: 'file',
-            source: { kind: 'host', file: node.file },
-            baseMode,
-            regular: true,
-            whiteout: false,
-            origin,
-            walked: true,
-          });
-        } else if (node.kind === 'symlink') {
-          await add({
-            path: child,
-            kind: 'symlink',
-            target: node.target,
-            baseMode: DEFAULT_SYMLINK_MODE,
-            regular: false,
-            whiteout: false,
-            origin,
-            walked: true,
-          });
-        } else {
-          await add({
-            path: child,
-            kind: 'directory',
-            baseMode: DEFAULT_DIRECTORY_MODE,
-            regular: false,
-            whiteout: false,
-            origin,
-            walked: true,
-          });
-        }
-      });
+      await walkDirectory(
+        entry.source,
+        origin,
+        async (node) => {
+          const child = joinLayerPath(path, node.rel);
+          if (baseName(child).startsWith(WHITEOUT_PREFIX)) checkName(child, walkedOrigin(origin, child));
+          if (node.kind === 'file') {
+            const baseMode = node.file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
+            await add({
+              path: child,
+              kind: 'file',
+              source: { kind: 'host', file: node.file },
+              baseMode,
+              regular: true,
+              whiteout: false,
+              origin,
+              walked: true,
+              ...tree,
+            });
+          } else if (node.kind === 'symlink') {
+            await add({
+              path: child,
+              kind: 'symlink',
+              target: node.target,
+              baseMode: DEFAULT_SYMLINK_MODE,
+              regular: false,
+              whiteout: false,
+              origin,
+              walked: true,
+              ...tree,
+            });
+          } else {
+            await add({ path: child, kind: 'directory', ...directoryDraft, origin, walked: true, ...tree });
+          }
+        },
+        exclude,
+      );
       return;
     }
     case 'whiteout': {

@@ -13,6 +13,7 @@ export type LayerErrorCode =
   | 'IMG_LAYER_UNKNOWN_COMPRESSION'
   | 'IMG_LAYER_INVALID_LEVEL'
   | 'IMG_LAYER_INVALID_TAR'
+  | 'IMG_LAYER_LIMIT_EXCEEDED'
   | 'IMG_LAYER_INVALID_OPTION';
 
 /** Errors raised by @img/layer-writer. Match on `code`; the message names the path or field. */

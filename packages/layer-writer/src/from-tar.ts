@@ -1,16 +1,17 @@
-import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { type LayerCompression, type LayerMetadata, ociLayerMediaType } from '@img/oci-spec';
-import { createDecompressor } from './decompress.js';
+import { createDecompressionLimit, createDecompressor } from './decompress.js';
 import { LayerError } from './errors.js';
 import { DEFAULT_DEDUPLICATE } from './layer-tar.js';
+import type { TarInputLimits } from './limits.js';
 import { type RewriteOptions, rewriteTar } from './rewrite-tar.js';
 import { DigestCounter, pipeToResult, readableFromProducer } from './streams.js';
-import { detectFileCompression, openTarStream, wrapDecompressError } from './tar-input.js';
+import { detectFileCompression, openRegularFile, openTarStream, wrapDecompressError } from './tar-input.js';
 import type { ChunkSink } from './tar-writer.js';
 import {
+  abortOnSignal,
   buildMetadata,
   compressAndMeasure,
   type LayerOutputOptions,
@@ -28,7 +29,11 @@ import {
 export type LayerFromTarMode = 'passthrough' | 'recompress' | 'rewrite';
 export const DEFAULT_FROM_TAR_MODE: LayerFromTarMode = 'recompress';
 
-export interface LayerFromTarOptions extends LayerOutputOptions {
+/**
+ * Options of layerFromTar. The TarInputLimits caps (decompression in every mode; tar structure in
+ * rewrite) default to their DEFAULT_* constants.
+ */
+export interface LayerFromTarOptions extends LayerOutputOptions, TarInputLimits {
   /** Default DEFAULT_FROM_TAR_MODE ('recompress'). */
   readonly mode?: LayerFromTarMode;
   /** rewrite: mtime of every entry (default 0). */
@@ -49,7 +54,7 @@ export function layerFromTar(inputPath: string, options: LayerFromTarOptions = {
       const tar = new PassThrough({ highWaterMark: 1024 * 1024 });
       detectFileCompression(inputPath).then(
         (format) => {
-          const src = openTarStream(inputPath, format);
+          const src = openTarStream(inputPath, format, options);
           src.on('error', (err) => tar.destroy(err));
           src.pipe(tar);
         },
@@ -62,6 +67,7 @@ export function layerFromTar(inputPath: string, options: LayerFromTarOptions = {
         baseMtime: options.sourceDateEpoch ?? 0,
         deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE,
         tempDir: options.tempDir ?? tmpdir(),
+        limits: options,
       };
       const tar = readableFromProducer((sink) => rewriteTar(inputPath, sink, rewriteOptions));
       return compressAndMeasure(tar, options);
@@ -91,9 +97,11 @@ function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWrit
         `compression: passthrough keeps ${inputPath} as it is (${format}); use mode "recompress" for ${options.compression}`,
       );
     }
-    const decompressor = createDecompressor(format);
+    const { handle, size } = await openRegularFile(inputPath);
+    const decompressor = createDecompressor(format, { ...options, where: inputPath });
     const drained = pipelineAsync(
       decompressor,
+      createDecompressionLimit({ ...options, compressedSize: size, where: inputPath }),
       diff,
       new Writable({
         highWaterMark: 1024 * 1024,
@@ -101,7 +109,7 @@ function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWrit
       }),
     );
     drained.catch(() => {});
-    for await (const chunk of createReadStream(inputPath, { highWaterMark: 1024 * 1024 })) {
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1024 * 1024 })) {
       if (!decompressor.write(chunk)) {
         await new Promise<void>((resolve, reject) => {
           const onError = (err: Error) => reject(err);
@@ -113,14 +121,15 @@ function passthrough(inputPath: string, options: LayerFromTarOptions): LayerWrit
         });
       }
       await sink(chunk as Buffer);
+      if (decompressor.destroyed) break;
     }
     decompressor.end();
     await drained;
   }
-  const { stream, metadata } = pipeToResult(source, blob, () =>
+  const result = pipeToResult(source, blob, () =>
     buildMetadata(diff, blob, options.mediaType ?? ociLayerMediaType(format), options),
   );
-  return { stream, metadata };
+  return abortOnSignal(result, options.signal);
 }
 
 /** layerFromTar into the file `blobPath` (temp file + rename; nothing left behind on error). */
@@ -129,5 +138,5 @@ export async function layerFromTarToFile(
   blobPath: string,
   options: LayerFromTarOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(layerFromTar(inputPath, options), blobPath);
+  return await writeResultToFile(layerFromTar(inputPath, options), blobPath, options);
 }

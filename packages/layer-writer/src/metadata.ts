@@ -165,9 +165,16 @@ export function resolveMetadata(
 }
 
 /** A string that is equal for two entries exactly when their metadata is equal (dedup key part). */
-export function metadataKey(m: ResolvedMetadata): string {
+export function metadataKey(
+  m: Omit<ResolvedMetadata, 'paxRecords'> & {
+    readonly paxRecords: Readonly<Record<string, string | Uint8Array>>;
+  },
+): string {
   const pax = Object.keys(m.paxRecords)
     .sort()
-    .map((k) => [k, m.paxRecords[k]]);
+    .map((k) => {
+      const v = m.paxRecords[k]!;
+      return [k, typeof v === 'string' ? v : { bytes: Buffer.from(v).toString('base64') }];
+    });
   return JSON.stringify([m.mode, m.uid, m.gid, m.uname, m.gname, m.mtime, pax]);
 }

@@ -6,6 +6,18 @@ import { LayerError } from './errors.js';
  * climbs above the root and IMG_LAYER_INVALID_PATH for NUL bytes.
  */
 export function normalizeLayerPath(input: string, field = 'path'): string {
+  return normalizeSegments(input, field, true);
+}
+
+/**
+ * Normalise a tar entry name or hardlink target as normalizeLayerPath does, except that `\` stays an
+ * ordinary character: it is one in a Linux file name, and mapping it would turn `a\b` into `a/b`.
+ */
+export function normalizeEntryName(input: string, field = 'name'): string {
+  return normalizeSegments(input, field, false);
+}
+
+function normalizeSegments(input: string, field: string, backslashIsSeparator: boolean): string {
   if (typeof input !== 'string') {
     throw new LayerError('IMG_LAYER_INVALID_PATH', `${field}: expected a string, got ${typeof input}`);
   }
@@ -13,7 +25,7 @@ export function normalizeLayerPath(input: string, field = 'path'): string {
     throw new LayerError('IMG_LAYER_INVALID_PATH', `${field}: ${JSON.stringify(input)} contains a NUL byte`);
   }
   const out: string[] = [];
-  for (const segment of input.replace(/\\/g, '/').split('/')) {
+  for (const segment of (backslashIsSeparator ? input.replace(/\\/g, '/') : input).split('/')) {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') {
       if (out.length === 0) {

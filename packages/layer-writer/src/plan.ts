@@ -48,8 +48,13 @@ export async function hashSource(source: PlannedSource): Promise<string> {
   return hashHostFile(source.file.path, source.file.size);
 }
 
+function sameOwner(a: Draft, b: Draft): boolean {
+  const key = (d: Draft) => JSON.stringify([d.owner?.uid, d.owner?.gid, d.owner?.uname, d.owner?.gname]);
+  return key(a) === key(b);
+}
+
 async function identical(a: Draft, b: Draft): Promise<boolean> {
-  if (a.kind !== b.kind || a.whiteout !== b.whiteout) return false;
+  if (a.kind !== b.kind || a.whiteout !== b.whiteout || !sameOwner(a, b)) return false;
   if (a.kind === 'directory') return true;
   if (a.kind === 'symlink') return a.target === b.target;
   if (a.baseMode !== b.baseMode) return false;
@@ -95,7 +100,7 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
     if (!(await identical(prior, d))) {
       throw new LayerError(
         'IMG_LAYER_DUPLICATE_PATH',
-        `${JSON.stringify(d.path)} is written twice with different content or type: by ${describeDraft(prior)} and by ${describeDraft(d)}`,
+        `${JSON.stringify(d.path)} is written twice with different content, type or owner: by ${describeDraft(prior)} and by ${describeDraft(d)}`,
       );
     }
   };
@@ -127,16 +132,26 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
     }
   }
 
-  // Entries without their own metadata share one resolved object per base mode (tens of thousands
-  // of entries from a source directory need only a few).
-  const shared = new Map<string, ResolvedMetadata>();
+  // Entries without their own metadata share one resolved object per tree owner and base mode (tens
+  // of thousands of entries from a source directory need only a few). A tree's drafts share one owner
+  // object, so owners are keyed by identity.
+  const byOwner = new Map<
+    MetadataOverrides | undefined,
+    { inherited: MetadataOverrides; shared: Map<string, ResolvedMetadata> }
+  >();
   const metadataOf = (d: Draft, own: MetadataOverrides | undefined): ResolvedMetadata => {
-    if (own !== undefined) return resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, own);
+    let tree = byOwner.get(d.owner);
+    if (tree === undefined) {
+      tree = { inherited: d.owner ? { ...defaults, ...d.owner } : defaults, shared: new Map() };
+      byOwner.set(d.owner, tree);
+    }
+    if (own !== undefined)
+      return resolveMetadata(d.baseMode, options.baseMtime, d.regular, tree.inherited, own);
     const k = `${d.baseMode}:${d.regular}`;
-    let meta = shared.get(k);
+    let meta = tree.shared.get(k);
     if (meta === undefined) {
-      meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, defaults, undefined);
-      shared.set(k, meta);
+      meta = resolveMetadata(d.baseMode, options.baseMtime, d.regular, tree.inherited, undefined);
+      tree.shared.set(k, meta);
     }
     return meta;
   };

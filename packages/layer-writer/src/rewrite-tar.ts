@@ -1,12 +1,13 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { LayerError } from './errors.js';
+import type { TarInputLimits } from './limits.js';
 import { metadataKey } from './metadata.js';
-import { normalizeLayerPath, pathSortKey } from './paths.js';
+import { normalizeEntryName, pathSortKey } from './paths.js';
 import type { TarEntryType, TarHeader } from './tar-header.js';
 import { detectFileCompression, openTarStream } from './tar-input.js';
 import { type TarEntryInfo, TarParser } from './tar-reader.js';
@@ -16,6 +17,8 @@ export interface RewriteOptions {
   readonly baseMtime: number;
   readonly deduplicate: boolean;
   readonly tempDir: string;
+  /** Caps on the input (each defaults to its DEFAULT_* constant). */
+  readonly limits?: TarInputLimits;
 }
 
 /** Where a regular file's data sits in the uncompressed input, and its sha256. */
@@ -33,10 +36,15 @@ interface Rec {
   readonly key: string;
 }
 
-/** PAX records kept by a rewrite: extended attributes. Everything else (atime, ctime, comments) goes. */
-function keptPax(records: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(records)) if (k.startsWith('SCHILY.xattr.')) out[k] = v;
+/**
+ * PAX records kept by a rewrite: extended attributes, byte-exact (binary values included). Everything
+ * else (atime, ctime, comments) goes.
+ */
+function keptPax(e: TarEntryInfo): Record<string, string | Uint8Array> {
+  const out: Record<string, string | Uint8Array> = Object.create(null);
+  for (const records of [e.paxRecords, e.binaryPaxRecords ?? {}]) {
+    for (const [k, v] of Object.entries(records)) if (k.startsWith('SCHILY.xattr.')) out[k] = v;
+  }
   return out;
 }
 
@@ -57,57 +65,59 @@ export async function rewriteTar(inputPath: string, sink: ChunkSink, options: Re
   };
   const where = (e: TarEntryInfo) => `${inputPath}: entry ${JSON.stringify(e.name)}`;
 
-  const parser = new TarParser({
-    onEntry(e) {
-      finishPending();
-      const path = normalizeLayerPath(e.name, where(e));
-      if (path === '') return;
-      const header = {
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        mtime: options.baseMtime,
-        devmajor: e.type === 'char' || e.type === 'block' ? e.devmajor : 0,
-        devminor: e.type === 'char' || e.type === 'block' ? e.devminor : 0,
-        paxRecords: keptPax(e.paxRecords),
-      };
-      const key = pathSortKey(path);
-      if (e.type === 'hardlink') {
-        const targetPath = normalizeLayerPath(e.linkname, `${where(e)} link target`);
-        const target = byPath.get(targetPath);
-        if (target?.type !== 'file' || target.content === undefined) {
-          throw new LayerError(
-            'IMG_LAYER_INVALID_TAR',
-            `${where(e)}: hardlink target ${JSON.stringify(e.linkname)} is not an earlier regular file`,
-          );
+  const parser = new TarParser(
+    {
+      onEntry(e) {
+        finishPending();
+        const path = normalizeEntryName(e.name, where(e));
+        if (path === '') return;
+        const header = {
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          mtime: options.baseMtime,
+          devmajor: e.type === 'char' || e.type === 'block' ? e.devmajor : 0,
+          devminor: e.type === 'char' || e.type === 'block' ? e.devminor : 0,
+          paxRecords: keptPax(e),
+        };
+        const key = pathSortKey(path);
+        if (e.type === 'hardlink') {
+          const targetPath = normalizeEntryName(e.linkname, `${where(e)} link target`);
+          const target = byPath.get(targetPath);
+          if (target?.type !== 'file' || target.content === undefined) {
+            throw new LayerError(
+              'IMG_LAYER_INVALID_TAR',
+              `${where(e)}: hardlink target ${JSON.stringify(e.linkname)} is not an earlier regular file`,
+            );
+          }
+          byPath.set(path, { path, type: 'file', header, content: target.content, key });
+          return;
         }
-        byPath.set(path, { path, type: 'file', header, content: target.content, key });
-        return;
-      }
-      if (e.type === 'file') {
-        const content: Content = { offset: e.dataOffset, size: e.size, hash: '' };
-        pending = { content, hash: createHash('sha256') };
-        byPath.set(path, { path, type: 'file', header, content, key });
-        return;
-      }
-      if (e.type === 'symlink') {
-        byPath.set(path, { path, type: 'symlink', header: { ...header, linkname: e.linkname }, key });
-        return;
-      }
-      byPath.set(path, { path, type: e.type, header, key });
+        if (e.type === 'file') {
+          const content: Content = { offset: e.dataOffset, size: e.size, hash: '' };
+          pending = { content, hash: createHash('sha256') };
+          byPath.set(path, { path, type: 'file', header, content, key });
+          return;
+        }
+        if (e.type === 'symlink') {
+          byPath.set(path, { path, type: 'symlink', header: { ...header, linkname: e.linkname }, key });
+          return;
+        }
+        byPath.set(path, { path, type: e.type, header, key });
+      },
+      onData(bytes) {
+        pending!.hash.update(bytes);
+      },
     },
-    onData(bytes) {
-      pending!.hash.update(bytes);
-    },
-  });
+    options.limits,
+  );
 
   let dataPath = inputPath;
   let spill: string | undefined;
   try {
+    const tar = openTarStream(inputPath, format, options.limits);
     if (format === 'none') {
-      for await (const chunk of createReadStream(inputPath, { highWaterMark: 1024 * 1024 })) {
-        parser.push(chunk as Buffer);
-      }
+      for await (const chunk of tar) parser.push(chunk as Buffer);
     } else {
       spill = join(options.tempDir, `.img-layer-${process.pid}-${randomBytes(6).toString('hex')}.tar`);
       dataPath = spill;
@@ -115,7 +125,7 @@ export async function rewriteTar(inputPath: string, sink: ChunkSink, options: Re
       const closed = finished(out);
       closed.catch(() => {});
       try {
-        for await (const chunk of openTarStream(inputPath, format)) {
+        for await (const chunk of tar) {
           parser.push(chunk as Buffer);
           if (!out.write(chunk)) await once(out, 'drain');
         }

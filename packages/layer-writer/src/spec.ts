@@ -18,7 +18,21 @@ export interface DirectoryEntry {
   readonly type: 'directory';
   readonly path: string;
   readonly source?: string;
+  /**
+   * With `source`: gitignore-style patterns, matched against paths relative to `source`, of nodes to
+   * leave out (`*.log`, `node_modules/`, `/build`, `!keep.log`). An excluded directory is not
+   * descended into, so nothing below it can be re-included (as in git).
+   */
+  readonly excludes?: readonly string[];
+  /**
+   * Owner of this directory entry and of every node below it (from `source`); a path's own
+   * `fileMetadata` still wins, and this wins over `defaultMetadata`.
+   */
+  readonly owner?: TreeOwner;
 }
+
+/** Ownership for a whole tree: any of uid, gid, uname, gname. */
+export type TreeOwner = Pick<FileMetadata, 'uid' | 'gid' | 'uname' | 'gname'>;
 
 /** A symlink; `target` is written verbatim (absolute targets allowed). */
 export interface SymlinkEntry {

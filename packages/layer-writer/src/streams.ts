@@ -79,6 +79,9 @@ export class BufferPool {
 
 /** Resolves on 'drain'; rejects if the stream errors or closes first. */
 export function waitForDrain(stream: NodeJS.WritableStream & NodeJS.EventEmitter): Promise<void> {
+  // Destroyed (an abort, a failed stage): its 'close' has been emitted already, so it never drains.
+  if ((stream as { destroyed?: boolean }).destroyed)
+    return Promise.reject(new Error('stream closed before drain'));
   return new Promise<void>((resolve, reject) => {
     const done = (err?: Error) => {
       stream.off('drain', onDrain);

@@ -25,8 +25,11 @@ export interface TarHeader {
   readonly linkname?: string;
   readonly devmajor?: number;
   readonly devminor?: number;
-  /** Extra PAX records (xattrs as `SCHILY.xattr.<name>`); any record forces a PAX header. */
-  readonly paxRecords?: Readonly<Record<string, string>>;
+  /**
+   * Extra PAX records (xattrs as `SCHILY.xattr.<name>`); any record forces a PAX header. A string is
+   * written as UTF-8, bytes verbatim (binary xattr values).
+   */
+  readonly paxRecords?: Readonly<Record<string, string | Uint8Array>>;
 }
 
 const TYPEFLAG: Record<TarEntryType, number> = {
@@ -79,11 +82,15 @@ function writeOctal(block: Buffer, offset: number, size: number, value: number):
 }
 
 /** PAX records `"%d %s=%s\n"` (length includes itself), keys in UTF-8 byte order. */
-export function encodePaxRecords(records: Readonly<Record<string, string>>): Buffer {
+export function encodePaxRecords(records: Readonly<Record<string, string | Uint8Array>>): Buffer {
   const keys = Object.keys(records).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const parts: Buffer[] = [];
   for (const key of keys) {
-    const body = Buffer.from(` ${key}=${records[key]}\n`, 'utf8');
+    const value = records[key]!;
+    const body =
+      typeof value === 'string'
+        ? Buffer.from(` ${key}=${value}\n`, 'utf8')
+        : Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
     let len = body.length + 1;
     while (String(len).length + body.length > len) len++;
     len = String(len).length + body.length;
@@ -169,7 +176,7 @@ export function encodeTarHeader(header: TarHeader): Buffer {
     throw new LayerError('IMG_LAYER_INVALID_PATH', `invalid tar entry name ${JSON.stringify(name)}`);
   }
 
-  const pax: Record<string, string> = header.paxRecords ? { ...header.paxRecords } : {};
+  const pax: Record<string, string | Uint8Array> = header.paxRecords ? { ...header.paxRecords } : {};
   let ustarName = name;
   let prefix = '';
   if (!isAscii(name) || Buffer.byteLength(name) > NAME_SIZE) {

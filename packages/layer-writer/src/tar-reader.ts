@@ -1,28 +1,11 @@
 import { LayerError } from './errors.js';
-import { BLOCK_SIZE, paddingFor, type TarEntryType } from './tar-header.js';
+import { limitExceeded, type ResolvedTarLimits, resolveTarLimits, type TarLimits } from './limits.js';
+import { parsePaxRecordBytes } from './pax-records.js';
+import { cString, decodeEntry, type TarEntryInfo, TYPES } from './tar-entry.js';
+import { BLOCK_SIZE, paddingFor } from './tar-header.js';
+import { parseNumericField, parseUnsignedField } from './tar-numbers.js';
 
-/** One entry as read from a tar (after applying PAX and GNU long-name extensions). */
-export interface TarEntryInfo {
-  readonly name: string;
-  readonly type: TarEntryType;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly uname: string;
-  readonly gname: string;
-  /** Unix seconds (fractions from PAX dropped). */
-  readonly mtime: number;
-  /** The PAX `mtime` record as written (with its fraction), when the entry has one. */
-  readonly paxMtime?: string;
-  readonly size: number;
-  readonly linkname: string;
-  readonly devmajor: number;
-  readonly devminor: number;
-  /** PAX records other than the ones folded into the fields above (e.g. SCHILY.xattr.*, atime). */
-  readonly paxRecords: Readonly<Record<string, string>>;
-  /** Offset of the entry's data in the uncompressed archive. */
-  readonly dataOffset: number;
-}
+export type { TarEntryInfo } from './tar-entry.js';
 
 export interface TarParserHandlers {
   /** A header was read; the entry's data (if any) follows through onData. */
@@ -31,50 +14,16 @@ export interface TarParserHandlers {
   onData?(bytes: Buffer): void;
 }
 
-const TYPES: Record<string, TarEntryType> = {
-  '0': 'file',
-  '\0': 'file',
-  '7': 'file',
-  '1': 'hardlink',
-  '2': 'symlink',
-  '3': 'char',
-  '4': 'block',
-  '5': 'directory',
-  '6': 'fifo',
-};
-const FOLDED_PAX = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime']);
+/** Caps of a TarParser (see TarLimits; each defaults to its DEFAULT_* constant). */
+export interface TarParserOptions extends TarLimits {}
 
-function cString(b: Buffer, start: number, len: number): Buffer {
-  const field = b.subarray(start, start + len);
-  const nul = field.indexOf(0);
-  return nul < 0 ? field : field.subarray(0, nul);
-}
-
-function parseNumeric(b: Buffer, start: number, len: number, what: string, at: number): number {
-  const field = b.subarray(start, start + len);
-  if (field[0]! & 0x80) {
-    // GNU base-256: big-endian two's complement with the top bit of the first byte as the marker.
-    let value = BigInt(field[0]! & 0x7f);
-    for (let i = 1; i < field.length; i++) value = (value << 8n) | BigInt(field[i]!);
-    if (field[0]! & 0x40) value -= 1n << BigInt(8 * len - 1);
-    return Number(value);
+function checksumOk(b: Buffer): boolean {
+  let stored: number;
+  try {
+    stored = parseNumericField(b, 148, 8, 'checksum', 0);
+  } catch {
+    return false;
   }
-  const text = field
-    .toString('latin1')
-    .replace(/[\0 ]+$/, '')
-    .replace(/^[ \0]+/, '');
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) {
-    throw new LayerError(
-      'IMG_LAYER_INVALID_TAR',
-      `invalid ${what} field ${JSON.stringify(text)} in the header at offset ${at}`,
-    );
-  }
-  return Number.parseInt(text, 8);
-}
-
-function checksumOk(b: Buffer, at: number): boolean {
-  const stored = parseNumeric(b, 148, 8, 'checksum', at);
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK_SIZE; i++) {
@@ -85,51 +34,53 @@ function checksumOk(b: Buffer, at: number): boolean {
   return stored === unsigned || stored === signed;
 }
 
-/** Parse PAX records `"%d key=value\n"`. */
-export function parsePaxRecords(data: Buffer, at: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  let off = 0;
-  while (off < data.length) {
-    const space = data.indexOf(0x20, off);
-    const len = space < 0 ? Number.NaN : Number.parseInt(data.subarray(off, space).toString('latin1'), 10);
-    if (!Number.isInteger(len) || len <= 0 || off + len > data.length || data[off + len - 1] !== 0x0a) {
-      if (data.subarray(off).every((c) => c === 0)) break;
-      throw new LayerError('IMG_LAYER_INVALID_TAR', `invalid PAX record in the header at offset ${at}`);
-    }
-    const record = data.subarray(space + 1, off + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq <= 0)
-      throw new LayerError('IMG_LAYER_INVALID_TAR', `invalid PAX record in the header at offset ${at}`);
-    out[record.slice(0, eq)] = record.slice(eq + 1);
-    off += len;
-  }
-  return out;
-}
-
 type State = 'header' | 'data' | 'padding' | 'meta' | 'done';
+type Records = Map<string, Buffer>;
+
+function recordsSize(records: Records): number {
+  let n = 0;
+  for (const [k, v] of records) n += k.length + v.length;
+  return n;
+}
 
 /**
  * A push parser for tar streams: USTAR, POSIX PAX ('x' local and 'g' global headers: path, linkpath,
  * size, uid, gid, uname, gname, mtime), GNU 'L'/'K' long names and base-256 numbers, old-GNU/v7
  * headers. Sparse files, multi-volume and other GNU extensions are rejected (IMG_LAYER_INVALID_TAR).
+ *
+ * Hostile input is expected: every numeric field is checked (negative or unrepresentable sizes are
+ * refused), every loop consumes at least one byte per step, and header data, entry count, name
+ * length and depth and the bytes after the end-of-archive marker are capped (TarLimits;
+ * IMG_LAYER_LIMIT_EXCEEDED). Names and link targets must be UTF-8 (IMG_LAYER_INVALID_PATH): a name
+ * we could only decode lossily would silently become another name.
  */
 export class TarParser {
   readonly #h: TarParserHandlers;
+  readonly #limits: ResolvedTarLimits;
   #state: State = 'header';
   #offset = 0;
   #header = Buffer.alloc(BLOCK_SIZE);
   #headerFill = 0;
   #remaining = 0;
+  #padding = 0;
+  #deliver = false;
   #meta: Buffer[] = [];
   #metaKind = '';
-  #global: Record<string, string> = {};
-  #local: Record<string, string> = {};
-  #longName: string | undefined;
-  #longLink: string | undefined;
+  #metaAt = 0;
+  /** Bytes of PAX and long-name data read for the entry whose header comes next. */
+  #pendingMeta = 0;
+  #global: Records = new Map();
+  #local: Records = new Map();
+  #longName: Buffer | undefined;
+  #longLink: Buffer | undefined;
   #zeroBlocks = 0;
+  #entries = 0;
+  #namesSize = 0;
+  #trailing = 0;
 
-  constructor(handlers: TarParserHandlers) {
+  constructor(handlers: TarParserHandlers, options: TarParserOptions = {}) {
     this.#h = handlers;
+    this.#limits = resolveTarLimits(options);
   }
 
   /** Whether the end-of-archive marker was seen. */
@@ -137,29 +88,49 @@ export class TarParser {
     return this.#state === 'done';
   }
 
+  /** Bytes consumed so far (including any after the end-of-archive marker). */
+  get position(): number {
+    return this.#offset + this.#trailing;
+  }
+
   push(chunk: Buffer): void {
     let off = 0;
-    while (off < chunk.length && this.#state !== 'done') {
+    while (off < chunk.length) {
+      if (this.#state === 'done') {
+        this.#trailing += chunk.length - off;
+        if (this.#trailing > this.#limits.maxTrailingBytes) {
+          throw limitExceeded(
+            `tar archive ending at offset ${this.#offset}`,
+            `more than ${this.#limits.maxTrailingBytes} bytes after the end-of-archive marker`,
+            'maxTrailingBytes',
+          );
+        }
+        return;
+      }
+      let n: number;
       if (this.#state === 'header') {
-        const n = Math.min(BLOCK_SIZE - this.#headerFill, chunk.length - off);
+        n = Math.min(BLOCK_SIZE - this.#headerFill, chunk.length - off);
         chunk.copy(this.#header, this.#headerFill, off, off + n);
         this.#headerFill += n;
-        off += n;
-        this.#offset += n;
+      } else {
+        n = Math.min(this.#remaining, chunk.length - off);
+        if (this.#state === 'data' && this.#deliver) this.#h.onData?.(chunk.subarray(off, off + n));
+        else if (this.#state === 'meta') this.#meta.push(Buffer.from(chunk.subarray(off, off + n)));
+        this.#remaining -= n;
+      }
+      // Every state consumes at least one byte per step; anything else is a bug, never a hang.
+      if (!(n > 0))
+        throw new Error(`TarParser: no progress in state ${this.#state} at offset ${this.#offset}`);
+      off += n;
+      this.#offset += n;
+      if (this.#state === 'header') {
         if (this.#headerFill === BLOCK_SIZE) {
           this.#headerFill = 0;
           this.#onHeader(this.#offset - BLOCK_SIZE);
         }
-        continue;
+      } else if (this.#remaining === 0) {
+        this.#afterSection();
       }
-      const n = Math.min(this.#remaining, chunk.length - off);
-      const part = chunk.subarray(off, off + n);
-      if (this.#state === 'data' && this.#deliver) this.#h.onData?.(part);
-      else if (this.#state === 'meta') this.#meta.push(Buffer.from(part));
-      off += n;
-      this.#offset += n;
-      this.#remaining -= n;
-      if (this.#remaining === 0) this.#afterSection();
     }
   }
 
@@ -175,39 +146,38 @@ export class TarParser {
   }
 
   #afterSection(): void {
-    if (this.#state === 'data') {
-      this.#remaining = this.#padding;
-      this.#state = this.#remaining > 0 ? 'padding' : 'header';
+    if (this.#state === 'meta') this.#onMeta();
+    if (this.#state === 'padding') {
+      this.#state = 'header';
       return;
     }
-    if (this.#state === 'meta') {
-      const data = Buffer.concat(this.#meta);
-      this.#meta = [];
-      const at = this.#offset - data.length - BLOCK_SIZE;
-      if (this.#metaKind === 'x') Object.assign(this.#local, parsePaxRecords(data, at));
-      else if (this.#metaKind === 'g') Object.assign(this.#global, parsePaxRecords(data, at));
-      else if (this.#metaKind === 'L') this.#longName = cString(data, 0, data.length).toString('utf8');
-      else if (this.#metaKind === 'K') this.#longLink = cString(data, 0, data.length).toString('utf8');
-      this.#remaining = this.#padding;
-      this.#state = this.#remaining > 0 ? 'padding' : 'header';
-      return;
-    }
-    this.#state = 'header';
+    this.#remaining = this.#padding;
+    this.#state = this.#remaining > 0 ? 'padding' : 'header';
   }
 
-  #padding = 0;
-  #deliver = false;
+  #onMeta(): void {
+    const data = this.#meta.length === 1 ? this.#meta[0]! : Buffer.concat(this.#meta);
+    this.#meta = [];
+    const at = this.#metaAt;
+    if (this.#metaKind === 'x' || this.#metaKind === 'g') {
+      const target = this.#metaKind === 'x' ? this.#local : this.#global;
+      for (const [k, v] of parsePaxRecordBytes(data, at)) target.set(k, v);
+      if (this.#metaKind === 'g' && recordsSize(this.#global) > this.#limits.maxHeaderSize) {
+        throw limitExceeded(
+          `tar header at offset ${at}`,
+          `global PAX records exceed ${this.#limits.maxHeaderSize} bytes`,
+          'maxHeaderSize',
+        );
+      }
+    } else if (this.#metaKind === 'L') this.#longName = Buffer.from(cString(data, 0, data.length));
+    else if (this.#metaKind === 'K') this.#longLink = Buffer.from(cString(data, 0, data.length));
+  }
 
   #startSection(state: 'data' | 'meta', size: number): void {
     this.#padding = paddingFor(size);
-    if (size === 0) {
-      this.#remaining = 0;
-      this.#state = state;
-      this.#afterSection();
-      return;
-    }
     this.#state = state;
     this.#remaining = size;
+    if (size === 0) this.#afterSection();
   }
 
   #onHeader(at: number): void {
@@ -223,77 +193,67 @@ export class TarParser {
         `unexpected zero block before the header at offset ${at}`,
       );
     }
-    if (!checksumOk(b, at)) {
+    if (!checksumOk(b)) {
       throw new LayerError(
         'IMG_LAYER_INVALID_TAR',
         `bad header checksum at offset ${at} (not a tar archive?)`,
       );
     }
     const flag = String.fromCharCode(b[156]!);
-    const size = parseNumeric(b, 124, 12, 'size', at);
+    const headerSize = parseUnsignedField(b, 124, 12, 'size', at);
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+      this.#pendingMeta += headerSize;
+      const max = this.#limits.maxHeaderSize;
+      if (headerSize > max || this.#pendingMeta > max) {
+        throw limitExceeded(
+          `tar header at offset ${at}`,
+          `${flag === 'L' || flag === 'K' ? 'GNU long name' : 'PAX header'} data of ${this.#pendingMeta} bytes exceeds ${max}`,
+          'maxHeaderSize',
+        );
+      }
       this.#metaKind = flag;
-      this.#startSection('meta', size);
+      this.#metaAt = at;
+      this.#startSection('meta', headerSize);
       return;
     }
-    let type = TYPES[flag];
+    const type = TYPES[flag];
     if (type === undefined) {
       throw new LayerError(
         'IMG_LAYER_INVALID_TAR',
         `unsupported tar entry type ${JSON.stringify(flag)} at offset ${at}`,
       );
     }
-    const magic = b.subarray(257, 263).toString('latin1');
-    const isUstar = magic === 'ustar\0';
-    let name = cString(b, 0, 100).toString('utf8');
-    if (isUstar) {
-      const prefix = cString(b, 345, 155).toString('utf8');
-      if (prefix !== '') name = `${prefix}/${name}`;
+    if (++this.#entries > this.#limits.maxEntries) {
+      throw limitExceeded(
+        `tar entry at offset ${at}`,
+        `more than ${this.#limits.maxEntries} entries`,
+        'maxEntries',
+      );
     }
-    const pax = { ...this.#global, ...this.#local };
-    this.#local = {};
-    if (this.#longName !== undefined) name = this.#longName;
-    if (pax.path !== undefined) name = pax.path;
-    let linkname = cString(b, 157, 100).toString('utf8');
-    if (this.#longLink !== undefined) linkname = this.#longLink;
-    if (pax.linkpath !== undefined) linkname = pax.linkpath;
+    const pax = this.#global.size === 0 ? this.#local : new Map([...this.#global, ...this.#local]);
+    if (this.#local.size > 0) this.#local = new Map();
+    this.#pendingMeta = 0;
+    const entry = decodeEntry(
+      b,
+      at,
+      { type, headerSize, pax, longName: this.#longName, longLink: this.#longLink },
+      this.#limits,
+    );
     this.#longName = undefined;
     this.#longLink = undefined;
-    if (Object.keys(pax).some((k) => k.startsWith('GNU.sparse.'))) {
-      throw new LayerError('IMG_LAYER_INVALID_TAR', `${name}: sparse files are not supported`);
+    this.#namesSize += Buffer.byteLength(entry.name) + Buffer.byteLength(entry.linkname);
+    if (this.#namesSize > this.#limits.maxNamesSize) {
+      throw limitExceeded(
+        `tar entry at offset ${at}`,
+        `entry names and link targets exceed ${this.#limits.maxNamesSize} bytes in total`,
+        'maxNamesSize',
+      );
     }
-    if (type === 'file' && flag !== '7' && name.endsWith('/')) type = 'directory';
-    const num = (key: string, start: number, len: number, what: string): number => {
-      const v = pax[key];
-      if (v === undefined) return parseNumeric(b, start, len, what, at);
-      const n = Number.parseFloat(v);
-      if (!Number.isFinite(n))
-        throw new LayerError('IMG_LAYER_INVALID_TAR', `${name}: invalid PAX ${key} ${JSON.stringify(v)}`);
-      return Math.floor(n);
-    };
-    const entrySize = num('size', 124, 12, 'size');
-    const extra: Record<string, string> = {};
-    for (const [k, v] of Object.entries(pax)) if (!FOLDED_PAX.has(k)) extra[k] = v;
-    const entry: TarEntryInfo = {
-      name,
-      type,
-      mode: parseNumeric(b, 100, 8, 'mode', at) & 0o7777,
-      uid: num('uid', 108, 8, 'uid'),
-      gid: num('gid', 116, 8, 'gid'),
-      uname: pax.uname ?? cString(b, 265, 32).toString('utf8'),
-      gname: pax.gname ?? cString(b, 297, 32).toString('utf8'),
-      mtime: num('mtime', 136, 12, 'mtime'),
-      ...(pax.mtime !== undefined ? { paxMtime: pax.mtime } : {}),
-      size: type === 'file' ? entrySize : 0,
-      linkname,
-      devmajor: isUstar || magic === 'ustar ' ? parseNumeric(b, 329, 8, 'devmajor', at) : 0,
-      devminor: isUstar || magic === 'ustar ' ? parseNumeric(b, 337, 8, 'devminor', at) : 0,
-      paxRecords: extra,
-      dataOffset: at + BLOCK_SIZE,
-    };
     this.#h.onEntry(entry);
     // As Go's archive/tar: links, directories, devices and FIFOs are header-only whatever their size field.
-    this.#deliver = type === 'file';
-    this.#startSection('data', type === 'file' ? entrySize : 0);
+    this.#deliver = entry.type === 'file';
+    this.#startSection('data', entry.size);
   }
 }
+
+export { parsePaxRecords } from './pax-records.js';

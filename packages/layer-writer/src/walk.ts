@@ -3,6 +3,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LayerError } from './errors.js';
+import type { ExcludeTest } from './excludes.js';
 
 /** Identity and size of a host file, captured once during planning. */
 export interface HostFile {
@@ -103,12 +104,14 @@ export async function checkSourceDirectory(path: string, what: string): Promise<
  * Symlinks are kept as symlinks; sockets, FIFOs and devices are rejected
  * (IMG_LAYER_UNSUPPORTED_FILE_TYPE). Uses synchronous fs calls: for trees of many small files they
  * are several times faster than promise-per-file calls. Nodes are handed over one at a time (not
- * collected), so a large tree leaves no second copy of itself behind.
+ * collected), so a large tree leaves no second copy of itself behind. Nodes `exclude` names are left
+ * out, and an excluded directory is not read at all.
  */
 export async function walkDirectory(
   root: string,
   what: string,
   visit: (node: HostNode) => Promise<void>,
+  exclude?: ExcludeTest,
 ): Promise<void> {
   const stack: Array<[dir: string, rel: string]> = [[root, '']];
   while (stack.length > 0) {
@@ -130,6 +133,7 @@ export async function walkDirectory(
       } catch (err) {
         throw missing(what, full, err);
       }
+      if (exclude?.(childRel, st.isDirectory())) continue;
       if (st.isFile()) await visit({ kind: 'file', rel: childRel, file: new WalkedFile(dir, name, st) });
       else if (st.isSymbolicLink())
         await visit({ kind: 'symlink', rel: childRel, target: readlinkSync(full) });

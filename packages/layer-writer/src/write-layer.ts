@@ -1,12 +1,15 @@
 import { pipeline, type Readable } from 'node:stream';
 import { AtomicFile, writeFileAtomic } from '@img/atomic-write';
 import {
+  type AbortOptions,
   canonicalJsonBytes,
   type Digest,
   type History,
   type LayerCompression,
   type LayerMetadata,
   ociLayerMediaType,
+  type ProgressOptions,
+  progressReporter,
 } from '@img/oci-spec';
 import {
   type CompressorJobs,
@@ -34,8 +37,13 @@ import {
 import { DEFAULT_TAR_CHUNK_SIZE, TarWriter, type TarWriterOptions } from './tar-writer.js';
 import { releaseCompressedChunk, zstdFrameBuffer } from './zstd-frames.js';
 
-/** Options that shape the blob and its metadata document. */
-export interface LayerOutputOptions {
+/**
+ * Options that shape the blob and its metadata document. `signal`: aborting destroys the stream (its
+ * metadata rejects with `signal.reason`) and a *ToFile writer removes its temp file. `onProgress`:
+ * the *ToFile writers report `write` events (start, about every MiB of blob written, done with the
+ * descriptor).
+ */
+export interface LayerOutputOptions extends AbortOptions, ProgressOptions {
   /** Default DEFAULT_COMPRESSION ('gzip'). */
   readonly compression?: LayerCompression;
   /** gzip 0-9 (default 6), zstd 1-19 (default 3). */
@@ -135,7 +143,25 @@ export function compressAndMeasure(source: Readable, options: LayerOutputOptions
     createCompressor({ format: out.compression, level: out.level, jobs: out.jobs }),
     () => {},
   );
-  return pipeToResult(compressed, blob, () => buildMetadata(diff, blob, out.mediaType, options));
+  return abortOnSignal(
+    pipeToResult(compressed, blob, () => buildMetadata(diff, blob, out.mediaType, options)),
+    options.signal,
+  );
+}
+
+/**
+ * The result, its stream destroyed with `signal.reason` when `signal` aborts (the metadata then
+ * rejects with it; the stages before the stream are torn down by its pipeline).
+ */
+export function abortOnSignal(result: LayerWriteResult, signal: AbortSignal | undefined): LayerWriteResult {
+  if (!signal) return result;
+  const abort = () => result.stream.destroy(signal.reason);
+  if (signal.aborted) abort();
+  else {
+    signal.addEventListener('abort', abort, { once: true });
+    result.stream.once('close', () => signal.removeEventListener('abort', abort));
+  }
+  return result;
 }
 
 /**
@@ -167,11 +193,13 @@ function startLayer(spec: LayerSpec, options: WriteLayerOptions, lendOutput: boo
     buildMetadata(diff, blob.counter, out.mediaType, options),
   );
   const sink = async (chunk: Buffer): Promise<void> => {
+    if (compressor.destroyed) throw new Error('layer stream was destroyed');
     diff.update(chunk);
     const more = compressor.write(chunk, release ? () => release(chunk) : undefined);
     if (more) await yieldToEventLoop();
     else await waitForDrain(compressor);
   };
+  const result = abortOnSignal({ stream, metadata }, options.signal);
   (async () => {
     const entries = await planLayer(spec, { baseMtime });
     const writer = new TarWriter(sink, chunks);
@@ -182,7 +210,7 @@ function startLayer(spec: LayerSpec, options: WriteLayerOptions, lendOutput: boo
     () => compressor.end(),
     (err) => compressor.destroy(err),
   );
-  return { stream, metadata };
+  return result;
 }
 
 interface TarChunks extends TarWriterOptions {
@@ -207,26 +235,59 @@ function tarChunks(compression: LayerCompression, lendOutput: boolean): TarChunk
   return { allocate: () => pool.acquire(), release: (chunk) => pool.release(chunk) };
 }
 
+/** What writeResultToFile reports and honours. */
+export interface WriteResultOptions extends AbortOptions, ProgressOptions {}
+
+const PROGRESS_EVERY_BYTES = 1024 * 1024;
+
 /**
- * Write a result's stream to `path` (temp file + rename; the temp file is removed on error and on
- * SIGINT/SIGTERM). Chunks lent by the compressor are handed back once written.
+ * Write a result's stream to `path` (temp file + rename; the temp file is removed on error, on abort
+ * and on SIGINT/SIGTERM). Chunks lent by the compressor are handed back once written. Reports
+ * `write` progress of a layer: start, about every MiB, done with its descriptor.
  */
-export async function writeResultToFile(result: LayerWriteResult, path: string): Promise<LayerMetadata> {
+export async function writeResultToFile(
+  result: LayerWriteResult,
+  path: string,
+  options: WriteResultOptions = {},
+): Promise<LayerMetadata> {
+  const { signal } = options;
+  const progress = progressReporter(options.onProgress);
   let file: AtomicFile | undefined;
   try {
+    signal?.throwIfAborted();
     file = await AtomicFile.open(path);
+    progress({ type: 'blob', operation: 'write', phase: 'start', kind: 'layer', bytes: 0 });
+    let bytes = 0;
+    let reported = 0;
     for await (const chunk of result.stream as AsyncIterable<Buffer>) {
       await file.write(chunk);
       releaseCompressedChunk(chunk);
+      bytes += chunk.length;
+      if (bytes - reported >= PROGRESS_EVERY_BYTES) {
+        reported = bytes;
+        progress({ type: 'blob', operation: 'write', phase: 'progress', kind: 'layer', bytes });
+      }
     }
     const meta = await result.metadata;
+    signal?.throwIfAborted();
     await file.commit();
+    const { mediaType, digest, size } = meta;
+    const descriptor = { mediaType, digest, size };
+    progress({
+      type: 'blob',
+      operation: 'write',
+      phase: 'done',
+      kind: 'layer',
+      descriptor,
+      bytes: size,
+      outcome: 'written',
+    });
     return meta;
   } catch (err) {
     result.stream.destroy();
     result.metadata.catch(() => {});
     await file?.abort();
-    throw err;
+    throw signal?.aborted ? signal.reason : err;
   }
 }
 
@@ -236,7 +297,7 @@ export async function writeLayerToFile(
   blobPath: string,
   options: WriteLayerOptions = {},
 ): Promise<LayerMetadata> {
-  return await writeResultToFile(startLayer(spec, options, true), blobPath);
+  return await writeResultToFile(startLayer(spec, options, true), blobPath, options);
 }
 
 /** Write a layer metadata document (canonical JSON) to `path` via temp file + rename. */

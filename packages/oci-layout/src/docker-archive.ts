@@ -1,4 +1,5 @@
 import {
+  type AbortOptions,
   canonicalJsonBytes,
   formatPlatform,
   hostPlatform,
@@ -12,7 +13,7 @@ import { LayoutError } from './errors.js';
 import type { FileSink } from './sinks.js';
 import { layoutIndex, OCI_LAYOUT_FILE, writeBlobs } from './write-layout.js';
 
-export interface WriteDockerArchiveOptions {
+export interface WriteDockerArchiveOptions extends AbortOptions {
   /** `name:tag` references Docker tags the image with on load. */
   readonly repoTags?: readonly string[];
   /** For an index: which platform's image to save (default: the host's). */
@@ -50,7 +51,10 @@ export async function writeDockerArchive(
     const image = dockerArchiveImage(graph, options.platform);
     const single: ImageGraph = { root: image.descriptor, documents: graph.documents, blobs: graph.blobs };
     await sink.addFile('oci-layout', OCI_LAYOUT_FILE.length, OCI_LAYOUT_FILE);
-    await writeBlobs(single, sink, options.omitLayers ? { omitLayers: options.omitLayers } : {});
+    await writeBlobs(single, sink, {
+      ...(options.omitLayers ? { omitLayers: options.omitLayers } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     const firstTag = options.repoTags?.[0];
     const index = layoutIndex(
       image.descriptor,
@@ -65,9 +69,10 @@ export async function writeDockerArchive(
       },
     ]);
     await sink.addFile('manifest.json', manifestJson.length, manifestJson);
+    options.signal?.throwIfAborted();
     await sink.commit();
   } catch (err) {
     await sink.abort();
-    throw err;
+    throw options.signal?.aborted ? options.signal.reason : err;
   }
 }

@@ -4,6 +4,7 @@ import { ImgError } from '@img/oci-spec';
 import { useTempDir, writeTinyOciLayout } from '@img/test-utils';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fuzzParameters } from '../../../test/fuzz.js';
 import { readLayout } from './read-layout.js';
 import { TarSink } from './sinks.js';
 import { validateLayout } from './validate-layout.js';
@@ -12,9 +13,9 @@ import { writeOciLayout } from './write-layout.js';
 /**
  * Property tests: layouts with mutated files (index.json, documents, a layout tar's headers) are read
  * or refused, always promptly and only with our typed errors. CI runs a fixed seed; a longer run:
- * `FC_RUNS=2000 FC_SEED=$RANDOM npx vitest run --project oci-layout property`.
+ * `FUZZ_RUNS=2000 FUZZ_SEED=$RANDOM npx vitest run --project oci-layout property`.
  */
-const runs = { seed: Number(process.env.FC_SEED ?? 20261204), numRuns: Number(process.env.FC_RUNS ?? 60) };
+const runs = fuzzParameters(60);
 const tmp = useTempDir('oci-layout-property-');
 let pristine: string;
 let pristineTar: Buffer;

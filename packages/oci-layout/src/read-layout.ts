@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import {
+  type AbortOptions,
   asIndex,
   type BlobLocation,
   type BlobSource,
@@ -49,7 +50,7 @@ export interface ReadLayout extends ImageGraph {
   readonly locations: ReadonlyMap<Digest, readonly BlobLocation[]>;
 }
 
-export interface ReadLayoutOptions extends GraphLimits {
+export interface ReadLayoutOptions extends GraphLimits, AbortOptions {
   /** Default DEFAULT_MAX_DOCUMENT_BYTES. */
   readonly maxDocumentBytes?: number;
   /** Default DEFAULT_MAX_CONFIG_BYTES. */
@@ -160,9 +161,10 @@ function parseLocation(v: unknown, where: string): BlobLocation {
  */
 export async function readLayout(ref: string, options: ReadLayoutOptions = {}): Promise<ReadLayout> {
   try {
+    options.signal?.throwIfAborted();
     return await readLayoutOf(ref, options);
   } catch (err) {
-    throw asLayoutError(err);
+    throw options.signal?.aborted ? options.signal.reason : asLayoutError(err);
   }
 }
 
@@ -197,6 +199,7 @@ async function readLayoutOf(ref: string, options: ReadLayoutOptions): Promise<Re
   const blobs = new Map<Digest, BlobSource>();
   const layerDigests = new Set<Digest>();
   const readBlob = async (d: Descriptor, what: string, max: number): Promise<Uint8Array> => {
+    options.signal?.throwIfAborted();
     const name = blobPath(d.digest, `${what}: digest`);
     if (!Number.isSafeInteger(d.size) || d.size < 0 || d.size > max) {
       throw new LayoutError('IMG_LAYOUT_INVALID', `${what}: size ${d.size} is not within 0..${max}`);

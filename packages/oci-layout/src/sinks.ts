@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { AtomicFile, makeDirectory } from '@img/atomic-write';
-import { encodeTarHeader } from '@img/layer-writer';
+import { encodeTarHeader } from '@img/layer-writer/internal';
 
 /** Where the files of a layout or archive go: a directory, or entries of a tar file. */
 export interface FileSink {

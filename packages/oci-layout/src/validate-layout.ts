@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDecompressor } from '@img/layer-writer';
+import { createDecompressor } from '@img/layer-writer/internal';
 import {
   type BlobSource,
   configViolations,
@@ -35,7 +35,12 @@ interface LayerCheck {
   diffId?: string;
 }
 
-async function checkLayer(source: BlobSource, d: Descriptor, withDiffId: boolean): Promise<LayerCheck> {
+async function checkLayer(
+  source: BlobSource,
+  d: Descriptor,
+  withDiffId: boolean,
+  signal: AbortSignal | undefined,
+): Promise<LayerCheck> {
   const algorithm = digestAlgorithm(d.digest);
   const outer = createHash(algorithm);
   const inner = createHash('sha256');
@@ -63,9 +68,11 @@ async function checkLayer(source: BlobSource, d: Descriptor, withDiffId: boolean
       cb();
     },
   });
-  const stream = await source.open();
-  if (withDiffId) await pipeline(stream, counter, createDecompressor(layerCompression(d.mediaType)), sink);
-  else await pipeline(stream, counter, sink);
+  const stream = await source.open(signal ? { signal } : {});
+  const opts = signal ? { signal } : {};
+  if (withDiffId)
+    await pipeline(stream, counter, createDecompressor(layerCompression(d.mediaType)), sink, opts);
+  else await pipeline(stream, counter, sink, opts);
   return {
     digest: `${algorithm}:${outer.digest('hex')}`,
     size,
@@ -114,8 +121,9 @@ export async function validateLayout(
       let result = checked.get(layer.digest);
       if (!result) {
         try {
-          result = await checkLayer(source!, layer, !options.fast);
+          result = await checkLayer(source!, layer, !options.fast, options.signal);
         } catch (e) {
+          if (options.signal?.aborted) throw options.signal.reason;
           if (e instanceof LayoutError) throw e;
           fail(
             'IMG_LAYOUT_INVALID',

@@ -1,7 +1,9 @@
 import { realpath } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import {
+  type AbortOptions,
   type BlobLocation,
+  type BlobSource,
   canonicalJsonBytes,
   createVerifyStream,
   type Descriptor,
@@ -19,7 +21,7 @@ export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 export const CONTAINERD_NAME_ANNOTATION = 'io.containerd.image.name';
 export const OCI_LAYOUT_FILE = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
 
-export interface WriteLayoutOptions {
+export interface WriteLayoutOptions extends AbortOptions {
   /** `org.opencontainers.image.ref.name` of the root in index.json (a tag such as `latest`). */
   readonly refName?: string;
   /** Full image name for containerd/docker importers (`io.containerd.image.name`). */
@@ -66,8 +68,10 @@ export async function writeBlobs(
   options: WriteLayoutOptions,
 ): Promise<void> {
   const { documents, layers } = reachableDescriptors(graph);
+  const { signal } = options;
   const written = new Set<string>();
   for (const layer of layers) {
+    signal?.throwIfAborted();
     if (written.has(layer.digest) || options.omitLayers?.has(layer.digest)) continue;
     const name = blobPath(layer.digest);
     const source = graph.blobs.get(layer.digest);
@@ -85,10 +89,11 @@ export async function writeBlobs(
       if ((await regularFileSize(real)) === layer.size && (await sink.linkFile(name, layer.size, real)))
         continue;
     }
-    // pipeline() wires errors both ways; the sink sees a failure as an error of `verified`.
-    const verified = createVerifyStream(layer, `layer ${layer.digest}`);
-    pipeline(await source.open(), verified, () => {});
-    await sink.addFile(name, layer.size, verified);
+    await sink.addFile(
+      name,
+      layer.size,
+      await verifiedStream(source, layer, `layer ${layer.digest}`, signal),
+    );
   }
   for (const d of documents) {
     if (written.has(d.digest)) continue;
@@ -106,10 +111,32 @@ export async function writeBlobs(
         `config ${d.digest} (${d.mediaType}) is not in the image`,
       );
     }
-    const verified = createVerifyStream(d, `config ${d.digest}`);
-    pipeline(await source.open(), verified, () => {});
-    await sink.addFile(blobPath(d.digest), d.size, verified);
+    await sink.addFile(
+      blobPath(d.digest),
+      d.size,
+      await verifiedStream(source, d, `config ${d.digest}`, signal),
+    );
   }
+}
+
+/**
+ * A source's bytes checked against `d` as they stream. pipeline() wires errors both ways, so the
+ * sink sees a failure (or the abort, with its reason) as an error of the returned stream.
+ */
+async function verifiedStream(
+  source: BlobSource,
+  d: Descriptor,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<Readable> {
+  const verified = createVerifyStream(d, what);
+  pipeline(await source.open(signal ? { signal } : {}), verified, () => {});
+  if (signal) {
+    const abort = () => verified.destroy(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    verified.once('close', () => signal.removeEventListener('abort', abort));
+  }
+  return verified;
 }
 
 /** Beside a layout's blobs: where layers that may be absent can be fetched or mounted from. */
@@ -139,10 +166,11 @@ export async function writeOciLayout(
     if (sources) await sink.addFile(SOURCES_FILE, sources.length, sources);
     const index = layoutIndex(graph.root, options);
     await sink.addFile('index.json', index.length, index);
+    options.signal?.throwIfAborted();
     await sink.commit();
   } catch (err) {
     await sink.abort();
-    throw err;
+    throw options.signal?.aborted ? options.signal.reason : err;
   }
 }
 

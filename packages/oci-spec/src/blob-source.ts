@@ -1,9 +1,9 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { SpecError } from './errors.js';
+import type { AbortOptions } from './options.js';
 import type { Descriptor } from './types.js';
 
-export interface OpenBlobOptions {
-  readonly signal?: AbortSignal;
+export interface OpenBlobOptions extends AbortOptions {
   /** Start at this byte (a resumed write). Default 0. */
   readonly offset?: number;
 }
@@ -19,11 +19,7 @@ export interface BlobSource {
   open(options?: OpenBlobOptions): Promise<Readable>;
 }
 
-/** A registry repository that holds a blob: where a blob absent locally can be mounted or fetched from. */
-export interface BlobLocation {
-  readonly registry: string;
-  readonly repository: string;
-}
+export type { BlobLocation } from './types.js';
 
 /** `source` without its first `count` bytes, for sources that cannot seek. */
 export function skipBytes(source: Readable, count: number): Readable {

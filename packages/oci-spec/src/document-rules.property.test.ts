@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fuzzParameters } from '../../../test/fuzz.js';
 import { canonicalJsonBytes } from './canonical-json.js';
 import { isDigest, parseDigest, sha256Digest } from './digest.js';
 import { parseDocument } from './document-rules.js';
@@ -10,9 +11,9 @@ import type { Descriptor } from './types.js';
 
 /**
  * Property tests: random and mutated documents must finish, and fail only with our typed errors.
- * CI runs a fixed seed; a longer run: `FC_RUNS=20000 FC_SEED=$RANDOM npx vitest run --project oci-spec property`.
+ * CI runs a fixed seed; a longer run: `FUZZ_RUNS=20000 FUZZ_SEED=$RANDOM npx vitest run --project oci-spec property`.
  */
-const runs = { seed: Number(process.env.FC_SEED ?? 20261204), numRuns: Number(process.env.FC_RUNS ?? 300) };
+const runs = fuzzParameters(300);
 
 function onlyTyped(fn: () => unknown): void {
   try {

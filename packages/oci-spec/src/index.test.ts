@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from './index.js';
 
 // A tripwire: removing or renaming a public export must be a deliberate change.
@@ -60,6 +60,7 @@ describe('public API', () => {
         'platformEquals',
         'platformMatchRank',
         'platformOfConfig',
+        'progressReporter',
         'reachableDescriptors',
         'remoteBlobSource',
         'schemaViolations',
@@ -77,4 +78,50 @@ describe('public API', () => {
       ].sort(),
     );
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  api.AbortOptions,
+  api.BlobKind,
+  api.BlobLocation,
+  api.BlobProgressEvent,
+  api.BlobSource,
+  api.ContainerConfig,
+  api.Descriptor,
+  api.Digest,
+  api.DigestAlgorithm,
+  api.DocumentKind,
+  api.ExpectedContent,
+  api.FetchBlob,
+  api.GraphDocument,
+  api.GraphLimits,
+  api.History,
+  api.ImageConfig,
+  api.ImageEntry,
+  api.ImageGraph,
+  api.ImageLayoutHeader,
+  api.Index,
+  api.LayerCompression,
+  api.LayerMetadata,
+  api.Manifest,
+  api.MediaTypeFamily,
+  api.MediaTypeName,
+  api.OpenBlobOptions,
+  api.ParsedDocument,
+  api.PlanProgressEvent,
+  api.Platform,
+  api.ProgressEvent,
+  api.ProgressOperation,
+  api.ProgressOptions,
+  api.RootFS,
+  api.ShapeName,
+  api.SpecErrorCode,
+  api.TransferOutcome,
+  api.Violations,
+  api.WalkOptions,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

@@ -59,6 +59,7 @@ export {
   toDockerMediaType,
   toOciMediaType,
 } from './media-types.js';
+export type { AbortOptions, ProgressOptions } from './options.js';
 export {
   formatPlatform,
   hostPlatform,
@@ -68,6 +69,15 @@ export {
   platformMatchRank,
   selectPlatform,
 } from './platform.js';
+export type {
+  BlobKind,
+  BlobProgressEvent,
+  PlanProgressEvent,
+  ProgressEvent,
+  ProgressOperation,
+  TransferOutcome,
+} from './progress.js';
+export { progressReporter } from './progress.js';
 export type { FetchBlob } from './remote-blobs.js';
 export { remoteBlobSource, withRemoteBlobs } from './remote-blobs.js';
 export type {

@@ -1,5 +1,10 @@
-import type { BlobLocation } from './blob-source.js';
 import type { Digest } from './digest.js';
+
+/** A registry repository that holds a blob: where a blob absent locally can be mounted or fetched from. */
+export interface BlobLocation {
+  readonly registry: string;
+  readonly repository: string;
+}
 
 /** https://github.com/opencontainers/image-spec/blob/main/image-index.md#image-index-property-descriptions */
 export interface Platform {

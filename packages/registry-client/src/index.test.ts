@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as api from './index.js';
 
 // A tripwire: removing or renaming a public export must be a deliberate change.
@@ -40,4 +40,37 @@ describe('public API', () => {
       ].sort(),
     );
   });
+});
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  api.BlobLocations,
+  api.BlobOutcome,
+  api.BlobToPush,
+  api.Challenge,
+  api.Credential,
+  api.CredentialProvider,
+  api.KeychainOptions,
+  api.LayerSink,
+  api.ParseReferenceOptions,
+  api.PullOptions,
+  api.PullResult,
+  api.PushOptions,
+  api.PushPlan,
+  api.PushResult,
+  api.PushSummary,
+  api.RawDocument,
+  api.Reference,
+  api.RegistryClientOptions,
+  api.RegistryDiagnostic,
+  api.RegistryErrorCode,
+  api.RequestOptions,
+  api.ResolvedCredential,
+  api.RetryOptions,
+  api.TimeoutOptions,
+  api.UploadMode,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
 });

@@ -1,8 +1,8 @@
+export { DEFAULT_HELPER_TIMEOUT_MS } from './auth/bazel-credential-helper.js';
 export type { Credential, CredentialProvider, ResolvedCredential } from './auth/credentials.js';
 export { authFilePaths } from './auth/docker-config.js';
 export type { KeychainOptions } from './auth/keychain.js';
 export { DockerKeychain } from './auth/keychain.js';
-export { DEFAULT_HELPER_TIMEOUT_MS } from './auth/run-helper.js';
 export type { RequestOptions } from './client.js';
 export { RegistryClient } from './client.js';
 export { CHANNELS } from './diagnostics.js';
@@ -28,13 +28,7 @@ export {
 } from './push/blob-locations.js';
 export type { BlobToPush, PushPlan } from './push/check-image.js';
 export { checkPushImage } from './push/check-image.js';
-export type {
-  BlobOutcome,
-  BlobProgressEvent,
-  ManifestProgressEvent,
-  PushProgressEvent,
-  PushSummary,
-} from './push/progress.js';
+export type { BlobOutcome, PushSummary } from './push/progress.js';
 export type { PushOptions, PushResult } from './push/push-image.js';
 export { redactUrl } from './redact.js';
 export type { ParseReferenceOptions, Reference } from './reference.js';

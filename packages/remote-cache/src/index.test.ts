@@ -45,3 +45,24 @@ describe('public API', () => {
     >();
   });
 });
+
+/** Every type export: removing or renaming one fails typecheck here. */
+type PinnedTypes = [
+  api.BlobOpener,
+  api.BlobRef,
+  api.BlobSource,
+  api.BytestreamBlob,
+  api.CallOptions,
+  api.OpenBlobOptions,
+  api.OpenBlobSourceOptions,
+  api.ReadBlobOptions,
+  api.RemoteCacheCapabilities,
+  api.RemoteCacheEndpoint,
+  api.RemoteCacheErrorCode,
+  api.RemoteCacheOptions,
+  api.RetryOptions,
+];
+
+it('pins the type exports', () => {
+  expectTypeOf<PinnedTypes>().not.toBeAny();
+});

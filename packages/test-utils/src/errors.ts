@@ -1,5 +1,14 @@
 import { ImgError } from '@img/oci-spec';
-import type { RunResult } from './run.js';
+
+/** What run() saw of a finished command (also carried by IMG_TESTUTILS_COMMAND_FAILED). */
+export interface RunResult {
+  /** Exit code, or null when killed by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+}
 
 export type TestUtilsErrorCode =
   /** A required tool is not installed (thrown under CI=true, or by a launcher whose daemon is missing). */

@@ -14,6 +14,18 @@ export {
 } from './containerd/start-containerd.js';
 export type { TestUtilsErrorCode } from './errors.js';
 export { TestUtilsError } from './errors.js';
+export type { BombPart, RawTarHeaderFields } from './fixtures/hostile.js';
+export {
+  paxHeader,
+  paxRecord,
+  rawTarHeader,
+  TAR_END,
+  tarFileEntry,
+  tarPadding,
+  withChecksum,
+  writeGzipBomb,
+  zstdZeroBomb,
+} from './fixtures/hostile.js';
 export type { TarEntry } from './fixtures/tar.js';
 export { tarFile } from './fixtures/tar.js';
 export type { TinyOciLayout, TinyOciLayoutOptions } from './fixtures/tiny-layout.js';

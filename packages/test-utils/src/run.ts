@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { TestUtilsError } from './errors.js';
+import { type RunResult, TestUtilsError } from './errors.js';
 import { findTool } from './tools.js';
 
 export interface RunOptions {
@@ -16,14 +16,7 @@ export interface RunOptions {
   redact?: readonly string[];
 }
 
-export interface RunResult {
-  /** Exit code, or null when killed by a signal. */
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  stdoutBytes: Buffer;
-}
+export type { RunResult } from './errors.js';
 
 export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 

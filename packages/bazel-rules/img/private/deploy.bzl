@@ -29,7 +29,12 @@ elif [[ -z "${{RUNFILES_DIR:-}}" ]]; then
 fi
 export RUNFILES_DIR
 {node_line}
-exec "$NODE" "$RUNFILES_DIR/{deploy}" run "$RUNFILES_DIR/{request}" "$RUNFILES_DIR/{img}" "$@"
+status=0
+"$NODE" "$RUNFILES_DIR/{img}" deploy "$RUNFILES_DIR/{request}" "$@" || status=$?
+if [[ $status -ne 0 ]]; then
+  echo "img_rules deploy: {target}: img {command} failed (exit $status)" >&2
+fi
+exit $status
 """
 
 def rlocation(ctx, f):
@@ -109,7 +114,8 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
     helper = setting(ctx, "credential_helper")
     if helper:
         request = dict(request, credential_helper = helper)
-    request = dict(request, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
+    # The deploy request (packages/cli/deploy-request.schema.json), read by `img deploy`.
+    request = dict(request, version = 1, command = command, target = str(ctx.label), layout = rlocation(ctx, layout))
     tag_file = ctx.file.tag_file
     if tag_file:
         request = dict(request, tag_file = rlocation(ctx, tag_file))
@@ -120,12 +126,12 @@ def deploy_executable(ctx, command, request, what, output_groups = {}):
         target = ctx.label,
         what = what,
         node_line = node_line,
-        deploy = rlocation(ctx, ctx.file._deploy),
+        command = command,
         request = rlocation(ctx, request_file),
         img = rlocation(ctx, tool.img),
     ), is_executable = True)
     runfiles = ctx.runfiles(
-        files = [launcher, request_file, layout, ctx.file._deploy, tool.img] + ([tag_file] if tag_file else []),
+        files = [launcher, request_file, layout, tool.img] + ([tag_file] if tag_file else []),
         # containerd's .proto files sit beside the bundle (img load --daemon containerd reads them).
         transitive_files = depset(transitive = [tool.node_files] + ([ctx.attr._protos[DefaultInfo].files] if command == "load" else [])),
     )
@@ -186,7 +192,6 @@ _IMAGE_ATTR = attr.label(
 DEPLOY_ATTRS = dict({
     "tag_file": attr.label(doc = "A file of more tags (load: names), one per line; blank lines and # comments skipped. Read at bazel run, so a genrule can compute them.", allow_single_file = True),
     "strategy": attr.string(doc = "eager (every missing blob is sent at bazel run); auto uses //img/settings:push_strategy or load_strategy. rules_img's lazy, cas_registry and bes fail: not supported.", default = "auto", values = STRATEGY_VALUES),
-    "_deploy": attr.label(default = Label("//img/private:deploy.cjs"), allow_single_file = True),
     "_protos": attr.label(default = Label("//img/private:containerd_protos")),
 }, **dict(SETTINGS_ATTRS, **STAMP_ATTRS))
 

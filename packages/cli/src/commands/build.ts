@@ -1,8 +1,5 @@
-import { type AssembledImage, type BaseImage, buildImage, buildIndex } from '@img/image-assembly';
-import { type Descriptor, type ImageGraph, unixToRfc3339 } from '@img/oci-spec';
 import type { Command } from 'commander';
-import { GraphCollector } from '../image/content.js';
-import { baseImageOf, openBaseLayout } from '../image/load-base.js';
+import { type BuildResult, buildSpecContent } from '../image/build-spec.js';
 import {
   checkOutputTarget,
   FORCE_HELP,
@@ -10,113 +7,21 @@ import {
   parseOutputTarget,
   writeOutput,
 } from '../image/output.js';
-import { buildSpecLayer } from '../image/spec-layer.js';
+import { type PushFlags, pushContent } from '../image/push-content.js';
 import type { Io } from '../io.js';
-import { type PlatformImageSpec, readImageSpec } from '../spec/image-spec.js';
 import { CliError } from '../util/errors.js';
-import { readJsonInput } from '../util/files.js';
-import { collect, sourceDateEpoch } from '../util/flags.js';
-import { warnIfGzipNotReference } from '../util/gzip-warning.js';
+import { collect } from '../util/flags.js';
 import { addRegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { type PushFlags, pushContent } from './push.js';
 
-export interface BuildResult {
-  readonly root: Descriptor;
-  readonly images: AssembledImage[];
-}
-
-async function buildPlatformImage(
-  spec: PlatformImageSpec,
-  collector: GraphCollector,
-  workDir: string,
-  epoch: number | undefined,
-  n: number,
-): Promise<AssembledImage> {
-  let base: BaseImage | undefined;
-  if (spec.base) {
-    const layout = await openBaseLayout(spec.base);
-    base = baseImageOf(layout, spec.base, spec.platform, spec.where);
-    // The base's layer files (when the layout has them) and locations; its documents are not needed.
-    collector.addGraph({ ...layout, documents: new Map() });
-  }
-  const layers = [];
-  for (const [i, layer] of spec.layers.entries()) {
-    const built = await buildSpecLayer(layer, workDir, `p${n}-l${i}`, {
-      ...(epoch !== undefined ? { mtime: epoch } : {}),
-      where: `${spec.where}: layers[${i}]`,
-    });
-    collector.addBlobFile(built.metadata, built.blobPath);
-    layers.push(built.metadata);
-  }
-  const c = spec.config;
-  const fragment = spec.configFragment
-    ? ((await readJsonInput(spec.configFragment, 'config fragment')) as Record<string, unknown>)
-    : undefined;
-  const created = spec.created ?? (epoch !== undefined ? unixToRfc3339(epoch) : undefined);
-  const image = buildImage({
-    platform: spec.platform,
-    layers,
-    ...(base ? { base } : {}),
-    ...(fragment ? { configFragment: fragment } : {}),
-    ...(c.env ? { env: c.env } : {}),
-    ...(c.entrypoint ? { entrypoint: c.entrypoint } : {}),
-    ...(c.cmd ? { cmd: c.cmd } : {}),
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    ...(c.workdir !== undefined ? { workingDir: c.workdir } : {}),
-    ...(c.labels ? { labels: c.labels } : {}),
-    ...(c.exposedPorts ? { exposedPorts: c.exposedPorts.map(String) } : {}),
-    ...(c.volumes ? { volumes: c.volumes } : {}),
-    ...(c.stopSignal !== undefined ? { stopSignal: c.stopSignal } : {}),
-    ...(spec.annotations ? { annotations: spec.annotations } : {}),
-    ...(created !== undefined ? { created } : {}),
-    ...(epoch !== undefined ? { historyCreated: unixToRfc3339(epoch) } : {}),
-  });
-  collector.addImage(image);
-  return image;
-}
-
-/**
- * Build the image (or index) a spec file describes into an ImageGraph whose layer blobs live in
- * `workDir` (the caller removes it once the image has been written or loaded).
- */
-export async function buildSpecContent(
-  specPath: string,
-  workDir: string,
-  io?: Io,
-): Promise<BuildResult & { graph: ImageGraph }> {
-  const spec = await readImageSpec(specPath);
-  if (io) {
-    for (const layer of spec.images.flatMap((i) => i.layers)) {
-      if ((layer.compress ?? 'gzip') === 'gzip') warnIfGzipNotReference(io, layer.compressionLevel);
-    }
-  }
-  const epoch = sourceDateEpoch();
-  const collector = new GraphCollector();
-  const images: AssembledImage[] = [];
-  for (const [n, image] of spec.images.entries()) {
-    images.push(await buildPlatformImage(image, collector, workDir, epoch, n));
-  }
-  let root: Descriptor = images[0]!.descriptor;
-  if (spec.isIndex) {
-    const index = buildIndex(
-      images.map((i) => i.descriptor),
-      spec.indexAnnotations ? { annotations: spec.indexAnnotations } : {},
-    );
-    collector.addIndex(index);
-    root = index.descriptor;
-  }
-  return { root, images, graph: collector.graph(root) };
-}
-
-/** Build the image (or index) a spec file describes and write it to `output`. */
-export interface BuildFlags extends PushFlags, LayoutDirectoryFlags {
+/** `img build`'s flags. */
+interface BuildFlags extends PushFlags, LayoutDirectoryFlags {
   output?: string;
   push?: string;
 }
 
 /** Build the image (or index) a spec file describes, write it to `--output` and/or push it. */
-export async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<BuildResult> {
+async function runBuild(specPath: string, flags: BuildFlags, io: Io): Promise<BuildResult> {
   if (!flags.output && !flags.push) throw new CliError('IMG_CLI_USAGE', 'give --output, --push, or both');
   const target = flags.output ? parseOutputTarget(flags.output) : undefined;
   if (target) await checkOutputTarget(target, flags);
@@ -148,15 +53,19 @@ export function registerBuild(program: Command, io: Io): void {
     .addHelpText(
       'after',
       `
-Spec file:
+Spec file (JSON schema with every field: image-spec.schema.json in this package; name it in "$schema"):
   { "platform": "linux/amd64", "base": "oci:DIR" (optional; also a directory from img pull),
-    "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir"},
+    "layers": [ { "files": {"/app/x": "rel/path"}, "directories": {"/app/static": "rel/dir",
+                  "/srv": {"source": "srv", "excludes": ["*.log", "node_modules/"], "uid": 1000, "gid": 1000}},
                   "symlinks": {"/app/y": "/app/x"}, "metadata": {"/app/x": {"mode": "0755"}},
                   "compress": "gzip" | "zstd" | "none" } ],
     "config": { "entrypoint": [], "cmd": [], "env": {}, "user": "", "workdir": "",
-                "labels": {}, "exposedPorts": [], "volumes": [], "stopSignal": "" },
+                "labels": {}, "exposedPorts": [], "volumes": [], "stopSignal": "",
+                "healthcheck": { "test": "curl -f http://localhost/", "interval": "30s", "retries": 3 } },
     "annotations": {} }
-  A list of such specs under "platforms" builds an index (top-level fields are shared defaults).
+  A list of such specs under "platforms" builds an index. Top-level fields are shared defaults: a
+  platform's config is merged over them key by key (env and labels by name, arrays replaced), its
+  annotations by key; its base, layers, configFragment and created replace the shared ones.
 SOURCE_DATE_EPOCH sets file mtimes and the config's created time.`,
     )
     .action(async (spec: string, flags: BuildFlags) => {

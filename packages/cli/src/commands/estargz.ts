@@ -1,78 +1,14 @@
 import { writeFileAtomic } from '@img/atomic-write';
-import {
-  type EstargzEntry,
-  type EstargzLayerOptions,
-  openEstargz,
-  TOC_DIGEST_ANNOTATION,
-  writeEstargzLayerToFile,
-  type ZstdChunkedVariant,
-} from '@img/estargz';
-import type { LayerSpec } from '@img/layer-writer';
-import { type LayerMetadata, parseLayerMetadata } from '@img/oci-spec';
+import { type EstargzEntry, openEstargz, TOC_DIGEST_ANNOTATION, TOC_SIZE_LIMIT_NAME } from '@img/estargz';
+import { parseLayerMetadata } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
-import { parseIntFlag } from '../util/flags.js';
+import { collect } from '../util/flags.js';
+import { limitHelp, parseLimits } from '../util/limits.js';
 
-/** The eStargz flags of `img layer`. */
-export interface EstargzLayerFlags {
-  estargz?: boolean;
-  prioritizedFiles?: string;
-  estargzChunkSize?: string;
-  zstdChunked?: string;
-}
-
-const ZSTD_CHUNKED_VARIANTS = ['containers-storage', 'stargz-snapshotter'] as const;
-
-/** `--zstd-chunked containers-storage|stargz-snapshotter` (the layout of zstd:chunked layers). */
-export function parseZstdChunkedVariant(value: string | undefined): ZstdChunkedVariant | undefined {
-  if (value === undefined) return undefined;
-  if ((ZSTD_CHUNKED_VARIANTS as readonly string[]).includes(value)) return value as ZstdChunkedVariant;
-  throw new CliError(
-    'IMG_CLI_USAGE',
-    `--zstd-chunked ${JSON.stringify(value)}: expected one of ${ZSTD_CHUNKED_VARIANTS.join(', ')}`,
-  );
-}
-
-/** A prioritized-files list: one path per line; blank lines and lines starting with '#' are skipped. */
-export async function readPrioritizedFiles(path: string): Promise<string[]> {
-  const text = (await readInput(path, 'prioritized files list')).toString('utf8');
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
-/** A writer with writeLayerToFile's signature that writes eStargz as the flags say. */
-export function writeEstargzLayerFromFlags(
-  flags: EstargzLayerFlags,
-): (spec: LayerSpec, out: string, options: EstargzLayerOptions) => Promise<LayerMetadata> {
-  return async (spec, out, options) => {
-    if (!flags.estargz) {
-      throw new CliError(
-        'IMG_CLI_USAGE',
-        '--prioritized-files, --estargz-chunk-size and --zstd-chunked need --estargz',
-      );
-    }
-    const variant = parseZstdChunkedVariant(flags.zstdChunked);
-    const prioritized = flags.prioritizedFiles
-      ? await readPrioritizedFiles(flags.prioritizedFiles)
-      : undefined;
-    const chunkSize =
-      flags.estargzChunkSize === undefined
-        ? undefined
-        : parseIntFlag(flags.estargzChunkSize, '--estargz-chunk-size', 1, 2 ** 31);
-    return await writeEstargzLayerToFile(spec, out, {
-      ...options,
-      ...(prioritized
-        ? { prioritizedFiles: prioritized, prioritizedFilesSource: flags.prioritizedFiles }
-        : {}),
-      ...(chunkSize !== undefined ? { chunkSize } : {}),
-      ...(variant !== undefined ? { zstdChunkedVariant: variant } : {}),
-    });
-  };
-}
+const TOC_LIMIT = { maxTocSize: TOC_SIZE_LIMIT_NAME };
 
 async function expectedTocDigest(flags: { tocDigest?: string; metadata?: string }): Promise<string> {
   if (flags.tocDigest !== undefined && flags.metadata !== undefined) {
@@ -124,9 +60,10 @@ export function registerEstargz(program: Command, io: Io): void {
       'expected TOC digest (the containerd.io/snapshot/stargz/toc.digest annotation)',
     )
     .option('--metadata <layer.json>', 'take the expected TOC digest from this layer metadata file')
-    .action(async (blob: string, flags: { tocDigest?: string; metadata?: string }) => {
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, flags: { tocDigest?: string; metadata?: string; limit?: string[] }) => {
       const expected = await expectedTocDigest(flags);
-      const reader = await openEstargz(blob);
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       const r = await reader.verify(expected);
       io.out(
         `OK ${blob}: ${reader.format}, TOC ${r.tocDigest}, ${r.entries} entries, ${r.files} files, ${r.chunks} chunks, ${r.bytes} bytes verified`,
@@ -137,8 +74,9 @@ export function registerEstargz(program: Command, io: Io): void {
     .description('list the TOC: type, mode, uid:gid, size, path')
     .argument('<blob>', 'layer blob')
     .option('--json', 'print the format, TOC digest and raw TOC entries as JSON')
-    .action(async (blob: string, flags: { json?: boolean }) => {
-      const reader = await openEstargz(blob);
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, flags: { json?: boolean; limit?: string[] }) => {
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       if (flags.json) {
         io.out(
           JSON.stringify(
@@ -157,8 +95,9 @@ export function registerEstargz(program: Command, io: Io): void {
     .argument('<blob>', 'layer blob')
     .argument('<path>', 'path of the file in the layer')
     .requiredOption('--output <file>', 'where to write it')
-    .action(async (blob: string, path: string, flags: { output: string }) => {
-      const reader = await openEstargz(blob);
+    .option('--limit <name=value>', limitHelp(TOC_LIMIT), collect)
+    .action(async (blob: string, path: string, flags: { output: string; limit?: string[] }) => {
+      const reader = await openEstargz(blob, parseLimits(flags.limit, TOC_LIMIT));
       await writeFileAtomic(flags.output, reader.openFile(path));
     });
 }

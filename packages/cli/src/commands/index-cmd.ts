@@ -2,11 +2,11 @@ import { buildIndex } from '@img/image-assembly';
 import { type Descriptor, parseJson } from '@img/oci-spec';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
+import { addImageValueOptions, readSubject } from '../template/image-value-options.js';
 import { resolveImageValues } from '../template/image-values.js';
 import { CliError } from '../util/errors.js';
 import { readInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
 import { collect } from '../util/flags.js';
-import { addImageValueOptions, readSubject } from './image-value-options.js';
 
 interface IndexFlags {
   manifestDescriptor?: string[];
@@ -21,7 +21,7 @@ interface IndexFlags {
   digest?: string;
 }
 
-export async function runIndex(flags: IndexFlags, io: Io): Promise<void> {
+async function runIndex(flags: IndexFlags, io: Io): Promise<void> {
   if (!flags.manifestDescriptor?.length)
     throw new CliError('IMG_CLI_USAGE', 'give at least one --manifest-descriptor');
   const descriptors: Descriptor[] = [];

@@ -3,7 +3,7 @@ import { formatPlatform, listManifests, parseJson, platformOfConfig } from '@img
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 
-export async function inspectLayout(ref: string) {
+async function inspectLayout(ref: string) {
   const layout = await readLayout(ref);
   const rootDoc = parseJson(layout.documents.get(layout.root.digest)!, layout.root.digest);
   const images = listManifests(layout).map((img) => {

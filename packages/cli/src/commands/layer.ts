@@ -1,21 +1,19 @@
-import { type FileMetadata, type LayerEntry, writeLayerMetadata, writeLayerToFile } from '@img/layer-writer';
+import { type FileMetadata, type LayerEntry, writeLayerMetadata } from '@img/layer-writer';
 import type { Command } from 'commander';
+import { type LayerRequest, writeRequestedLayer } from '../image/layer-request.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { removeIfFails } from '../util/files.js';
-import {
-  collect,
-  pairsToRecord,
-  parseCompressionLevel,
-  parseCompressorJobs,
-  parseJsonFlag,
-  sourceDateEpoch,
-  splitPair,
-} from '../util/flags.js';
+import { collect, parseJsonFlag, splitPair } from '../util/flags.js';
 import { warnIfGzipNotReference } from '../util/gzip-warning.js';
-import { type EstargzLayerFlags, writeEstargzLayerFromFlags } from './estargz.js';
+import {
+  estargzRequestFromFlags,
+  type LayerEncodingFlags,
+  layerEncodingFromFlags,
+  parseFormat,
+} from '../util/layer-flags.js';
 
-interface LayerFlags extends EstargzLayerFlags {
+interface LayerFlags extends LayerEncodingFlags {
   add?: string[];
   addDir?: string[];
   symlink?: string[];
@@ -26,19 +24,15 @@ interface LayerFlags extends EstargzLayerFlags {
   defaultMetadata?: string;
   createParentDirectories?: boolean;
   format: string;
-  compressionLevel?: string;
-  compressorJobs?: string;
-  annotation?: string[];
-  createdBy?: string;
-  mediaType?: string;
+  estargz?: boolean;
+  prioritizedFiles?: string;
   metadata: string;
 }
 
 const FORMATS = ['gzip', 'zstd', 'none'] as const;
-type Format = (typeof FORMATS)[number];
 
 /** The layer-writer entries the flags describe, in flag order (the writer sorts them). */
-export function entriesFromFlags(flags: LayerFlags): LayerEntry[] {
+function entriesFromFlags(flags: LayerFlags): LayerEntry[] {
   const entries: LayerEntry[] = [];
   for (const v of flags.add ?? []) {
     const [path, source] = splitPair(v, '--add');
@@ -58,47 +52,37 @@ export function entriesFromFlags(flags: LayerFlags): LayerEntry[] {
   return entries;
 }
 
-export async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<void> {
-  if (!(FORMATS as readonly string[]).includes(flags.format)) {
-    throw new CliError(
-      'IMG_CLI_USAGE',
-      `--format ${JSON.stringify(flags.format)}: expected one of ${FORMATS.join(', ')}`,
-    );
-  }
-  const format = flags.format as Format;
-  const level = parseCompressionLevel(flags.compressionLevel, format);
-  if (format === 'gzip') warnIfGzipNotReference(io, level);
-  const compressorJobs =
-    flags.compressorJobs === undefined ? undefined : parseCompressorJobs(flags.compressorJobs);
+/** The layer request `img layer`'s flags describe. */
+async function layerRequestFromFlags(flags: LayerFlags, io: Io): Promise<LayerRequest> {
+  const format = parseFormat(flags.format, FORMATS);
+  const encoding = layerEncodingFromFlags(flags, format, { createdBy: 'img layer', withEpoch: true });
+  if (format === 'gzip') warnIfGzipNotReference(io, encoding.level);
   const fileMetadata: Record<string, FileMetadata> = {};
   for (const v of flags.fileMetadata ?? []) {
     const [path, json] = splitPair(v, '--file-metadata');
     fileMetadata[path] = parseJsonFlag(json, `--file-metadata ${path}`) as FileMetadata;
   }
-  const epoch = sourceDateEpoch();
-  const annotations = pairsToRecord(flags.annotation, '--annotation');
-  const estargz = flags.estargz || flags.prioritizedFiles || flags.estargzChunkSize || flags.zstdChunked;
-  const write = estargz ? writeEstargzLayerFromFlags(flags) : writeLayerToFile;
-  const metadata = await write(
-    {
-      entries: entriesFromFlags(flags),
-      ...(flags.defaultMetadata
-        ? { defaultMetadata: parseJsonFlag(flags.defaultMetadata, '--default-metadata') as FileMetadata }
-        : {}),
-      ...(Object.keys(fileMetadata).length ? { fileMetadata } : {}),
-      ...(flags.createParentDirectories ? { createParentDirectories: true } : {}),
-    },
-    out,
-    {
-      compression: format,
-      ...(level !== undefined ? { level } : {}),
-      ...(compressorJobs !== undefined ? { compressorJobs } : {}),
-      ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
-      ...(annotations ? { annotations } : {}),
-      ...(flags.mediaType ? { mediaType: flags.mediaType } : {}),
-      history: [{ created_by: flags.createdBy ?? 'img layer' }],
-    },
-  );
+  const estargzOnly = flags.prioritizedFiles || flags.estargzChunkSize || flags.zstdChunked;
+  if (estargzOnly && !flags.estargz) {
+    throw new CliError(
+      'IMG_CLI_USAGE',
+      '--prioritized-files, --estargz-chunk-size and --zstd-chunked need --estargz',
+    );
+  }
+  return {
+    ...encoding,
+    ...(flags.estargz ? { estargz: await estargzRequestFromFlags(flags) } : {}),
+    entries: entriesFromFlags(flags),
+    ...(flags.defaultMetadata
+      ? { defaultMetadata: parseJsonFlag(flags.defaultMetadata, '--default-metadata') as FileMetadata }
+      : {}),
+    fileMetadata,
+    ...(flags.createParentDirectories ? { createParentDirectories: true } : {}),
+  };
+}
+
+async function runLayer(out: string, flags: LayerFlags, io: Io): Promise<void> {
+  const metadata = await writeRequestedLayer(await layerRequestFromFlags(flags, io), out);
   await removeIfFails(out, () => writeLayerMetadata(flags.metadata, metadata));
   io.out(metadata.digest);
 }

@@ -28,7 +28,7 @@ interface LayoutFlags {
   force?: boolean;
 }
 
-export async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
+async function runLayout(flags: LayoutFlags, io: Io): Promise<void> {
   const target = parseOutputTarget(flags.output);
   await checkOutputTarget(target, flags);
   const documents = new Map<Digest, Uint8Array>();

@@ -1,177 +1,20 @@
-import { stat } from 'node:fs/promises';
-import {
-  DEFAULT_CONTAINERD_ADDRESS,
-  DEFAULT_CONTAINERD_NAMESPACE,
-  type FetchMissingBlob,
-  type LoadProgressEvent,
-  type LoadResult,
-  loadIntoContainerd,
-  loadIntoDocker,
-  loadIntoPodman,
-  type PlatformSelection,
-} from '@img/containerd-loader';
-import { readLayout } from '@img/oci-layout';
-import { type ImageGraph, parsePlatform } from '@img/oci-spec';
-import { MultiBar, type SingleBar } from 'cli-progress';
+import { DEFAULT_CONTAINERD_ADDRESS, DEFAULT_CONTAINERD_NAMESPACE } from '@img/containerd-loader';
 import type { Command } from 'commander';
-import { registryFetcher } from '../image/remote-blobs.js';
+import { type LoadFlags, loadContent, loadTargetFromFlags } from '../image/load-content.js';
+import { openImageSource } from '../image/open-source.js';
 import type { Io } from '../io.js';
-import { CliError } from '../util/errors.js';
 import { collect } from '../util/flags.js';
-import { addRegistryFlags, type RegistryFlags } from '../util/registry.js';
+import { addRegistryFlags } from '../util/registry.js';
 import { createWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { buildSpecContent } from './build.js';
-
-export type Daemon = 'containerd' | 'docker' | 'podman';
-
-export interface LoadFlags extends RegistryFlags {
-  daemon: string;
-  tag: string[];
-  address?: string;
-  namespace?: string;
-  platform?: string;
-  containerdAddress?: string;
-  snapshotter?: string;
-}
-
-export interface RunLoadOptions {
-  /** Streams base layers absent locally from their registry (plugged in once registry-client is wired). */
-  readonly fetchMissingBlob?: FetchMissingBlob;
-}
-
-async function isSpecFile(source: string): Promise<boolean> {
-  if (!source.endsWith('.json')) return false;
-  return (await stat(source).catch(() => undefined))?.isFile() === true;
-}
-
-/** An image from a layout (`oci:DIR[:REF]`, `oci-archive:FILE`) or built in-process from a spec file. */
-async function openSource(source: string, workDir: string, io: Io): Promise<ImageGraph> {
-  if (await isSpecFile(source)) return (await buildSpecContent(source, workDir, io)).graph;
-  return readLayout(source);
-}
-
-function parseDaemon(value: string): Daemon {
-  if (value === 'containerd' || value === 'docker' || value === 'podman') return value;
-  throw new CliError(
-    'IMG_CLI_USAGE',
-    `--daemon ${JSON.stringify(value)}: expected containerd, docker or podman`,
-  );
-}
-
-function parsePlatformFlag(value: string | undefined): PlatformSelection | undefined {
-  if (value === undefined) return undefined;
-  return value === 'all' ? 'all' : parsePlatform(value, '--platform');
-}
 
 /** Load an image into containerd, Docker or Podman, writing only what the runtime lacks. */
-export async function runLoad(
-  source: string,
-  flags: LoadFlags,
-  io: Io,
-  options: RunLoadOptions = {},
-): Promise<LoadResult> {
-  const daemon = parseDaemon(flags.daemon);
-  if (!flags.tag?.length)
-    throw new CliError('IMG_CLI_USAGE', '--tag NAME:TAG is required (repeat it for more names)');
-  const platform = parsePlatformFlag(flags.platform);
-  if (platform === 'all' && daemon === 'podman')
-    throw new CliError('IMG_CLI_USAGE', '--platform all: podman holds one platform per image');
+async function runLoad(source: string, flags: LoadFlags, io: Io): Promise<void> {
+  const target = loadTargetFromFlags(flags);
   const workDir = await createWorkDir('img-load-');
-  const progress = io.interactive && !io.quiet ? new BlobProgress() : undefined;
-  const started = performance.now();
-  // Base layers the runtime lacks and we don't have locally come from their registry, verified.
-  const remote = registryFetcher(flags);
   try {
-    const graph = await openSource(source, workDir, io);
-    const common = {
-      names: flags.tag,
-      fetchMissingBlob: options.fetchMissingBlob ?? remote.fetch,
-      ...(progress ? { onProgress: (e: LoadProgressEvent) => progress.update(e) } : {}),
-    };
-    let result: LoadResult;
-    if (daemon === 'containerd') {
-      result = await loadIntoContainerd(graph, {
-        ...common,
-        address: flags.address ?? DEFAULT_CONTAINERD_ADDRESS,
-        namespace: flags.namespace ?? DEFAULT_CONTAINERD_NAMESPACE,
-        ...(flags.snapshotter ? { snapshotter: flags.snapshotter } : {}),
-        ...(platform ? { platform } : {}),
-      });
-    } else if (daemon === 'docker') {
-      result = await loadIntoDocker(graph, {
-        ...common,
-        ...(flags.address ? { host: flags.address } : {}),
-        ...(flags.containerdAddress ? { containerdAddress: flags.containerdAddress } : {}),
-        ...(platform ? { platform } : {}),
-      });
-    } else {
-      result = await loadIntoPodman(graph, {
-        ...common,
-        ...(platform && platform !== 'all' ? { platform } : {}),
-      });
-    }
-    progress?.stop();
-    io.out(summaryLine(result, (performance.now() - started) / 1000));
-    return result;
+    await loadContent(await openImageSource(source, workDir, io), target, flags, io);
   } finally {
-    progress?.stop();
-    await remote.close();
     await removeWorkDir(workDir);
-  }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
-
-/** `loaded NAME[, NAME] (sha256:...) into containerd: 3 blobs present, 2 written, 1.20 MiB written in 0.35 s` */
-export function summaryLine(r: LoadResult, seconds: number): string {
-  const what = r.skipped ? ' (image already present: tagged only)' : '';
-  return (
-    `loaded ${r.names.join(', ')} (${r.root.digest}) into ${r.runtime}${what}: ` +
-    `${r.blobsPresent} blobs present, ${r.blobsWritten} written, ${formatBytes(r.bytesWritten)} written in ${seconds.toFixed(2)} s`
-  );
-}
-
-/** One progress bar per blob being written (drawn on a terminal only). */
-class BlobProgress {
-  readonly #bars = new MultiBar({
-    format: ' {kind} {digest} [{bar}] {percentage}% {done}',
-    clearOnComplete: false,
-    hideCursor: true,
-    stream: process.stderr,
-  });
-  readonly #active = new Map<string, SingleBar>();
-  #stopped = false;
-
-  update(e: LoadProgressEvent): void {
-    if (this.#stopped || e.type === 'plan') return;
-    const digest = e.descriptor.digest.slice(7, 19);
-    if (e.type === 'blob-start') {
-      this.#active.set(
-        e.descriptor.digest,
-        this.#bars.create(e.descriptor.size, 0, { kind: e.kind.padEnd(8), digest, done: '' }),
-      );
-    } else if (e.type === 'blob-progress') {
-      this.#active.get(e.descriptor.digest)?.update(e.offset);
-    } else {
-      const bar = this.#active.get(e.descriptor.digest);
-      if (bar) bar.update(e.descriptor.size, { done: e.status === 'present' ? 'present' : 'written' });
-    }
-  }
-
-  stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#bars.stop();
   }
 }
 

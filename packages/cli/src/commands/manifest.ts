@@ -12,11 +12,11 @@ import {
 import type { Command } from 'commander';
 import { baseImageOf, openBaseLayout } from '../image/load-base.js';
 import type { Io } from '../io.js';
+import { addImageValueOptions, readSubject } from '../template/image-value-options.js';
 import { type ImageValueFlags, resolveImageValues } from '../template/image-values.js';
 import { CliError } from '../util/errors.js';
 import { readInput, readJsonInput, writeDescriptorOutputs, writeFileAtomic } from '../util/files.js';
 import { collect, sourceDateEpoch } from '../util/flags.js';
-import { addImageValueOptions, readSubject } from './image-value-options.js';
 
 interface ManifestFlags extends ImageValueFlags {
   layer?: string[];
@@ -81,7 +81,7 @@ async function baseFromFiles(flags: ManifestFlags): Promise<BaseImage> {
   return base;
 }
 
-export async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
+async function runManifest(flags: ManifestFlags, io: Io): Promise<void> {
   const platform = parsePlatform(flags.platform, '--platform');
   if ((flags.baseManifest === undefined) !== (flags.baseConfig === undefined)) {
     throw new CliError('IMG_CLI_USAGE', '--base-manifest and --base-config go together');

@@ -27,7 +27,7 @@ interface PullFlags extends RegistryFlags {
  * manifests and configs always (exact bytes, verified), layers only with `--layers`. The layout records where the layers live (img-base.json), so
  * `img build` and `img manifest --base` use it without layer bytes, and push mounts them.
  */
-export async function runPull(ref: string, flags: PullFlags, io: Io): Promise<Descriptor> {
+async function runPull(ref: string, flags: PullFlags, io: Io): Promise<Descriptor> {
   const platform = flags.platform ? parsePlatform(flags.platform, '--platform') : undefined;
   const into = layoutDirectoryOptions(flags);
   await checkLayoutDirectory(flags.output, into);

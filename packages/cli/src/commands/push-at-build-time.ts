@@ -16,11 +16,17 @@ import {
 } from '@img/oci-spec';
 import { type BlobToPush, type PushSummary, parseReference, type RawDocument } from '@img/registry-client';
 import type { Command } from 'commander';
+import { checkNoTemplates, type PushRequest, readDeployRequest, requestName } from '../deploy/request.js';
 import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { readInput, readJsonInput, writeFileAtomic } from '../util/files.js';
 import { collect } from '../util/flags.js';
-import { addRegistryFlags, createRegistryClient, type RegistryFlags } from '../util/registry.js';
+import {
+  addRegistryFlags,
+  createRegistryClient,
+  isLoopbackRegistry,
+  type RegistryFlags,
+} from '../util/registry.js';
 
 // Push at build time (rules_img's PushImage validation actions): `img push-blob` puts one blob into a
 // repository (HEAD first: a blob the registry has is not sent again), `img push-manifest` puts the
@@ -62,31 +68,17 @@ function repositoryOf(target: string, flag: string): BlobLocation {
   return { registry: ref.registry, repository: ref.repository };
 }
 
-interface DeployRequest {
-  registry: string;
-  repository: string;
-  tags: string[];
-}
-
-/** registry, repository and tags of a deploy request (image_push's `<name>_request.json`). */
-async function readRequest(path: string): Promise<DeployRequest> {
-  const request = (await readJsonInput(path, '--request')) as Partial<Record<keyof DeployRequest, unknown>>;
-  if (
-    typeof request.registry !== 'string' ||
-    typeof request.repository !== 'string' ||
-    !Array.isArray(request.tags)
-  ) {
-    throw new CliError('IMG_CLI_INVALID_INPUT', `--request ${path}: expected registry, repository and tags`);
-  }
-  const tags = request.tags.filter((t): t is string => typeof t === 'string');
-  const templated = [request.registry, request.repository, ...tags].find((v) => v.includes('{{'));
-  if (templated !== undefined) {
+/** The push request image_push wrote (`<name>_request.json`): destination and tags. */
+async function readPushRequest(path: string): Promise<PushRequest> {
+  const request = await readDeployRequest(path);
+  const name = requestName(request, path);
+  if (request.command !== 'push')
     throw new CliError(
       'IMG_CLI_INVALID_INPUT',
-      `--request ${path}: ${JSON.stringify(templated)} is a template that was not expanded (stamping is off: build with --stamp, or set stamp = "force")`,
+      `--request ${path}: a ${request.command} request, not a push`,
     );
-  }
-  return { registry: request.registry, repository: request.repository, tags };
+  checkNoTemplates(request, name);
+  return request;
 }
 
 async function blobDescriptor(flags: PushBlobFlags): Promise<Descriptor> {
@@ -130,16 +122,8 @@ async function bestEffort(
   await writeFileAtomic(flags.output, `${JSON.stringify(result)}\n`);
 }
 
-/** A loopback registry (a local test registry) is spoken to over plain HTTP, as `img push` does for localhost. */
-function loopback(registry: string): boolean {
-  const host = registry.startsWith('[')
-    ? registry.slice(0, registry.indexOf(']') + 1)
-    : registry.split(':')[0]!;
-  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
-}
-
 const clientFor = (flags: RegistryFlags, registry: string) =>
-  createRegistryClient({ ...flags, insecure: flags.insecure || loopback(registry) });
+  createRegistryClient({ ...flags, insecure: flags.insecure || isLoopbackRegistry(registry) });
 
 const summaryFields = (s: PushSummary) => ({
   uploaded: s.blobsUploaded,
@@ -149,13 +133,13 @@ const summaryFields = (s: PushSummary) => ({
   requests: s.requests,
 });
 
-export async function runPushBlob(target: string | undefined, flags: PushBlobFlags, io: Io): Promise<void> {
+async function runPushBlob(target: string | undefined, flags: PushBlobFlags, io: Io): Promise<void> {
   if ((target === undefined) === (flags.request === undefined)) {
     throw new CliError('IMG_CLI_USAGE', 'give either <repository> or --request');
   }
   const dest = target
     ? repositoryOf(target, '<repository>')
-    : await readRequest(flags.request!).then((r) => ({ registry: r.registry, repository: r.repository }));
+    : await readPushRequest(flags.request!).then((r) => ({ registry: r.registry, repository: r.repository }));
   const descriptor = await blobDescriptor(flags);
   const sources = parseSources(flags.source);
   if (flags.blob) {
@@ -196,8 +180,8 @@ async function rawDocument(path: string, flag: string): Promise<RawDocument> {
   return { descriptor: { mediaType, digest: sha256Digest(bytes), size: bytes.length }, bytes };
 }
 
-export async function runPushManifest(flags: PushManifestFlags, io: Io): Promise<void> {
-  const request = await readRequest(flags.request);
+async function runPushManifest(flags: PushManifestFlags, io: Io): Promise<void> {
+  const request = await readPushRequest(flags.request);
   const tags = request.tags;
   const manifests = await Promise.all((flags.manifest ?? []).map((p) => rawDocument(p, '--manifest')));
   const index = flags.index ? await rawDocument(flags.index, '--index') : undefined;

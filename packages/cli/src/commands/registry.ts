@@ -17,7 +17,7 @@ import type { Io } from '../io.js';
 import { CliError } from '../util/errors.js';
 import { parseDurationFlag, parseIntFlag } from '../util/flags.js';
 
-export interface RegistryServeFlags {
+interface RegistryServeFlags {
   address: string;
   port: string;
   storage?: string;
@@ -106,11 +106,7 @@ function stopRequested(signal?: AbortSignal): Promise<string> {
  * Serves an OCI registry until SIGTERM/SIGINT (or `signal`): prints `host:port` on stdout once it
  * listens, then closes cleanly (requests in flight finish, up to 10 s).
  */
-export async function runRegistryServe(
-  flags: RegistryServeFlags,
-  io: Io,
-  signal?: AbortSignal,
-): Promise<void> {
+async function runRegistryServe(flags: RegistryServeFlags, io: Io, signal?: AbortSignal): Promise<void> {
   const port = parseIntFlag(flags.port, '--port', 0, 65535);
   const ttlMs = flags.ttl !== undefined ? parseDurationFlag(flags.ttl, '--ttl') : undefined;
   const keepAlive = keepAliveOptions(flags);

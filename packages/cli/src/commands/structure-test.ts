@@ -75,7 +75,7 @@ function unsupported(config: StructureTestConfig): CheckResult[] {
  * config, fileExistenceTests and fileContentTests against the layers (the one file is streamed out
  * of its layer blob). Every image of an index is checked unless --platform picks one.
  */
-export async function runStructureTest(source: string, flags: StructureTestFlags, io: Io): Promise<void> {
+async function runStructureTest(source: string, flags: StructureTestFlags, io: Io): Promise<void> {
   if (!flags.config?.length) throw new CliError('IMG_CLI_USAGE', 'give at least one --config');
   const configs = await Promise.all(flags.config.map(readStructureTestConfig));
   const layout = await readLayout(source, flags.followSymlinks ? { followSymlinks: true } : {});

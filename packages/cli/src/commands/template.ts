@@ -29,7 +29,7 @@ function templateValue(v: unknown, name: string, path: string): TemplateValue {
  * stamp files; the output has every other top-level member of the request as it was, plus each
  * template member expanded. `tags` lose empty and repeated entries.
  */
-export async function runTemplate(requestPath: string, flags: TemplateFlags): Promise<void> {
+async function runTemplate(requestPath: string, flags: TemplateFlags): Promise<void> {
   const request = await readJsonInput(requestPath, 'request');
   if (!isRecord(request) || !isRecord(request.templates)) {
     throw new CliError('IMG_CLI_INVALID_INPUT', `${requestPath}: expected {"templates": {...}, ...}`);

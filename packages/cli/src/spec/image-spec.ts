@@ -1,16 +1,33 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type Platform, parseJson, parsePlatform } from '@img/oci-spec';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { CliError } from '../util/errors.js';
 import { readInput } from '../util/files.js';
-import { IMAGE_SPEC_SCHEMA } from './schema.js';
+import { type DockerHealthcheck, dockerHealthcheck, type HealthcheckSpec } from './healthcheck.js';
+import { atKeyPath, type KeySegment } from './key-path.js';
+import { mergePlatform } from './merge.js';
+import { IMAGE_SPEC_SCHEMA, specValidator } from './schema.js';
+import { describeSchemaErrors } from './schema-errors.js';
 
+/** A `directories` value: a host directory, or one with excludes and an owner for the whole tree. */
+export interface DirectorySpec {
+  readonly source: string;
+  /** gitignore-style patterns, relative to `source`, of paths to leave out. */
+  readonly excludes?: string[];
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly uname?: string;
+  readonly gname?: string;
+}
+
+/** One layer of a spec (`image-spec.schema.json` describes every field). */
 export interface LayerSpecFile {
   readonly files?: Record<string, string>;
-  readonly directories?: Record<string, string>;
+  readonly directories?: Record<string, string | DirectorySpec>;
   readonly symlinks?: Record<string, string>;
   readonly emptyFiles?: string[];
   readonly whiteouts?: string[];
+  /** Directories whose lower-layer contents this layer hides (an opaque whiteout each). */
+  readonly opaque?: string[];
   readonly metadata?: Record<string, Record<string, unknown>>;
   readonly defaultMetadata?: Record<string, unknown>;
   readonly createParentDirectories?: boolean;
@@ -36,6 +53,17 @@ export interface ConfigSpecFile {
   readonly exposedPorts?: (string | number)[];
   readonly volumes?: string[];
   readonly stopSignal?: string;
+  readonly healthcheck?: HealthcheckSpec;
+}
+
+/** Where a platform image's fields are in the spec file, as key paths for error messages. */
+export interface SpecKeyPaths {
+  /** e.g. `image.json: base` or `image.json: platforms[1].base` */
+  readonly base: string;
+  /** The layers array; layer i is `${layers}[i]`. */
+  readonly layers: string;
+  readonly config: string;
+  readonly configFragment: string;
 }
 
 /** One platform's image, with paths resolved against the spec file's directory. */
@@ -43,9 +71,14 @@ export interface PlatformImageSpec {
   readonly platform: Platform;
   /** Where in the spec it came from, for error messages (`spec.json` or `spec.json: platforms[1]`). */
   readonly where: string;
+  /** Key paths of its fields (a platform's own field, or the shared top-level one it inherits). */
+  readonly keyPaths: SpecKeyPaths;
   readonly base?: string;
   readonly layers: LayerSpecFile[];
+  /** The config after merging a platform's own over the top-level one. */
   readonly config: ConfigSpecFile;
+  /** config.healthcheck as Docker's config.Healthcheck. */
+  readonly healthcheck?: DockerHealthcheck;
   readonly configFragment?: string;
   readonly annotations?: Record<string, string>;
   readonly created?: string;
@@ -59,24 +92,25 @@ export interface ImageSpec {
   readonly indexAnnotations?: Record<string, string>;
 }
 
-let compiledSpecValidator: ValidateFunction | undefined;
-
-/** The spec schema's validator, compiled on first use: compiling is start-up time no other command needs. */
-function specValidator(): ValidateFunction {
-  compiledSpecValidator ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(
-    IMAGE_SPEC_SCHEMA,
-  );
-  return compiledSpecValidator;
-}
+type Doc = Record<string, unknown>;
 
 function resolveFrom(dir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(dir, p);
 }
 
 function resolveLayer(dir: string, layer: LayerSpecFile): LayerSpecFile {
-  const mapValues = (m?: Record<string, string>) =>
-    m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, resolveFrom(dir, v)])) : undefined;
-  return { ...layer, files: mapValues(layer.files), directories: mapValues(layer.directories) };
+  const files = layer.files
+    ? Object.fromEntries(Object.entries(layer.files).map(([k, v]) => [k, resolveFrom(dir, v)]))
+    : undefined;
+  const directories = layer.directories
+    ? Object.fromEntries(
+        Object.entries(layer.directories).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? resolveFrom(dir, v) : { ...v, source: resolveFrom(dir, v.source) },
+        ]),
+      )
+    : undefined;
+  return { ...layer, files, directories };
 }
 
 /** A layout reference in a spec (`oci:DIR`, `oci-archive:FILE` or a bare path) resolved against `dir`. */
@@ -87,55 +121,79 @@ function resolveBase(dir: string, base: string): string {
   return resolveFrom(dir, base);
 }
 
-/** Read and check an image spec file; every error names the file and the field. */
+/** One platform's image from the (merged) fields; `own` holds the fields the platform itself sets. */
+function platformImage(
+  path: string,
+  dir: string,
+  item: Doc,
+  own: Doc | undefined,
+  at: KeySegment[],
+): PlatformImageSpec {
+  const keyPath = (field: string, set: boolean) => atKeyPath(path, set ? [...at, field] : [field]);
+  const ownConfig = own?.config as Doc | undefined;
+  const keyPaths: SpecKeyPaths = {
+    base: keyPath('base', own?.base !== undefined),
+    layers: keyPath('layers', own?.layers !== undefined),
+    config: keyPath('config', ownConfig !== undefined),
+    configFragment: keyPath('configFragment', own?.configFragment !== undefined),
+  };
+  const where = atKeyPath(path, at);
+  const s = item as {
+    platform: string;
+    base?: string;
+    layers?: LayerSpecFile[];
+    config?: ConfigSpecFile;
+    configFragment?: string;
+    annotations?: Record<string, string>;
+    created?: string;
+  };
+  const config = s.config ?? {};
+  const healthcheck = config.healthcheck
+    ? dockerHealthcheck(
+        config.healthcheck,
+        `${keyPath('config', ownConfig?.healthcheck !== undefined)}.healthcheck`,
+      )
+    : undefined;
+  return {
+    platform: parsePlatform(s.platform, keyPath('platform', own?.platform !== undefined)),
+    where,
+    keyPaths,
+    ...(s.base ? { base: resolveBase(dir, s.base) } : {}),
+    layers: (s.layers ?? []).map((l) => resolveLayer(dir, l)),
+    config,
+    ...(healthcheck ? { healthcheck } : {}),
+    ...(s.configFragment ? { configFragment: resolveFrom(dir, s.configFragment) } : {}),
+    ...(s.annotations ? { annotations: s.annotations } : {}),
+    ...(s.created ? { created: s.created } : {}),
+  };
+}
+
+/**
+ * Read and check an image spec file against `image-spec.schema.json`; every error names the file
+ * and the key path (`image.json: layers[0].metadata["/app/run"].mode: ...`).
+ */
 export async function readImageSpec(path: string): Promise<ImageSpec> {
   const doc = parseJson(await readInput(path, 'image spec'), `image spec ${path}`);
-  const validateSpec = specValidator();
-  if (!validateSpec(doc)) {
-    const e = validateSpec.errors![0]!;
-    const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(root)';
-    const extra =
-      e.keyword === 'additionalProperties'
-        ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
-        : '';
-    const allowed =
-      e.keyword === 'enum'
-        ? ` (one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})`
-        : '';
-    throw new CliError('IMG_CLI_INVALID_SPEC', `${path}: ${field}: ${e.message}${extra}${allowed}`);
+  const validate = specValidator();
+  if (!validate(doc)) {
+    throw new CliError(
+      'IMG_CLI_INVALID_SPEC',
+      describeSchemaErrors(path, doc, validate.errors ?? [], IMAGE_SPEC_SCHEMA),
+    );
   }
-  const spec = doc as Record<string, unknown> & {
-    platforms?: Record<string, unknown>[];
+  const dir = dirname(resolve(path));
+  const {
+    $schema: _schema,
+    platforms,
+    indexAnnotations,
+    ...shared
+  } = doc as Doc & {
+    platforms?: Doc[];
     indexAnnotations?: Record<string, string>;
   };
-  const dir = dirname(resolve(path));
-  const { platforms, indexAnnotations, ...shared } = spec;
-  const entries = platforms
-    ? platforms.map((p, i) => ({ item: { ...shared, ...p }, where: `${path}: platforms[${i}]` }))
-    : [{ item: shared, where: path }];
-  const images = entries.map(({ item, where }): PlatformImageSpec => {
-    const s = item as {
-      platform?: string;
-      base?: string;
-      layers?: LayerSpecFile[];
-      config?: ConfigSpecFile;
-      configFragment?: string;
-      annotations?: Record<string, string>;
-      created?: string;
-    };
-    if (!s.platform)
-      throw new CliError('IMG_CLI_INVALID_SPEC', `${where}: platform: required (e.g. "linux/amd64")`);
-    return {
-      platform: parsePlatform(s.platform, `${where}: platform`),
-      where,
-      ...(s.base ? { base: resolveBase(dir, s.base) } : {}),
-      layers: (s.layers ?? []).map((l) => resolveLayer(dir, l)),
-      config: s.config ?? {},
-      ...(s.configFragment ? { configFragment: resolveFrom(dir, s.configFragment) } : {}),
-      ...(s.annotations ? { annotations: s.annotations } : {}),
-      ...(s.created ? { created: s.created } : {}),
-    };
-  });
+  const images = platforms
+    ? platforms.map((p, i) => platformImage(path, dir, mergePlatform(shared, p), p, ['platforms', i]))
+    : [platformImage(path, dir, shared, undefined, [])];
   return {
     path,
     images,

@@ -1,78 +1,25 @@
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
-const stringList = { type: 'array', items: { type: 'string' } } as const;
-const metadata = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    mode: { type: ['string', 'integer'] },
-    uid: { type: 'integer', minimum: 0 },
-    gid: { type: 'integer', minimum: 0 },
-    uname: { type: 'string' },
-    gname: { type: 'string' },
-    mtime: { type: ['string', 'integer'] },
-    paxRecords: stringMap,
-  },
-} as const;
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import schema from '../../image-spec.schema.json' with { type: 'json' };
 
-const layer = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    files: stringMap,
-    directories: stringMap,
-    symlinks: stringMap,
-    emptyFiles: stringList,
-    whiteouts: stringList,
-    metadata: { type: 'object', additionalProperties: metadata },
-    defaultMetadata: metadata,
-    createParentDirectories: { type: 'boolean' },
-    compress: { enum: ['gzip', 'zstd', 'none'] },
-    compressionLevel: { type: 'integer', minimum: 0, maximum: 19 },
-    compressorJobs: { type: ['integer', 'string'], minimum: 1, maximum: 256, pattern: '^nproc$' },
-    estargz: { type: 'boolean' },
-    zstdChunked: { enum: ['containers-storage', 'stargz-snapshotter'] },
-    annotations: stringMap,
-    createdBy: { type: 'string' },
-  },
-} as const;
+/**
+ * The JSON schema (draft-07) of an image spec file: the package's `image-spec.schema.json`, the one
+ * source both editors (through `"$schema"`) and `img build` validate against.
+ */
+export const IMAGE_SPEC_SCHEMA: Readonly<Record<string, unknown>> = schema;
 
-const config = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    entrypoint: stringList,
-    cmd: stringList,
-    env: stringMap,
-    user: { type: 'string' },
-    workdir: { type: 'string' },
-    labels: stringMap,
-    exposedPorts: { type: 'array', items: { type: ['string', 'integer'] } },
-    volumes: stringList,
-    stopSignal: { type: 'string' },
-  },
-} as const;
+let compiled: ValidateFunction | undefined;
 
-const imageProperties = {
-  platform: { type: 'string' },
-  base: { type: 'string' },
-  layers: { type: 'array', items: layer },
-  config,
-  configFragment: { type: 'string' },
-  annotations: stringMap,
-  created: { type: 'string' },
-} as const;
+/** The spec schema's validator, compiled on first use: compiling is start-up time no other command needs. */
+export function specValidator(): ValidateFunction {
+  compiled ??= new Ajv({
+    allErrors: true, // every error, so the most specific one can be reported
+    verbose: true, // errors carry the failing value and its schema (for "got ..." and examples)
+    strict: true,
+    strictRequired: false, // `if: { not: { required: [...] } }` names properties defined elsewhere
+    strictTuples: false, // healthcheck.test: a fixed first item, then any number of strings
+    allowUnionTypes: true,
+  }).compile(IMAGE_SPEC_SCHEMA);
+  return compiled;
+}
 
-/** JSON schema (draft-07) of an image spec file for `img build`. */
-export const IMAGE_SPEC_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    ...imageProperties,
-    platforms: {
-      type: 'array',
-      minItems: 1,
-      items: { type: 'object', additionalProperties: false, properties: imageProperties },
-    },
-    indexAnnotations: stringMap,
-  },
-} as const;
+export type SchemaError = ErrorObject;

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createDecompressor, type TarEntryInfo, TarParser } from '@img/layer-writer';
+import { createDecompressor, type TarEntryInfo, TarParser } from '@img/layer-writer/internal';
 import type { Descriptor } from '@img/oci-spec';
 import { CliError } from '../util/errors.js';
 

@@ -1,4 +1,6 @@
-import { TemplateError } from './errors.js';
+import { type Position, TemplateError } from './errors.js';
+
+export type { Position } from './errors.js';
 
 /**
  * A parser for Go's text/template syntax (the subset rules_img's templates use): text and `{{ }}`
@@ -6,11 +8,6 @@ import { TemplateError } from './errors.js';
  * (`.a.b`, `$x.a`), string/raw/number/bool/nil literals, parenthesised pipelines, and the control
  * structures if / else if / else, range (with `$i, $e :=`), with, end.
  */
-
-export interface Position {
-  readonly line: number;
-  readonly col: number;
-}
 
 export type Operand =
   | { readonly kind: 'field'; readonly pos: Position; readonly names: readonly string[] }

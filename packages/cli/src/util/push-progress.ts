@@ -1,14 +1,15 @@
-import type { PushProgressEvent } from '@img/registry-client';
+import type { BlobProgressEvent, ProgressEvent } from '@img/oci-spec';
 import type { SingleBar } from 'cli-progress';
 import type { Io } from '../io.js';
 
 export interface PushReporter {
-  onProgress(event: PushProgressEvent): void;
+  onProgress(event: ProgressEvent): void;
   stop(): void;
 }
 
 const short = (digest: string) => digest.slice(7, 19);
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+const isDocument = (e: BlobProgressEvent) => e.kind === 'manifest' || e.kind === 'index';
 
 /**
  * Push progress: a bar per blob on a terminal (bytes, rate, final state), one line per blob
@@ -19,10 +20,10 @@ export async function createPushReporter(io: Io): Promise<PushReporter> {
   if (!io.interactive) {
     return {
       onProgress(e) {
-        if (e.kind === 'manifest') io.err(`manifest ${short(e.digest)} pushed as ${e.reference}`);
-        else if (e.state !== 'uploading') {
-          io.err(`blob ${short(e.digest)} ${e.state}${e.from ? ` from ${e.from}` : ''} (${mib(e.size)})`);
-        }
+        if (e.type !== 'blob' || e.phase !== 'done' || !e.descriptor) return;
+        const { digest, size } = e.descriptor;
+        if (isDocument(e)) io.err(`manifest ${short(digest)} pushed as ${e.reference}`);
+        else io.err(`blob ${short(digest)} ${e.outcome}${e.from ? ` from ${e.from}` : ''} (${mib(size)})`);
       },
       stop() {},
     };
@@ -41,16 +42,18 @@ export async function createPushReporter(io: Io): Promise<PushReporter> {
   const started = new Map<string, number>();
   return {
     onProgress(e) {
-      if (e.kind === 'manifest') return;
-      let bar = bars.get(e.digest);
+      if (e.type !== 'blob' || isDocument(e) || !e.descriptor) return;
+      const { digest, size } = e.descriptor;
+      const state = e.phase === 'done' ? e.outcome : 'uploading';
+      let bar = bars.get(digest);
       if (!bar) {
-        bar = multi.create(e.size || 1, 0, { digest: short(e.digest), speed: '', state: e.state });
-        bars.set(e.digest, bar);
-        started.set(e.digest, Date.now());
+        bar = multi.create(size || 1, 0, { digest: short(digest), speed: '', state });
+        bars.set(digest, bar);
+        started.set(digest, Date.now());
       }
-      const seconds = Math.max((Date.now() - started.get(e.digest)!) / 1000, 0.001);
-      const done = e.state === 'uploading' ? e.bytes : e.size || 1;
-      bar.update(done, { state: e.state, speed: `${mib(e.bytes / seconds)}/s` });
+      const seconds = Math.max((Date.now() - started.get(digest)!) / 1000, 0.001);
+      const done = e.phase === 'done' ? size || 1 : e.bytes;
+      bar.update(done, { state, speed: `${mib(e.bytes / seconds)}/s` });
     },
     stop() {
       multi.stop();

@@ -43,6 +43,14 @@ export function addRegistryFlags(cmd: Command): Command {
     );
 }
 
+/** A loopback registry (localhost, 127.x, [::1]): a local test registry, spoken to over plain HTTP. */
+export function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.startsWith('[')
+    ? registry.slice(0, registry.indexOf(']') + 1)
+    : registry.split(':')[0]!;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
 /** One client per command: connections, tokens and credential lookups are shared. */
 export function createRegistryClient(flags: RegistryFlags): RegistryClient {
   skipWasmTierUpInOneShotProcess();

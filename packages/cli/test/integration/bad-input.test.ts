@@ -60,7 +60,7 @@ describe('bad input to img build', () => {
       /image spec .*image\.json: invalid JSON/,
     );
     const unknown = await specFile('field', { platform: 'linux/amd64', layerz: [] });
-    await expectBuildFails(unknown, /image\.json: \(root\): must NOT have additional properties \(layerz\)/);
+    await expectBuildFails(unknown, /image\.json: layerz: unknown key \(expected one of /);
   });
 
   it('rejects an unknown compression', async () => {
@@ -70,7 +70,7 @@ describe('bad input to img build', () => {
     });
     await expectBuildFails(
       spec,
-      /layers\.0\.compress: must be equal to one of the allowed values \(one of gzip, zstd, none\)/,
+      /layers\[0\]\.compress: must be one of "gzip", "zstd", "none", not "brotli"/,
     );
   });
 

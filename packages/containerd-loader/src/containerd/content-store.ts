@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Descriptor } from '@img/oci-spec';
+import type { AbortOptions, Descriptor } from '@img/oci-spec';
 import { LoadError } from '../errors.js';
 import { type ContainerdClient, grpc, hasCode, rpcError } from './client.js';
 import { ReplyQueue, rechunk } from './write-stream.js';
@@ -49,7 +49,7 @@ export function ingestRef(digest: string): string {
   return `img-load-${digest}`;
 }
 
-export interface WriteBlobOptions {
+export interface WriteBlobOptions extends AbortOptions {
   readonly lease?: string;
   /** Labels applied on commit (e.g. containerd.io/gc.ref.content.*). */
   readonly labels?: Record<string, string>;
@@ -84,6 +84,7 @@ export async function writeBlob(
     try {
       return await writeOnce(client, descriptor, open, options);
     } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason;
       if (hasCode(err, grpc.status.ALREADY_EXISTS)) return { status: 'present', bytesSent: 0, resumedAt: 0 };
       // Another client (or a just-killed one whose stream containerd has not reaped yet) holds the ref.
       const locked =
@@ -112,9 +113,16 @@ async function writeOnce(
 ): Promise<WriteBlobResult> {
   const ref = ingestRef(descriptor.digest);
   const { digest, size } = descriptor;
+  options.signal?.throwIfAborted();
   const call = client.openWrite(options.lease);
   const replies = new ReplyQueue<WriteResponse>(call);
   let source: Readable | undefined;
+  // Aborting cancels the stream: containerd drops the ingest's writer (the lease still holds it).
+  const onAbort = () => {
+    source?.destroy(options.signal!.reason);
+    call.cancel();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     call.write({ action: 'STAT', ref, total: size, expected: digest });
     const stat = await replies.next();
@@ -166,5 +174,7 @@ async function writeOnce(
     source?.destroy();
     call.cancel();
     throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }

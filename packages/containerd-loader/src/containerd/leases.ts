@@ -45,9 +45,10 @@ export async function leaseContent(client: ContainerdClient, lease: string, dige
   }
 }
 
-export async function deleteLease(client: ContainerdClient, lease: string): Promise<void> {
+/** Delete a lease; with `sync`, containerd collects what only it held (a partial ingest) before answering. */
+export async function deleteLease(client: ContainerdClient, lease: string, sync = false): Promise<void> {
   try {
-    await client.call('leases', 'Delete', { id: lease, sync: false });
+    await client.call('leases', 'Delete', { id: lease, sync });
   } catch (err) {
     throw rpcError(err, `delete lease ${lease}`);
   }

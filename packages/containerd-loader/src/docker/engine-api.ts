@@ -33,17 +33,26 @@ export function dockerRequest(
   endpoint: DockerEndpoint,
   method: string,
   path: string,
-  options: { body?: Readable; headers?: Record<string, string> } = {},
+  options: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<DockerResponse> {
   return new Promise((resolve, reject) => {
     const where =
       'socketPath' in endpoint
         ? { socketPath: endpoint.socketPath }
         : { host: endpoint.host, port: endpoint.port };
-    const req = request({ ...where, method, path, headers: { Host: 'docker', ...options.headers } }, (res) =>
-      resolve({ status: res.statusCode ?? 0, body: res }),
+    const { signal } = options;
+    const req = request(
+      {
+        ...where,
+        method,
+        path,
+        headers: { Host: 'docker', ...options.headers },
+        ...(signal ? { signal } : {}),
+      },
+      (res) => resolve({ status: res.statusCode ?? 0, body: res }),
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
+      if (signal?.aborted) return reject(signal.reason);
       const connect = ['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTFOUND'].includes(err.code ?? '');
       reject(
         new LoadError(

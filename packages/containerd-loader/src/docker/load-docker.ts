@@ -1,5 +1,6 @@
 import { dockerArchiveImage } from '@img/oci-layout';
 import {
+  type AbortOptions,
   type BlobLocation,
   type Descriptor,
   hostPlatform,
@@ -7,13 +8,15 @@ import {
   type ImageGraph,
   ImgError,
   type Platform,
+  type ProgressOptions,
+  progressReporter,
 } from '@img/oci-spec';
 import { dockerArchiveStreamOf } from '../archive-stream.js';
 import { LoadError } from '../errors.js';
 import { normalizeImageName, parseImageName } from '../image-name.js';
 import { type FetchMissingBlob, loadIntoContainerd } from '../load-containerd.js';
 import type { PlatformSelection } from '../plan.js';
-import { type BlobOutcome, type LoadResult, type ProgressListener, summarize } from '../progress.js';
+import { type BlobOutcome, doneEvent, type LoadResult, summarize } from '../progress.js';
 import {
   type DockerEndpoint,
   dockerEndpoint,
@@ -26,7 +29,7 @@ import {
 /** The containerd namespace of Docker's containerd image store. */
 export const DOCKER_CONTAINERD_NAMESPACE = 'moby';
 
-export interface DockerLoadOptions {
+export interface DockerLoadOptions extends AbortOptions, ProgressOptions {
   readonly names: readonly string[];
   /** DOCKER_HOST-style address. Default: $DOCKER_HOST, else DEFAULT_DOCKER_HOST. */
   readonly host?: string;
@@ -37,7 +40,6 @@ export interface DockerLoadOptions {
   readonly fetchMissingBlob?: FetchMissingBlob;
   /** Where absent blobs come from when the graph names no location of their own. */
   readonly locations?: readonly BlobLocation[];
-  readonly onProgress?: ProgressListener;
   readonly protoDir?: string;
 }
 
@@ -104,6 +106,8 @@ export async function loadIntoDocker(graph: ImageGraph, options: DockerLoadOptio
   const names = options.names.map((n) => normalizeImageName(n));
   const platform: Platform = options.platform ?? hostPlatform();
   const image = dockerArchiveImage(graph, platform);
+  const progress = progressReporter(options.onProgress);
+  const { signal } = options;
   const id = image.manifest.config.digest;
   const layers = image.manifest.layers;
   const outcomes = (has: (digest: string) => boolean): BlobOutcome[] => [
@@ -115,7 +119,7 @@ export async function loadIntoDocker(graph: ImageGraph, options: DockerLoadOptio
   if (existing.status === 200) {
     for (const name of names) await tagImage(endpoint, id, name);
     const blobs = outcomes(() => true);
-    for (const b of blobs) options.onProgress?.({ type: 'blob-done', ...b });
+    for (const b of blobs) progress(doneEvent(b));
     return summarize('docker', image.descriptor, names, blobs, { skipped: true });
   }
   const omitLayers = await layersDockerHas(endpoint, names, image);
@@ -126,13 +130,15 @@ export async function loadIntoDocker(graph: ImageGraph, options: DockerLoadOptio
     omitLayers,
   });
   const blobs = outcomes((d) => omitLayers.has(d));
-  options.onProgress?.({
+  progress({
     type: 'plan',
-    total: blobs.length,
+    operation: 'load',
+    blobs: blobs.length,
     present: omitLayers.size,
-    bytesToWrite: blobs.reduce((n, b) => n + (b.status === 'written' ? b.descriptor.size : 0), 0),
+    bytesToSend: blobs.reduce((n, b) => n + (b.status === 'written' ? b.descriptor.size : 0), 0),
   });
   const res = await dockerRequest(endpoint, 'POST', '/images/load?quiet=1', {
+    ...(signal ? { signal } : {}),
     body: archive.stream,
     headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' },
   });
@@ -153,11 +159,12 @@ export async function loadIntoDocker(graph: ImageGraph, options: DockerLoadOptio
     loadError = err;
   }
   const producerError = await produced;
+  if (signal?.aborted) throw signal.reason;
   // Our own error (a missing or corrupt blob) explains a failure best; a broken pipe does not.
   if (producerError instanceof ImgError) throw producerError;
   if (loadError) throw loadError;
   if (producerError) throw producerError;
-  for (const b of blobs) options.onProgress?.({ type: 'blob-done', ...b });
+  for (const b of blobs) progress(doneEvent(b));
   return summarize('docker', image.descriptor, names, blobs, { archiveBytes: archive.bytes() });
 }
 

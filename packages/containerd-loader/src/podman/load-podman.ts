@@ -2,22 +2,25 @@ import { spawn } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { dockerArchiveImage } from '@img/oci-layout';
 import {
+  type AbortOptions,
   type BlobLocation,
   digestHex,
   hostPlatform,
   type ImageGraph,
   ImgError,
   type Platform,
+  type ProgressOptions,
+  progressReporter,
 } from '@img/oci-spec';
 import { dockerArchiveStreamOf } from '../archive-stream.js';
 import { LoadError } from '../errors.js';
 import { normalizeImageName } from '../image-name.js';
 import type { FetchMissingBlob } from '../load-containerd.js';
-import { type BlobOutcome, type LoadResult, type ProgressListener, summarize } from '../progress.js';
+import { type BlobOutcome, doneEvent, type LoadResult, summarize } from '../progress.js';
 
 export const DEFAULT_PODMAN = 'podman';
 
-export interface PodmanLoadOptions {
+export interface PodmanLoadOptions extends AbortOptions, ProgressOptions {
   readonly names: readonly string[];
   /** podman executable. Default DEFAULT_PODMAN (from PATH). */
   readonly podman?: string;
@@ -28,7 +31,6 @@ export interface PodmanLoadOptions {
   readonly fetchMissingBlob?: FetchMissingBlob;
   /** Where absent blobs come from when the graph names no location of their own. */
   readonly locations?: readonly BlobLocation[];
-  readonly onProgress?: ProgressListener;
 }
 
 interface Exit {
@@ -40,9 +42,11 @@ interface Exit {
 function podman(options: PodmanLoadOptions, args: string[], input?: NodeJS.ReadableStream): Promise<Exit> {
   const exe = options.podman ?? DEFAULT_PODMAN;
   return new Promise((resolve, reject) => {
+    const { signal } = options;
     const child = spawn(exe, [...(options.globalArgs ?? []), ...args], {
       stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: options.env ?? process.env,
+      ...(signal ? { signal } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -54,11 +58,13 @@ function podman(options: PodmanLoadOptions, args: string[], input?: NodeJS.Reada
     });
     let feed: Promise<unknown> = Promise.resolve();
     if (input) feed = pipeline(input, child.stdin!).catch((e) => e);
-    child.on('error', (err) =>
-      reject(new LoadError('IMG_LOAD_CONNECT', `cannot run ${exe}: ${err.message}`, { cause: err })),
-    );
+    child.on('error', (err) => {
+      // Aborted: the child is killed; what it had half loaded is its own to drop.
+      if (signal?.aborted) return reject(signal.reason);
+      reject(new LoadError('IMG_LOAD_CONNECT', `cannot run ${exe}: ${err.message}`, { cause: err }));
+    });
     child.on('close', (code) => {
-      void feed.then(() => resolve({ code, stdout, stderr }));
+      void feed.then(() => (signal?.aborted ? reject(signal.reason) : resolve({ code, stdout, stderr })));
     });
   });
 }
@@ -88,17 +94,31 @@ export async function loadIntoPodman(graph: ImageGraph, options: PodmanLoadOptio
       bytesSent: status === 'written' ? image.manifest.config.size : 0,
     },
   ];
+  const progress = progressReporter(options.onProgress);
+  const finish = (status: 'present' | 'written', extra: Parameters<typeof summarize>[4]): LoadResult => {
+    const blobs = outcomes(status);
+    for (const b of blobs) progress(doneEvent(b));
+    return summarize('podman', image.descriptor, names, blobs, extra);
+  };
   const exists = await podman(options, ['image', 'exists', id]);
   if (exists.code === 0) {
     const tag = await podman(options, ['tag', id, ...names]);
     if (tag.code !== 0) throw new LoadError('IMG_LOAD_DAEMON', `podman tag: ${tag.stderr.trim()}`);
-    return summarize('podman', image.descriptor, names, outcomes('present'), { skipped: true });
+    return finish('present', { skipped: true });
   }
   if (exists.code !== 1)
     throw new LoadError(
       'IMG_LOAD_DAEMON',
       `podman image exists: ${exists.stderr.trim() || `exit ${exists.code}`}`,
     );
+  const written = outcomes('written');
+  progress({
+    type: 'plan',
+    operation: 'load',
+    blobs: written.length,
+    present: 0,
+    bytesToSend: written.reduce((n, b) => n + b.descriptor.size, 0),
+  });
   const archive = dockerArchiveStreamOf(image, graph, { ...options, repoTags: names, platform });
   const load = await podman(options, ['load'], archive.stream);
   const producerError = await archive.done.then(
@@ -110,5 +130,5 @@ export async function loadIntoPodman(graph: ImageGraph, options: PodmanLoadOptio
   if (load.code !== 0)
     throw new LoadError('IMG_LOAD_DAEMON', `podman load: ${load.stderr.trim() || `exit ${load.code}`}`);
   if (producerError) throw producerError;
-  return summarize('podman', image.descriptor, names, outcomes('written'), { archiveBytes: archive.bytes() });
+  return finish('written', { archiveBytes: archive.bytes() });
 }

@@ -11,7 +11,8 @@ const result = await loadIntoContainerd(layout, {
   names: [name],
   chunkBytes: 256 * 1024,
   onProgress: (e) => {
-    if (e.type === 'blob-progress') process.stdout.write(`progress ${e.descriptor.digest} ${e.offset}\n`);
+    if (e.type === 'blob' && e.phase === 'progress')
+      process.stdout.write(`progress ${e.descriptor!.digest} ${e.bytes}\n`);
   },
 });
 process.stdout.write(`done ${result.bytesWritten}\n`);

@@ -1,44 +1,34 @@
+import { CredentialHelperError, getCredentialHeaders } from '@img/credential-helper';
 import { RegistryError } from '../errors.js';
 import type { Credential } from './credentials.js';
-import { runHelper } from './run-helper.js';
+
+/** Default time a credential helper may take (cloud helpers call their provider's API). */
+export const DEFAULT_HELPER_TIMEOUT_MS = 60_000;
 
 /**
- * The Bazel credential-helper protocol (EngFlow credential-helper-spec): run `<helper> get` with
- * `{"uri": "..."}` on stdin; stdout is `{"headers": {"Name": ["value", ...]}, "expires": "RFC 3339"}`.
- * Resolves undefined when the helper returns no headers for the URI.
+ * The headers a Bazel-protocol credential helper gives for `uri` (the protocol is
+ * @img/credential-helper's): several values of a header are joined with ", ". Resolves undefined when
+ * the helper has no headers for the URI; a failing helper is IMG_REGISTRY_CREDENTIAL_HELPER.
  */
 export async function bazelHelperGet(
   helper: string,
   uri: string,
   env: NodeJS.ProcessEnv,
-  timeoutMs?: number,
+  timeoutMs = DEFAULT_HELPER_TIMEOUT_MS,
 ): Promise<Credential | undefined> {
-  const result = await runHelper(helper, ['get'], JSON.stringify({ uri }), env, timeoutMs);
-  const fail = (why: string): never => {
-    throw new RegistryError(
-      'IMG_REGISTRY_CREDENTIAL_HELPER',
-      `credential helper ${helper} for ${uri}: ${why}`,
-    );
-  };
-  if (result.spawnError) {
-    fail(result.spawnError.code === 'ENOENT' ? 'not found' : result.spawnError.message);
-  }
-  if (result.code !== 0) fail(`exit ${result.code ?? 'signal'}: ${result.stderr.trim().slice(0, 300)}`);
-  let doc: { headers?: unknown; expires?: unknown };
+  let answer: Awaited<ReturnType<typeof getCredentialHeaders>>;
   try {
-    doc = JSON.parse(result.stdout) as typeof doc;
-  } catch {
-    return fail('printed invalid JSON');
+    answer = await getCredentialHeaders(helper, uri, { env, timeoutMs });
+  } catch (err) {
+    if (err instanceof CredentialHelperError)
+      throw new RegistryError('IMG_REGISTRY_CREDENTIAL_HELPER', err.message, { cause: err });
+    throw err;
   }
-  const headers: Record<string, string> = {};
-  if (typeof doc.headers === 'object' && doc.headers !== null) {
-    for (const [name, value] of Object.entries(doc.headers)) {
-      const values = Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
-      if (typeof value === 'string') values.push(value);
-      if (values.length > 0) headers[name.toLowerCase()] = values.join(', ');
-    }
-  }
+  const headers = Object.fromEntries(Object.entries(answer.headers).map(([name, v]) => [name, v.join(', ')]));
   if (Object.keys(headers).length === 0) return undefined;
-  const expires = typeof doc.expires === 'string' ? Date.parse(doc.expires) : Number.NaN;
-  return { kind: 'headers', headers, ...(Number.isFinite(expires) && { expiresAt: expires }) };
+  return {
+    kind: 'headers',
+    headers,
+    ...(answer.expiresAt !== undefined && { expiresAt: answer.expiresAt }),
+  };
 }

@@ -1,6 +1,7 @@
+import { runHelper } from '@img/credential-helper';
 import { RegistryError } from '../errors.js';
+import { DEFAULT_HELPER_TIMEOUT_MS } from './bazel-credential-helper.js';
 import type { Credential } from './credentials.js';
-import { runHelper } from './run-helper.js';
 
 /** What helpers print (on stdout, exit 1) when they hold nothing for the server. */
 const NOT_FOUND_RE =
@@ -16,10 +17,10 @@ export async function dockerHelperGet(
   name: string,
   serverUrl: string,
   env: NodeJS.ProcessEnv,
-  timeoutMs?: number,
+  timeoutMs = DEFAULT_HELPER_TIMEOUT_MS,
 ): Promise<Credential | undefined> {
   const executable = `docker-credential-${name}`;
-  const result = await runHelper(executable, ['get'], serverUrl, env, timeoutMs);
+  const result = await runHelper(executable, ['get'], serverUrl, { env, timeoutMs });
   if (result.spawnError) {
     const why = result.spawnError.code === 'ENOENT' ? 'not found on PATH' : result.spawnError.message;
     throw new RegistryError('IMG_REGISTRY_CREDENTIAL_HELPER', `credential helper ${executable}: ${why}`, {

@@ -126,4 +126,26 @@ describe('DockerKeychain', () => {
     expect(await bazel.uris()).toEqual(['https://a.io/v2/team/app/']);
     expect((await k.resolve('z.io', 'x'))?.credential).toMatchObject({ username: 'fixed' });
   });
+
+  it('joins the values of a Bazel helper header, and falls back when it has no headers', async () => {
+    const h = await home({ auths: { 'a.io': { auth: b64('file:a') } } });
+    const multi = await writeBazelHelper(h, { 'X-Token': ['one', 'two'] });
+    const k = new DockerKeychain({ env: env(h), bazelCredentialHelper: multi.path });
+    expect((await k.resolve('a.io', 'r'))?.credential).toMatchObject({
+      kind: 'headers',
+      headers: { 'x-token': 'one, two' },
+    });
+    const none = await writeBazelHelper(await home(), {});
+    const fallback = new DockerKeychain({ env: env(h), bazelCredentialHelper: none.path });
+    expect((await fallback.resolve('a.io', 'r'))?.credential).toMatchObject({ username: 'file' });
+  });
+
+  it('fails with IMG_REGISTRY_CREDENTIAL_HELPER naming a missing Bazel helper', async () => {
+    const h = await home();
+    const k = new DockerKeychain({ env: env(h), bazelCredentialHelper: join(h, 'no-such-helper') });
+    await expect(k.resolve('a.io', 'r')).rejects.toMatchObject({
+      code: 'IMG_REGISTRY_CREDENTIAL_HELPER',
+      message: `credential helper ${join(h, 'no-such-helper')} for https://a.io/v2/r/: not found`,
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import {
+  type BlobKind,
   type BlobLocation,
   type BlobSource,
   type Descriptor,
@@ -15,6 +16,8 @@ import type { RawDocument } from '../pull/manifest.js';
 /** A blob a push needs: its bytes at hand (`source`), or where it lives (`locations`: mounted or streamed). */
 export interface BlobToPush {
   readonly descriptor: Descriptor;
+  /** What the blob is (progress events say it). Default 'layer'. */
+  readonly kind?: Extract<BlobKind, 'config' | 'layer'>;
   readonly source?: BlobSource;
   readonly locations: readonly BlobLocation[];
 }
@@ -65,7 +68,8 @@ export function checkPushImage(graph: ImageGraph, options: WalkOptions = {}): Pu
           `${where}: blob ${d.digest} has size ${d.size} in the manifest but ${source.descriptor.size} in blobs`,
         );
       }
-      blobs.set(d.digest, { descriptor: d, ...(source ? { source } : {}), locations });
+      const kind = d === doc.manifest.config ? 'config' : 'layer';
+      blobs.set(d.digest, { descriptor: d, kind, ...(source ? { source } : {}), locations });
     }
   }
   return {

@@ -1,31 +1,15 @@
-import type { Digest } from '@img/oci-spec';
+import {
+  type BlobKind,
+  type BlobProgressEvent,
+  type Descriptor,
+  type ProgressEvent,
+  progressReporter,
+  type TransferOutcome,
+} from '@img/oci-spec';
 import { publishPush } from '../diagnostics.js';
 
-/** How a blob reached the destination. */
-export type BlobOutcome = 'skipped' | 'mounted' | 'uploaded';
-
-export interface BlobProgressEvent {
-  readonly kind: 'blob';
-  readonly digest: Digest;
-  readonly size: number;
-  /** `uploading` comes when an upload starts (bytes 0) and about every MiB after; the others are final. */
-  readonly state: 'uploading' | BlobOutcome;
-  /** Bytes of this blob the registry has (or has been sent in the current attempt). */
-  readonly bytes: number;
-  /** `registry/repository` the blob was mounted from, for `mounted`. */
-  readonly from?: string;
-}
-
-export interface ManifestProgressEvent {
-  readonly kind: 'manifest';
-  readonly digest: Digest;
-  readonly mediaType: string;
-  readonly size: number;
-  /** The tag or digest it was put under. */
-  readonly reference: string;
-}
-
-export type PushProgressEvent = BlobProgressEvent | ManifestProgressEvent;
+/** How a blob reached the registry. */
+export type BlobOutcome = Extract<TransferOutcome, 'skipped' | 'mounted' | 'uploaded'>;
 
 /** What a push did; `requests` counts every HTTP request (pings, tokens, retries included). */
 export interface PushSummary {
@@ -53,17 +37,32 @@ export function emptySummary(): PushSummary {
   };
 }
 
-/** Calls the user's callback (a throwing callback must not break the push) and the diagnostics channel. */
+/** Reports to the caller's listener (whose failure must not break the push) and the diagnostics channel. */
 export function progressEmitter(
-  onProgress: ((e: PushProgressEvent) => void) | undefined,
-): (e: PushProgressEvent) => void {
+  onProgress: ((e: ProgressEvent) => void) | undefined,
+): (e: ProgressEvent) => void {
+  const report = progressReporter(onProgress);
   return (event) => {
     publishPush(event);
-    if (!onProgress) return;
-    try {
-      onProgress(event);
-    } catch {
-      // A progress display failing is not a reason to fail the push.
-    }
+    report(event);
+  };
+}
+
+/** The `done` event of a pushed blob or document; `extra`: `from` (mounted) or `reference` (a manifest). */
+export function pushDone(
+  kind: BlobKind,
+  descriptor: Descriptor,
+  outcome: BlobOutcome,
+  extra: Pick<BlobProgressEvent, 'from' | 'reference'> = {},
+): BlobProgressEvent {
+  return {
+    type: 'blob',
+    operation: 'push',
+    phase: 'done',
+    kind,
+    descriptor,
+    bytes: descriptor.size,
+    outcome,
+    ...extra,
   };
 }

@@ -1,4 +1,4 @@
-import { type BlobLocation, firstAvailableSource, isDistributable } from '@img/oci-spec';
+import { type BlobLocation, firstAvailableSource, isDistributable, type ProgressEvent } from '@img/oci-spec';
 import { RegistryError } from '../errors.js';
 import type { UploadMode } from '../options.js';
 import { blobExists, registryBlobSource } from '../pull/blob.js';
@@ -7,7 +7,7 @@ import { dump } from '../transport/body.js';
 import { resolveLocation } from '../transport/endpoints.js';
 import { header, type RequestStats, type Transport } from '../transport/transport.js';
 import type { BlobToPush } from './check-image.js';
-import type { BlobOutcome, PushProgressEvent } from './progress.js';
+import { type BlobOutcome, pushDone } from './progress.js';
 import { type BlobOpener, type UploadContext, uploadBlob } from './upload.js';
 
 export interface BlobPushContext {
@@ -20,7 +20,7 @@ export interface BlobPushContext {
   readonly chunkSize: number;
   /** Hash `open()` streams on the client too (the registry always checks on commit). */
   readonly verifyUploads: boolean;
-  readonly emit: (e: PushProgressEvent) => void;
+  readonly emit: (e: ProgressEvent) => void;
   readonly onBytesSent: (n: number) => void;
   /** Source repositories a mount was refused from (401/403) in this push: not asked again. */
   readonly refusedMountSources: Set<string>;
@@ -106,16 +106,10 @@ async function tryMount(
 export async function pushBlob(ctx: BlobPushContext, blob: BlobToPush): Promise<BlobOutcome> {
   const { descriptor } = blob;
   const { transport, target } = ctx;
-  const done = (state: BlobOutcome, from?: string): BlobOutcome => {
-    ctx.emit({
-      kind: 'blob',
-      digest: descriptor.digest,
-      size: descriptor.size,
-      state,
-      bytes: descriptor.size,
-      ...(from && { from }),
-    });
-    return state;
+  const kind = blob.kind ?? 'layer';
+  const done = (outcome: BlobOutcome, from?: string): BlobOutcome => {
+    ctx.emit(pushDone(kind, descriptor, outcome, from ? { from } : {}));
+    return outcome;
   };
   if (await blobExists(transport, target, descriptor, ctx.scopes, ctx)) return done('skipped');
   let session: URL | undefined;
@@ -133,16 +127,13 @@ export async function pushBlob(ctx: BlobPushContext, blob: BlobToPush): Promise<
   const opener = openerFor(ctx, blob);
   let offset = 0;
   let lastReport = 0;
+  let started = false;
   const report = (force = false) => {
     if (force || offset - lastReport >= 1024 * 1024) {
       lastReport = offset;
-      ctx.emit({
-        kind: 'blob',
-        digest: descriptor.digest,
-        size: descriptor.size,
-        state: 'uploading',
-        bytes: offset,
-      });
+      const phase = started ? 'progress' : 'start';
+      started = true;
+      ctx.emit({ type: 'blob', operation: 'push', phase, kind, descriptor, bytes: offset });
     }
   };
   const upload: UploadContext = {

@@ -1,9 +1,11 @@
 import {
+  type AbortOptions,
   type BlobLocation,
   type Descriptor,
   type GraphLimits,
   type ImageGraph,
   isIndex,
+  type ProgressOptions,
 } from '@img/oci-spec';
 import { pullScope, pushScope } from '../auth/scopes.js';
 import { RegistryError } from '../errors.js';
@@ -13,16 +15,13 @@ import { formatReference, type Reference, sameRegistry, toReference } from '../r
 import type { RequestStats, Transport } from '../transport/transport.js';
 import type { BlobLocations } from './blob-locations.js';
 import { type BlobToPush, checkPushImage } from './check-image.js';
-import { emptySummary, type PushProgressEvent, type PushSummary, progressEmitter } from './progress.js';
+import { emptySummary, type PushSummary, progressEmitter, pushDone } from './progress.js';
 import { type BlobPushContext, pushBlob } from './push-blob.js';
 import { manifestDigestAt, putManifest } from './push-manifest.js';
 
-export interface PushOptions extends GraphLimits {
+export interface PushOptions extends GraphLimits, AbortOptions, ProgressOptions {
   /** Tags to point at the root besides the target reference's own tag. Default none. */
   readonly tags?: readonly string[];
-  /** Progress per blob and manifest; see PushProgressEvent. */
-  readonly onProgress?: (event: PushProgressEvent) => void;
-  readonly signal?: AbortSignal;
 }
 
 export interface PushResult {
@@ -117,8 +116,9 @@ export async function pushImage(
   const put = async (doc: typeof root, reference: string) => {
     await putManifest(transport, dest, doc, reference, ctx);
     summary.manifestsPushed++;
-    const { digest, mediaType, size } = doc.descriptor;
-    emit({ kind: 'manifest', digest, mediaType, size, reference });
+    const { descriptor } = doc;
+    const kind = isIndex(descriptor.mediaType) ? 'index' : 'manifest';
+    emit(pushDone(kind, descriptor, 'uploaded', { reference }));
   };
   // crane's shortcut: where a tag (or the digest) already names the root, the registry holds the root
   // and so everything it references; only the tags that name something else are put. Otherwise the
@@ -127,10 +127,7 @@ export async function pushImage(
   const current = await mapLimit(references, config.jobs, (r) => manifestDigestAt(transport, dest, r, ctx));
   const stale = references.filter((_, i) => current[i] !== root.descriptor.digest);
   if (stale.length < references.length) {
-    for (const blob of blobs) {
-      const { digest, size } = blob.descriptor;
-      emit({ kind: 'blob', digest, size, state: 'skipped', bytes: size });
-    }
+    for (const { descriptor, kind = 'layer' } of blobs) emit(pushDone(kind, descriptor, 'skipped'));
     summary.blobsSkipped = blobs.length;
     await mapLimit(stale, config.jobs, (tag) => put(root, tag));
     return finish();

@@ -1,9 +1,9 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { canonicalJsonBytes, MediaType, sha256Digest } from '@img/oci-spec';
+import { canonicalJsonBytes, MediaType, type ProgressEvent, sha256Digest } from '@img/oci-spec';
 import { ciRequires, run, startRegistry, type TestRegistry, tempDir } from '@img/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_USER_AGENT, type PushProgressEvent } from '../../src/index.js';
+import { DEFAULT_USER_AGENT } from '../../src/index.js';
 import { blobFromBytes, TestClient as RegistryClient } from '../helpers/client.js';
 import { buildImage, buildIndex, randomLayer } from '../helpers/images.js';
 import { readLayoutBlob, readLayoutIndex } from '../helpers/layout.js';
@@ -36,7 +36,7 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
       variant: 'v8',
     });
     const image = buildIndex([amd, arm]);
-    const events: PushProgressEvent[] = [];
+    const events: ProgressEvent[] = [];
     const result = await client.pushImage(`${registry.url}/pp/multi:v1`, image, {
       tags: ['extra'],
       onProgress: (e) => events.push(e),
@@ -55,8 +55,11 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
         .filter((b, i, all) => all.findIndex((x) => x.descriptor.digest === b.descriptor.digest) === i)
         .reduce((n, b) => n + b.descriptor.size, 0),
     );
-    expect(events.filter((e) => e.kind === 'blob' && e.state === 'uploaded')).toHaveLength(5);
-    const manifestRefs = events.flatMap((e) => (e.kind === 'manifest' ? [e.reference] : []));
+    const isBlob = (e: ProgressEvent) => e.type === 'blob' && (e.kind === 'layer' || e.kind === 'config');
+    expect(events.filter((e) => isBlob(e) && e.type === 'blob' && e.outcome === 'uploaded')).toHaveLength(5);
+    const manifestRefs = events.flatMap((e) =>
+      e.type === 'blob' && (e.kind === 'manifest' || e.kind === 'index') ? [e.reference] : [],
+    );
     // Children first (in any order), then the root under each tag.
     expect(manifestRefs.slice(0, 2).sort()).toEqual(
       [amd.manifest.descriptor.digest, arm.manifest.descriptor.digest].sort(),
@@ -113,7 +116,7 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
     const ref = `${registry.url}/pp/again:v1`;
     await client.pushImage(ref, image.input);
     const before = (await ours(registry)).length;
-    const events: PushProgressEvent[] = [];
+    const events: ProgressEvent[] = [];
     const again = await client.pushImage(ref, image.input, { onProgress: (e) => events.push(e) });
     expect(again.summary).toMatchObject({
       blobsUploaded: 0,
@@ -123,11 +126,9 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
       manifestsPushed: 0,
       requests: 1,
     });
-    expect(events.map((e) => (e.kind === 'blob' ? e.state : e.kind))).toEqual([
-      'skipped',
-      'skipped',
-      'skipped',
-    ]);
+    const outcome = (e: ProgressEvent) =>
+      e.type === 'blob' ? (e.kind === 'layer' || e.kind === 'config' ? e.outcome : e.kind) : e.type;
+    expect(events.map(outcome)).toEqual(['skipped', 'skipped', 'skipped']);
     const requests = (await ours(registry)).slice(before);
     expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['HEAD /v2/pp/again/manifests/v1']);
 
@@ -178,7 +179,7 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
     try {
       await serial.pushImage(`${registry.url}/pp/order:v1`, image.input, {
         onProgress: (e) => {
-          if (e.kind === 'blob' && e.state === 'uploading' && e.bytes === 0) started.push(e.size);
+          if (e.type === 'blob' && e.phase === 'start') started.push(e.descriptor!.size);
         },
       });
     } finally {
@@ -296,7 +297,7 @@ describe.skipIf(needs.skip)('push and pull against docker-registry', () => {
     const pending = client.pushImage(`${registry.url}/pp/abort:v1`, image.input, {
       signal: controller.signal,
       onProgress: (e) => {
-        if (e.kind === 'blob' && e.state === 'uploading') controller.abort();
+        if (e.type === 'blob' && e.phase === 'start') controller.abort();
       },
     });
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
