@@ -1,7 +1,7 @@
 import { main } from './main.js';
 import { formatError } from './util/error-line.js';
 import { markOneShotProcess } from './util/wasm-tiering.js';
-import { keepYoungGenerationSmall } from './util/young-generation.js';
+import { keepHeapSmall } from './util/heap-settings.js';
 import {
   isParamFileInvocation,
   PERSISTENT_WORKER_FLAG,
@@ -9,7 +9,7 @@ import {
   runPersistentWorker,
 } from './worker.js';
 
-keepYoungGenerationSmall();
+keepHeapSmall();
 const argv = process.argv.slice(2);
 const persistentWorker = argv.includes(PERSISTENT_WORKER_FLAG);
 if (!persistentWorker) {
