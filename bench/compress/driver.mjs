@@ -5,6 +5,13 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// BENCH_CLI_HEAP=1: the V8 settings the img bin makes at startup (packages/cli/src/util/heap-settings.ts).
+if (process.env.BENCH_CLI_HEAP === '1') {
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--optimize-for-size');
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [dist, dir, out, format, level, jobs, metadataPath] = process.argv.slice(2);

@@ -62,9 +62,10 @@ const pgzip = join(benchWork, 'pgzip');
 execFileSync('go', ['build', '-o', pgzip, '.'], { cwd: join(here, 'pgzip'), stdio: 'inherit' });
 
 const loads = [];
-function timed(cmd, args) {
+function timed(cmd, args, extraEnv = {}) {
   loads.push(loadavg()[0]);
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], {
+    env: { ...process.env, ...extraEnv },
     encoding: 'utf8',
     maxBuffer: 64 * MiB,
   });
@@ -99,10 +100,13 @@ try {
   const tree = prepareTree(work);
   execFileSync('sh', ['-c', `tar -C '${tree}' -cf - . | cat > /dev/null`]); // warm the page cache
   const out = (name) => join(work, name);
+  // Ours runs as the img bin does (BENCH_CLI_HEAP=1, see driver.mjs); "before" as the img bin did.
   const ours =
-    (format, level, jobsArg, withDist = dist) =>
+    (format, level, jobsArg, withDist = dist, cliHeap = withDist === dist ? '1' : '0') =>
     (file) =>
-      timed(node, [driver, withDist, tree, out(file), format, String(level), jobsArg, out(`${file}.json`)]);
+      timed(node, [driver, withDist, tree, out(file), format, String(level), jobsArg, out(`${file}.json`)], {
+        BENCH_CLI_HEAP: cliHeap,
+      });
   // The uncompressed tar of our layer: every baseline compresses exactly these bytes.
   ours('none', 0, 'single')('layer.tar');
   const tarMiB = statSync(out('layer.tar')).size / MiB;
@@ -121,17 +125,31 @@ try {
     { name: `ours, block mode -6, jobs 1`, file: 'block6-j1.tgz', run: ours('gzip', 6, '1') },
     { name: 'ours, gzip -6 single stream (jobs unset)', file: 'single6.tgz', run: ours('gzip', 6, 'single') },
     { name: 'ours, zstd -3 (jobs unset)', file: 'zstd3.zst', run: ours('zstd', 3, 'single') },
+    {
+      name: `ours, block mode -6, jobs ${jobs}, library defaults (no bin heap setting)`,
+      file: 'block6-lib.tgz',
+      run: ours('gzip', 6, String(jobs), dist, '0'),
+    },
     { name: `pgzip -p ${jobs} (default level)`, file: 'pgzip.tgz', run: base(`'${pgzip}' -p ${jobs}`) },
     { name: `pigz -p ${jobs} -6`, file: 'pigz6.tgz', run: base(`pigz -p ${jobs} -6`) },
     { name: 'gzip -6', file: 'gzip6.tgz', run: base('gzip -6') },
     { name: 'zstd -3', file: 'zstd3-cli.zst', run: base('zstd -3 -q -c') },
   ];
+  const beforeFrontier = baseDist
+    ? levels.map((level) => ({
+        name: `before: block mode -${level}, jobs ${jobs}`,
+        file: `before-block${level}.tgz`,
+        level,
+        run: ours('gzip', level, String(jobs), baseDist),
+      }))
+    : [];
   if (baseDist) {
     cases.push(
+      ...beforeFrontier,
       {
-        name: `before: block mode -6, jobs ${jobs}`,
-        file: 'before-block6.tgz',
-        run: ours('gzip', 6, String(jobs), baseDist),
+        name: 'before: block mode -6, jobs 1',
+        file: 'before-block6-j1.tgz',
+        run: ours('gzip', 6, '1', baseDist),
       },
       {
         name: 'before: gzip -6 single stream',
@@ -192,8 +210,8 @@ try {
 
   // The frontier: our wall and CPU time at a baseline's output size, interpolated (linearly in size)
   // between the two of our levels whose sizes bracket it.
-  const points = frontier.map((c) => med(c.name)).sort((a, b) => a.size - b.size);
-  const at = (size, key) => {
+  const frontierAt = (cases, size, key) => {
+    const points = cases.map((c) => med(c.name)).sort((a, b) => a.size - b.size);
     for (let i = 0; i + 1 < points.length; i++) {
       const [a, b] = [points[i], points[i + 1]];
       if (size >= a.size && size <= b.size) {
@@ -204,18 +222,23 @@ try {
     return undefined;
   };
   const lines = [];
-  for (const name of [`pgzip -p ${jobs} (default level)`, `pigz -p ${jobs} -6`]) {
-    const b = med(name);
-    const wall = at(b.size, 'wall');
-    const cpu = at(b.size, 'cpu');
-    lines.push(
-      wall === undefined
-        ? `frontier at ${name}'s size ${(b.size / MiB).toFixed(1)} MiB: outside our levels' sizes ` +
-            `(${(points[0].size / MiB).toFixed(1)}-${(points.at(-1).size / MiB).toFixed(1)} MiB)`
-        : `frontier at ${name}'s size ${(b.size / MiB).toFixed(1)} MiB: ours ${wall.toFixed(2)} s wall ` +
-            `(${(wall / b.wall).toFixed(2)}x its ${b.wall.toFixed(2)} s), ${cpu.toFixed(2)} s CPU ` +
-            `(${(cpu / b.cpu).toFixed(2)}x its ${b.cpu.toFixed(2)} s)`,
-    );
+  for (const [label, fr] of [
+    ['ours', frontier],
+    ['before', beforeFrontier],
+  ]) {
+    if (fr.length === 0) continue;
+    for (const name of [`pgzip -p ${jobs} (default level)`, `pigz -p ${jobs} -6`]) {
+      const b = med(name);
+      const wall = frontierAt(fr, b.size, 'wall');
+      const cpu = frontierAt(fr, b.size, 'cpu');
+      lines.push(
+        wall === undefined
+          ? `${label} frontier at ${name}'s size ${(b.size / MiB).toFixed(1)} MiB: outside the levels' sizes`
+          : `${label} frontier at ${name}'s size ${(b.size / MiB).toFixed(1)} MiB: ${wall.toFixed(2)} s wall ` +
+              `(${(wall / b.wall).toFixed(2)}x its ${b.wall.toFixed(2)} s), ${cpu.toFixed(2)} s CPU ` +
+              `(${(cpu / b.cpu).toFixed(2)}x its ${b.cpu.toFixed(2)} s)`,
+      );
+    }
   }
   const ratio = (a, b) => {
     const [x, y] = [med(a), med(b)];
@@ -224,6 +247,12 @@ try {
   lines.push(
     `ours gzip -6 single stream / gzip -6: ${ratio('ours, gzip -6 single stream (jobs unset)', 'gzip -6')}`,
     `ours zstd -3 / zstd -3:                ${ratio('ours, zstd -3 (jobs unset)', 'zstd -3')}`,
+    ...(baseDist
+      ? [
+          `before gzip -6 single stream / gzip -6: ${ratio('before: gzip -6 single stream', 'gzip -6')}`,
+          `before zstd -3 / zstd -3:                ${ratio('before: zstd -3', 'zstd -3')}`,
+        ]
+      : []),
     `block mode digest for jobs 1 and ${jobs}: ${jn.digest} (identical; gzip -t ok; diff_id = the tar's)`,
     `medians of ${repeat} interleaved runs; ours on node ${execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()}; ` +
       `${availableParallelism()} cores; 1-min load average at run starts: min ${Math.min(...loads).toFixed(1)}, ` +
@@ -252,16 +281,12 @@ try {
     ];
     const rows = [];
     for (const [name, format, level, jobsArg, withDist] of bigCases) {
-      const r = timed(node, [
-        driver,
-        withDist,
-        bigDir,
-        out('huge.out'),
-        format,
-        String(level),
-        jobsArg,
-        out('huge.json'),
-      ]);
+      const cliHeap = { BENCH_CLI_HEAP: withDist === dist ? '1' : '0' };
+      const r = timed(
+        node,
+        [driver, withDist, bigDir, out('huge.out'), format, String(level), jobsArg, out('huge.json')],
+        cliHeap,
+      );
       rows.push({
         case: `4 GiB file, ${name}`,
         'wall s': r.wall.toFixed(1),

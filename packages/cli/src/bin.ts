@@ -1,6 +1,7 @@
 import { main } from './main.js';
 import { formatError } from './util/error-line.js';
 import { markOneShotProcess } from './util/wasm-tiering.js';
+import { keepHeapSmall } from './util/heap-settings.js';
 import {
   isParamFileInvocation,
   PERSISTENT_WORKER_FLAG,
@@ -8,6 +9,7 @@ import {
   runPersistentWorker,
 } from './worker.js';
 
+keepHeapSmall();
 const argv = process.argv.slice(2);
 const persistentWorker = argv.includes(PERSISTENT_WORKER_FLAG);
 if (!persistentWorker) {

@@ -3,20 +3,18 @@ import { Worker } from 'node:worker_threads';
 
 // Runs in each worker: one block or frame per message, compressed one-shot with the same calls and
 // options the main thread would use (zstd: the backend self-check; deflate: see gzip-blocks.ts).
-const WORKER_SOURCE = (gcBytes: number) => `
+const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
 // Node's one-shot zlib/zstd calls allocate their output buffer (the task's chunkSize) per call. V8
-// collects such external memory only after tens of MiB have piled up, per isolate; a worker's heap is
-// tiny, so a full collection every GC_BYTES of them costs ~1 ms and keeps the process's peak RSS low.
-// (No-op if the flag cannot be set.)
-const GC_BYTES = ${gcBytes};
+// collects such external memory only after tens of MiB have piled up, per isolate. The buffer dies
+// young, so a scavenge after each call (a fraction of a millisecond: a worker's heap is tiny) frees
+// it at once and keeps the process's peak RSS low. (No-op if the flag cannot be set.)
 let collect = () => {};
 try {
   require('node:v8').setFlagsFromString('--expose-gc');
   collect = require('node:vm').runInNewContext('gc');
 } catch {}
-let allocated = 0;
 // One init per worker: a second init() while the first is pending re-instantiates the module
 // under it, and a frame compressed in between comes out corrupt.
 let wasmReady;
@@ -36,10 +34,11 @@ async function zstd(buf, { level, chunkSize, wasmPath }) {
   });
   return { out, native: true };
 }
-function deflate(buf, { dictLength, offset, length, level, last, chunkSize }) {
+function deflate(buf, { dictLength, offset, length, level, memLevel, last, chunkSize }) {
   const data = buf.subarray(offset, offset + length);
   const options = {
     level,
+    memLevel,
     chunkSize,
     finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   };
@@ -60,18 +59,12 @@ parentPort.on('message', async (msg) => {
       const overflow = new Uint8Array(r.out); // not expected: callers size the buffer for the bound
       parentPort.postMessage({ id, overflow, crc: r.crc }, [overflow.buffer]);
     }
-    if (r.native && (allocated += msg.chunkSize) >= GC_BYTES) {
-      allocated = 0;
-      collect();
-    }
+    if (r.native) collect({ type: 'minor' });
   } catch (err) {
     parentPort.postMessage({ id, error: String((err && err.stack) || err) });
   }
 });
 `;
-
-/** A worker collects its garbage after one-shot calls have allocated this many output bytes. */
-const WORKER_GC_BYTES = 8 * 1024 * 1024;
 
 /** Worker threads per compressor when the caller sets none: one per core beside the main thread, 1-4. */
 export function defaultPoolSize(): number {
@@ -164,6 +157,8 @@ export interface ZstdTask {
 export interface DeflateTask {
   readonly op: 'deflate';
   readonly level: number;
+  /** zlib memLevel (1-9): the size of deflate's hash table and symbol buffer. */
+  readonly memLevel: number;
   /** Data is input[offset, offset+length); the dictionary is the dictLength bytes before it. */
   readonly offset: number;
   readonly length: number;
@@ -243,7 +238,7 @@ export class CompressWorkerPool {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE(WORKER_GC_BYTES), { eval: true });
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
     worker.on('message', (msg: Reply) => {
       const job = this.#jobs.get(msg.id);

@@ -161,38 +161,43 @@ export async function expand(
       }
       if (entry.source === undefined) return;
       await checkSourceDirectory(entry.source, origin);
-      for (const node of await walkDirectory(entry.source, origin, exclude)) {
-        const child = joinLayerPath(path, node.rel);
-        if (baseName(child).startsWith(WHITEOUT_PREFIX)) checkName(child, walkedOrigin(origin, child));
-        if (node.kind === 'file') {
-          const baseMode = node.file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
-          await add({
-            path: child,
-            kind: 'file',
-            source: { kind: 'host', file: node.file },
-            baseMode,
-            regular: true,
-            whiteout: false,
-            origin,
-            walked: true,
-            ...tree,
-          });
-        } else if (node.kind === 'symlink') {
-          await add({
-            path: child,
-            kind: 'symlink',
-            target: node.target,
-            baseMode: DEFAULT_SYMLINK_MODE,
-            regular: false,
-            whiteout: false,
-            origin,
-            walked: true,
-            ...tree,
-          });
-        } else {
-          await add({ path: child, kind: 'directory', ...directoryDraft, origin, walked: true, ...tree });
-        }
-      }
+      await walkDirectory(
+        entry.source,
+        origin,
+        async (node) => {
+          const child = joinLayerPath(path, node.rel);
+          if (baseName(child).startsWith(WHITEOUT_PREFIX)) checkName(child, walkedOrigin(origin, child));
+          if (node.kind === 'file') {
+            const baseMode = node.file.executable ? DEFAULT_EXECUTABLE_MODE : DEFAULT_FILE_MODE;
+            await add({
+              path: child,
+              kind: 'file',
+              source: { kind: 'host', file: node.file },
+              baseMode,
+              regular: true,
+              whiteout: false,
+              origin,
+              walked: true,
+              ...tree,
+            });
+          } else if (node.kind === 'symlink') {
+            await add({
+              path: child,
+              kind: 'symlink',
+              target: node.target,
+              baseMode: DEFAULT_SYMLINK_MODE,
+              regular: false,
+              whiteout: false,
+              origin,
+              walked: true,
+              ...tree,
+            });
+          } else {
+            await add({ path: child, kind: 'directory', ...directoryDraft, origin, walked: true, ...tree });
+          }
+        },
+        exclude,
+      );
       return;
     }
     case 'whiteout': {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createCompressor, withUnixGzipHeader } from './compress.js';
 import { compressWorkers, FREE_BUFFER_BYTES, sharedBuffers } from './compress-workers.js';
 import { crc32Combine } from './crc32-combine.js';
-import { GZIP_BLOCK_SIZE, GzipBlocks, gzipHeader } from './gzip-blocks.js';
+import { GZIP_BLOCK_MEM_LEVEL, GZIP_BLOCK_SIZE, GzipBlocks, gzipHeader } from './gzip-blocks.js';
 import { perTestCleanup, run, sha256Bytes, sha256File, toolAvailable } from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
 import { ZstdFrames } from './zstd-frames.js';
@@ -83,6 +83,33 @@ describe('gzip block mode', () => {
     expect(classic.equals(one)).toBe(false);
     // priming each block with the previous block's tail keeps the size close to the single stream
     expect(one.length).toBeLessThan(classic.length * 1.01);
+  });
+
+  it('is the documented format: zlib memLevel 9, each block primed with the 32 KiB before it, sync-flushed', async () => {
+    const blockSize = 65_536;
+    const input = mixed(3 * blockSize + 4321, 9);
+    for (const level of [1, 6]) {
+      const parts = [gzipHeader(level)];
+      for (let off = 0; off < input.length; off += blockSize) {
+        const end = Math.min(off + blockSize, input.length);
+        const last = end === input.length;
+        parts.push(
+          zlib.deflateRawSync(input.subarray(off, end), {
+            level,
+            memLevel: GZIP_BLOCK_MEM_LEVEL,
+            finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+            ...(off > 0 ? { dictionary: input.subarray(off - 32_768, off) } : {}),
+          }),
+        );
+      }
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(zlib.crc32(input), 0);
+      trailer.writeUInt32LE(input.length, 4);
+      parts.push(trailer);
+      const gz = await compress(input, 10_000, new GzipBlocks(level, 2, blockSize));
+      expect(gz.equals(Buffer.concat(parts))).toBe(true);
+    }
+    expect(GZIP_BLOCK_MEM_LEVEL).toBe(9);
   });
 
   it('writes the single-stream header bytes, and handles every level, tiny blocks and edge sizes', async () => {

@@ -44,7 +44,8 @@ function normalizeSegments(input: string, field: string, backslashIsSeparator: b
 
 /** Join a normalised directory path and a relative name taken verbatim from the host. */
 export function joinLayerPath(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
+  // join() gives a flat string (a template literal gives a rope, later flattened into a second copy).
+  return dir === '' ? name : [dir, name].join('/');
 }
 
 export function parentOf(path: string): string {

@@ -161,12 +161,14 @@ export async function planLayer(spec: LayerSpec, options: PlanOptions): Promise<
     const meta = metadataOf(d, perPath.get(d.path)?.meta);
     const size =
       d.source === undefined ? 0 : d.source.kind === 'bytes' ? d.source.data.length : d.source.file.size;
+    // One shape for every entry (absent fields undefined): tens of thousands of them stay alive
+    // until the layer is written.
     planned.push({
       path: d.path,
       kind: d.kind,
       size,
-      ...(d.source ? { source: d.source } : {}),
-      ...(d.target !== undefined ? { target: d.target } : {}),
+      source: d.source,
+      target: d.target,
       meta,
       whiteout: d.whiteout,
     });

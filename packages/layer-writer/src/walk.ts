@@ -1,4 +1,4 @@
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +26,45 @@ function hostFile(path: string, st: BigIntStats): HostFile {
     inode: `${st.dev}:${st.ino}`,
     executable: (Number(st.mode) & 0o111) !== 0,
   };
+}
+
+/**
+ * A file found by walkDirectory, kept small because a walk gives tens of thousands that live until the
+ * layer is written: its host path and inode key are built when asked for (once or twice per file),
+ * from the directory's path (shared) and numeric device and inode numbers.
+ */
+class WalkedFile implements HostFile {
+  readonly dir: string;
+  readonly name: string;
+  readonly size: number;
+  readonly dev: number | bigint;
+  readonly ino: number | bigint;
+  readonly executable: boolean;
+
+  constructor(dir: string, name: string, st: Stats | BigIntStats) {
+    this.dir = dir;
+    this.name = name;
+    this.size = Number(st.size);
+    this.dev = st.dev;
+    this.ino = st.ino;
+    this.executable = (Number(st.mode) & 0o111) !== 0;
+  }
+
+  get path(): string {
+    return join(this.dir, this.name);
+  }
+
+  get inode(): string {
+    return `${this.dev}:${this.ino}`;
+  }
+}
+
+/** lstat without a BigInt per field, unless the device or inode number is too large for a double. */
+function lstatExact(path: string): Stats | BigIntStats {
+  const st = lstatSync(path);
+  return Number.isSafeInteger(st.ino) && Number.isSafeInteger(st.dev)
+    ? st
+    : lstatSync(path, { bigint: true });
 }
 
 function missing(what: string, path: string, err: unknown): LayerError {
@@ -61,13 +100,19 @@ export async function checkSourceDirectory(path: string, what: string): Promise<
 }
 
 /**
- * Every node below `root` (not `root` itself), with `rel` paths joined by '/'. Symlinks are kept as
- * symlinks; sockets, FIFOs and devices are rejected (IMG_LAYER_UNSUPPORTED_FILE_TYPE). Uses synchronous
- * fs calls: for trees of many small files they are several times faster than promise-per-file calls.
- * Nodes `exclude` names are left out, and an excluded directory is not read at all.
+ * Visit every node below `root` (not `root` itself), depth first, with `rel` paths joined by '/'.
+ * Symlinks are kept as symlinks; sockets, FIFOs and devices are rejected
+ * (IMG_LAYER_UNSUPPORTED_FILE_TYPE). Uses synchronous fs calls: for trees of many small files they
+ * are several times faster than promise-per-file calls. Nodes are handed over one at a time (not
+ * collected), so a large tree leaves no second copy of itself behind. Nodes `exclude` names are left
+ * out, and an excluded directory is not read at all.
  */
-export async function walkDirectory(root: string, what: string, exclude?: ExcludeTest): Promise<HostNode[]> {
-  const out: HostNode[] = [];
+export async function walkDirectory(
+  root: string,
+  what: string,
+  visit: (node: HostNode) => Promise<void>,
+  exclude?: ExcludeTest,
+): Promise<void> {
   const stack: Array<[dir: string, rel: string]> = [[root, '']];
   while (stack.length > 0) {
     const [dir, rel] = stack.pop()!;
@@ -79,18 +124,21 @@ export async function walkDirectory(root: string, what: string, exclude?: Exclud
     }
     for (const name of names) {
       const full = join(dir, name);
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      let st: BigIntStats;
+      // join() gives a flat string; a template literal would give a rope that V8 later flattens
+      // into a second copy (both kept alive by the entry).
+      const childRel = rel === '' ? name : [rel, name].join('/');
+      let st: Stats | BigIntStats;
       try {
-        st = lstatSync(full, { bigint: true });
+        st = lstatExact(full);
       } catch (err) {
         throw missing(what, full, err);
       }
       if (exclude?.(childRel, st.isDirectory())) continue;
-      if (st.isFile()) out.push({ kind: 'file', rel: childRel, file: hostFile(full, st) });
-      else if (st.isSymbolicLink()) out.push({ kind: 'symlink', rel: childRel, target: readlinkSync(full) });
+      if (st.isFile()) await visit({ kind: 'file', rel: childRel, file: new WalkedFile(dir, name, st) });
+      else if (st.isSymbolicLink())
+        await visit({ kind: 'symlink', rel: childRel, target: readlinkSync(full) });
       else if (st.isDirectory()) {
-        out.push({ kind: 'directory', rel: childRel });
+        await visit({ kind: 'directory', rel: childRel });
         stack.push([full, childRel]);
       } else {
         throw new LayerError(
@@ -100,5 +148,4 @@ export async function walkDirectory(root: string, what: string, exclude?: Exclud
       }
     }
   }
-  return out;
 }

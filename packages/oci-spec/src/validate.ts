@@ -1,4 +1,6 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
+import { createRequire } from 'node:module';
+import type AjvDraft04 from 'ajv-draft-04';
+import type { ErrorObject, ValidateFunction } from 'ajv-draft-04';
 import { isDigest } from './digest.js';
 import { SpecError } from './errors.js';
 import { familyOf, isImageConfig, isIndex, isManifest, isSchema1 } from './media-types.js';
@@ -17,8 +19,20 @@ const SCHEMA_OF: Record<DocumentKind, string> = {
 
 let validators: Map<DocumentKind, ValidateFunction> | undefined;
 
+/**
+ * ajv is loaded on first use, not on import: it costs ~10 MiB of memory, and most users of this
+ * package (layer writing, pushing) never validate a document against a schema.
+ */
+function loadAjv(): typeof AjvDraft04 {
+  const mod = createRequire(import.meta.url)('ajv-draft-04') as typeof AjvDraft04 & {
+    default?: typeof AjvDraft04;
+  };
+  return mod.default ?? mod;
+}
+
 function getValidator(kind: DocumentKind): ValidateFunction {
   if (!validators) {
+    const Ajv = loadAjv();
     const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true });
     ajv.addFormat('date-time', { type: 'string', validate: (s: string) => RFC3339.test(s) });
     ajv.addFormat('uri', { type: 'string', validate: (s: string) => URL.canParse(s) });
