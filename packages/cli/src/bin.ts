@@ -1,7 +1,7 @@
 import { main } from './main.js';
 import { formatError } from './util/error-line.js';
-import { markOneShotProcess } from './util/wasm-tiering.js';
 import { keepHeapSmall } from './util/heap-settings.js';
+import { markOneShotProcess } from './util/wasm-tiering.js';
 import {
   isParamFileInvocation,
   PERSISTENT_WORKER_FLAG,
