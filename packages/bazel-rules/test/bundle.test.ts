@@ -48,6 +48,15 @@ describe('img/private/img.cjs', () => {
     const meta = parseLayerMetadata(await readFile(tmp.join('m.json')), 'm.json');
     expect(meta.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
     expect(meta.size).toBeLessThan(meta.uncompressed_size ?? Number.POSITIVE_INFINITY);
+    // Assembling a manifest checks it against the image-spec schemas: ajv comes from the bundle too.
+    const manifest = await run(
+      process.execPath,
+      [bundle, 'manifest', '--layer=m.json', '--manifest=man.json', '--config=c.json'],
+      { cwd: tmp.path, allowFailure: true },
+    );
+    expect(manifest.stderr).toBe('');
+    expect(manifest.code).toBe(0);
+    expect(JSON.parse(await readFile(tmp.join('man.json'), 'utf8')).layers).toHaveLength(1);
   });
 
   it('serves WorkRequests on stdin with only WorkResponses on stdout', async () => {

@@ -225,7 +225,7 @@ describe.skipIf(skip)('push strategies cas_registry and bes (Bazel 7, BuildGrid,
     casProxy.reset();
     const r = await bazel('run', [...cacheFlags(), '//:push_cas'], opts());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/blobs: 1 uploaded, 2 skipped, 0 mounted; \d+ bytes sent/);
+    expect(r.stderr).toMatch(/blobs: 1 uploaded, 2 skipped, 0 mounted; [\d.]+ (B|KiB) sent in \d+ requests/);
     const sent = casProxy.bytesUp();
     const ref = `${casRegistry.address}/strategies/cas:v1`;
     const manifest = JSON.parse((await run('crane', ['manifest', '--insecure', ref])).stdout);

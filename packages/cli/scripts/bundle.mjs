@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { lazyRequiresBundled } from '../../../scripts/esbuild-lazy-requires.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packages = join(here, '..', '..');
@@ -137,7 +138,7 @@ export async function bundleCli(outfile) {
           "var __imgBundleUrl = require('node:url').pathToFileURL(__filename).href;",
         ].join('\n'),
       },
-      plugins: [inlineZstdWasm, zstdWorkersUseBundle, undiciEssentials],
+      plugins: [inlineZstdWasm, zstdWorkersUseBundle, lazyRequiresBundled, undiciEssentials],
       metafile: true,
     });
     await rename(temp, outfile);

@@ -1,6 +1,7 @@
 import { cp, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { lazyRequiresBundled } from '../../../scripts/esbuild-lazy-requires.mjs';
 
 export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 
@@ -20,6 +21,7 @@ export async function bundleWithProtos(entry: string, outDir: string): Promise<s
     target: 'node20',
     conditions: ['@img/source'],
     logLevel: 'silent',
+    plugins: [lazyRequiresBundled],
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },

@@ -1,4 +1,5 @@
 import { build } from 'esbuild';
+import { lazyRequiresBundled } from '../../../scripts/esbuild-lazy-requires.mjs';
 
 /**
  * Bundle a TypeScript entry into one file for Node, as packages/cli/scripts/bundle.mjs bundles the CLI:
@@ -14,6 +15,7 @@ export async function bundleForNode(entry: string, outfile: string, format: 'esm
     target: 'node20',
     conditions: ['@img/source'],
     logLevel: 'silent',
+    plugins: [lazyRequiresBundled],
     ...(format === 'cjs'
       ? {
           define: { 'import.meta.url': '__bundleUrl' },

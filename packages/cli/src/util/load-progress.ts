@@ -1,6 +1,7 @@
 import type { LoadResult } from '@img/containerd-loader';
 import type { ProgressEvent } from '@img/oci-spec';
 import { MultiBar, type SingleBar } from 'cli-progress';
+import { barSize } from './bar-size.js';
 import { humanSize } from './human.js';
 
 /** `loaded NAME[, NAME] (sha256:...) into containerd: 3 blobs present, 2 written, 1.20 MiB written in 0.35 s` */
@@ -16,6 +17,8 @@ export function summaryLine(r: LoadResult, seconds: number): string {
 export class BlobProgress {
   readonly #bars = new MultiBar({
     format: ' {kind} {digest} [{bar}] {percentage}% {sizes} {done}',
+    // kind (8), 12 digest, "100% 999.99 MiB/999.99 MiB" and the outcome
+    barsize: barSize(process.stderr.columns, 62),
     clearOnComplete: false,
     hideCursor: true,
     stream: process.stderr,

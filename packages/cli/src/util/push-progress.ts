@@ -1,6 +1,7 @@
 import type { BlobProgressEvent, ProgressEvent } from '@img/oci-spec';
 import type { SingleBar } from 'cli-progress';
 import type { Io } from '../io.js';
+import { barSize } from './bar-size.js';
 import { humanRate, humanSize } from './human.js';
 
 export interface PushReporter {
@@ -23,6 +24,8 @@ export async function createPushReporter(io: Io): Promise<PushReporter> {
   const multi = new MultiBar(
     {
       format: ' {digest} [{bar}] {percentage}% | {sizes} | {speed} | {state}',
+      // 12 digest + "100% | 999.99 MiB/999.99 MiB | 999.9 MiB/s | uploaded" and separators
+      barsize: barSize(process.stderr.columns, 72),
       hideCursor: true,
       clearOnComplete: false,
       stream: process.stderr,
