@@ -15,7 +15,12 @@ export const lazyRequiresBundled = {
     b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       if (!source.includes('createRequire(import.meta.url)(')) return undefined;
-      return { contents: source.replace(LAZY_REQUIRE, 'require($1)'), loader: 'ts' };
+      const contents = source.replace(LAZY_REQUIRE, 'require($1)');
+      if (contents.includes('createRequire(import.meta.url)(')) {
+        // A name that is not a string literal: the bundle could not contain the module.
+        throw new Error(`${args.path}: createRequire(import.meta.url)(...) needs a literal module name`);
+      }
+      return { contents, loader: 'ts' };
     });
   },
 };

@@ -55,19 +55,20 @@ same_dir() { # same_dir A B: both exist and are the same directory (device and i
   [ -d "$1" ] && [ -d "$2" ] && [ "$(stat -L -c %d:%i "$1")" = "$(stat -L -c %d:%i "$2")" ]
 }
 
-# Lazily unmounts every mount at PATH or at one of its ancestors below $ROOT. A mount whose source
-# directory was deleted (an earlier checkout at the same path, removed and cloned again) cannot be
-# mounted over: mount(2) fails with ENOENT, and so would mkdir below it.
-deleted_mount() { # deleted_mount PATH: a mount at PATH shows a deleted source ("…//deleted")
+deleted_mount() { # deleted_mount PATH: a mount at PATH whose source directory was deleted ("…//deleted")
   awk -v p="$1" '$5 == p && $4 ~ /\/\/deleted$/ { found = 1 } END { exit !found }' /proc/self/mountinfo
 }
 
+# Lazily unmounts the mounts at PATH and at its ancestors below $ROOT whose source was deleted (an
+# earlier checkout at the same path, removed and cloned again): mount(2) over such a mount, and mkdir
+# below it, fail with ENOENT.
 unmount_stale() { # unmount_stale PATH
   local p="$1"
-  while mounted "$p"; do umount -l "$p" || break; done
-  p="$(dirname "$p")"
   while [ "${#p}" -gt "${#ROOT}" ]; do
-    while deleted_mount "$p"; do umount -l "$p" || break; done
+    while deleted_mount "$p"; do
+      log "replacing a stale mount at $p"
+      umount -l "$p" || break
+    done
     p="$(dirname "$p")"
   done
 }
@@ -77,8 +78,6 @@ bind_mount() { # bind_mount HOST_DIR: make HOST_DIR visible at the same path ins
   # Already visible (mounted, or inside another bind mount such as /tmp): nothing to do. A foreign
   # mount at the path does not count; the new mount goes on top of it.
   same_dir "$src" "$dst" && return 0
-  if mkdir -p "$dst" 2>/dev/null && mount --bind "$src" "$dst" 2>/dev/null; then return 0; fi
-  log "replacing a stale mount at $dst"
   unmount_stale "$dst"
   mkdir -p "$dst"
   mount --bind "$src" "$dst"
