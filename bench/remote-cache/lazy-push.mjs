@@ -49,7 +49,7 @@ if (!args['no-build']) {
   });
   if (r.status !== 0) process.exit(1);
 }
-const { startBuildGrid, startRegistry, tempDir } = await import(
+const { run, startBuildGrid, startRegistry, tempDir } = await import(
   join(repo, 'packages/test-utils/dist/index.js')
 );
 
@@ -222,10 +222,9 @@ ${pushes}
         '--no-blob-cache',
       ]);
       const received = proxy.counts.down - before.down;
+      // run() finds crane on PATH or in .tools/bin, and fails naming the command when it does not run.
       layers ??= JSON.parse(
-        spawnSync('crane', ['manifest', '--insecure', `${registry.url}/bench/${n}-${strategy}:v1`], {
-          encoding: 'utf8',
-        }).stdout,
+        (await run('crane', ['manifest', '--insecure', `${registry.url}/bench/${n}-${strategy}:v1`])).stdout,
       ).layers;
       const onDisk = await layerBytesUnder(outputBase, layers);
       const summary = /blobs: .*/.exec(r.stderr)?.[0] ?? '';
