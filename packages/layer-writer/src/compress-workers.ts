@@ -6,33 +6,75 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
-// Node's one-shot zlib/zstd calls allocate their output buffer (the task's chunkSize) per call. V8
-// collects such external memory only after tens of MiB have piled up, per isolate. The buffer dies
-// young, so a scavenge after each call (a fraction of a millisecond: a worker's heap is tiny) frees
-// it at once and keeps the process's peak RSS low. (No-op if the flag cannot be set.)
-let collect = () => {};
+// Node's one-shot zlib/zstd calls allocate their output buffer (the task's chunkSize) per call, and
+// each message's shared buffer gets a wrapper here; V8 collects such external memory only after tens
+// of MiB have piled up, per isolate (on Node 24 a scavenge does not free it either, and each worker
+// grew by ~50 MiB). Both are garbage once the reply is sent: a scavenge after each call (a fraction of
+// a millisecond: a worker's heap is tiny) frees them on Node 20, and a full collection whenever the
+// isolate's external memory still exceeds EXTERNAL_LIMIT (every ~8 gzip blocks on Node 24) frees them
+// there. (No-op if the flag cannot be set.)
+const EXTERNAL_LIMIT = 8 * 1024 * 1024;
+let collect;
 try {
   require('node:v8').setFlagsFromString('--expose-gc');
   collect = require('node:vm').runInNewContext('gc');
 } catch {}
+const { getHeapStatistics } = require('node:v8');
+function release() {
+  if (collect === undefined) return;
+  collect({ type: 'minor' });
+  if (getHeapStatistics().external_memory > EXTERNAL_LIMIT) collect({ type: 'major', execution: 'sync' });
+}
 // One init per worker: a second init() while the first is pending re-instantiates the module
 // under it, and a frame compressed in between comes out corrupt.
 let wasmReady;
-async function zstd(buf, { level, chunkSize, wasmPath }) {
+// The wasm build's ZSTD_compress, called directly with input and output space kept in the module's
+// heap across frames: the package's compress() returns a copy of each frame (garbage of a frame's size
+// per call). Same function, same bytes. Falls back to compress() if the build lacks the exports.
+let wasmSrc = 0;
+let wasmDst = 0;
+let wasmCap = 0;
+function zstdWasmInto(m, mod, buf, level, target) {
+  if (!mod || typeof mod._ZSTD_compress !== 'function' || typeof mod._malloc !== 'function') {
+    return { out: m.compress(buf, level) };
+  }
+  const bound = mod._ZSTD_compressBound(buf.length);
+  if (bound > wasmCap) {
+    if (wasmCap > 0) {
+      mod._free(wasmSrc);
+      mod._free(wasmDst);
+    }
+    wasmSrc = mod._malloc(bound);
+    wasmDst = mod._malloc(bound);
+    wasmCap = bound;
+  }
+  mod.HEAPU8.set(buf, wasmSrc);
+  const n = mod._ZSTD_compress(wasmDst, bound, wasmSrc, buf.length, level);
+  if (mod._ZSTD_isError(n)) throw new Error('zstd (wasm) failed with code ' + n);
+  const out = mod.HEAPU8.subarray(wasmDst, wasmDst + n);
+  if (n > target.length) return { out: Buffer.from(out) };
+  target.set(out);
+  return { length: n };
+}
+async function zstd(buf, { level, chunkSize, wasmPath }, target) {
   if (wasmPath !== undefined) {
     wasmReady ??= (async () => {
       const m = require(wasmPath);
       await m.init();
-      return m;
+      let mod;
+      try {
+        mod = require(require('node:path').join(require('node:path').dirname(wasmPath), 'module.js')).Module;
+      } catch {}
+      return { m, mod };
     })();
-    const wasm = await wasmReady;
-    return { out: wasm.compress(buf, level) };
+    const { m, mod } = await wasmReady;
+    return zstdWasmInto(m, mod, buf, level, target);
   }
   const out = zlib.zstdCompressSync(buf, {
     chunkSize,
     params: { [zlib.constants.ZSTD_c_compressionLevel]: level },
   });
-  return { out, native: true };
+  return { out };
 }
 function deflate(buf, { dictLength, offset, length, level, memLevel, last, chunkSize }) {
   const data = buf.subarray(offset, offset + length);
@@ -43,23 +85,25 @@ function deflate(buf, { dictLength, offset, length, level, memLevel, last, chunk
     finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   };
   if (dictLength > 0) options.dictionary = buf.subarray(offset - dictLength, offset);
-  return { out: zlib.deflateRawSync(data, options), crc: zlib.crc32(data), native: true };
+  return { out: zlib.deflateRawSync(data, options), crc: zlib.crc32(data) };
 }
 parentPort.on('message', async (msg) => {
   const { id, op, buffer } = msg;
   try {
     const buf = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const r = op === 'zstd' ? await zstd(buf.subarray(0, msg.length), msg) : deflate(buf, msg);
+    const r = op === 'zstd' ? await zstd(buf.subarray(0, msg.length), msg, buf) : deflate(buf, msg);
     // The input has been consumed: the output goes into the same shared buffer, from its start, so
     // nothing is allocated for the main thread.
-    if (r.out.length <= buffer.byteLength) {
+    if (r.out === undefined) {
+      parentPort.postMessage({ id, length: r.length, crc: r.crc });
+    } else if (r.out.length <= buffer.byteLength) {
       buffer.set(r.out);
       parentPort.postMessage({ id, length: r.out.length, crc: r.crc });
     } else {
       const overflow = new Uint8Array(r.out); // not expected: callers size the buffer for the bound
       parentPort.postMessage({ id, overflow, crc: r.crc }, [overflow.buffer]);
     }
-    if (r.native) collect({ type: 'minor' });
+    if (r.out !== undefined) release(); // the wasm path allocated nothing
   } catch (err) {
     parentPort.postMessage({ id, error: String((err && err.stack) || err) });
   }

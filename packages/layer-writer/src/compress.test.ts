@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -9,7 +10,7 @@ import { createDecompressor, detectCompression } from './decompress.js';
 import { LayerError } from './errors.js';
 import { perTestCleanup, run, tempDir, toolAvailable } from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
-import { zstdBackendName } from './zstd-backend.js';
+import { probeBuffer, WASM_PROBE_DIGESTS, zstdBackendName } from './zstd-backend.js';
 
 const hasZstd = toolAvailable('zstd');
 const { defer } = perTestCleanup();
@@ -78,6 +79,18 @@ describe('createCompressor', () => {
     const native =
       typeof ((await import('node:zlib')) as { zstdCompress?: unknown }).zstdCompress === 'function';
     expect(name).toBe(native ? 'native' : 'wasm');
+  });
+
+  it('pins the wasm build probe frames by digest at every level (the native self-check compares against them)', async () => {
+    const mod = await import('@bokuweb/zstd-wasm');
+    const wasm = ((mod as { default?: typeof mod }).default ?? mod) as typeof mod;
+    await wasm.init();
+    const probe = probeBuffer();
+    const got: Record<number, string> = {};
+    for (let level = 1; level <= 19; level++) {
+      got[level] = createHash('sha256').update(wasm.compress(probe, level)).digest('hex');
+    }
+    expect(got).toEqual(WASM_PROBE_DIGESTS);
   });
 });
 
