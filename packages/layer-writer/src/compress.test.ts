@@ -82,8 +82,9 @@ describe('createCompressor', () => {
   });
 
   it('pins the wasm build probe frames by digest at every level (the native self-check compares against them)', async () => {
-    const mod = await import('@bokuweb/zstd-wasm');
-    const wasm = ((mod as { default?: typeof mod }).default ?? mod) as typeof mod;
+    type Wasm = { init(): Promise<void>; compress(buf: Uint8Array, level?: number): Uint8Array };
+    const mod = (await import('@bokuweb/zstd-wasm')) as unknown as Wasm & { default?: Wasm };
+    const wasm = mod.default ?? mod;
     await wasm.init();
     const probe = probeBuffer();
     const got: Record<number, string> = {};
