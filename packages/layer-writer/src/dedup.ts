@@ -1,12 +1,18 @@
 import { metadataKey, type ResolvedMetadata } from './metadata.js';
 import type { PlannedEntry } from './plan.js';
 
-/** What the write pass knows about one group of same-size, same-metadata files. */
+/**
+ * What the write pass knows about one group of same-size, same-metadata files. A layer of tens of
+ * thousands of files has tens of thousands of candidates, so the write pass drops a group's maps once
+ * its last member is written.
+ */
 export interface DedupGroup {
-  /** content sha256 (hex) -> stored name of the first entry written with it. */
+  /** content sha256 (raw digest as a one-byte string) -> stored name of the first entry written with it. */
   readonly byHash: Map<string, string>;
-  /** host `dev:ino` -> stored name of the first entry written from that inode. */
+  /** host `dev:ino` of files with more than one link -> stored name of the first entry written from it. */
   readonly byInode: Map<string, string>;
+  /** Members not written yet. */
+  remaining: number;
 }
 
 /**
@@ -45,7 +51,7 @@ export function findDedupCandidates(entries: readonly PlannedEntry[]): Map<Plann
     }
     for (const list of byMeta.values()) {
       if (list.length < 2) continue;
-      const group: DedupGroup = { byHash: new Map(), byInode: new Map() };
+      const group: DedupGroup = { byHash: new Map(), byInode: new Map(), remaining: list.length };
       for (const e of list) out.set(e, group);
     }
   }

@@ -155,3 +155,33 @@ describe.runIf(hasTar)('GNU tar reads what we write', () => {
     expect(readdirSync(d).sort()).toEqual(['exe', 'exe2', 'n'.repeat(200), 'rel', 'ñ'].sort());
   });
 });
+
+describe('TarWriter chunk buffers', () => {
+  it('takes the next buffer only after the sink accepted the last one, so one buffer can serve', async () => {
+    const free: Buffer[] = [];
+    const made: Buffer[] = [];
+    const out: Buffer[] = [];
+    const w = new TarWriter(
+      async (chunk) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        out.push(Buffer.from(chunk));
+        free.push(chunk); // done with it: the writer may have it back
+      },
+      {
+        chunkSize: 1024,
+        allocate: () => {
+          const buf = free.pop() ?? Buffer.alloc(1024);
+          if (!made.includes(buf)) made.push(buf);
+          return buf;
+        },
+      },
+    );
+    const data = Buffer.alloc(5000, 'x');
+    await w.writeEntry({ ...base, name: 'f', type: 'file' }, data);
+    await w.finish();
+    expect(made).toHaveLength(1);
+    const tar = Buffer.concat(out);
+    expect(tar.length).toBe(BLOCK_SIZE + 5120 + 2 * BLOCK_SIZE);
+    expect(tar.subarray(BLOCK_SIZE, BLOCK_SIZE + 5000).equals(data)).toBe(true);
+  });
+});

@@ -133,11 +133,12 @@ export class TarWriter {
     }
   }
 
+  /** The next buffer is taken only after the sink accepted this one, so it can be one the sink freed. */
   async #emit(): Promise<void> {
     const chunk = this.#buf;
-    this.#buf = this.#allocate();
     this.#fill = 0;
     await this.#sink(chunk);
+    this.#buf = this.#allocate();
   }
 
   async #copySmallFile(hostPath: string, size: number, observe?: DataObserver): Promise<void> {

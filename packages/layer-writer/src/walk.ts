@@ -11,6 +11,8 @@ export interface HostFile {
   readonly size: number;
   /** `dev:ino`; equal for two paths naming the same inode (same content). */
   readonly inode: string;
+  /** More than one hard link: another path may name the same inode. */
+  readonly linked: boolean;
   readonly executable: boolean;
 }
 
@@ -24,6 +26,7 @@ function hostFile(path: string, st: BigIntStats): HostFile {
     path,
     size: Number(st.size),
     inode: `${st.dev}:${st.ino}`,
+    linked: st.nlink > 1n,
     executable: (Number(st.mode) & 0o111) !== 0,
   };
 }
@@ -39,6 +42,7 @@ class WalkedFile implements HostFile {
   readonly size: number;
   readonly dev: number | bigint;
   readonly ino: number | bigint;
+  readonly linked: boolean;
   readonly executable: boolean;
 
   constructor(dir: string, name: string, st: Stats | BigIntStats) {
@@ -47,6 +51,7 @@ class WalkedFile implements HostFile {
     this.size = Number(st.size);
     this.dev = st.dev;
     this.ino = st.ino;
+    this.linked = Number(st.nlink) > 1;
     this.executable = (Number(st.mode) & 0o111) !== 0;
   }
 
