@@ -4,13 +4,13 @@ import type { PlannedEntry } from './plan.js';
 /**
  * What the write pass knows about one group of same-size, same-metadata files. A layer of tens of
  * thousands of files has tens of thousands of candidates, so the write pass drops a group's maps once
- * its last member is written.
+ * its last member is written (and creates them only when needed).
  */
 export interface DedupGroup {
   /** content sha256 (raw digest as a one-byte string) -> stored name of the first entry written with it. */
-  readonly byHash: Map<string, string>;
+  byHash?: Map<string, string>;
   /** host `dev:ino` of files with more than one link -> stored name of the first entry written from it. */
-  readonly byInode: Map<string, string>;
+  byInode?: Map<string, string>;
   /** Members not written yet. */
   remaining: number;
 }
@@ -51,9 +51,21 @@ export function findDedupCandidates(entries: readonly PlannedEntry[]): Map<Plann
     }
     for (const list of byMeta.values()) {
       if (list.length < 2) continue;
-      const group: DedupGroup = { byHash: new Map(), byInode: new Map(), remaining: list.length };
+      const group: DedupGroup = { remaining: list.length };
       for (const e of list) out.set(e, group);
     }
   }
   return out;
+}
+
+/** Record that content `key` was first written as `name`. */
+export function rememberContent(group: DedupGroup, key: string, name: string): void {
+  group.byHash ??= new Map();
+  group.byHash.set(key, name);
+}
+
+/** Record that host inode `inode` was first written as `name`. */
+export function rememberInode(group: DedupGroup, inode: string, name: string): void {
+  group.byInode ??= new Map();
+  group.byInode.set(inode, name);
 }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { type DedupGroup, findDedupCandidates } from './dedup.js';
+import { type DedupGroup, findDedupCandidates, rememberContent, rememberInode } from './dedup.js';
 import { hashSource, type PlannedEntry } from './plan.js';
 import { readSmallFile, SMALL_FILE_SIZE } from './source-io.js';
 import type { TarHeader } from './tar-header.js';
@@ -56,8 +56,8 @@ export async function writePlannedEntries(
     }
     await writeCandidate(writer, entry, header, group);
     if (--group.remaining === 0) {
-      group.byHash.clear();
-      group.byInode.clear();
+      group.byHash = undefined;
+      group.byInode = undefined;
     }
   }
 }
@@ -77,13 +77,13 @@ async function writeCandidate(
   // Only a file with several links can share its inode with another path of the layer (or the same
   // path named twice, which hashing below also catches).
   const inode = source.kind === 'host' && source.file.linked ? source.file.inode : undefined;
-  const sameInode = inode === undefined ? undefined : group.byInode.get(inode);
+  const sameInode = inode === undefined ? undefined : group.byInode?.get(inode);
   if (sameInode !== undefined) {
     await writer.writeEntry({ ...header, type: 'hardlink', size: 0, linkname: sameInode });
     return;
   }
   let key: string;
-  if (group.byHash.size === 0 && group.byInode.size === 0) {
+  if (group.byHash === undefined) {
     const h = createHash('sha256');
     await writeData(writer, entry, header, (b) => h.update(b));
     key = hashKey(h);
@@ -100,15 +100,15 @@ async function writeCandidate(
       : Buffer.from(await hashSource(source), 'hex').toString('latin1');
     const earlier = group.byHash.get(key);
     if (earlier !== undefined) {
-      if (inode !== undefined) group.byInode.set(inode, earlier);
+      if (inode !== undefined) rememberInode(group, inode, earlier);
       await writer.writeEntry({ ...header, type: 'hardlink', size: 0, linkname: earlier });
       return;
     }
     if (bytes) await writer.writeEntry(header, bytes);
     else await writeData(writer, entry, header);
   }
-  group.byHash.set(key, header.name);
-  if (inode !== undefined) group.byInode.set(inode, header.name);
+  rememberContent(group, key, header.name);
+  if (inode !== undefined) rememberInode(group, inode, header.name);
 }
 
 async function writeData(
