@@ -13,7 +13,7 @@ import {
   ZSTD_SKIPPABLE_FRAME_HEADER_SIZE,
 } from './constants.js';
 import { estargzFooter, gzipMember } from './gzip-member.js';
-import { serializeToc, type Toc } from './toc.js';
+import { serializeToc, type Toc, tocJsonSize, writeTocJson } from './toc.js';
 
 export type EstargzFormat = 'estargz' | 'zstd:chunked';
 
@@ -63,7 +63,8 @@ export function gzipCodec(level: number): MemberCodec {
     containersStorage: false,
     member: (data) => gzipMember(data, level),
     async tail(toc, tocOffset) {
-      const tocJson = serializeToc(toc);
+      // The TOC entry and the archive end in one buffer, the JSON written straight into it.
+      const size = tocJsonSize(toc);
       const header = encodeTarHeader({
         name: TOC_TAR_NAME,
         type: 'file',
@@ -71,13 +72,12 @@ export function gzipCodec(level: number): MemberCodec {
         uid: 0,
         gid: 0,
         mtime: 0,
-        size: tocJson.length,
+        size,
       });
-      const streamBytes = Buffer.concat([
-        header,
-        tocJson,
-        Buffer.alloc(paddingFor(tocJson.length) + END_OF_ARCHIVE_SIZE),
-      ]);
+      const streamBytes = Buffer.alloc(header.length + size + paddingFor(size) + END_OF_ARCHIVE_SIZE);
+      header.copy(streamBytes, 0);
+      writeTocJson(toc, streamBytes, header.length);
+      const tocJson = streamBytes.subarray(header.length, header.length + size);
       return {
         tocJson,
         streamBytes,

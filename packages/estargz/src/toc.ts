@@ -103,28 +103,61 @@ function byteOrder(a: string, b: string): number {
  * what the reference writer would compute for the same entries. Zero values are omitted.
  */
 export function serializeToc(toc: Toc): Buffer {
-  const entries = toc.entries.map((entry) => {
-    const lines: string[] = [];
-    for (const field of FIELD_ORDER) {
-      const value = entry[field];
-      if (field === 'xattrs') {
-        const xattrs = value as Record<string, string> | undefined;
-        const keys = xattrs ? Object.keys(xattrs).sort(byteOrder) : [];
-        if (keys.length === 0) continue;
-        const inner = keys.map((k) => `\t\t\t\t${goString(k)}: ${goString(xattrs![k]!)}`);
-        lines.push(`\t\t\t"xattrs": {\n${inner.join(',\n')}\n\t\t\t}`);
-        continue;
-      }
-      if (field !== 'name' && field !== 'type' && (value === undefined || value === 0 || value === ''))
-        continue;
-      const json = typeof value === 'number' ? String(value) : goString(String(value ?? ''));
-      lines.push(`\t\t\t"${field}": ${json}`);
-    }
-    return `\t\t{\n${lines.join(',\n')}\n\t\t}`;
-  });
-  const list = entries.length === 0 ? 'null' : `[\n${entries.join(',\n')}\n\t]`;
+  const json = Buffer.allocUnsafe(tocJsonSize(toc));
+  writeTocJson(toc, json, 0);
+  return json;
+}
+
+/** Bytes of serializeToc(toc), counted without building it. */
+export function tocJsonSize(toc: Toc): number {
+  let size = 0;
+  for (const piece of tocJsonPieces(toc)) size += Buffer.byteLength(piece, 'utf8');
+  return size;
+}
+
+/**
+ * Write serializeToc(toc) into `target` at `offset` (which has tocJsonSize(toc) bytes of room) and
+ * return where it ends. A TOC of tens of thousands of entries is tens of MiB: written piece by piece,
+ * it never exists as a string, an array of strings, or a second copy.
+ */
+export function writeTocJson(toc: Toc, target: Buffer, offset: number): number {
+  let at = offset;
+  for (const piece of tocJsonPieces(toc)) at += target.write(piece, at, 'utf8');
+  return at;
+}
+
+function* tocJsonPieces(toc: Toc): Generator<string> {
   const tarSplit = toc.tarSplitDigest ? `,\n\t"tarsplit-digest": ${goString(toc.tarSplitDigest)}` : '';
-  return Buffer.from(`{\n\t"version": ${toc.version},\n\t"entries": ${list}${tarSplit}\n}`, 'utf8');
+  const head = `{\n\t"version": ${toc.version},\n\t"entries": `;
+  if (toc.entries.length === 0) {
+    yield `${head}null${tarSplit}\n}`;
+    return;
+  }
+  yield `${head}[\n`;
+  for (let i = 0; i < toc.entries.length; i++) {
+    yield `${i === 0 ? '' : ',\n'}${entryJson(toc.entries[i]!)}`;
+  }
+  yield `\n\t]${tarSplit}\n}`;
+}
+
+function entryJson(entry: TocEntry): string {
+  const lines: string[] = [];
+  for (const field of FIELD_ORDER) {
+    const value = entry[field];
+    if (field === 'xattrs') {
+      const xattrs = value as Record<string, string> | undefined;
+      const keys = xattrs ? Object.keys(xattrs).sort(byteOrder) : [];
+      if (keys.length === 0) continue;
+      const inner = keys.map((k) => `\t\t\t\t${goString(k)}: ${goString(xattrs![k]!)}`);
+      lines.push(`\t\t\t"xattrs": {\n${inner.join(',\n')}\n\t\t\t}`);
+      continue;
+    }
+    if (field !== 'name' && field !== 'type' && (value === undefined || value === 0 || value === ''))
+      continue;
+    const json = typeof value === 'number' ? String(value) : goString(String(value ?? ''));
+    lines.push(`\t\t\t"${field}": ${json}`);
+  }
+  return `\t\t{\n${lines.join(',\n')}\n\t\t}`;
 }
 
 function invalid(where: string, message: string): EstargzError {
