@@ -9,12 +9,21 @@ const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.Zli
  * Fixed bytes, so the blob does not depend on the host OS (zlib's own header carries its OS code).
  */
 const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
-/** Output buffer size for deflate; fixed because stored (level 0) blocks are cut to the output space. */
+/** Output buffer size for deflate; fixed at level 0, whose stored blocks are cut to the output space. */
 const DEFLATE_CHUNK_SIZE = 64 * 1024;
+
+/** Room for deflate's output of `length` bytes in one chunk (stored blocks: ~0.03% over, plus the end). */
+function deflateBound(length: number): number {
+  return length + (length >>> 8) + 1024;
+}
 
 /** One complete gzip member of `data`: our fixed header, raw deflate (Node's zlib), CRC32 and size. */
 export async function gzipMember(data: Buffer, level: number): Promise<Buffer> {
-  const body = await deflateRaw(data, { level, chunkSize: DEFLATE_CHUNK_SIZE });
+  // Levels 1-9 give the same bytes for any chunkSize; most members of a tree are small files, and a
+  // 64 KiB output buffer for each is GiBs of short-lived allocations on a large tree.
+  const chunkSize =
+    level === 0 ? DEFLATE_CHUNK_SIZE : Math.min(DEFLATE_CHUNK_SIZE, deflateBound(data.length));
+  const body = await deflateRaw(data, { level, chunkSize });
   const trailer = Buffer.allocUnsafe(8);
   trailer.writeUInt32LE(zlib.crc32(data) >>> 0, 0);
   trailer.writeUInt32LE(data.length % 2 ** 32, 4);
