@@ -146,9 +146,13 @@ function metadataOf(
 export function writeEstargzLayer(spec: LayerSpec, options: EstargzLayerOptions = {}): LayerWriteResult {
   const resolved = resolveOptions(options);
   return assembleLayer(resolved, options, async (writer) => {
-    const planned = await planLayer(spec, { baseMtime: resolved.baseMtime });
-    const ordered = orderForEstargz(planned, options.prioritizedFiles, options.prioritizedFilesSource);
-    await writePlannedEntries(writer, ordered, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
+    // No binding keeps the plan: it is freed entry by entry as the layer is written.
+    const planned = planLayer(spec, { baseMtime: resolved.baseMtime });
+    await writePlannedEntries(
+      writer,
+      orderForEstargz(await planned, options.prioritizedFiles, options.prioritizedFilesSource),
+      { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE, releaseWritten: true },
+    );
   });
 }
 

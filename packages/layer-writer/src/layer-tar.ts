@@ -8,6 +8,11 @@ import type { TarWriter } from './tar-writer.js';
 export interface WriteEntriesOptions {
   /** Write later copies of identical files as hardlinks. Default DEFAULT_DEDUPLICATE. */
   readonly deduplicate?: boolean;
+  /**
+   * Empty each slot of `entries` once its entry is written (the caller gives the array up), so that the
+   * plan of a large tree is freed as the layer is written, not after it. Default false.
+   */
+  readonly releaseWritten?: boolean;
 }
 
 export const DEFAULT_DEDUPLICATE = true;
@@ -47,13 +52,17 @@ export async function writePlannedEntries(
   options: WriteEntriesOptions = {},
 ): Promise<void> {
   const candidates = (options.deduplicate ?? true) ? findDedupCandidates(entries) : new Map();
-  for (const entry of entries) {
+  const slots = entries as (PlannedEntry | undefined)[];
+  for (let i = 0; i < slots.length; i++) {
+    const entry = slots[i]!;
+    if (options.releaseWritten) slots[i] = undefined;
     const header = headerFor(entry);
     const group = candidates.get(entry);
     if (entry.kind !== 'file' || group === undefined) {
       await writeData(writer, entry, header);
       continue;
     }
+    candidates.delete(entry);
     await writeCandidate(writer, entry, header, group);
     if (--group.remaining === 0) {
       group.byHash = undefined;

@@ -201,9 +201,12 @@ function startLayer(spec: LayerSpec, options: WriteLayerOptions, lendOutput: boo
   };
   const result = abortOnSignal({ stream, metadata }, options.signal);
   (async () => {
-    const entries = await planLayer(spec, { baseMtime });
     const writer = new TarWriter(sink, chunks);
-    await writePlannedEntries(writer, entries, { deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE });
+    // No binding keeps the plan: it is freed entry by entry as the layer is written.
+    await writePlannedEntries(writer, await planLayer(spec, { baseMtime }), {
+      deduplicate: options.deduplicate ?? DEFAULT_DEDUPLICATE,
+      releaseWritten: true,
+    });
     await writer.finish();
     diff.finish();
   })().then(
