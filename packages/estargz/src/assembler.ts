@@ -1,10 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { type TarEntryInfo, TarParser } from '@img/layer-writer/internal';
+import { DEFAULT_TAR_CHUNK_SIZE, type TarEntryInfo, TarParser } from '@img/layer-writer/internal';
 import type { Digest } from '@img/oci-spec';
+import { ChunkPool } from './chunk-pool.js';
 import type { MemberCodec } from './codec.js';
 import { EMPTY_SHA256, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK } from './constants.js';
 import { EstargzError } from './errors.js';
-import { TarSplitBuilder } from './tar-split.js';
+import { type CompressedTarSplit, TarSplitBuilder } from './tar-split.js';
 import { cleanEntryName, type TocEntry } from './toc.js';
 import { TocEntryFactory } from './toc-entry.js';
 
@@ -22,6 +23,8 @@ const MEMBER_OVERHEAD = 320 * 1024;
  * size are cut into further members, so that no member grows without bound.
  */
 const MEMBER_SLACK = 1024 * 1024;
+/** Tar chunk buffers kept for reuse beyond those in use (see ChunkPool). */
+const SPARE_CHUNKS = 4;
 
 export interface AssemblerOptions {
   readonly codec: MemberCodec;
@@ -109,13 +112,19 @@ export class EstargzAssembler {
   #member: Buffer[] = [];
   #memberLength = 0;
   #memberIndex = 0;
-  readonly #inFlight: Array<{ job: Promise<Buffer>; bytes: number }> = [];
+  readonly #inFlight: Array<{ job: Promise<readonly Buffer[]>; bytes: number }> = [];
   #bytesInFlight = 0;
   readonly #memberOffsets: number[] = [];
   readonly #memberEnds: number[] = [];
   #compressedPos = 0;
   readonly #diff = createHash('sha256');
   #uncompressed = 0;
+  readonly #chunks = new ChunkPool(DEFAULT_TAR_CHUNK_SIZE, SPARE_CHUNKS);
+  /**
+   * Buffers of DEFAULT_TAR_CHUNK_SIZE bytes (the TarWriter default) for the TarWriter feeding `write`: each comes back for reuse once
+   * the members holding its bytes are compressed.
+   */
+  readonly allocateChunk = this.#chunks.allocate;
 
   constructor(options: AssemblerOptions) {
     this.#codec = options.codec;
@@ -123,7 +132,9 @@ export class EstargzAssembler {
     this.#minChunkSize = options.minChunkSize;
     this.#output = options.output;
     this.#compressJobs = options.compressJobs ?? Number.POSITIVE_INFINITY;
-    this.#tarSplit = options.codec.containersStorage ? new TarSplitBuilder() : undefined;
+    this.#tarSplit = options.codec.containersStorage
+      ? new TarSplitBuilder((bytes) => this.#codec.member([bytes]))
+      : undefined;
     this.#parser = new TarParser({ onEntry: (info) => this.#onEntry(info) });
   }
 
@@ -132,7 +143,17 @@ export class EstargzAssembler {
     if (!this.#codec.keepsArchiveEnd) this.#limit = position;
   }
 
+  /** Add `chunk`, the next bytes of the tar stream; the members hold on to pieces of it, not copies. */
   async write(chunk: Buffer): Promise<void> {
+    try {
+      await this.#place(chunk);
+    } finally {
+      // The hold allocateChunk gave: the tar writer is done with this chunk.
+      this.#chunks.release(chunk);
+    }
+  }
+
+  async #place(chunk: Buffer): Promise<void> {
     // Parse the whole chunk first: every header in it is known before its payload bytes are placed.
     this.#parser.push(chunk);
     const usable = Math.max(0, Math.min(chunk.length, this.#limit - this.#pos));
@@ -187,10 +208,10 @@ export class EstargzAssembler {
       if (offset !== 0) entry.offset = offset;
     }
     for (const [entry, member] of this.#endMemberOf) entry.endOffset = this.#memberEnds[member]!;
-    let tarSplit: Buffer | undefined;
+    let tarSplit: CompressedTarSplit | undefined;
     if (this.#tarSplit !== undefined) {
       this.#splitTo(this.#pos);
-      tarSplit = this.#tarSplit.finish();
+      tarSplit = await this.#tarSplit.finish();
     }
     const tail = await this.#codec.tail(
       { version: 1, entries: this.#entries },
@@ -200,7 +221,7 @@ export class EstargzAssembler {
     const { tocJson } = tail;
     this.#diff.update(tail.streamBytes);
     this.#uncompressed += tail.streamBytes.length;
-    for (const bytes of tail.blobBytes) await this.#emit(bytes);
+    await this.#emit(tail.blobBytes);
     return {
       tocDigest: sha256(tocJson),
       tocJson,
@@ -279,6 +300,7 @@ export class EstargzAssembler {
 
   #append(bytes: Buffer): void {
     if (this.#tarSplit !== undefined) this.#split(bytes, this.#pos);
+    this.#chunks.hold(bytes);
     this.#member.push(bytes);
     this.#memberLength += bytes.length;
     this.#diff.update(bytes);
@@ -337,19 +359,20 @@ export class EstargzAssembler {
   }
 
   async #closeMember(): Promise<void> {
-    const data = this.#member.length === 1 ? this.#member[0]! : Buffer.concat(this.#member);
+    const pieces = this.#member;
+    const length = this.#memberLength;
     this.#member = [];
     this.#memberLength = 0;
     this.#memberIndex++;
-    const job = this.#compress(data);
+    const job = this.#compress(pieces);
     job.catch(() => {});
-    const bytes = 2 * data.length + MEMBER_OVERHEAD;
+    const bytes = 2 * length + MEMBER_OVERHEAD;
     this.#inFlight.push({ job, bytes });
     this.#bytesInFlight += bytes;
     while (this.#bytesInFlight > IN_FLIGHT_BYTES) await this.#emitOldest();
   }
 
-  async #compress(data: Buffer): Promise<Buffer> {
+  async #compress(pieces: readonly Buffer[]): Promise<readonly Buffer[]> {
     if (this.#compressing >= this.#compressJobs) {
       // Woken by a finishing job, which hands its slot over (the count stays as it is).
       await new Promise<void>((resolve) => this.#waitingToCompress.push(resolve));
@@ -357,8 +380,9 @@ export class EstargzAssembler {
       this.#compressing++;
     }
     try {
-      return await this.#codec.member(data);
+      return await this.#codec.member(pieces);
     } finally {
+      for (const piece of pieces) this.#chunks.release(piece);
       const next = this.#waitingToCompress.shift();
       if (next) next();
       else this.#compressing--;
@@ -371,11 +395,11 @@ export class EstargzAssembler {
     await this.#emit(await job);
   }
 
-  async #emit(bytes: Buffer): Promise<void> {
+  async #emit(member: readonly Buffer[]): Promise<void> {
     this.#memberOffsets.push(this.#compressedPos);
-    this.#compressedPos += bytes.length;
+    for (const bytes of member) this.#compressedPos += bytes.length;
     this.#memberEnds.push(this.#compressedPos);
-    await this.#output(bytes);
+    for (const bytes of member) await this.#output(bytes);
   }
 }
 

@@ -14,6 +14,7 @@ import {
 } from './constants.js';
 import { estargzFooter, gzipMember } from './gzip-member.js';
 import { serializeToc, type Toc, tocJsonSize, writeTocJson } from './toc.js';
+import type { CompressedTarSplit } from './tar-split.js';
 
 export type EstargzFormat = 'estargz' | 'zstd:chunked';
 
@@ -50,9 +51,13 @@ export interface MemberCodec {
    * tar-split of the stream goes into the tail.
    */
   readonly containersStorage: boolean;
-  member(data: Buffer): Promise<Buffer>;
+  /**
+   * The compressed member of the bytes `pieces` hold in order, as buffers to write in order. The
+   * pieces are read until the promise settles and never kept.
+   */
+  member(pieces: readonly Buffer[]): Promise<readonly Buffer[]>;
   /** The tail for `toc`, starting at blob offset `tocOffset`; `tarSplit` when containersStorage. */
-  tail(toc: Toc, tocOffset: number, tarSplit?: Buffer): Promise<BlobTail>;
+  tail(toc: Toc, tocOffset: number, tarSplit?: CompressedTarSplit): Promise<BlobTail>;
 }
 
 /** gzip eStargz: gzip members; the TOC is the tar entry `stargz.index.json` in its own member. */
@@ -61,7 +66,7 @@ export function gzipCodec(level: number): MemberCodec {
     format: 'estargz',
     keepsArchiveEnd: false,
     containersStorage: false,
-    member: (data) => gzipMember(data, level),
+    member: (pieces) => gzipMember(pieces, level),
     async tail(toc, tocOffset) {
       // The TOC entry and the archive end in one buffer, the JSON written straight into it.
       const size = tocJsonSize(toc);
@@ -81,7 +86,7 @@ export function gzipCodec(level: number): MemberCodec {
       return {
         tocJson,
         streamBytes,
-        blobBytes: [await gzipMember(streamBytes, level), estargzFooter(tocOffset)],
+        blobBytes: [...(await gzipMember([streamBytes], level)), estargzFooter(tocOffset)],
         annotations: {},
       };
     },
@@ -111,12 +116,12 @@ export function zstdChunkedCodec(
 ): MemberCodec {
   const backend = zstdBackend(level);
   backend.catch(() => {});
-  const compress = async (data: Buffer) => (await backend)(data, level);
+  const compress = async (data: Buffer | readonly Buffer[]) => (await backend)(data, level);
   return {
     format: 'zstd:chunked',
     keepsArchiveEnd: true,
     containersStorage: variant === 'containers-storage',
-    member: compress,
+    member: async (pieces) => [await compress(pieces)],
     tail: variant === 'containers-storage' ? containersStorageTail(compress) : stargzTail(compress),
   };
 }
@@ -158,7 +163,7 @@ function containersStorageTail(compress: (data: Buffer) => Promise<Buffer>): Mem
   return async (toc, frameOffset, tarSplit) => {
     if (tarSplit === undefined)
       throw new Error('internal: containers/storage zstd:chunked needs a tar-split');
-    const compressedTarSplit = await compress(tarSplit);
+    const { compressed: compressedTarSplit } = tarSplit;
     const tarSplitDigest = sha256(compressedTarSplit);
     const tocJson = serializeToc({ ...toc, tarSplitDigest });
     const compressedToc = await compress(tocJson);
@@ -171,7 +176,7 @@ function containersStorageTail(compress: (data: Buffer) => Promise<Buffer>): Mem
     footer.writeBigUInt64LE(MANIFEST_TYPE_CRFS, 24);
     footer.writeBigUInt64LE(BigInt(tarSplitOffset), 32);
     footer.writeBigUInt64LE(BigInt(compressedTarSplit.length), 40);
-    footer.writeBigUInt64LE(BigInt(tarSplit.length), 48);
+    footer.writeBigUInt64LE(BigInt(tarSplit.size), 48);
     CS_ZSTD_CHUNKED_FOOTER_MAGIC.copy(footer, 56);
     return {
       tocJson,
@@ -181,7 +186,7 @@ function containersStorageTail(compress: (data: Buffer) => Promise<Buffer>): Mem
         [CS_MANIFEST_CHECKSUM_ANNOTATION]: sha256(compressedToc),
         [CS_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressedToc.length}:${tocJson.length}:1`,
         [CS_TARSPLIT_CHECKSUM_ANNOTATION]: tarSplitDigest,
-        [CS_TARSPLIT_POSITION_ANNOTATION]: `${tarSplitOffset}:${compressedTarSplit.length}:${tarSplit.length}`,
+        [CS_TARSPLIT_POSITION_ANNOTATION]: `${tarSplitOffset}:${compressedTarSplit.length}:${tarSplit.size}`,
       },
     };
   };

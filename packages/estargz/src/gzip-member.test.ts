@@ -31,12 +31,33 @@ describe('gzip members and the footer', () => {
 
   it('makes members with a fixed header that any gunzip reads', async () => {
     const data = Buffer.from('hello '.repeat(1000));
-    const member = await gzipMember(data, 6);
+    const member = Buffer.concat(await gzipMember([data], 6));
     expect(member.subarray(0, 10).toString('hex')).toBe('1f8b08000000000000ff');
     expect(gunzipSync(member).equals(data)).toBe(true);
-    expect(gunzipSync(Buffer.concat([member, await gzipMember(Buffer.from('!'), 0)])).toString()).toBe(
-      `${data}!`,
-    );
-    expect((await gzipMember(data, 6)).equals(member)).toBe(true);
+    const bang = Buffer.concat(await gzipMember([Buffer.from('!')], 0));
+    expect(gunzipSync(Buffer.concat([member, bang])).toString()).toBe(`${data}!`);
+    expect(Buffer.concat(await gzipMember([data], 6)).equals(member)).toBe(true);
+  });
+
+  it('gives the same bytes however the input is cut into pieces', async () => {
+    // Text-like bytes that compress to several 64 KiB output chunks, cut at uneven places.
+    const words = ['layer', 'tar', 'gzip', 'digest', 'manifest', 'blob', '\n', 'sha256', ' '];
+    let seed = 7;
+    const parts: string[] = [];
+    for (let i = 0; i < 400_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      parts.push(words[seed % words.length]!, String(seed % 997));
+    }
+    const data = Buffer.from(parts.join(''));
+    const cuts = [0, 1, 5000, 65_536, 65_537, 1_000_000, data.length - 3, data.length];
+    const pieces = cuts.slice(1).map((end, i) => data.subarray(cuts[i]!, end));
+    for (const level of [0, 1, 6, 9]) {
+      const whole = await gzipMember([data], level);
+      const cut = await gzipMember(pieces, level);
+      expect(Buffer.concat(cut).equals(Buffer.concat(whole)), `level ${level}`).toBe(true);
+      expect(gunzipSync(Buffer.concat(cut)).equals(data)).toBe(true);
+    }
+    // A large member comes back as several buffers, not one copy of them all.
+    expect((await gzipMember(pieces, 1)).length).toBeGreaterThan(2);
   });
 });

@@ -1,8 +1,5 @@
-import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { FOOTER_SIZE, LEGACY_FOOTER_SIZE } from './constants.js';
-
-const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
 
 /**
  * Header of every gzip member we write: no name, mtime 0, XFL 0, OS 255 ("unknown", as Go writes it).
@@ -17,17 +14,42 @@ function deflateBound(length: number): number {
   return length + (length >>> 8) + 1024;
 }
 
-/** One complete gzip member of `data`: our fixed header, raw deflate (Node's zlib), CRC32 and size. */
-export async function gzipMember(data: Buffer, level: number): Promise<Buffer> {
-  // Levels 1-9 give the same bytes for any chunkSize; most members of a tree are small files, and a
-  // 64 KiB output buffer for each is GiBs of short-lived allocations on a large tree.
-  const chunkSize =
-    level === 0 ? DEFLATE_CHUNK_SIZE : Math.min(DEFLATE_CHUNK_SIZE, deflateBound(data.length));
-  const body = await deflateRaw(data, { level, chunkSize });
+/** Raw deflate of the bytes `pieces` hold in order, as the output chunks zlib produced. */
+function deflateRaw(pieces: readonly Buffer[], options: zlib.ZlibOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const stream = zlib.createDeflateRaw(options);
+    const out: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => out.push(chunk));
+    stream.once('error', reject);
+    stream.once('end', () => resolve(out));
+    for (let i = 0; i < pieces.length - 1; i++) stream.write(pieces[i]);
+    stream.end(pieces[pieces.length - 1]);
+  });
+}
+
+/**
+ * One complete gzip member of the bytes `pieces` hold in order (our fixed header, raw deflate by
+ * Node's zlib, CRC32 and size), as buffers to write in order: one buffer when it is small. The pieces
+ * are read until the promise settles and never kept.
+ */
+export async function gzipMember(pieces: readonly Buffer[], level: number): Promise<Buffer[]> {
+  let length = 0;
+  let crc = 0;
+  for (const piece of pieces) {
+    length += piece.length;
+    crc = zlib.crc32(piece, crc);
+  }
+  // Levels 1-9 give the same bytes for any output chunkSize and however the input is cut; most members
+  // of a tree are small files, and a 64 KiB output buffer for each is GiBs of short-lived allocations.
+  // Level 0's stored blocks follow both, so it deflates one buffer into fixed 64 KiB chunks.
+  const chunkSize = level === 0 ? DEFLATE_CHUNK_SIZE : Math.min(DEFLATE_CHUNK_SIZE, deflateBound(length));
+  const input = level === 0 && pieces.length > 1 ? [Buffer.concat(pieces, length)] : pieces;
+  const body = await deflateRaw(input, { level, chunkSize });
   const trailer = Buffer.allocUnsafe(8);
-  trailer.writeUInt32LE(zlib.crc32(data) >>> 0, 0);
-  trailer.writeUInt32LE(data.length % 2 ** 32, 4);
-  return Buffer.concat([MEMBER_HEADER, body, trailer]);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(length % 2 ** 32, 4);
+  if (body.length <= 1) return [Buffer.concat([MEMBER_HEADER, ...body, trailer])];
+  return [MEMBER_HEADER, ...body, trailer];
 }
 
 /**

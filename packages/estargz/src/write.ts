@@ -176,7 +176,7 @@ export function assembleLayer(
         await sink(bytes);
       },
     });
-    const writer = new TarWriter((chunk) => assembler.write(chunk));
+    const writer = new TarWriter((chunk) => assembler.write(chunk), { allocate: assembler.allocateChunk });
     await writeEntries(writer);
     assembler.endEntries(writer.position);
     await writer.finish();

@@ -1,7 +1,7 @@
 // Interop with the reference implementation (github.com/containerd/stargz-snapshotter/estargz, pinned
 // in test/oracles/estargz/go.mod): its verifier accepts our blobs, ours accepts blobs it builds from
 // the same tar, and both describe the same tree.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { run, useTempDir } from '@img/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +16,7 @@ import {
   serializeToc,
   type TocEntry,
 } from '../src/index.js';
+import { TAR_SPLIT_FRAME_SIZE } from '../src/tar-split.js';
 import {
   type FixtureTree,
   fixtureTree,
@@ -216,6 +217,26 @@ describe.skipIf(ORACLE === undefined)('reference estargz library', () => {
       const out = work.join('cs-gnu.zst');
       const meta = await estargzFromTarToFile(gnu, out, { compression: 'zstd' });
       expect((await oracleZstdChunked(out)).diffId).toBe(meta.diff_id);
+    });
+
+    it('a tar-split of many frames (a tree of 2,500 files) is read back and rebuilt to the diff_id', async () => {
+      const root = work.join('many-files');
+      for (let d = 0; d < 25; d++) {
+        await mkdir(`${root}/d${d}`, { recursive: true });
+        for (let f = 0; f < 100; f++) await writeFile(`${root}/d${d}/f${f}.txt`, `file ${d}/${f}\n`);
+      }
+      const ours = await writeOurs(
+        { entries: [{ type: 'directory', path: '/', source: root }] },
+        work.join('cs-many.blob'),
+        { compression: 'zstd' },
+      );
+      const [, , tarSplitSize] = ours.metadata.annotations![CS_TARSPLIT_POSITION_ANNOTATION]!.split(':').map(Number);
+      expect(tarSplitSize).toBeGreaterThan(2 * TAR_SPLIT_FRAME_SIZE);
+      const seen = await oracleZstdChunked(ours.path);
+      expect(seen.diffId).toBe(ours.metadata.diff_id);
+      const { toc } = await openEstargz(ours.path);
+      expect(seen.files).toBe(toc.entries.filter((e) => e.type === 'reg' && (e.size ?? 0) > 0).length);
+      expect(seen.files).toBeGreaterThanOrEqual(2500);
     });
 
     it('rejects a blob whose file data was altered (CRC-64 / digest checks)', async () => {

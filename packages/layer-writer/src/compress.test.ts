@@ -10,7 +10,7 @@ import { createDecompressor, detectCompression } from './decompress.js';
 import { LayerError } from './errors.js';
 import { perTestCleanup, run, tempDir, toolAvailable } from './test-helpers.js';
 import { writeLayerToFile } from './write-layer.js';
-import { probeBuffer, WASM_PROBE_DIGESTS, zstdBackendName } from './zstd-backend.js';
+import { probeBuffer, WASM_PROBE_DIGESTS, zstdBackend, zstdBackendName } from './zstd-backend.js';
 
 const hasZstd = toolAvailable('zstd');
 const { defer } = perTestCleanup();
@@ -79,6 +79,20 @@ describe('createCompressor', () => {
     const native =
       typeof ((await import('node:zlib')) as { zstdCompress?: unknown }).zstdCompress === 'function';
     expect(name).toBe(native ? 'native' : 'wasm');
+  });
+
+  it('zstd frames are the same from one buffer or from pieces of it (no joined copy needed)', async () => {
+    const compress = await zstdBackend(3);
+    const data = textish(3 * 1024 * 1024 + 4321);
+    const whole = await compress(data, 3);
+    const cuts = [0, 1, 4096, 1024 * 1024 + 7, 2 * 1024 * 1024, data.length];
+    const pieces = cuts.slice(1).map((end, i) => data.subarray(cuts[i], end));
+    expect((await compress(pieces, 3)).equals(whole)).toBe(true);
+    // Small frames are compressed inline, pieces or not.
+    const small = data.subarray(0, 3000);
+    expect((await compress([small.subarray(0, 1000), small.subarray(1000)], 3)).equals(await compress(small, 3))).toBe(
+      true,
+    );
   });
 
   it('pins the wasm build probe frames by digest at every level (the native self-check compares against them)', async () => {

@@ -8,10 +8,15 @@ const log = debuglog('img:layer-writer');
 const require = createRequire(import.meta.url);
 
 /**
- * Compresses `input` into one independent zstd frame on a worker thread, using at most `workers`
- * threads (default defaultPoolSize()). `input` is copied before the call returns.
+ * Compresses `input` (bytes, or pieces of them in order) into one independent zstd frame on a worker
+ * thread, using at most `workers` threads (default defaultPoolSize()). `input` is copied before the
+ * call returns.
  */
-export type ZstdFrameCompressor = (input: Uint8Array, level: number, workers?: number) => Promise<Buffer>;
+export type ZstdFrameCompressor = (
+  input: Uint8Array | readonly Uint8Array[],
+  level: number,
+  workers?: number,
+) => Promise<Buffer>;
 
 interface WasmZstd {
   init(): Promise<void>;
@@ -145,11 +150,25 @@ async function compressInline(input: Uint8Array, level: number): Promise<Buffer>
   return Buffer.from((await loadWasm()).compress(input, level));
 }
 
-async function compressFrame(input: Uint8Array, level: number, workers?: number): Promise<Buffer> {
-  if (input.length <= INLINE_FRAME_LIMIT) return await compressInline(input, level);
-  const task = await zstdTask(level, input.length);
-  const shared = sharedBuffers.acquire(zstdOutputSize(input.length));
-  shared.set(input);
+async function compressFrame(
+  input: Uint8Array | readonly Uint8Array[],
+  level: number,
+  workers?: number,
+): Promise<Buffer> {
+  const pieces: readonly Uint8Array[] = input instanceof Uint8Array ? [input] : input;
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  if (length <= INLINE_FRAME_LIMIT) {
+    return await compressInline(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length), level);
+  }
+  const task = await zstdTask(level, length);
+  const shared = sharedBuffers.acquire(zstdOutputSize(length));
+  // Pieces go straight into the worker's buffer: no joined copy of the frame on the main thread.
+  let at = 0;
+  for (const piece of pieces) {
+    shared.set(piece, at);
+    at += piece.length;
+  }
   try {
     return (await compressWorkers().runCopied(task, shared, workers ?? defaultPoolSize())).output;
   } finally {
