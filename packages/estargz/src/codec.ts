@@ -13,8 +13,8 @@ import {
   ZSTD_SKIPPABLE_FRAME_HEADER_SIZE,
 } from './constants.js';
 import { estargzFooter, gzipMember } from './gzip-member.js';
-import { serializeToc, type Toc, tocJsonSize, writeTocJson } from './toc.js';
 import type { CompressedTarSplit } from './tar-split.js';
+import { serializeToc, type Toc, tocJsonSize, writeTocJson } from './toc.js';
 
 export type EstargzFormat = 'estargz' | 'zstd:chunked';
 

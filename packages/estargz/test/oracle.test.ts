@@ -230,7 +230,9 @@ describe.skipIf(ORACLE === undefined)('reference estargz library', () => {
         work.join('cs-many.blob'),
         { compression: 'zstd' },
       );
-      const [, , tarSplitSize] = ours.metadata.annotations![CS_TARSPLIT_POSITION_ANNOTATION]!.split(':').map(Number);
+      const [, , tarSplitSize] = ours.metadata
+        .annotations![CS_TARSPLIT_POSITION_ANNOTATION]!.split(':')
+        .map(Number);
       expect(tarSplitSize).toBeGreaterThan(2 * TAR_SPLIT_FRAME_SIZE);
       const seen = await oracleZstdChunked(ours.path);
       expect(seen.diffId).toBe(ours.metadata.diff_id);

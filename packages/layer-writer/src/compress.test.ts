@@ -90,9 +90,9 @@ describe('createCompressor', () => {
     expect((await compress(pieces, 3)).equals(whole)).toBe(true);
     // Small frames are compressed inline, pieces or not.
     const small = data.subarray(0, 3000);
-    expect((await compress([small.subarray(0, 1000), small.subarray(1000)], 3)).equals(await compress(small, 3))).toBe(
-      true,
-    );
+    expect(
+      (await compress([small.subarray(0, 1000), small.subarray(1000)], 3)).equals(await compress(small, 3)),
+    ).toBe(true);
   });
 
   it('pins the wasm build probe frames by digest at every level (the native self-check compares against them)', async () => {
