@@ -43,7 +43,6 @@ export interface AssemblerOptions {
 
 export interface AssembledLayer {
   readonly tocDigest: Digest;
-  readonly tocJson: Buffer;
   /** sha256 of the whole uncompressed stream (the layer's diff_id). */
   readonly diffId: Digest;
   readonly uncompressedSize: number;
@@ -218,13 +217,11 @@ export class EstargzAssembler {
       this.#compressedPos,
       tarSplit,
     );
-    const { tocJson } = tail;
     this.#diff.update(tail.streamBytes);
     this.#uncompressed += tail.streamBytes.length;
     await this.#emit(tail.blobBytes);
     return {
-      tocDigest: sha256(tocJson),
-      tocJson,
+      tocDigest: tail.tocDigest,
       diffId: `sha256:${this.#diff.digest('hex')}` as Digest,
       uncompressedSize: this.#uncompressed,
       compressedSize: this.#compressedPos,
@@ -416,8 +413,4 @@ function hashInto(
   if (start + n < range.end) return range;
   done(range, `sha256:${range.hash.digest('hex')}`);
   return undefined;
-}
-
-function sha256(bytes: Buffer): Digest {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
 }

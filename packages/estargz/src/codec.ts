@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { END_OF_ARCHIVE_SIZE, encodeTarHeader, paddingFor, zstdBackend } from '@img/layer-writer/internal';
+import {
+  END_OF_ARCHIVE_SIZE,
+  encodeTarHeader,
+  type FrameFiller,
+  paddingFor,
+  zstdBackend,
+} from '@img/layer-writer/internal';
+import type { Digest } from '@img/oci-spec';
 import {
   CS_MANIFEST_CHECKSUM_ANNOTATION,
   CS_MANIFEST_POSITION_ANNOTATION,
@@ -14,7 +21,7 @@ import {
 } from './constants.js';
 import { estargzFooter, gzipMember } from './gzip-member.js';
 import type { CompressedTarSplit } from './tar-split.js';
-import { serializeToc, type Toc, tocJsonSize, writeTocJson } from './toc.js';
+import { type Toc, tocJsonSize, writeTocJson } from './toc.js';
 
 export type EstargzFormat = 'estargz' | 'zstd:chunked';
 
@@ -27,8 +34,8 @@ export type ZstdChunkedVariant = 'containers-storage' | 'stargz-snapshotter';
 
 /** What follows the last payload member: the TOC and the footer. */
 export interface BlobTail {
-  /** The TOC JSON (its sha256 is the TOC digest annotation). */
-  readonly tocJson: Buffer;
+  /** sha256 of the TOC JSON (the TOC digest annotation). */
+  readonly tocDigest: Digest;
   /** Uncompressed bytes the tail adds to the layer's tar stream (gzip: the TOC entry and archive end). */
   readonly streamBytes: Buffer;
   /** Compressed bytes to append to the blob, in order. */
@@ -82,9 +89,8 @@ export function gzipCodec(level: number): MemberCodec {
       const streamBytes = Buffer.alloc(header.length + size + paddingFor(size) + END_OF_ARCHIVE_SIZE);
       header.copy(streamBytes, 0);
       writeTocJson(toc, streamBytes, header.length);
-      const tocJson = streamBytes.subarray(header.length, header.length + size);
       return {
-        tocJson,
+        tocDigest: sha256(streamBytes.subarray(header.length, header.length + size)),
         streamBytes,
         blobBytes: [...(await gzipMember([streamBytes], level)), estargzFooter(tocOffset)],
         annotations: {},
@@ -107,7 +113,31 @@ function skippableFrame(payload: Buffer): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const sha256 = (bytes: Uint8Array): Digest =>
+  `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest;
+
+type FrameCompress = (input: Buffer | readonly Buffer[] | FrameFiller) => Promise<Buffer>;
+
+/**
+ * The TOC JSON of `toc` compressed into one zstd frame, written straight into the compressor's buffer:
+ * tens of MiB for a large layer, it is never held apart from it. Returns the frame, the JSON's size
+ * and its sha256.
+ */
+async function compressToc(
+  toc: Toc,
+  compress: FrameCompress,
+): Promise<{ compressed: Buffer; size: number; digest: Digest }> {
+  const size = tocJsonSize(toc);
+  let digest: Digest | undefined;
+  const compressed = await compress({
+    length: size,
+    fill(target: Buffer) {
+      writeTocJson(toc, target, 0);
+      digest = sha256(target.subarray(0, size));
+    },
+  });
+  return { compressed, size, digest: digest! };
+}
 
 /** zstd:chunked in `variant`'s layout (default containers/storage's). */
 export function zstdChunkedCodec(
@@ -116,7 +146,7 @@ export function zstdChunkedCodec(
 ): MemberCodec {
   const backend = zstdBackend(level);
   backend.catch(() => {});
-  const compress = async (data: Buffer | readonly Buffer[]) => (await backend)(data, level);
+  const compress: FrameCompress = async (data) => (await backend)(data, level);
   return {
     format: 'zstd:chunked',
     keepsArchiveEnd: true,
@@ -131,24 +161,23 @@ export function zstdChunkedCodec(
  * stream); a 40-byte footer (TOC offset, compressed and uncompressed TOC size, manifest type 1,
  * magic) in a second skippable frame.
  */
-function stargzTail(compress: (data: Buffer) => Promise<Buffer>): MemberCodec['tail'] {
+function stargzTail(compress: FrameCompress): MemberCodec['tail'] {
   return async (toc, tocFrameOffset) => {
-    const tocJson = serializeToc(toc);
-    const compressed = await compress(tocJson);
+    const { compressed, size, digest } = await compressToc(toc, compress);
     const tocOffset = tocFrameOffset + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
     const footer = Buffer.alloc(ZSTD_CHUNKED_FOOTER_SIZE);
     footer.writeBigUInt64LE(BigInt(tocOffset), 0);
     footer.writeBigUInt64LE(BigInt(compressed.length), 8);
-    footer.writeBigUInt64LE(BigInt(tocJson.length), 16);
+    footer.writeBigUInt64LE(BigInt(size), 16);
     footer.writeBigUInt64LE(MANIFEST_TYPE_CRFS, 24);
     ZSTD_CHUNKED_FOOTER_MAGIC.copy(footer, 32);
     return {
-      tocJson,
+      tocDigest: digest,
       streamBytes: Buffer.alloc(0),
       blobBytes: [skippableFrame(compressed), skippableFrame(footer)],
       annotations: {
         [ZSTD_CHUNKED_MANIFEST_CHECKSUM_ANNOTATION]: sha256(compressed),
-        [ZSTD_CHUNKED_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressed.length}:${tocJson.length}:1`,
+        [ZSTD_CHUNKED_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressed.length}:${size}:1`,
       },
     };
   };
@@ -159,32 +188,35 @@ function stargzTail(compress: (data: Buffer) => Promise<Buffer>): MemberCodec['t
  * and the tar-split, each compressed into a skippable frame, then the 64-byte footer (manifest offset,
  * compressed and uncompressed size, type 1; tar-split offset and sizes; magic) in a third.
  */
-function containersStorageTail(compress: (data: Buffer) => Promise<Buffer>): MemberCodec['tail'] {
+function containersStorageTail(compress: FrameCompress): MemberCodec['tail'] {
   return async (toc, frameOffset, tarSplit) => {
     if (tarSplit === undefined)
       throw new Error('internal: containers/storage zstd:chunked needs a tar-split');
     const { compressed: compressedTarSplit } = tarSplit;
     const tarSplitDigest = sha256(compressedTarSplit);
-    const tocJson = serializeToc({ ...toc, tarSplitDigest });
-    const compressedToc = await compress(tocJson);
+    const {
+      compressed: compressedToc,
+      size: tocSize,
+      digest: tocDigest,
+    } = await compressToc({ ...toc, tarSplitDigest }, compress);
     const tocOffset = frameOffset + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
     const tarSplitOffset = tocOffset + compressedToc.length + ZSTD_SKIPPABLE_FRAME_HEADER_SIZE;
     const footer = Buffer.alloc(CS_ZSTD_CHUNKED_FOOTER_SIZE);
     footer.writeBigUInt64LE(BigInt(tocOffset), 0);
     footer.writeBigUInt64LE(BigInt(compressedToc.length), 8);
-    footer.writeBigUInt64LE(BigInt(tocJson.length), 16);
+    footer.writeBigUInt64LE(BigInt(tocSize), 16);
     footer.writeBigUInt64LE(MANIFEST_TYPE_CRFS, 24);
     footer.writeBigUInt64LE(BigInt(tarSplitOffset), 32);
     footer.writeBigUInt64LE(BigInt(compressedTarSplit.length), 40);
     footer.writeBigUInt64LE(BigInt(tarSplit.size), 48);
     CS_ZSTD_CHUNKED_FOOTER_MAGIC.copy(footer, 56);
     return {
-      tocJson,
+      tocDigest,
       streamBytes: Buffer.alloc(0),
       blobBytes: [skippableFrame(compressedToc), skippableFrame(compressedTarSplit), skippableFrame(footer)],
       annotations: {
         [CS_MANIFEST_CHECKSUM_ANNOTATION]: sha256(compressedToc),
-        [CS_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressedToc.length}:${tocJson.length}:1`,
+        [CS_MANIFEST_POSITION_ANNOTATION]: `${tocOffset}:${compressedToc.length}:${tocSize}:1`,
         [CS_TARSPLIT_CHECKSUM_ANNOTATION]: tarSplitDigest,
         [CS_TARSPLIT_POSITION_ANNOTATION]: `${tarSplitOffset}:${compressedTarSplit.length}:${tarSplit.size}`,
       },

@@ -139,10 +139,17 @@ class SharedBuffers {
   /**
    * A buffer of exactly `size` bytes (a view from the start of a pooled one). Small sizes come from
    * power-of-two classes, so that frames of many different small sizes (tar headers between file
-   * payloads) reuse a few buffers instead of allocating one each.
+   * payloads) reuse a few buffers instead of allocating one each. Sizes from SMALL_LIMIT up are pooled
+   * as they are (`exact`: callers with one fixed size) or rounded up to a multiple of SMALL_LIMIT
+   * (`rounded`: callers of many sizes, such as eStargz members, which would otherwise never reuse one).
    */
-  acquire(size: number): Buffer {
-    const capacity = size >= SMALL_LIMIT ? size : Math.max(SMALLEST, 2 ** Math.ceil(Math.log2(size || 1)));
+  acquire(size: number, sizes: 'exact' | 'rounded' = 'exact'): Buffer {
+    const capacity =
+      size < SMALL_LIMIT
+        ? Math.max(SMALLEST, 2 ** Math.ceil(Math.log2(size || 1)))
+        : sizes === 'rounded'
+          ? Math.ceil(size / SMALL_LIMIT) * SMALL_LIMIT
+          : size;
     const i = this.#free.findIndex((b) => b.length === capacity);
     let buf: Buffer;
     if (i >= 0) {

@@ -246,6 +246,24 @@ describe('memory in flight', () => {
     expect(bufs.some((b) => b.buffer === again.buffer)).toBe(true);
     sharedBuffers.release(again);
   });
+
+  it('reuses rounded buffers across sizes (eStargz members): exact sizes from 1 MiB up never match', () => {
+    const MiB = 1024 * 1024;
+    const first = sharedBuffers.acquire(MiB + 123_457, 'rounded');
+    expect(first.length).toBe(MiB + 123_457);
+    expect(first.buffer.byteLength).toBe(2 * MiB);
+    sharedBuffers.release(first);
+    const second = sharedBuffers.acquire(2 * MiB - 99, 'rounded');
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.length).toBe(2 * MiB - 99);
+    const third = sharedBuffers.acquire(MiB + 5, 'rounded');
+    expect(third.buffer).not.toBe(first.buffer); // lent: never handed out twice
+    sharedBuffers.release(second);
+    sharedBuffers.release(third);
+    const exact = sharedBuffers.acquire(MiB + 123_457);
+    expect(exact.buffer.byteLength).toBe(MiB + 123_457);
+    sharedBuffers.release(exact);
+  });
 });
 
 describe('writeLayerToFile with compressorJobs', () => {

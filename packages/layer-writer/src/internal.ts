@@ -37,5 +37,5 @@ export { parsePaxRecords, TarParser } from './tar-reader.js';
 export type { ChunkSink, DataObserver, FileDataOptions, TarWriterOptions } from './tar-writer.js';
 export { DEFAULT_TAR_CHUNK_SIZE, TarWriter } from './tar-writer.js';
 export { abortOnSignal, compressAndMeasure } from './write-layer.js';
-export type { ZstdFrameCompressor } from './zstd-backend.js';
+export type { FrameFiller, ZstdFrameCompressor } from './zstd-backend.js';
 export { zstdBackend } from './zstd-backend.js';

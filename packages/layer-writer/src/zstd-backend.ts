@@ -8,12 +8,22 @@ const log = debuglog('img:layer-writer');
 const require = createRequire(import.meta.url);
 
 /**
- * Compresses `input` (bytes, or pieces of them in order) into one independent zstd frame on a worker
- * thread, using at most `workers` threads (default defaultPoolSize()). `input` is copied before the
- * call returns.
+ * Input that writes itself: `fill` writes exactly `length` bytes into `target` (on the calling thread,
+ * during the compressor's call), so a large input (a TOC) never exists apart from
+ * the buffer a worker compresses it in.
+ */
+export interface FrameFiller {
+  readonly length: number;
+  fill(target: Buffer): void;
+}
+
+/**
+ * Compresses `input` (bytes, pieces of them in order, or a FrameFiller) into one independent zstd
+ * frame on a worker thread, using at most `workers` threads (default defaultPoolSize()). `input` is
+ * copied before the call returns.
  */
 export type ZstdFrameCompressor = (
-  input: Uint8Array | readonly Uint8Array[],
+  input: Uint8Array | readonly Uint8Array[] | FrameFiller,
   level: number,
   workers?: number,
 ) => Promise<Buffer>;
@@ -150,26 +160,43 @@ async function compressInline(input: Uint8Array, level: number): Promise<Buffer>
   return Buffer.from((await loadWasm()).compress(input, level));
 }
 
+function fillerOf(input: Uint8Array | readonly Uint8Array[] | FrameFiller): FrameFiller {
+  if (input instanceof Uint8Array) return fillerOf([input]);
+  if (!Array.isArray(input)) return input as FrameFiller;
+  const pieces = input as readonly Uint8Array[];
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  return {
+    length,
+    fill(target) {
+      let at = 0;
+      for (const piece of pieces) {
+        target.set(piece, at);
+        at += piece.length;
+      }
+    },
+  };
+}
+
 async function compressFrame(
-  input: Uint8Array | readonly Uint8Array[],
+  input: Uint8Array | readonly Uint8Array[] | FrameFiller,
   level: number,
   workers?: number,
 ): Promise<Buffer> {
-  const pieces: readonly Uint8Array[] = input instanceof Uint8Array ? [input] : input;
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
+  const filler = fillerOf(input);
+  const { length } = filler;
   if (length <= INLINE_FRAME_LIMIT) {
-    return await compressInline(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length), level);
+    if (input instanceof Uint8Array) return await compressInline(input, level);
+    const joined = Buffer.allocUnsafe(length);
+    filler.fill(joined);
+    return await compressInline(joined, level);
   }
-  const task = await zstdTask(level, length);
-  const shared = sharedBuffers.acquire(zstdOutputSize(length));
-  // Pieces go straight into the worker's buffer: no joined copy of the frame on the main thread.
-  let at = 0;
-  for (const piece of pieces) {
-    shared.set(piece, at);
-    at += piece.length;
-  }
+  // Frames of every size (eStargz members): pooled by rounded size, or no buffer would be reused.
+  const shared = sharedBuffers.acquire(zstdOutputSize(length), 'rounded');
+  // The input goes straight into the worker's buffer: no joined copy of the frame on the main thread.
+  filler.fill(shared);
   try {
+    const task = await zstdTask(level, length);
     return (await compressWorkers().runCopied(task, shared, workers ?? defaultPoolSize())).output;
   } finally {
     sharedBuffers.release(shared);
