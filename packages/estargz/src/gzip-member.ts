@@ -14,8 +14,20 @@ function deflateBound(length: number): number {
   return length + (length >>> 8) + 1024;
 }
 
+/**
+ * Members up to this size are deflated in one call, their pieces joined first: a stream per member
+ * costs more CPU than the copy (most members of a tree are small files). Larger members stream their
+ * pieces, so no joined copy of a multi-MiB chunk is made.
+ */
+const ONE_CALL_LIMIT = 256 * 1024;
+
 /** Raw deflate of the bytes `pieces` hold in order, as the output chunks zlib produced. */
 function deflateRaw(pieces: readonly Buffer[], options: zlib.ZlibOptions): Promise<Buffer[]> {
+  if (pieces.length === 1) {
+    return new Promise((resolve, reject) => {
+      zlib.deflateRaw(pieces[0]!, options, (err, out) => (err ? reject(err) : resolve([out])));
+    });
+  }
   return new Promise((resolve, reject) => {
     const stream = zlib.createDeflateRaw(options);
     const out: Buffer[] = [];
@@ -43,7 +55,8 @@ export async function gzipMember(pieces: readonly Buffer[], level: number): Prom
   // of a tree are small files, and a 64 KiB output buffer for each is GiBs of short-lived allocations.
   // Level 0's stored blocks follow both, so it deflates one buffer into fixed 64 KiB chunks.
   const chunkSize = level === 0 ? DEFLATE_CHUNK_SIZE : Math.min(DEFLATE_CHUNK_SIZE, deflateBound(length));
-  const input = level === 0 && pieces.length > 1 ? [Buffer.concat(pieces, length)] : pieces;
+  const join = pieces.length > 1 && (level === 0 || length <= ONE_CALL_LIMIT);
+  const input = join ? [Buffer.concat(pieces, length)] : pieces;
   const body = await deflateRaw(input, { level, chunkSize });
   const trailer = Buffer.allocUnsafe(8);
   trailer.writeUInt32LE(crc >>> 0, 0);
