@@ -89,7 +89,7 @@ describe('createCompressor', () => {
     const pieces = cuts.slice(1).map((end, i) => data.subarray(cuts[i], end));
     expect((await compress(pieces, 3)).equals(whole)).toBe(true);
     // An input that writes itself into the worker's buffer (the zstd:chunked TOC).
-    const filled = await compress({ length: data.length, fill: (target) => data.copy(target) }, 3);
+    const filled = await compress({ length: data.length, fill: (target: Buffer) => data.copy(target) }, 3);
     expect(filled.equals(whole)).toBe(true);
     // Small frames are compressed inline, pieces or not.
     const small = data.subarray(0, 3000);
@@ -97,7 +97,7 @@ describe('createCompressor', () => {
       (await compress([small.subarray(0, 1000), small.subarray(1000)], 3)).equals(await compress(small, 3)),
     ).toBe(true);
     expect(
-      (await compress({ length: small.length, fill: (target) => small.copy(target) }, 3)).equals(
+      (await compress({ length: small.length, fill: (target: Buffer) => small.copy(target) }, 3)).equals(
         await compress(small, 3),
       ),
     ).toBe(true);
