@@ -120,8 +120,8 @@ export class EstargzAssembler {
   #uncompressed = 0;
   readonly #chunks = new ChunkPool(DEFAULT_TAR_CHUNK_SIZE, SPARE_CHUNKS);
   /**
-   * Buffers of DEFAULT_TAR_CHUNK_SIZE bytes (the TarWriter default) for the TarWriter feeding `write`: each comes back for reuse once
-   * the members holding its bytes are compressed.
+   * Buffers of DEFAULT_TAR_CHUNK_SIZE bytes (the TarWriter default) for the TarWriter feeding `write`:
+   * each comes back for reuse once the members holding its bytes are compressed.
    */
   readonly allocateChunk = this.#chunks.allocate;
 

@@ -59,5 +59,14 @@ describe('gzip members and the footer', () => {
     }
     // A large member comes back as several buffers, not one copy of them all.
     expect((await gzipMember(pieces, 1)).length).toBeGreaterThan(2);
+    // Small members (joined and deflated in one call) too: same bytes as from one buffer.
+    const small = data.subarray(0, 200_000);
+    const smallPieces = [small.subarray(0, 3), small.subarray(3, 70_000), small.subarray(70_000)];
+    for (const level of [0, 1, 6, 9]) {
+      const whole = Buffer.concat(await gzipMember([small], level));
+      expect(Buffer.concat(await gzipMember(smallPieces, level)).equals(whole), `small, level ${level}`).toBe(
+        true,
+      );
+    }
   });
 });

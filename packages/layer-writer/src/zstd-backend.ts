@@ -9,8 +9,8 @@ const require = createRequire(import.meta.url);
 
 /**
  * Input that writes itself: `fill` writes exactly `length` bytes into `target` (on the calling thread,
- * during the compressor's call), so a large input (a TOC) never exists apart from
- * the buffer a worker compresses it in.
+ * during the compressor's call), so a large input (a TOC) never exists apart from the buffer a worker
+ * compresses it in.
  */
 export interface FrameFiller {
   readonly length: number;
